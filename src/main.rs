@@ -1,0 +1,21 @@
+//! The `updraft` binary: builds the one async runtime and hands the command line to [`updraft::cli`].
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start updraft's async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = updraft::cli::main(std::env::args_os().collect(), runtime.handle());
+    // Work still pending (e.g. a cloud call abandoned after Ctrl-C) must not delay the exit.
+    runtime.shutdown_background();
+    code
+}

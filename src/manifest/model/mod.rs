@@ -1,0 +1,3 @@
+//! The typed, provider-neutral model of a service, built from a resolved manifest tree.
+//!
+//! (Being written.)

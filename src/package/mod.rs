@@ -1,0 +1,1 @@
+//! Deterministic zip artifacts of a service's functions and their hashes. (Not built yet.)

@@ -1,0 +1,3 @@
+//! Amazon Web Services: cloud variable sources now; deployment in a later step.
+
+pub mod variables;

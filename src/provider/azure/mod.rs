@@ -1,0 +1,1 @@
+//! Microsoft Azure backend. (Not built yet.)

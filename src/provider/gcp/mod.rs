@@ -1,0 +1,1 @@
+//! Google Cloud backend. (Not built yet.)
