@@ -1,0 +1,124 @@
+//! Helpers shared by the integration tests: where the reference data lives, how to run the
+//! `updraft` binary, and how to compare JSON the way the reference data is meant to be compared.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The reference data (`shared/`): `UPDRAFT_SHARED_DIR`, or `../shared` beside the checkout.
+/// `None` (with a message on stderr saying so) when it is absent.
+pub fn shared_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("UPDRAFT_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "reference data not found at {} (set UPDRAFT_SHARED_DIR): these checks did not run",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// The case directories below `shared/<name>`, sorted; empty (with a message) when absent.
+pub fn cases(name: &str) -> Vec<PathBuf> {
+    let Some(shared) = shared_dir() else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(shared.join(name))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    dirs
+}
+
+/// What one run of the binary did.
+pub struct Run {
+    pub status: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+/// Runs `updraft ARGS` in `dir` with a clean environment plus `env`.
+pub fn updraft(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_updraft"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let start = Instant::now();
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("the updraft binary runs");
+    Run {
+        status: status.code(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        elapsed: start.elapsed(),
+    }
+}
+
+/// JSON equality as the reference data means it: key order ignored, and numbers equal by value
+/// (`1` equals `1.0`).
+pub fn json_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value::*;
+    match (a, b) {
+        (Object(x), Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+        }
+        (Array(x), Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| json_equal(v, w)),
+        (Number(x), Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+/// The first path where two JSON values differ, for a readable failure.
+pub fn json_difference(a: &serde_json::Value, b: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value::*;
+    match (a, b) {
+        (Object(x), Object(y)) => {
+            for (k, v) in x {
+                match y.get(k) {
+                    None => return Some(format!("{path}.{k}: only in updraft's output")),
+                    Some(w) => {
+                        if let Some(d) = json_difference(v, w, &format!("{path}.{k}")) {
+                            return Some(d);
+                        }
+                    }
+                }
+            }
+            y.keys()
+                .find(|k| !x.contains_key(*k))
+                .map(|k| format!("{path}.{k}: missing from updraft's output"))
+        }
+        (Array(x), Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (v, w))| json_difference(v, w, &format!("{path}.{i}"))),
+        _ if json_equal(a, b) => None,
+        _ => Some(format!("{path}: updraft {a} != expected {b}")),
+    }
+}
