@@ -6,7 +6,7 @@ use clap_complete::Shell;
 use super::error::{Failure, Status};
 use super::output::Printer;
 
-/// Print a shell completion script (e.g. `updraft completions bash > ~/.local/share/bash-completion/completions/updraft`)
+/// Print a shell completion script (bash, zsh or fish)
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// The shell to complete in

@@ -77,17 +77,46 @@ pub fn main(args: Vec<OsString>, runtime: &tokio::runtime::Handle) -> ExitCode {
         Err(error) => return report_clap(error),
     };
     let mut printer = Printer::new(cli.global.no_color, cli.global.verbose);
-    let result = run(cli, &mut printer, runtime);
+    install_panic_report();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run(cli, &mut printer, runtime)
+    }));
     match result {
-        Ok(status) => status.exit_code(),
-        Err(failure) => {
+        Ok(Ok(status)) => status.exit_code(),
+        Ok(Err(failure)) => {
             printer.failure(&failure);
             failure.exit_code()
         }
+        // The panic report has been printed by the hook; a bug is still just an error to CI.
+        Err(_) => std::process::ExitCode::from(error::EXIT_ERROR),
     }
 }
 
-fn run(cli: Cli, printer: &mut Printer, runtime: &tokio::runtime::Handle) -> Result<Status, Failure> {
+/// A panic is a bug: say so plainly, with where it happened, instead of Rust's default text.
+fn install_panic_report() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown cause".into());
+        let place = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "error: internal error: updraft panicked at {place}: {message}\n\
+             This is a bug in updraft. Please report it with the command you ran."
+        );
+    }));
+}
+
+fn run(
+    cli: Cli,
+    printer: &mut Printer,
+    runtime: &tokio::runtime::Handle,
+) -> Result<Status, Failure> {
     match cli.command {
         Command::Print(args) => print::exec(&cli.global, args, printer, runtime),
         Command::Completions(args) => completions::exec(args, printer),

@@ -106,7 +106,9 @@ fn option_values(global: &GlobalArgs, args: &PrintArgs) -> IndexMap<String, Json
     options.insert("path".into(), string(&args.path));
     options.insert(
         "transform".into(),
-        args.transform.map(|_| Json::String("keys".into())).unwrap_or(Json::Null),
+        args.transform
+            .map(|_| Json::String("keys".into()))
+            .unwrap_or(Json::Null),
     );
     options.insert("aws-profile".into(), string(&global.aws_profile));
     options.insert("app".into(), Json::Null);
@@ -138,7 +140,11 @@ fn option_values(global: &GlobalArgs, args: &PrintArgs) -> IndexMap<String, Json
     options.insert("version".into(), Json::Null);
     options.insert(
         "verbose".into(),
-        if global.verbose > 0 { Json::Bool(true) } else { Json::Null },
+        if global.verbose > 0 {
+            Json::Bool(true)
+        } else {
+            Json::Null
+        },
     );
     options.insert("debug".into(), Json::Null);
     options

@@ -54,12 +54,21 @@ pub enum DiscoverError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{name} is {size} bytes, more than the {MAX_MANIFEST_BYTES}-byte limit for a manifest")]
-    #[diagnostic(help("move large data out of the manifest (e.g. into a file the function reads)"))]
+    #[error(
+        "{name} is {size} bytes, more than the {MAX_MANIFEST_BYTES}-byte limit for a manifest"
+    )]
+    #[diagnostic(help(
+        "move large data out of the manifest (e.g. into a file the function reads)"
+    ))]
     TooLarge { name: String, size: u64 },
     #[error("{name} is encoded as {encoding}; updraft reads UTF-8 only")]
-    #[diagnostic(help("re-save the file as UTF-8 (most editors offer this in \"Save with encoding\")"))]
-    Encoding { name: String, encoding: &'static str },
+    #[diagnostic(help(
+        "re-save the file as UTF-8 (most editors offer this in \"Save with encoding\")"
+    ))]
+    Encoding {
+        name: String,
+        encoding: &'static str,
+    },
     #[error("{name} is not text: invalid UTF-8 at line {line}, byte {offset}")]
     #[diagnostic(help("is this the right file? A manifest must be UTF-8 text"))]
     Binary {
@@ -174,7 +183,11 @@ pub fn decode(mut bytes: Vec<u8>, name: &str) -> Result<String, DiscoverError> {
     }
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..offset].iter().filter(|b| **b == b'\n').count() + 1;
+        let line = e.as_bytes()[..offset]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
         DiscoverError::Binary {
             name: name.to_string(),
             line,
@@ -197,8 +210,12 @@ pub fn check_root(root: &Node, sources: &SourceMap) -> Result<(), DiscoverError>
             location: sources.location(root.span),
             kind: other.kind(),
             source_code: sources.named_source(root.span.file),
-            at: Span::new(root.span.file, root.span.start as usize, root.span.start as usize)
-                .source_span(),
+            at: Span::new(
+                root.span.file,
+                root.span.start as usize,
+                root.span.start as usize,
+            )
+            .source_span(),
         }),
     }
 }

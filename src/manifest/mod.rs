@@ -60,7 +60,9 @@ pub enum LoadError {
     #[diagnostic(transparent)]
     Variables(#[from] variables::VariablesError),
     #[error("{} in {}", plural(errors.len(), "configuration error"), file)]
-    #[diagnostic(help("fix the errors above; `configValidationMode: warn` turns schema errors into warnings"))]
+    #[diagnostic(help(
+        "fix the errors above; `configValidationMode: warn` turns schema errors into warnings"
+    ))]
     Invalid {
         file: String,
         #[related]
@@ -83,7 +85,11 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, LoadError> {
     let mut sources = SourceMap::new();
     let name = found.display_name.clone();
     let text = discover::read_text(&found.path, &name)?;
-    let file = sources.add(SourceFile::new(found.path.clone(), name.clone(), Arc::<str>::from(text)));
+    let file = sources.add(SourceFile::new(
+        found.path.clone(),
+        name.clone(),
+        Arc::<str>::from(text),
+    ));
     // JSON is read by the YAML parser too (it is a subset), so `serverless.json` gets positions.
     let mut root = yaml::parse(&sources, file, &yaml::Limits::default())?;
     discover::check_root(&root, &sources)?;

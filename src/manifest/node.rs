@@ -193,7 +193,9 @@ impl Node {
                 None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
             },
             Json::String(s) => Value::String(s.clone()),
-            Json::Array(items) => Value::Seq(items.iter().map(|j| Node::from_json(j, span)).collect()),
+            Json::Array(items) => {
+                Value::Seq(items.iter().map(|j| Node::from_json(j, span)).collect())
+            }
             Json::Object(map) => {
                 let mut m = Mapping::new();
                 for (k, v) in map {

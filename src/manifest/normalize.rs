@@ -21,7 +21,10 @@ pub fn effective_stage(root: &Node, options: &IndexMap<String, serde_json::Value
 /// The region a command acts on: `--region`, then `provider.region`, then `us-east-1`.
 pub fn effective_region(root: &Node, options: &IndexMap<String, serde_json::Value>) -> String {
     option_str(options, "region")
-        .or_else(|| root.get_path(["provider", "region"]).and_then(scalar_string))
+        .or_else(|| {
+            root.get_path(["provider", "region"])
+                .and_then(scalar_string)
+        })
         .unwrap_or_else(|| DEFAULT_REGION.to_string())
 }
 
@@ -52,22 +55,34 @@ pub fn apply(root: &mut Node, options: &IndexMap<String, serde_json::Value>) {
         .and_then(scalar_string)
         .unwrap_or_default();
     let Some(map) = root.as_map_mut() else { return };
-    let Some(provider) = map.get_mut("provider") else { return };
+    let Some(provider) = map.get_mut("provider") else {
+        return;
+    };
     let provider_span = provider.span;
-    let Some(provider) = provider.as_map_mut() else { return };
+    let Some(provider) = provider.as_map_mut() else {
+        return;
+    };
     if provider.get("name").and_then(Node::as_str) != Some("aws") {
         return;
     }
     // `print` shows the raw `provider.stage` (not `--stage`), but `--region` wins for the region.
     if provider.get("stage").is_none_or(Node::is_null) {
-        provider.insert("stage", provider_span, Node::string(DEFAULT_STAGE, provider_span));
+        provider.insert(
+            "stage",
+            provider_span,
+            Node::string(DEFAULT_STAGE, provider_span),
+        );
     }
     match region {
         Some(region) => {
             provider.insert("region", provider_span, Node::string(region, provider_span));
         }
         None if provider.get("region").is_none_or(Node::is_null) => {
-            provider.insert("region", provider_span, Node::string(DEFAULT_REGION, provider_span));
+            provider.insert(
+                "region",
+                provider_span,
+                Node::string(DEFAULT_REGION, provider_span),
+            );
         }
         None => {}
     }
@@ -83,7 +98,9 @@ pub fn apply(root: &mut Node, options: &IndexMap<String, serde_json::Value>) {
     };
     for (name, entry) in functions.iter_mut() {
         let span = entry.node.span;
-        let Some(function) = entry.node.as_map_mut() else { continue };
+        let Some(function) = entry.node.as_map_mut() else {
+            continue;
+        };
         if !function.contains_key("events") {
             function.insert("events", span, Node::new(Value::Seq(Vec::new()), span));
         }
@@ -98,4 +115,3 @@ pub fn apply(root: &mut Node, options: &IndexMap<String, serde_json::Value>) {
 pub fn function_name(service: &str, stage: &str, function: &str) -> String {
     format!("{service}-{stage}-{function}")
 }
-

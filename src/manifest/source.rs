@@ -33,7 +33,10 @@ impl Span {
 
     /// The span as `miette` wants it (offset and length within the file).
     pub fn source_span(&self) -> SourceSpan {
-        SourceSpan::new((self.start as usize).into(), (self.end - self.start) as usize)
+        SourceSpan::new(
+            (self.start as usize).into(),
+            (self.end - self.start) as usize,
+        )
     }
 }
 

@@ -66,7 +66,11 @@ fn scalar_text(value: &Value, indent: usize) -> String {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::String(s) if s.contains('\n') && !s.contains('\r') && s.trim_end_matches('\n').lines().all(|l| !l.ends_with(' ')) => {
+        Value::String(s)
+            if s.contains('\n')
+                && !s.contains('\r')
+                && s.trim_end_matches('\n').lines().all(|l| !l.ends_with(' ')) =>
+        {
             literal_block(s, indent)
         }
         Value::String(s) => quote_if_needed(s),
@@ -113,7 +117,19 @@ fn needs_quotes(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
     if matches!(
         lower.as_str(),
-        "null" | "~" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | ".nan" | ".inf" | "-.inf"
+        "null"
+            | "~"
+            | "true"
+            | "false"
+            | "yes"
+            | "no"
+            | "on"
+            | "off"
+            | "y"
+            | "n"
+            | ".nan"
+            | ".inf"
+            | "-.inf"
     ) {
         return true;
     }
@@ -136,7 +152,8 @@ fn looks_numeric(s: &str) -> bool {
         && (t.parse::<f64>().is_ok()
             || t.starts_with("0x")
             || t.starts_with("0o")
-            || t.chars().all(|c| c.is_ascii_digit() || c == '_' || c == ':' || c == '.'))
+            || t.chars()
+                .all(|c| c.is_ascii_digit() || c == '_' || c == ':' || c == '.'))
 }
 
 #[cfg(test)]
@@ -145,7 +162,8 @@ mod tests {
 
     #[test]
     fn strings_that_would_change_type_are_quoted() {
-        let value = serde_json::json!({"a": "true", "b": "012", "c": "plain", "d": "", "e": "x: y"});
+        let value =
+            serde_json::json!({"a": "true", "b": "012", "c": "plain", "d": "", "e": "x: y"});
         assert_eq!(
             to_yaml(&value),
             "a: \"true\"\nb: \"012\"\nc: plain\nd: \"\"\ne: \"x: y\"\n"
