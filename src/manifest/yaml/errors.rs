@@ -19,6 +19,14 @@ impl YamlError {
     }
 }
 
+impl std::ops::Deref for YamlError {
+    type Target = Details;
+
+    fn deref(&self) -> &Details {
+        &self.0
+    }
+}
+
 impl Diagnostic for YamlError {
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
         self.0.help()
