@@ -89,7 +89,18 @@ fn put_parameter(
     kind: aws_sdk_ssm::types::ParameterType,
     value: &str,
 ) {
-    let client = aws_sdk_ssm::Client::new(&seed_config(runtime, moto, "us-east-1"));
+    put_parameter_in(runtime, moto, "us-east-1", name, kind, value);
+}
+
+fn put_parameter_in(
+    runtime: &tokio::runtime::Runtime,
+    moto: &Moto,
+    region: &str,
+    name: &str,
+    kind: aws_sdk_ssm::types::ParameterType,
+    value: &str,
+) {
+    let client = aws_sdk_ssm::Client::new(&seed_config(runtime, moto, region));
     runtime
         .block_on(
             client
@@ -106,6 +117,16 @@ fn put_parameter(
 fn ssm(name: &str) -> CloudReference {
     CloudReference::Ssm {
         name: name.to_string(),
+        region: None,
+        raw: false,
+    }
+}
+
+fn ssm_raw(name: &str) -> CloudReference {
+    CloudReference::Ssm {
+        name: name.to_string(),
+        region: None,
+        raw: true,
     }
 }
 
@@ -189,6 +210,11 @@ fn ssm_secure_string_is_decrypted_and_a_json_object_in_it_is_parsed() {
         fetch(&runtime, &ssm("/app/broken")),
         Some(json!("{not json"))
     );
+    // `${ssm(raw):...}` keeps the text.
+    assert_eq!(
+        fetch(&runtime, &ssm_raw("/app/database")),
+        Some(json!(r#"{"user":"admin","port":5432}"#))
+    );
 }
 
 #[test]
@@ -209,6 +235,35 @@ fn ssm_string_list_reads_as_a_list_of_strings() {
         fetch(&runtime, &ssm("/app/subnets")),
         Some(json!(["a", "b", "c"]))
     );
+    assert_eq!(
+        fetch(&runtime, &ssm_raw("/app/subnets")),
+        Some(json!("a,b,c"))
+    );
+}
+
+#[test]
+fn ssm_with_a_region_reads_the_parameter_in_that_region() {
+    let Some(moto) = moto("ssm_with_a_region_reads_the_parameter_in_that_region") else {
+        return;
+    };
+    let runtime = runtime();
+    use aws_sdk_ssm::types::ParameterType;
+    put_parameter_in(
+        &runtime,
+        &moto,
+        "eu-central-1",
+        "/app/where",
+        ParameterType::String,
+        "frankfurt",
+    );
+    let in_region = CloudReference::Ssm {
+        name: "/app/where".to_string(),
+        region: Some("eu-central-1".to_string()),
+        raw: false,
+    };
+    assert_eq!(fetch(&runtime, &in_region), Some(json!("frankfurt")));
+    // The default region (us-east-1 here) has no such parameter.
+    assert_eq!(fetch(&runtime, &ssm("/app/where")), None);
 }
 
 #[test]

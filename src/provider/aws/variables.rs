@@ -52,9 +52,13 @@ impl AwsVariables {
         let config = self.config().await;
         let written = written(reference);
         match reference {
-            CloudReference::Ssm { name, .. } => {
-                let client = aws_sdk_ssm::Client::new(config);
-                let region = region_name(config, None);
+            CloudReference::Ssm { name, region, raw } => {
+                let mut builder = aws_sdk_ssm::config::Builder::from(config);
+                if let Some(region) = region {
+                    builder = builder.region(Region::new(region.clone()));
+                }
+                let client = aws_sdk_ssm::Client::from_conf(builder.build());
+                let region = region_name(config, region.as_deref());
                 let request = Request {
                     reference: &written,
                     service: "SSM",
@@ -69,7 +73,7 @@ impl AwsVariables {
                     .send()
                     .await;
                 match answer {
-                    Ok(output) => ssm_value(output.parameter, false, &written),
+                    Ok(output) => ssm_value(output.parameter, *raw, &written),
                     Err(error) if error.code() == Some("ParameterNotFound") => Ok(None),
                     Err(error) => Err(sdk::describe(&error, &request)),
                 }
@@ -227,7 +231,18 @@ fn ssm_value(
 /// The variable as a user writes it, for messages.
 fn written(reference: &CloudReference) -> String {
     match reference {
-        CloudReference::Ssm { name, .. } => format!("${{ssm:{name}}}"),
+        CloudReference::Ssm { name, region, raw } => {
+            let params: Vec<&str> = region
+                .as_deref()
+                .into_iter()
+                .chain(raw.then_some("raw"))
+                .collect();
+            if params.is_empty() {
+                format!("${{ssm:{name}}}")
+            } else {
+                format!("${{ssm({}):{name}}}", params.join(", "))
+            }
+        }
         CloudReference::CloudFormationOutput {
             stack,
             output,
