@@ -461,12 +461,8 @@ fn http_route(event: &Node, place: &str, issues: &mut Vec<(Severity, Issue)>) ->
             (method.to_string(), path.to_string(), node.span)
         }
         Value::Map(settings) => {
-            let method = settings
-                .get("method")
-                .and_then(super::walk::scalar_text);
-            let path = settings
-                .get("path")
-                .and_then(super::walk::scalar_text);
+            let method = settings.get("method").and_then(super::walk::scalar_text);
+            let path = settings.get("path").and_then(super::walk::scalar_text);
             let Some(path) = path else {
                 issues.push((
                     Severity::Schema,
