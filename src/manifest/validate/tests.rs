@@ -453,6 +453,7 @@ fn validating_two_hundred_functions_is_fast() {
     let started = std::time::Instant::now();
     let report = validate(&root, &sources);
     let elapsed = started.elapsed();
+    eprintln!("validated 200 functions in {elapsed:?}");
     assert!(
         report.warnings.is_empty(),
         "{:?}",
@@ -477,5 +478,34 @@ fn committed_json_schema_matches_the_code() {
     assert!(
         committed == generated,
         "schemas/serverless.schema.json is out of date with src/manifest/validate/aws.rs; regenerate it with:\n  UPDRAFT_WRITE_SCHEMA=1 cargo test --lib manifest::validate::tests::committed_json_schema_matches_the_code"
+    );
+}
+
+#[test]
+fn iam_statement_typos_are_caught_and_references_accepted() {
+    let mut json = manifest(json!({ "handler": "h.f" }));
+    json["provider"]["iam"] = json!({ "role": { "statements": [
+        { "Effect": "Allow", "Action": "s3:GetObject", "Resource": { "Fn::GetAtt": ["Bucket", "Arn"] } },
+        { "Effect": "Allow", "Action": ["sqs:*"], "Resource": ["arn:aws:sqs:*:*:q", { "Ref": "Queue" }] },
+        { "Effect": "Allow", "Actions": ["sns:*"], "Resource": "*" }
+    ] } });
+    let warning = only_warning(&run(json));
+    assert_eq!(
+        warning.message,
+        "unknown key `Actions` under `provider.iam.role.statements[2]`; did you mean `Action`?"
+    );
+}
+
+#[test]
+fn stream_settings_are_checked() {
+    let report = run(manifest(json!({ "handler": "h.f", "events": [
+        { "stream": { "arn": "arn:aws:kinesis:us-east-1:1:stream/S", "batchSize": 100, "parallelizationFactor": 2,
+                      "bisectBatchOnFunctionError": true, "batchSise": 5 } }
+    ] })));
+    let warning = only_warning(&report);
+    assert!(
+        warning.message.contains("did you mean `batchSize`"),
+        "{}",
+        warning.message
     );
 }
