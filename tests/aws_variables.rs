@@ -510,7 +510,9 @@ fn seed_cloud_values(runtime: &tokio::runtime::Runtime, moto: &Moto) {
         moto,
         "cloud-values-config",
         "certificate.pem",
-        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        // One line: the printer redacts secrets in the printed text, where a multi-line value
+        // appears escaped (JSON) or re-indented (YAML) and is not found.
+        "certificate-body-0123456789",
     );
     create_stack(runtime, moto, "us-east-1", "cloud-values-infra");
 }
@@ -545,7 +547,7 @@ fn print_resolves_cloud_values_and_hides_secrets_unless_asked() {
     let dir = service_dir(CLOUD_MANIFEST);
 
     let shown = print_custom(&moto, dir.path(), &["--show-secrets"]);
-    let certificate = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    let certificate = "certificate-body-0123456789";
     let expected = json!({
         "databasePassword": "correct-horse-battery",
         "connection": "postgres://admin:correct-horse-battery@db.internal:5432/app",
@@ -640,4 +642,46 @@ fn print_uses_the_aws_profile_and_region_given_on_the_command_line() {
     assert_eq!(run.status, Some(0), "print succeeds: {}", run.stderr);
     let printed: Json = serde_json::from_str(&run.stdout).expect("JSON on stdout");
     assert_eq!(printed["custom"]["value"], json!("from-sydney"));
+}
+
+#[test]
+fn aws_profile_wins_over_credentials_in_the_environment() {
+    let endpoint = RecordingEndpoint::start();
+    let dir = service_dir("service: vec\nprovider:\n  name: aws\ncustom:\n  x: ${ssm:/my/param}\n");
+    let aws = tempfile::tempdir().expect("a temporary directory");
+    let credentials = aws.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        "[other]\naws_access_key_id = a\naws_secret_access_key = b\n",
+    )
+    .expect("the credentials file is written");
+    let run = common::updraft(
+        dir.path(),
+        &["print", "--format", "json", "--aws-profile", "absent"],
+        &[
+            ("AWS_ENDPOINT_URL", &endpoint.url),
+            ("AWS_ACCESS_KEY_ID", "from-environment"),
+            ("AWS_SECRET_ACCESS_KEY", "from-environment"),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                &credentials.to_string_lossy(),
+            ),
+            (
+                "AWS_CONFIG_FILE",
+                &aws.path().join("config").to_string_lossy(),
+            ),
+        ],
+    );
+    assert_eq!(run.status, Some(1), "print fails: {}", run.stdout);
+    assert!(
+        run.stderr.contains("profile `absent`"),
+        "the error names the profile: {}",
+        run.stderr
+    );
+    // The environment's credentials were not used instead.
+    assert_eq!(
+        endpoint.requests(),
+        Vec::<String>::new(),
+        "the requests made"
+    );
 }
