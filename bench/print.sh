@@ -127,6 +127,15 @@ for service in example large; do
             "$SERVERLESS" print
     fi
 done
+# A fast wrong answer is worth nothing: both tools' JSON output is compared in the report.
+if [[ $FRAMEWORK == 1 ]]; then
+    for service in example large; do
+        (cd "$WORK/$service" && "${clean_env[@]}" "$UPDRAFT_BIN" print --format json \
+            >"$RESULTS/$service.updraft.output.json" 2>/dev/null) || true
+        (cd "$WORK/$service" && "${clean_env[@]}" "$SERVERLESS" print --format json \
+            >"$RESULTS/$service.framework.output.json" 2>/dev/null) || true
+    done
+fi
 measure bomb-updraft "print, alias bomb (must fail)" updraft error "$WORK/bomb" "$RUNS" 5 \
     "$UPDRAFT_BIN" print
 if [[ $FRAMEWORK == 1 && $FRAMEWORK_BOMB == 1 ]]; then
