@@ -1,7 +1,17 @@
 //! Resolves the Serverless Framework v3 variable syntax (`${source:address, fallback}`) in a
-//! manifest tree.
+//! manifest tree, exactly as the Framework v3 does, quirks included (see [`syntax`] for the
+//! grammar, [`engine`] for the order of resolution, [`sources`] for what each source answers).
 //!
-//! (Being written.)
+//! Only values are resolved, never map keys. Values from a variable keep their JSON type when the
+//! variable is the whole string; inside a longer string numbers and booleans become text.
+//! Failures are gathered and reported together, each with its place and a fix.
+
+mod engine;
+mod error;
+mod file;
+mod js;
+mod sources;
+mod syntax;
 
 use std::path::PathBuf;
 
@@ -10,11 +20,20 @@ use indexmap::IndexMap;
 use super::node::Node;
 use super::source::SourceMap;
 
+pub use error::{VariableFailure, VariablesError};
+pub use sources::KNOWN as KNOWN_SOURCES;
+
 /// A value from a cloud service, asked for only when a manifest uses it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CloudReference {
-    /// `${ssm:/path/name}` (always decrypted).
-    Ssm { name: String },
+    /// `${ssm:/path/name}`, `${ssm(region):...}`, `${ssm(raw):...}` (always decrypted).
+    /// Unless `raw`, a `StringList` reads as a list and a `SecureString` holding JSON as that
+    /// JSON, as the Framework does.
+    Ssm {
+        name: String,
+        region: Option<String>,
+        raw: bool,
+    },
     /// `${cf:stack.Output}`, or `${cf(region):stack.Output}`.
     CloudFormationOutput {
         stack: String,
@@ -62,17 +81,24 @@ pub struct Resolution {
     pub secrets: Vec<String>,
 }
 
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("{message}")]
-pub struct VariablesError {
-    pub message: String,
+/// Resolves every variable in `root` in place. On failure the tree may be partly resolved.
+pub fn resolve(
+    root: &mut Node,
+    sources: &mut SourceMap,
+    context: &Context,
+) -> Result<Resolution, VariablesError> {
+    let file = root.span.file;
+    let mut engine = engine::Engine::new(root, sources, context);
+    engine.register_tree();
+    engine.run();
+    let (failures, secrets) = engine.into_failures();
+    if failures.is_empty() {
+        return Ok(Resolution { secrets });
+    }
+    let name = sources.file(file).name.clone();
+    let failures = failures.iter().map(|f| f.diagnostic(sources)).collect();
+    Err(VariablesError::new(&name, failures))
 }
 
-/// Resolves every variable in `root` in place.
-pub fn resolve(
-    _root: &mut Node,
-    _sources: &mut SourceMap,
-    _context: &Context,
-) -> Result<Resolution, VariablesError> {
-    Ok(Resolution::default())
-}
+#[cfg(test)]
+mod tests;

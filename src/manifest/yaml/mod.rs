@@ -1,16 +1,35 @@
-//! Parses YAML text into a [`Node`] tree the way the Serverless Framework (js-yaml 4, with the
-//! CloudFormation tag schema) reads it, with bounded resources.
+//! Parses YAML text into a [`Node`] tree the way the Serverless Framework v3 reads it (js-yaml 4
+//! with the CloudFormation tag schema), with positions and bounded resources.
 //!
-//! (Being written.)
+//! JSON files go through here too (JSON is YAML), so they get positions as well; a `.json` file
+//! allows a repeated key (the last wins) as `JSON.parse` does.
+//!
+//! The parser is yaml-rust2's low-level event API: it is maintained, pure Rust, and marks every
+//! event with its position (`serde_yaml` is deprecated and hides positions). It has no resource
+//! limits of its own, so [`builder`] enforces ours while building the tree with an explicit
+//! stack: total size, nesting depth, values after alias expansion, and one document.
+
+mod builder;
+mod errors;
+mod scalar;
+mod spans;
+mod tags;
+#[cfg(test)]
+mod tests;
+
+pub use errors::YamlError;
 
 use super::node::Node;
-use super::source::{FileId, SourceMap};
+use super::source::{FileId, SourceMap, Span};
+use errors::Reporter;
 
 /// Resource bounds for one document; hostile input fails fast with a named limit.
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub max_bytes: usize,
+    /// Nested maps and lists, the root counting as one (js-yaml's `maxDepth` is 100).
     pub max_depth: usize,
+    /// Values in the tree once aliases are expanded (each alias counts its anchor's whole size).
     pub max_nodes: usize,
     pub max_documents: usize,
 }
@@ -26,24 +45,43 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("{message}")]
-pub struct YamlError {
-    pub message: String,
-    #[help]
-    pub help: Option<String>,
-    #[source_code]
-    pub source_code: miette::NamedSource<std::sync::Arc<str>>,
-    #[label("here")]
-    pub at: miette::SourceSpan,
+/// Parses the single document of `file`. An empty document (or one of comments only) is a null
+/// node; the caller decides whether that is acceptable.
+pub fn parse(sources: &SourceMap, file: FileId, limits: &Limits) -> Result<Node, YamlError> {
+    let report = Reporter {
+        sources,
+        file,
+        max_depth: limits.max_depth,
+    };
+    let source = sources.file(file);
+    if source.text.len() > limits.max_bytes {
+        return Err(report.too_big(source.text.len(), limits.max_bytes));
+    }
+    if let Some((offset, character)) = find_control_character(&source.text) {
+        let span = Span::new(file, offset, offset + character.len_utf8());
+        return Err(report.control_character(span, character));
+    }
+    builder::Builder::new(source, file, limits, &report).run()
 }
 
-/// Parses the single document of `file`.
-pub fn parse(sources: &SourceMap, file: FileId, _limits: &Limits) -> Result<Node, YamlError> {
-    Err(YamlError {
-        message: "the YAML loader is not built yet".into(),
-        help: None,
-        source_code: sources.named_source(file),
-        at: (0, 0).into(),
-    })
+/// The first character YAML forbids in a stream (js-yaml's "non-printable characters"): C0
+/// controls other than tab, line feed and carriage return, DEL, C1 controls other than NEL, and
+/// the non-characters U+FFFE/U+FFFF. yaml-rust2 accepts some of them silently.
+fn find_control_character(text: &str) -> Option<(usize, char)> {
+    let bytes = text.as_bytes();
+    let suspicious = |b: &u8| (*b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || *b >= 0x7F;
+    let mut from = 0;
+    while let Some(relative) = bytes[from..].iter().position(suspicious) {
+        let offset = from + relative;
+        let character = text[offset..].chars().next()?;
+        let forbidden = match character {
+            '\u{7F}'..='\u{84}' | '\u{86}'..='\u{9F}' | '\u{FFFE}' | '\u{FFFF}' => true,
+            c => u32::from(c) < 0x20,
+        };
+        if forbidden {
+            return Some((offset, character));
+        }
+        from = offset + character.len_utf8();
+    }
+    None
 }

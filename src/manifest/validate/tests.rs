@@ -1,0 +1,481 @@
+//! What a user sees from validation, case by case (the reference cases of broken manifests
+//! among them).
+
+use serde_json::json;
+
+use super::*;
+use crate::manifest::source::{SourceFile, Span};
+
+fn run(json: serde_json::Value) -> Report {
+    let mut sources = SourceMap::new();
+    let file = sources.add(SourceFile::new(
+        "serverless.yml".into(),
+        "serverless.yml".into(),
+        json.to_string(),
+    ));
+    let root = Node::from_json(&json, Span::new(file, 0, 0));
+    validate(&root, &sources)
+}
+
+fn manifest(function: serde_json::Value) -> serde_json::Value {
+    json!({
+        "service": "bad",
+        "frameworkVersion": "3",
+        "provider": { "name": "aws", "runtime": "nodejs20.x" },
+        "functions": { "hello": function }
+    })
+}
+
+fn messages(findings: &[Finding]) -> Vec<String> {
+    findings.iter().map(|f| f.message.clone()).collect()
+}
+
+fn only_warning(report: &Report) -> Finding {
+    assert!(
+        report.errors.is_empty(),
+        "errors: {:?}",
+        messages(&report.errors)
+    );
+    assert_eq!(
+        report.warnings.len(),
+        1,
+        "warnings: {:?}",
+        messages(&report.warnings)
+    );
+    clone(&report.warnings[0])
+}
+
+fn only_error(report: &Report) -> Finding {
+    assert_eq!(
+        report.errors.len(),
+        1,
+        "errors: {:?}",
+        messages(&report.errors)
+    );
+    clone(&report.errors[0])
+}
+
+fn clone(finding: &Finding) -> Finding {
+    Finding {
+        message: finding.message.clone(),
+        help: finding.help.clone(),
+        source_code: finding.source_code.clone(),
+        at: finding.at,
+        label: finding.label.clone(),
+        location: finding.location.clone(),
+    }
+}
+
+#[test]
+fn a_valid_manifest_has_no_findings() {
+    let report = run(manifest(json!({
+        "handler": "handler.hello",
+        "memorySize": 512,
+        "timeout": 30,
+        "environment": { "TABLE": { "Ref": "Table" }, "STAGE": "dev" },
+        "events": [
+            { "http": { "path": "users/{id}", "method": "get", "cors": true } },
+            { "httpApi": "GET /users" },
+            { "httpApi": "*" },
+            { "schedule": "rate(5 minutes)" },
+            { "sqs": "arn:aws:sqs:us-east-1:123456789012:queue" },
+            { "sns": "topic" },
+            { "s3": "bucket" },
+            { "stream": { "arn": { "Fn::GetAtt": ["Table", "StreamArn"] }, "type": "dynamodb" } },
+            { "websocket": { "route": "$connect" } },
+            "alexaSkill"
+        ]
+    })));
+    assert!(report.errors.is_empty(), "{:?}", messages(&report.errors));
+    assert!(
+        report.warnings.is_empty(),
+        "{:?}",
+        messages(&report.warnings)
+    );
+}
+
+#[test]
+fn values_the_framework_coerces_are_accepted() {
+    let report = run(manifest(json!({
+        "handler": "handler.hello",
+        "memorySize": "512",
+        "timeout": 30.0,
+        "package": { "patterns": "src/**" },
+        "description": 42,
+    })));
+    assert!(
+        report.warnings.is_empty(),
+        "{:?}",
+        messages(&report.warnings)
+    );
+}
+
+#[test]
+fn wrong_type_names_the_path_and_the_value() {
+    let report = run(manifest(
+        json!({ "handler": "handler.hello", "memorySize": "lots" }),
+    ));
+    let warning = only_warning(&report);
+    assert_eq!(
+        warning.message,
+        "`functions.hello.memorySize` must be an integer, got the string `lots`"
+    );
+}
+
+#[test]
+fn unknown_function_key_suggests_the_known_one() {
+    let report = run(manifest(
+        json!({ "handler": "handler.hello", "memmorySize": 512 }),
+    ));
+    let warning = only_warning(&report);
+    assert_eq!(
+        warning.message,
+        "unknown key `memmorySize` under `functions.hello`; did you mean `memorySize`?"
+    );
+}
+
+#[test]
+fn unknown_top_level_key_is_a_warning() {
+    let mut json = manifest(json!({ "handler": "handler.hello" }));
+    json["servicee"] = json!("typo");
+    let warning = only_warning(&run(json));
+    assert!(
+        warning.message.contains("`servicee`"),
+        "{}",
+        warning.message
+    );
+    assert!(
+        warning.message.contains("did you mean `service`"),
+        "{}",
+        warning.message
+    );
+}
+
+#[test]
+fn mode_error_turns_schema_warnings_into_errors_and_off_silences_them() {
+    let mut json = manifest(json!({ "handler": "handler.hello", "memmorySize": 512 }));
+    json["configValidationMode"] = json!("error");
+    let error = only_error(&run(json.clone()));
+    assert!(error.message.contains("memmorySize"));
+    json["configValidationMode"] = json!("off");
+    let report = run(json);
+    assert!(report.errors.is_empty() && report.warnings.is_empty());
+}
+
+#[test]
+fn missing_service_is_an_error() {
+    let report = run(json!({ "provider": { "name": "aws" } }));
+    assert!(only_error(&report).message.contains("missing `service`"));
+}
+
+#[test]
+fn missing_null_or_nameless_provider_is_an_error() {
+    for provider in [None, Some(json!(null)), Some(json!({}))] {
+        let mut json = json!({ "service": "bad" });
+        if let Some(provider) = provider {
+            json["provider"] = provider;
+        }
+        let report = run(json);
+        assert!(
+            only_error(&report).message.contains("provider"),
+            "{:?}",
+            messages(&report.errors)
+        );
+    }
+}
+
+#[test]
+fn unknown_provider_names_it_and_the_known_ones() {
+    let report = run(json!({ "service": "bad", "provider": { "name": "azurex" } }));
+    let error = only_error(&report);
+    assert!(error.message.contains("`azurex`"), "{}", error.message);
+    assert!(
+        error.message.contains("aws, azure, google"),
+        "{}",
+        error.message
+    );
+    assert!(error
+        .help
+        .as_deref()
+        .unwrap_or("")
+        .contains("did you mean `azure`"));
+}
+
+#[test]
+fn service_object_form_is_an_error_saying_v3_removed_it() {
+    let report = run(json!({ "service": { "name": "bad" }, "provider": { "name": "aws" } }));
+    let error = only_error(&report);
+    assert!(
+        error.message.contains("removed in Framework v3"),
+        "{}",
+        error.message
+    );
+    assert_eq!(
+        error.help.as_deref(),
+        Some("write `service: bad`; other keys of this map are not read")
+    );
+}
+
+#[test]
+fn functions_as_a_list_is_an_error() {
+    let report = run(
+        json!({ "service": "bad", "provider": { "name": "aws" }, "functions": ["hello", "world"] }),
+    );
+    assert!(only_error(&report)
+        .message
+        .contains("`functions` must be a map"));
+}
+
+#[test]
+fn events_as_a_map_is_an_error() {
+    let report = run(manifest(json!({
+        "handler": "handler.hello",
+        "events": { "http": { "path": "hello", "method": "get" } }
+    })));
+    assert!(only_error(&report)
+        .message
+        .contains("`functions.hello.events` must be a list"));
+}
+
+#[test]
+fn framework_version_2_warns_and_fails_in_error_mode() {
+    let mut json = manifest(json!({ "handler": "handler.hello" }));
+    json["frameworkVersion"] = json!("2");
+    let warning = only_warning(&run(json.clone()));
+    assert!(
+        warning.message.contains("updraft reads v3 manifests"),
+        "{}",
+        warning.message
+    );
+    json["configValidationMode"] = json!("error");
+    assert_eq!(run(json).errors.len(), 1);
+}
+
+#[test]
+fn handler_without_dot_is_an_error_for_node_but_not_for_go() {
+    let error = only_error(&run(manifest(json!({ "handler": "handler" }))))
+        .message
+        .clone();
+    assert_eq!(
+        error,
+        "handler `handler` of function `hello` must be `file.export`"
+    );
+    let mut go = manifest(json!({ "handler": "bin/hello" }));
+    go["provider"]["runtime"] = json!("go1.x");
+    let report = run(go);
+    assert!(report.errors.is_empty(), "{:?}", messages(&report.errors));
+}
+
+#[test]
+fn function_without_handler_or_image_is_an_error() {
+    let report = run(manifest(json!({ "memorySize": 128 })));
+    assert!(only_error(&report)
+        .message
+        .contains("neither `handler` nor `image`"));
+}
+
+#[test]
+fn unknown_event_type_is_a_warning() {
+    let report = run(manifest(
+        json!({ "handler": "h.f", "events": [{ "notAnEvent": {} }] }),
+    ));
+    let warning = only_warning(&report);
+    assert_eq!(
+        warning.message,
+        "unknown event type `notAnEvent` in `functions.hello.events[0]`"
+    );
+}
+
+#[test]
+fn http_event_without_path_is_a_warning() {
+    let report = run(manifest(
+        json!({ "handler": "h.f", "events": [{ "http": "GET" }] }),
+    ));
+    let warning = only_warning(&report);
+    assert!(
+        warning.message.contains("has no path"),
+        "{}",
+        warning.message
+    );
+    assert!(warning.help.as_deref().unwrap_or("").contains("GET /hello"));
+}
+
+#[test]
+fn bad_http_method_is_a_warning_listing_the_methods() {
+    let report = run(manifest(json!({
+        "handler": "h.f", "events": [{ "http": { "path": "hello", "method": "FETCH" } }]
+    })));
+    let warning = only_warning(&report);
+    assert!(
+        warning
+            .message
+            .contains("`functions.hello.events[0].http.method`"),
+        "{}",
+        warning.message
+    );
+    assert!(warning.help.as_deref().unwrap_or("").contains("`GET`"));
+}
+
+#[test]
+fn memory_and_timeout_out_of_range_are_warnings() {
+    for (key, value, expected) in [
+        ("memorySize", 64, "below the minimum of 128"),
+        ("memorySize", 20000, "above the maximum of 10240"),
+        ("timeout", 0, "below the minimum of 1"),
+        ("timeout", 901, "above the maximum of 900"),
+    ] {
+        let report = run(manifest(json!({ "handler": "h.f", key: value })));
+        let warning = only_warning(&report);
+        assert!(warning.message.contains(expected), "{}", warning.message);
+    }
+}
+
+#[test]
+fn unknown_runtime_warns_with_close_matches_and_current_runtimes_pass() {
+    let mut json = manifest(json!({ "handler": "h.f" }));
+    json["provider"]["runtime"] = json!("nodejs99.x");
+    let warning = only_warning(&run(json.clone()));
+    assert!(
+        warning.message.contains("not a known Lambda runtime"),
+        "{}",
+        warning.message
+    );
+    assert!(warning
+        .help
+        .as_deref()
+        .unwrap_or("")
+        .contains("closest: `nodejs22.x`"));
+    for runtime in [
+        "nodejs22.x",
+        "python3.13",
+        "provided.al2023",
+        "java21",
+        "dotnet8",
+        "ruby3.3",
+    ] {
+        json["provider"]["runtime"] = json!(runtime);
+        let report = run(json.clone());
+        assert!(
+            report.warnings.is_empty(),
+            "{runtime}: {:?}",
+            messages(&report.warnings)
+        );
+    }
+}
+
+#[test]
+fn duplicate_http_routes_warn() {
+    let mut json = manifest(json!({ "handler": "h.f", "events": [{ "http": "GET /users" }] }));
+    json["functions"]["other"] =
+        json!({ "handler": "h.g", "events": [{ "http": { "path": "users", "method": "get" } }] });
+    let warning = only_warning(&run(json));
+    assert!(
+        warning.message.contains("duplicate route `GET /users`"),
+        "{}",
+        warning.message
+    );
+}
+
+#[test]
+fn plugins_warn_that_they_are_not_run() {
+    let mut json = manifest(json!({ "handler": "h.f" }));
+    json["plugins"] = json!(["serverless-offline"]);
+    let warning = only_warning(&run(json));
+    assert!(
+        warning.message.contains("plugins are not run by updraft"),
+        "{}",
+        warning.message
+    );
+    assert!(warning.message.contains("serverless-offline"));
+}
+
+#[test]
+fn event_settings_not_indented_get_a_hint() {
+    let report = run(manifest(json!({
+        "handler": "h.f", "events": [{ "http": null, "path": "hello", "method": "get" }]
+    })));
+    let warning = report.warnings.first().expect("a warning");
+    assert!(warning
+        .help
+        .as_deref()
+        .unwrap_or("")
+        .contains("indent the settings under `http`"));
+}
+
+#[test]
+fn azure_and_google_shapes_pass() {
+    let azure = json!({
+        "service": "app", "provider": { "name": "azure", "region": "West US 2", "runtime": "nodejs18" },
+        "functions": { "hello": { "handler": "src/handlers/hello.sayHello", "events": [
+            { "http": true, "methods": ["GET"], "authLevel": "anonymous" },
+            { "timer": { "schedule": "0 */5 * * * *" } }
+        ] } }
+    });
+    let report = run(azure);
+    assert!(
+        report.errors.is_empty() && report.warnings.is_empty(),
+        "{:?}",
+        messages(&report.warnings)
+    );
+    let google = json!({
+        "service": "app", "provider": { "name": "google", "project": "p", "credentials": "~/k.json" },
+        "functions": { "first": { "handler": "http", "events": [{ "http": "path" }] } }
+    });
+    let report = run(google);
+    assert!(
+        report.errors.is_empty() && report.warnings.is_empty(),
+        "{:?}",
+        messages(&report.warnings)
+    );
+}
+
+#[test]
+fn validating_two_hundred_functions_is_fast() {
+    let mut functions = serde_json::Map::new();
+    for index in 0..200 {
+        functions.insert(
+            format!("function{index}"),
+            json!({
+                "handler": "handler.run", "memorySize": 256, "timeout": 10,
+                "environment": { "TABLE": "t", "INDEX": index.to_string() },
+                "events": [
+                    { "http": { "path": format!("items/{index}"), "method": "get", "cors": true } },
+                    { "schedule": "rate(5 minutes)" }
+                ]
+            }),
+        );
+    }
+    let json = json!({ "service": "big", "provider": { "name": "aws", "runtime": "nodejs20.x" }, "functions": functions });
+    let mut sources = SourceMap::new();
+    let file = sources.add(SourceFile::new("s.yml".into(), "s.yml".into(), "x"));
+    let root = Node::from_json(&json, Span::new(file, 0, 0));
+    validate(&root, &sources);
+    let started = std::time::Instant::now();
+    let report = validate(&root, &sources);
+    let elapsed = started.elapsed();
+    assert!(
+        report.warnings.is_empty(),
+        "{:?}",
+        messages(&report.warnings)
+    );
+    // Unoptimised test builds are several times slower than the release build (well under 5 ms).
+    assert!(elapsed.as_millis() < 50, "took {elapsed:?}");
+}
+
+#[test]
+fn committed_json_schema_matches_the_code() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/serverless.schema.json");
+    let generated = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&json_schema()).unwrap_or_default()
+    );
+    if std::env::var_os("UPDRAFT_WRITE_SCHEMA").is_some() {
+        std::fs::write(&path, &generated).expect("write the schema file");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "schemas/serverless.schema.json is out of date with src/manifest/validate/aws.rs; regenerate it with:\n  UPDRAFT_WRITE_SCHEMA=1 cargo test --lib manifest::validate::tests::committed_json_schema_matches_the_code"
+    );
+}

@@ -1,0 +1,740 @@
+//! The resolution engine: finds every string value with variables (a "property"), resolves each
+//! one, and writes the result into the tree, as the Framework's resolver does:
+//!
+//! - a property that reads another (`${self:...}`) waits for it, and for every property below it
+//!   when the target is a map or list, so copies are fully resolved;
+//! - a resolved value is read again for variables: a string up to 10 times in a row ("Excessive
+//!   property variables nest depth"), a map or list by registering its variable strings as new
+//!   properties one level deeper;
+//! - a property that needs itself, directly or through others, is a cycle, reported with the
+//!   chain of properties and their places.
+//!
+//! Properties are resolved in document order by an explicit work stack rather than recursion:
+//! a property that needs an unresolved one is set aside, the other one resolved, and the first
+//! tried again. A stack entry can only wait for a property not already on the stack (that would
+//! be a cycle), so the stack never holds more entries than there are properties.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Bound;
+use std::path::PathBuf;
+
+use serde_json::Value as Json;
+
+use super::error::Failure;
+use super::file::FileContent;
+use super::js;
+use super::syntax::{self, Operand, Part, PartKind, Source, Template};
+use super::{CloudReference, Context};
+use crate::manifest::node::{Node, Value};
+use crate::manifest::source::{SourceMap, Span};
+
+/// How many times in a row a resolved value may turn out to hold variables again.
+const MAX_NEST_DEPTH: u32 = 10;
+/// How many values copies made by variables may add to the configuration, so that properties
+/// copying each other twice over cannot grow it exponentially.
+const MAX_COPIED_VALUES: usize = 2_000_000;
+/// The longest string interpolation may build.
+const MAX_STRING_BYTES: usize = 16 * 1024 * 1024;
+
+/// A property path: map keys and list indexes.
+pub(crate) type Path = Vec<String>;
+
+/// Why an evaluation stopped before producing a value.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// This property must be resolved first.
+    Needs(Path),
+    /// Resolution failed with this recorded failure (possibly a dependency's).
+    Failed(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Pending,
+    Failed(usize),
+}
+
+#[derive(Debug)]
+struct Property {
+    order: usize,
+    span: Span,
+    template: Template,
+    /// Byte offset in the source file where the template's text starts, when the text is
+    /// exactly as written there (so a failure can underline the variable itself).
+    text_offset: Option<u32>,
+    depth: u32,
+    state: State,
+}
+
+/// Where an evaluation happens, for messages.
+#[derive(Debug, Clone)]
+pub(crate) struct Site {
+    pub path: Path,
+    pub span: Span,
+    pub text_offset: Option<u32>,
+    pub order: usize,
+}
+
+impl Site {
+    /// The span of `range` of the template text, or the whole value when it cannot be told.
+    pub fn label(&self, range: Option<(usize, usize)>) -> Span {
+        match (self.text_offset, range) {
+            (Some(offset), Some((start, end))) => Span::new(
+                self.span.file,
+                offset as usize + start,
+                offset as usize + end,
+            ),
+            _ => self.span,
+        }
+    }
+
+    pub fn property(&self) -> String {
+        self.path.join(".")
+    }
+}
+
+pub(crate) struct Engine<'a, 'c> {
+    pub root: &'a mut Node,
+    pub sources: &'a mut SourceMap,
+    pub context: &'a Context<'c>,
+    registry: BTreeMap<Path, Property>,
+    next_order: usize,
+    /// Properties in the order they are to be resolved; grows as resolved values add some.
+    queue: Vec<Path>,
+    pub failures: Vec<Failure>,
+    pub secrets: Vec<String>,
+    pub files: HashMap<PathBuf, FileContent>,
+    pub cloud_answers: HashMap<CloudReference, Result<Option<Json>, String>>,
+    copy_budget: usize,
+}
+
+impl<'a, 'c> Engine<'a, 'c> {
+    pub fn new(root: &'a mut Node, sources: &'a mut SourceMap, context: &'a Context<'c>) -> Self {
+        Engine {
+            root,
+            sources,
+            context,
+            registry: BTreeMap::new(),
+            next_order: 0,
+            queue: Vec::new(),
+            failures: Vec::new(),
+            secrets: Vec::new(),
+            files: HashMap::new(),
+            cloud_answers: HashMap::new(),
+            copy_budget: MAX_COPIED_VALUES,
+        }
+    }
+
+    /// Registers every string value of the tree that holds variables. Keys are never read.
+    pub fn register_tree(&mut self) {
+        let mut found = Vec::new();
+        collect_strings(self.root, &[], &mut found);
+        for (path, span, text) in found {
+            self.register(path, span, &text, 0);
+        }
+    }
+
+    fn register(&mut self, path: Path, span: Span, text: &str, depth: u32) {
+        let order = self.next_order;
+        self.next_order += 1;
+        let parsed = syntax::parse(text);
+        let (template, state) = match parsed {
+            Ok(None) => return,
+            Ok(Some(template)) => (template, State::Pending),
+            Err(error) => {
+                let id = self.record(Failure {
+                    property: path.join("."),
+                    place: span,
+                    label_span: span,
+                    reason: error.message,
+                    syntax: true,
+                    help: Some(syntax_help()),
+                    snippet: None,
+                    order,
+                });
+                let template = Template {
+                    text: text.to_string(),
+                    parts: Vec::new(),
+                    whole: false,
+                };
+                (template, State::Failed(id))
+            }
+        };
+        let text_offset = self.text_offset(span, text);
+        self.registry.insert(
+            path.clone(),
+            Property {
+                order,
+                span,
+                template,
+                text_offset,
+                depth,
+                state,
+            },
+        );
+        self.queue.push(path);
+    }
+
+    /// Where `text` starts in the source, if the node's span holds exactly it (plain or quoted).
+    fn text_offset(&self, span: Span, text: &str) -> Option<u32> {
+        let file = self.sources.file(span.file);
+        let written = file.text.get(span.start as usize..span.end as usize)?;
+        if written == text {
+            return Some(span.start);
+        }
+        let inner = written.get(1..written.len().checked_sub(1)?)?;
+        let quoted = (written.starts_with('\'') && written.ends_with('\''))
+            || (written.starts_with('"') && written.ends_with('"'));
+        (quoted && inner == text).then_some(span.start + 1)
+    }
+
+    pub(crate) fn record(&mut self, failure: Failure) -> usize {
+        self.failures.push(failure);
+        self.failures.len() - 1
+    }
+
+    /// Records a failure of the property at `site` and stops its evaluation.
+    pub(crate) fn fail(
+        &mut self,
+        site: &Site,
+        range: Option<(usize, usize)>,
+        reason: impl Into<String>,
+        help: Option<String>,
+    ) -> Stop {
+        Stop::Failed(self.record(Failure {
+            property: site.property(),
+            place: site.span,
+            label_span: site.label(range),
+            reason: reason.into(),
+            syntax: false,
+            help,
+            snippet: None,
+            order: site.order,
+        }))
+    }
+
+    /// Resolves every registered property.
+    pub fn run(&mut self) {
+        let mut next = 0;
+        while let Some(start) = self.queue.get(next).cloned() {
+            next += 1;
+            let mut on_stack: HashSet<Path> = HashSet::from([start.clone()]);
+            let mut stack = vec![start];
+            while let Some(top) = stack.last().cloned() {
+                if !self.is_pending(&top) {
+                    on_stack.remove(&top);
+                    stack.pop();
+                    continue;
+                }
+                match self.attempt(&top) {
+                    Ok(()) => {}
+                    Err(Stop::Failed(id)) => self.set_failed(&top, id),
+                    Err(Stop::Needs(dependency)) => {
+                        if on_stack.contains(&dependency) {
+                            let position = stack.iter().position(|p| *p == dependency);
+                            let id = self.cycle(&stack[position.unwrap_or(0)..]);
+                            self.set_failed(&top, id);
+                        } else {
+                            on_stack.insert(dependency.clone());
+                            stack.push(dependency);
+                        }
+                        continue;
+                    }
+                }
+                on_stack.remove(&top);
+                stack.pop();
+            }
+        }
+    }
+
+    fn is_pending(&self, path: &[String]) -> bool {
+        self.registry
+            .get(path)
+            .is_some_and(|p| p.state == State::Pending)
+    }
+
+    fn set_failed(&mut self, path: &[String], id: usize) {
+        if let Some(property) = self.registry.get_mut(path) {
+            property.state = State::Failed(id);
+        }
+    }
+
+    /// A cycle: `chain` runs from the property that is needed again to the one that needs it.
+    fn cycle(&mut self, chain: &[Path]) -> usize {
+        let last = chain.last().cloned().unwrap_or_default();
+        let Some(property) = self.registry.get(&last) else {
+            return 0;
+        };
+        let site = Site {
+            path: last.clone(),
+            span: property.span,
+            text_offset: property.text_offset,
+            order: property.order,
+        };
+        let reason = if chain.len() == 1 {
+            format!(
+                "Circular reference. \"{}\" refers to itself",
+                last.join(".")
+            )
+        } else {
+            let mut steps: Vec<String> = chain
+                .iter()
+                .map(|path| {
+                    let place = self
+                        .registry
+                        .get(path)
+                        .map(|p| format!(" ({})", self.sources.location(p.span)))
+                        .unwrap_or_default();
+                    format!("{}{place}", path.join("."))
+                })
+                .collect();
+            steps.push(chain[0].join("."));
+            format!(
+                "Circular reference among properties: {}",
+                steps.join(" -> ")
+            )
+        };
+        let help = "a property cannot depend on its own value: give one of these properties a \
+                    value that does not refer back to the others";
+        match self.fail(&site, None, reason, Some(help.into())) {
+            Stop::Failed(id) => id,
+            Stop::Needs(_) => 0,
+        }
+    }
+
+    fn site(&self, path: &[String]) -> Option<(Site, Template, u32)> {
+        let property = self.registry.get(path)?;
+        Some((
+            Site {
+                path: path.to_vec(),
+                span: property.span,
+                text_offset: property.text_offset,
+                order: property.order,
+            },
+            property.template.clone(),
+            property.depth,
+        ))
+    }
+
+    /// Tries to resolve one property to the end (including re-reading its resolved value).
+    fn attempt(&mut self, path: &[String]) -> Result<(), Stop> {
+        loop {
+            let Some((site, template, depth)) = self.site(path) else {
+                return Ok(());
+            };
+            let (mut value, pieces) = self.evaluate(&template, &site)?;
+            if template.whole {
+                value.span = site.span;
+            }
+            match &value.value {
+                Value::String(text) => {
+                    let reparsed = match &pieces {
+                        Some(pieces) => syntax::parse_pieces(pieces),
+                        None => syntax::parse(text),
+                    };
+                    match reparsed {
+                        Err(error) => {
+                            let reason = format!(
+                                "Approached variable syntax error in resolved value \"{text}\": {}",
+                                error.message
+                            );
+                            return Err(self.fail(&site, None, reason, Some(syntax_help())));
+                        }
+                        Ok(Some(next)) => {
+                            if depth + 1 > MAX_NEST_DEPTH {
+                                return Err(self.excessive_depth(&site));
+                            }
+                            if let Some(property) = self.registry.get_mut(path) {
+                                property.template = next;
+                                property.text_offset = None;
+                                property.depth = depth + 1;
+                            }
+                            continue;
+                        }
+                        Ok(None) => {}
+                    }
+                    self.write(path, value);
+                }
+                Value::Map(_) | Value::Seq(_) => {
+                    let mut found = Vec::new();
+                    collect_strings(&value, path, &mut found);
+                    let found: Vec<_> = found
+                        .into_iter()
+                        .filter(|(_, _, text)| !matches!(syntax::parse(text), Ok(None)))
+                        .collect();
+                    if !found.is_empty() && depth + 1 > MAX_NEST_DEPTH {
+                        return Err(self.excessive_depth(&site));
+                    }
+                    self.write(path, value);
+                    for (sub_path, span, text) in found {
+                        self.register(sub_path, span, &text, depth + 1);
+                    }
+                }
+                _ => self.write(path, value),
+            }
+            return Ok(());
+        }
+    }
+
+    fn excessive_depth(&mut self, site: &Site) -> Stop {
+        self.fail(
+            site,
+            None,
+            "Excessive property variables nest depth",
+            Some(
+                "a resolved value held variables again more than 10 times in a row: look for an \
+                 environment variable or file whose value refers back to itself"
+                    .into(),
+            ),
+        )
+    }
+
+    /// Puts a resolved value in the tree and forgets the property.
+    fn write(&mut self, path: &[String], value: Node) {
+        self.registry.remove(path);
+        if let Some(slot) = node_at_mut(self.root, path) {
+            *slot = value;
+        }
+    }
+
+    /// The value of a template: the variable's own value when it is the whole string, otherwise
+    /// the string with each part replaced (and the pieces, to re-read them one by one).
+    pub(crate) fn evaluate(
+        &mut self,
+        template: &Template,
+        site: &Site,
+    ) -> Result<(Node, Option<Vec<String>>), Stop> {
+        if template.whole {
+            if let [Part {
+                start,
+                end,
+                kind: PartKind::Variable(sources),
+            }] = template.parts.as_slice()
+            {
+                let value = self.variable(sources, site, Some((*start, *end)))?;
+                return Ok((value, None));
+            }
+        }
+        let text = &template.text;
+        let mut pieces = Vec::with_capacity(template.parts.len() * 2 + 1);
+        let mut last = 0;
+        let mut length = 0;
+        for part in &template.parts {
+            pieces.push(text.get(last..part.start).unwrap_or_default().to_string());
+            let piece = match &part.kind {
+                PartKind::Text(replacement) => replacement.clone(),
+                PartKind::Variable(sources) => {
+                    let range = Some((part.start, part.end));
+                    let value = self.variable(sources, site, range)?;
+                    match interpolated(&value) {
+                        Some(text) => text,
+                        None => {
+                            let reason = "String value consist of variable which resolve with \
+                                          non-string value";
+                            let help = format!(
+                                "this variable resolves to {}, which cannot be part of a longer \
+                                 string: make the variable the whole value, or point it at a \
+                                 single value inside",
+                                value.kind()
+                            );
+                            return Err(self.fail(site, range, reason, Some(help)));
+                        }
+                    }
+                }
+            };
+            length += piece.len() + part.start.saturating_sub(last);
+            if length > MAX_STRING_BYTES {
+                let reason = format!("the value grows past {MAX_STRING_BYTES} bytes");
+                return Err(self.fail(site, None, reason, None));
+            }
+            pieces.push(piece);
+            last = part.end;
+        }
+        pieces.push(text.get(last..).unwrap_or_default().to_string());
+        Ok((Node::string(pieces.concat(), site.span), Some(pieces)))
+    }
+
+    /// The value of one variable: its first source that has a value, or its literal fallback.
+    fn variable(
+        &mut self,
+        sources: &[Source],
+        site: &Site,
+        range: Option<(usize, usize)>,
+    ) -> Result<Node, Stop> {
+        let span = site.label(range);
+        let mut missing = None;
+        for source in sources {
+            let reference = match source {
+                Source::Literal(value) => return Ok(Node::from_json(value, span)),
+                Source::Reference(reference) => reference,
+            };
+            if !super::sources::is_known(&reference.kind) {
+                return Err(self.unknown_source(&reference.kind, site, range));
+            }
+            let params = match &reference.params {
+                Some(params) => Some(
+                    params
+                        .iter()
+                        .map(|param| self.operand(param, site, range))
+                        .collect::<Result<Vec<_>, _>>()?,
+                ),
+                None => None,
+            };
+            let address = match &reference.address {
+                Some(address) => Some(self.operand(address, site, range)?),
+                None => None,
+            };
+            let call = super::sources::Call {
+                kind: &reference.kind,
+                params: params.as_deref(),
+                address: address.as_ref(),
+                site,
+                range,
+            };
+            match self.source(&call)? {
+                super::sources::Lookup::Found(node) if !node.is_null() => return Ok(node),
+                super::sources::Lookup::Found(_) => {
+                    missing = Some((reference.kind.clone(), None, None));
+                }
+                super::sources::Lookup::Missing { reason, help } => {
+                    missing = Some((reference.kind.clone(), reason, help));
+                }
+            }
+        }
+        let (kind, reason, help) = missing.unwrap_or_default();
+        let reason = reason.unwrap_or_else(|| format!("Value not found at \"{kind}\" source"));
+        Err(self.fail(site, range, reason, help))
+    }
+
+    fn unknown_source(&mut self, kind: &str, site: &Site, range: Option<(usize, usize)>) -> Stop {
+        let closest = super::sources::KNOWN
+            .iter()
+            .map(|known| (strsim::jaro_winkler(kind, known), known))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, known)| format!("did you mean \"{known}\"? "))
+            .unwrap_or_default();
+        let help = format!(
+            "{closest}the known sources are: {} (a fallback does not replace an unknown source)",
+            super::sources::KNOWN.join(", ")
+        );
+        let reason = format!("Unrecognized configuration variable source \"{kind}\"");
+        self.fail(site, range, reason, Some(help))
+    }
+
+    /// An address or a parameter, with its nested variables resolved (and re-read, as values
+    /// are, up to the nest depth).
+    fn operand(
+        &mut self,
+        operand: &Operand,
+        site: &Site,
+        range: Option<(usize, usize)>,
+    ) -> Result<Node, Stop> {
+        let template = match operand {
+            Operand::Value(value) => return Ok(Node::from_json(value, site.label(range))),
+            Operand::Template(template) => template,
+        };
+        // Nested text is not where the property's text is: label the enclosing variable.
+        let nested = Site {
+            text_offset: None,
+            span: site.label(range),
+            ..site.clone()
+        };
+        let mut current = template.clone();
+        for _ in 0..=MAX_NEST_DEPTH {
+            let (value, pieces) = self.evaluate(&current, &nested)?;
+            let Value::String(text) = &value.value else {
+                return Ok(value);
+            };
+            let reparsed = match &pieces {
+                Some(pieces) => syntax::parse_pieces(pieces),
+                None => syntax::parse(text),
+            };
+            match reparsed {
+                Ok(None) => return Ok(value),
+                Ok(Some(next)) => current = next,
+                Err(error) => {
+                    let reason = format!(
+                        "Approached variable syntax error in resolved value \"{text}\": {}",
+                        error.message
+                    );
+                    return Err(self.fail(site, range, reason, Some(syntax_help())));
+                }
+            }
+        }
+        Err(self.fail(site, range, "Excessive variables nest depth", None))
+    }
+
+    /// A copy of the configuration value at `keys` (`[]` is the root), once every property it
+    /// depends on is resolved; `None` when there is nothing there (or null).
+    pub(crate) fn config_value(&mut self, keys: &[String]) -> Result<Option<Node>, Stop> {
+        let mut node: &Node = self.root;
+        for (index, key) in keys.iter().enumerate() {
+            if node.is_null() {
+                return Ok(None);
+            }
+            self.check_property(&keys[..=index])?;
+            let next = match &node.value {
+                Value::Map(map) => map.get(key),
+                Value::Seq(items) => array_index(key).and_then(|i| items.get(i)),
+                _ => None,
+            };
+            match next {
+                Some(next) => node = next,
+                None => return Ok(None),
+            }
+        }
+        if matches!(node.value, Value::Map(_) | Value::Seq(_)) {
+            self.check_subtree(keys)?;
+        }
+        if node.is_null() {
+            return Ok(None);
+        }
+        let node = node.clone();
+        self.spend(&node)?;
+        Ok(Some(node))
+    }
+
+    /// Counts a copied value against the budget of values variables may add.
+    pub(crate) fn spend(&mut self, node: &Node) -> Result<(), Stop> {
+        let count = count_values(node);
+        if count > self.copy_budget {
+            let failure = Failure {
+                property: String::new(),
+                place: node.span,
+                label_span: node.span,
+                reason: format!(
+                    "variables copy values into the configuration more than {MAX_COPIED_VALUES} \
+                     times; look for properties that copy each other over and over"
+                ),
+                syntax: false,
+                help: None,
+                snippet: None,
+                order: usize::MAX,
+            };
+            return Err(Stop::Failed(self.record(failure)));
+        }
+        self.copy_budget -= count;
+        Ok(())
+    }
+
+    fn check_property(&self, key: &[String]) -> Result<(), Stop> {
+        match self.registry.get(key).map(|p| p.state) {
+            Some(State::Pending) => Err(Stop::Needs(key.to_vec())),
+            Some(State::Failed(id)) => Err(Stop::Failed(id)),
+            None => Ok(()),
+        }
+    }
+
+    fn check_subtree(&self, key: &[String]) -> Result<(), Stop> {
+        let first_below = self
+            .registry
+            .range::<[String], _>((Bound::Included(key), Bound::Unbounded))
+            .take_while(|(path, _)| path.starts_with(key))
+            .next();
+        match first_below {
+            Some((path, property)) => match property.state {
+                State::Pending => Err(Stop::Needs(path.clone())),
+                State::Failed(id) => Err(Stop::Failed(id)),
+            },
+            None => Ok(()),
+        }
+    }
+
+    /// The failures to report: each once, in the order of the properties they belong to.
+    pub fn into_failures(self) -> (Vec<Failure>, Vec<String>) {
+        let mut ids: Vec<usize> = self
+            .registry
+            .values()
+            .filter_map(|p| match p.state {
+                State::Failed(id) => Some(id),
+                State::Pending => None,
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut failures: Vec<Failure> = ids
+            .into_iter()
+            .filter_map(|id| self.failures.get(id).cloned())
+            .collect();
+        failures.sort_by_key(|f| f.order);
+        (failures, self.secrets)
+    }
+}
+
+/// A list index as JavaScript reads a property name: canonical decimal only (`1`, not `01`).
+fn array_index(key: &str) -> Option<usize> {
+    let index: usize = key.parse().ok()?;
+    (index.to_string() == key).then_some(index)
+}
+
+/// A value as it reads inside a longer string; `None` for null, maps and lists.
+fn interpolated(node: &Node) -> Option<String> {
+    match &node.value {
+        Value::String(text) => Some(text.clone()),
+        Value::Int(number) => Some(number.to_string()),
+        Value::Float(number) => Some(js::number_to_string(*number)),
+        Value::Bool(flag) => Some(flag.to_string()),
+        Value::Null | Value::Map(_) | Value::Seq(_) => None,
+    }
+}
+
+fn syntax_help() -> String {
+    "variables read `${source:address}` with optional fallbacks `${source:address, other:address, \
+     'literal'}`; write `\\${` for a literal `${`"
+        .into()
+}
+
+/// Every string value below `node` that may hold variables, with its path, in document order.
+fn collect_strings(node: &Node, base: &[String], found: &mut Vec<(Path, Span, String)>) {
+    let mut stack: Vec<(&Node, Path)> = vec![(node, base.to_vec())];
+    while let Some((node, path)) = stack.pop() {
+        match &node.value {
+            Value::String(text) if text.contains('$') => {
+                found.push((path, node.span, text.clone()));
+            }
+            Value::Map(map) => {
+                let children: Vec<_> = map.iter().collect();
+                for (key, entry) in children.into_iter().rev() {
+                    let mut child = path.clone();
+                    child.push(key.clone());
+                    stack.push((&entry.node, child));
+                }
+            }
+            Value::Seq(items) => {
+                for (index, item) in items.iter().enumerate().rev() {
+                    let mut child = path.clone();
+                    child.push(index.to_string());
+                    stack.push((item, child));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn count_values(node: &Node) -> usize {
+    let mut count = 0;
+    let mut stack = vec![node];
+    while let Some(node) = stack.pop() {
+        count += 1;
+        match &node.value {
+            Value::Map(map) => stack.extend(map.iter().map(|(_, e)| &e.node)),
+            Value::Seq(items) => stack.extend(items.iter()),
+            _ => {}
+        }
+    }
+    count
+}
+
+fn node_at_mut<'n>(root: &'n mut Node, path: &[String]) -> Option<&'n mut Node> {
+    let mut node = root;
+    for key in path {
+        node = match &mut node.value {
+            Value::Map(map) => map.get_mut(key)?,
+            Value::Seq(items) => items.get_mut(array_index(key)?)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}

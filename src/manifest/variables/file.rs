@@ -1,0 +1,207 @@
+//! The `file` source: `${file(./config.yml)}`, `${file(./config.json):a.b}`, `${file(./x.txt)}`.
+//!
+//! Paths are relative to the service directory (parent directories allowed). YAML and JSON files
+//! are parsed by the manifest's YAML loader after being added to the [`SourceMap`], so their
+//! values keep real positions and their own variables resolve in the service's context. Other
+//! files are read as text, trailing newline kept. JavaScript and TypeScript files would need a JS
+//! engine: they are refused with a clear error. Each file is read once per resolution.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use super::engine::{Engine, Stop};
+use super::error::Failure;
+use super::sources::{scalar_text, Call, Lookup};
+use crate::manifest::node::{Node, Value};
+use crate::manifest::source::{SourceFile, Span};
+use crate::manifest::yaml;
+
+/// A file as read for the `file` source.
+#[derive(Debug, Clone)]
+pub(crate) enum FileContent {
+    /// No such file: the source finds nothing, so a fallback applies.
+    Missing,
+    Parsed(Node),
+    /// Reading or parsing failed; the failure to report for every use of the file.
+    Failed(Box<Failure>),
+}
+
+impl Engine<'_, '_> {
+    pub(crate) fn file_source(&mut self, call: &Call) -> Result<Lookup, Stop> {
+        let Some(written) = call.params.and_then(|p| p.first()).filter(|p| !p.is_null()) else {
+            return Err(self.fail(
+                call.site,
+                call.range,
+                "Missing path argument in variable \"file\" source",
+                Some("name the file in the parentheses: ${file(./config.yml)}".into()),
+            ));
+        };
+        let Some(written) = scalar_text(written) else {
+            let reason = format!(
+                "Non-string path argument in variable \"file\" source: {}",
+                written.to_json()
+            );
+            return Err(self.fail(call.site, call.range, reason, None));
+        };
+        let path = normalize(&self.context.service_dir.join(&written));
+        let content = match self.files.get(&path) {
+            Some(content) => content.clone(),
+            None => {
+                let content = self.read(&path, &written, call);
+                self.files.insert(path.clone(), content.clone());
+                content
+            }
+        };
+        let root = match content {
+            FileContent::Missing => return Ok(self.missing_file(&written, None)),
+            FileContent::Failed(mut failure) => {
+                failure.property = call.site.property();
+                failure.place = call.site.span;
+                failure.label_span = call.label();
+                failure.order = call.site.order;
+                return Err(Stop::Failed(self.record(*failure)));
+            }
+            FileContent::Parsed(root) => root,
+        };
+        let address = match call.address.filter(|a| !a.is_null()) {
+            Some(address) => scalar_text(address).unwrap_or_default(),
+            None => String::new(),
+        };
+        let mut node = &root;
+        if !address.is_empty() {
+            for key in address.split('.') {
+                let next = match &node.value {
+                    Value::Map(map) => map.get(key),
+                    Value::Seq(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+                    _ => None,
+                };
+                match next {
+                    Some(next) if !next.is_null() => node = next,
+                    _ => return Ok(self.missing_file(&written, Some(&address))),
+                }
+            }
+        }
+        let node = node.clone();
+        self.spend(&node)?;
+        Ok(Lookup::Found(node))
+    }
+
+    fn missing_file(&self, written: &str, address: Option<&str>) -> Lookup {
+        let help = match address {
+            None => format!(
+                "{written} does not exist (paths are relative to the service directory): create \
+                 it, or add a fallback: ${{file({written}), 'default'}}"
+            ),
+            Some(address) => format!(
+                "{written} has nothing at `{address}` (or does not exist): add it, or add a \
+                 fallback: ${{file({written}):{address}, 'default'}}"
+            ),
+        };
+        Lookup::Missing {
+            reason: None,
+            help: Some(help),
+        }
+    }
+
+    fn read(&mut self, path: &Path, written: &str, call: &Call) -> FileContent {
+        let extension = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        let display = self.display_name(path, written);
+        let fail = |reason: String, help: Option<String>| {
+            FileContent::Failed(Box::new(Failure {
+                property: call.site.property(),
+                place: call.site.span,
+                label_span: call.label(),
+                reason,
+                syntax: false,
+                help,
+                snippet: None,
+                order: call.site.order,
+            }))
+        };
+        if matches!(extension.as_str(), "js" | "cjs" | "mjs" | "ts") {
+            if !path.exists() {
+                return FileContent::Missing;
+            }
+            return fail(
+                format!(
+                    "Cannot load \"{display}\": JavaScript and TypeScript files are not supported \
+                     by the file source"
+                ),
+                Some(format!(
+                    "updraft does not run JavaScript: convert {display} to YAML or JSON (a module \
+                     exporting functions becomes plain values, or `${{...}}` variables)"
+                )),
+            );
+        }
+        let text = match std::fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(_) => {
+                    return fail(
+                        format!("Cannot parse \"{display}\": the file is not UTF-8 text"),
+                        None,
+                    )
+                }
+            },
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return FileContent::Missing
+            }
+            Err(error) => return fail(format!("Cannot parse \"{display}\": {error}"), None),
+        };
+        let existing = self.sources.find(path);
+        let id = match existing {
+            Some(id) => id,
+            None => self.sources.add(SourceFile::new(
+                path.to_path_buf(),
+                display.clone(),
+                Arc::<str>::from(text.as_str()),
+            )),
+        };
+        if !matches!(extension.as_str(), "yml" | "yaml" | "json" | "tfstate") {
+            let span = Span::new(id, 0, text.len());
+            return FileContent::Parsed(Node::string(text, span));
+        }
+        match yaml::parse(self.sources, id, &yaml::Limits::default()) {
+            Ok(node) => FileContent::Parsed(node),
+            Err(error) => FileContent::Failed(Box::new(Failure {
+                property: call.site.property(),
+                place: call.site.span,
+                label_span: call.label(),
+                reason: format!("Cannot parse \"{display}\": {}", error.message),
+                syntax: false,
+                help: error.help.clone(),
+                snippet: Some((error.source_code.clone(), error.at, "here".into())),
+                order: call.site.order,
+            })),
+        }
+    }
+
+    /// The name users see: relative to the service directory where the file is inside it.
+    fn display_name(&self, path: &Path, written: &str) -> String {
+        let service_dir = normalize(&self.context.service_dir);
+        match path.strip_prefix(&service_dir) {
+            Ok(relative) => relative.to_string_lossy().into_owned(),
+            Err(_) => written.to_string(),
+        }
+    }
+}
+
+/// `a/./b/../c` as `a/c`, without touching the file system (as Node's `path.resolve`).
+fn normalize(path: &Path) -> PathBuf {
+    let mut result = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !result.pop() {
+                    result.push("..");
+                }
+            }
+            other => result.push(other.as_os_str()),
+        }
+    }
+    result
+}
