@@ -88,7 +88,9 @@ pub fn json_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
                 && x.iter()
                     .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
         }
-        (Array(x), Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| json_equal(v, w)),
+        (Array(x), Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(v, w)| json_equal(v, w))
+        }
         (Number(x), Number(y)) => x.as_f64() == y.as_f64(),
         _ => a == b,
     }

@@ -239,12 +239,12 @@ fn provider() -> Shape {
             prop(
                 "memorySize",
                 memory_size(),
-                "Default Lambda memory in MB (128-10240, default 1024)",
+                "Default Lambda memory in MB (default 1024)",
             ),
             prop(
                 "timeout",
                 timeout(),
-                "Default Lambda timeout in seconds (1-900, default 6)",
+                "Default Lambda timeout in seconds (default 6)",
             ),
             prop(
                 "environment",
@@ -418,12 +418,8 @@ fn function() -> Shape {
             runtime(),
             "Lambda runtime (default: provider.runtime)",
         ),
-        prop(
-            "memorySize",
-            memory_size(),
-            "Lambda memory in MB (128-10240)",
-        ),
-        prop("timeout", timeout(), "Lambda timeout in seconds (1-900)"),
+        prop("memorySize", memory_size(), "Lambda memory in MB"),
+        prop("timeout", timeout(), "Lambda timeout in seconds"),
         prop("environment", environment(), "Environment variables"),
         prop("events", list(events()), "What invokes the function"),
         prop("package", package(false), "Packaging of this function"),
@@ -477,7 +473,7 @@ fn function() -> Shape {
         prop(
             "ephemeralStorageSize",
             integer(512, 10240),
-            "Size of /tmp in MB (512-10240)",
+            "Size of /tmp in MB",
         ),
         prop(
             "fileSystemConfig",

@@ -135,7 +135,7 @@ fn provider(map: &Mapping, root_span: Span, issues: &mut Vec<Issue>) -> Option<S
             "no `name` in this provider",
             format!(
                 "add `name: aws` (or {}) under `provider`",
-                PROVIDERS.join(", ")
+                PROVIDERS[1..].join(", ")
             ),
         ));
         return None;

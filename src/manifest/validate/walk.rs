@@ -123,7 +123,7 @@ impl<'n> Walker<'n> {
                         }
                     });
                     if !known {
-                        self.enum_error(node, &text, values, noun, about);
+                        self.enum_error(node, &text, values, noun);
                     }
                 }
                 None => self.type_error(node, shape, about),
@@ -373,7 +373,7 @@ impl<'n> Walker<'n> {
         );
     }
 
-    fn enum_error(&mut self, node: &Node, text: &str, values: &[&str], noun: &str, about: &str) {
+    fn enum_error(&mut self, node: &Node, text: &str, values: &[&str], noun: &str) {
         let close = suggest::ranked(text, values, 3);
         let mut help = String::new();
         if !close.is_empty() {
@@ -387,9 +387,6 @@ impl<'n> Walker<'n> {
             ));
         }
         help.push_str(&format!("allowed: {}", suggest::list(values, 30)));
-        if !about.is_empty() {
-            help.push_str(&format!(" ({about})"));
-        }
         let what = if noun.is_empty() {
             "an allowed value".to_string()
         } else {

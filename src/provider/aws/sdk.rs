@@ -1,0 +1,201 @@
+//! How updraft configures the AWS SDK (credentials, region, endpoints, timeouts) and how it turns
+//! SDK failures into messages a user can act on.
+//!
+//! The configuration follows the standard chains (environment, shared config and credentials
+//! files, SSO, process credentials, container and instance roles) with two choices of our own:
+//! the region falls back to `us-east-1` as the Serverless Framework does, without asking the
+//! instance metadata service; and every call is bounded (a 2 s connect timeout, 10 s per
+//! operation, 3 attempts) so that a machine without network fails in seconds, not minutes.
+
+use std::time::Duration;
+
+use aws_config::environment::EnvironmentVariableRegionProvider;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::profile::ProfileFileRegionProvider;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+/// The region used when neither the command line, the environment nor the profile names one.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
+const MAX_ATTEMPTS: u32 = 3;
+
+/// Loads the SDK configuration. Reads environment and files only: credentials are resolved when
+/// the first request is signed.
+pub async fn load(profile: Option<&str>, region: Option<&str>) -> SdkConfig {
+    let mut profile_region = ProfileFileRegionProvider::builder();
+    if let Some(profile) = profile {
+        profile_region = profile_region.profile_name(profile);
+    }
+    let regions = RegionProviderChain::first_try(region.map(|r| Region::new(r.to_string())))
+        .or_else(EnvironmentVariableRegionProvider::new())
+        .or_else(profile_region.build())
+        .or_else(Region::from_static(DEFAULT_REGION));
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build();
+    let retries = RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_millis(200))
+        .with_max_backoff(Duration::from_secs(1));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(regions)
+        .timeout_config(timeouts)
+        .retry_config(retries);
+    if let Some(profile) = profile {
+        loader = loader.profile_name(profile);
+    }
+    loader.load().await
+}
+
+/// What was being asked, for the error message.
+pub struct Request<'a> {
+    /// The variable as written, e.g. `${ssm:/my/param}`.
+    pub reference: &'a str,
+    /// The service as users know it, e.g. `SSM`.
+    pub service: &'a str,
+    /// The IAM action the call needs, e.g. `ssm:GetParameter`.
+    pub action: &'a str,
+    pub region: &'a str,
+    /// `--aws-profile`, when given.
+    pub profile: Option<&'a str>,
+}
+
+/// Error codes meaning the credentials themselves were rejected.
+const BAD_CREDENTIALS: &[&str] = &[
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "InvalidSignatureException",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "TokenRefreshRequired",
+    "AuthFailure",
+];
+
+/// Error codes meaning the credentials are fine but lack a permission.
+const ACCESS_DENIED: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "KMS.AccessDeniedException",
+];
+
+/// Describes why a request could not be answered, naming the variable and what to do.
+pub fn describe<E, R>(error: &SdkError<E, R>, request: &Request) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let Request {
+        reference,
+        service,
+        action,
+        region,
+        profile,
+    } = request;
+    let detail = innermost_text(error);
+    match error {
+        SdkError::ServiceError(_) => {
+            let code = error.code().unwrap_or("unknown error");
+            let message = error.message().unwrap_or_default();
+            let answer = if message.is_empty() {
+                code.to_string()
+            } else {
+                format!("{code}: {message}")
+            };
+            if BAD_CREDENTIALS.contains(&code) {
+                format!(
+                    "AWS {service} rejected the credentials used for {reference} ({answer}); \
+                     refresh or replace them (environment variables, --aws-profile, or the \
+                     shared credentials file)"
+                )
+            } else if ACCESS_DENIED.contains(&code) {
+                format!(
+                    "AWS {service} denied access to {reference} ({answer}); the credentials in \
+                     use need permission for {action} in {region}: grant it, or use other \
+                     credentials with --aws-profile"
+                )
+            } else {
+                format!("AWS {service} could not answer {reference} in {region}: {answer}")
+            }
+        }
+        _ if is_missing_credentials(error) => {
+            // The chain's report lists every provider it tried, one per line: the first line
+            // says what matters.
+            let detail = detail
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches(". Attempted:");
+            match profile {
+                Some(profile) => format!(
+                    "no AWS credentials for profile `{profile}` to read {reference} ({detail}); \
+                     check that the profile exists in ~/.aws/config or ~/.aws/credentials and \
+                     holds credentials"
+                ),
+                None => format!(
+                    "no AWS credentials to read {reference} ({detail}); set AWS_ACCESS_KEY_ID \
+                     and AWS_SECRET_ACCESS_KEY, pass --aws-profile, or configure a default \
+                     profile (aws configure)"
+                ),
+            }
+        }
+        SdkError::TimeoutError(_) => format!(
+            "AWS {service} in {region} did not answer {reference} within {} s; check the \
+             network connection and the region (or AWS_ENDPOINT_URL)",
+            OPERATION_TIMEOUT.as_secs()
+        ),
+        SdkError::DispatchFailure(_) => format!(
+            "cannot reach AWS {service} in {region} to read {reference}: {detail}; check the \
+             network connection and the region (AWS_ENDPOINT_URL points updraft at another \
+             endpoint)"
+        ),
+        SdkError::ResponseError(_) => format!(
+            "AWS {service} in {region} sent an answer for {reference} that is not one AWS \
+             gives: {detail}; if AWS_ENDPOINT_URL is set, check that it points at AWS or an \
+             emulator of it"
+        ),
+        _ => format!("cannot ask AWS {service} in {region} for {reference}: {detail}"),
+    }
+}
+
+/// The SDK reports missing credentials as a failure to build or sign the request; its text
+/// is the only stable mark.
+fn is_missing_credentials<E, R>(error: &SdkError<E, R>) -> bool
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    if matches!(error, SdkError::ServiceError(_)) {
+        return false;
+    }
+    let text = DisplayErrorContext(error).to_string().to_lowercase();
+    text.contains("credentials") || text.contains("failed to load profile")
+}
+
+/// The most specific error text in the chain (the SDK's outer layers say only "dispatch
+/// failure" or "io error").
+fn innermost_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut texts = vec![error.to_string()];
+    let mut current = error.source();
+    // Chains are a handful of links deep; the bound only guards against a cycle.
+    for _ in 0..16 {
+        let Some(next) = current else { break };
+        texts.push(next.to_string());
+        current = next.source();
+    }
+    texts
+        .into_iter()
+        .rev()
+        .find(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| "unknown error".to_string())
+}
