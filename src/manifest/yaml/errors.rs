@@ -134,22 +134,12 @@ impl Reporter<'_> {
             );
         } else if info.contains("recursion limit") {
             return self.too_deep(at, self.max_depth, false);
-        } else if info.contains("flow mapping") || info.contains("flow sequence") {
-            let (kind, close) = if info.contains("mapping") {
-                ("map", '}')
-            } else {
-                ("list", ']')
-            };
-            let error = self.error(
-                at,
-                format!("YAML syntax error: expected `,` or `{close}` in the inline {kind}"),
-                "expected `,` or here",
-                format!("close the inline {kind} with `{close}` where it ends, or separate its entries with commas"),
-            );
-            return match open_flow {
-                Some(open) => Self::related(error, open, "opened here"),
-                None => error,
-            };
+        } else if let Some(open) = open_flow.filter(|open| {
+            info.contains("flow mapping")
+                || info.contains("flow sequence")
+                || self.line_of(*open) < self.line_of(at)
+        }) {
+            return self.unclosed_flow(info, at, open);
         } else if info.contains("mapping values are not allowed") {
             (
                 "YAML syntax error: a `key: value` pair is not allowed here".to_string(),
@@ -179,6 +169,30 @@ impl Reporter<'_> {
             }
             _ => error,
         }
+    }
+
+    fn line_of(&self, span: Span) -> usize {
+        self.sources.file(self.file).line_col(span.start).0
+    }
+
+    /// An error inside an inline `{...}` or `[...]` that was opened earlier: almost always a
+    /// missing closing bracket or comma, so both places are shown.
+    fn unclosed_flow(&self, info: &str, at: Span, open: Span) -> YamlError {
+        let text = &self.sources.file(self.file).text;
+        let (kind, close) = match text.as_bytes().get(open.start as usize) {
+            Some(b'{') => ("map", '}'),
+            _ => ("list", ']'),
+        };
+        let opened = self.sources.location(open);
+        let error = self.error(
+            at,
+            format!(
+                "YAML syntax error: the inline {kind} opened at {opened} is not closed before this point ({info})"
+            ),
+            "expected `,` or the closing bracket before this",
+            format!("add the missing `{close}` at the end of the inline {kind} (or a `,` between its entries)"),
+        );
+        Self::related(error, open, "opened here")
     }
 
     fn alias_name(&self, at: Span) -> String {

@@ -12,7 +12,7 @@ pub fn scalar_end(text: &str, start: usize, value: &str, style: TScalarStyle) ->
     let relative = match style {
         TScalarStyle::SingleQuoted => single_quoted_end(rest),
         TScalarStyle::DoubleQuoted => double_quoted_end(rest),
-        TScalarStyle::Literal | TScalarStyle::Folded => block_end(text, start),
+        TScalarStyle::Literal | TScalarStyle::Folded => block_end(text, start) - start,
         _ => plain_end(rest, value),
     };
     start + relative

@@ -2,16 +2,17 @@
 //! SDK failures into messages a user can act on.
 //!
 //! The configuration follows the standard chains (environment, shared config and credentials
-//! files, SSO, process credentials, container and instance roles) with two choices of our own:
-//! the region falls back to `us-east-1` as the Serverless Framework does, without asking the
-//! instance metadata service; and every call is bounded (a 2 s connect timeout, 10 s per
-//! operation, 3 attempts) so that a machine without network fails in seconds, not minutes.
+//! files, SSO, process credentials, container and instance roles) with three choices of our own:
+//! `--aws-profile` wins over credentials in the environment, as in the Serverless Framework; the
+//! region falls back to `us-east-1` as the Framework does, without asking the instance metadata
+//! service; and every call is bounded (a 2 s connect timeout, 10 s per operation, 3 attempts) so
+//! that a machine without network fails in seconds, not minutes.
 
 use std::time::Duration;
 
 use aws_config::environment::EnvironmentVariableRegionProvider;
 use aws_config::meta::region::RegionProviderChain;
-use aws_config::profile::ProfileFileRegionProvider;
+use aws_config::profile::{ProfileFileCredentialsProvider, ProfileFileRegionProvider};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -50,7 +51,14 @@ pub async fn load(profile: Option<&str>, region: Option<&str>) -> SdkConfig {
         .timeout_config(timeouts)
         .retry_config(retries);
     if let Some(profile) = profile {
-        loader = loader.profile_name(profile);
+        // As in the Framework, `--aws-profile` wins over credentials in the environment (the
+        // SDK's default chain would prefer the environment).
+        let credentials = ProfileFileCredentialsProvider::builder()
+            .profile_name(profile)
+            .build();
+        loader = loader
+            .profile_name(profile)
+            .credentials_provider(credentials);
     }
     loader.load().await
 }

@@ -1,0 +1,97 @@
+//! A local HTTP endpoint that records which requests a command sent, for tests that claim
+//! something about AWS calls (made or not made).
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A local endpoint that records the head of every HTTP request sent to it and then hangs up,
+/// so a test can say exactly which AWS requests a command made.
+pub struct RecordingEndpoint {
+    pub url: String,
+    requests: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RecordingEndpoint {
+    pub fn start() -> RecordingEndpoint {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a local port is free");
+        listener
+            .set_nonblocking(true)
+            .expect("the listener can poll");
+        let url = format!(
+            "http://127.0.0.1:{}",
+            listener.local_addr().expect("the port is known").port()
+        );
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (requests, stop) = (requests.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            let head = request_head(stream);
+                            requests
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .push(head);
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                    }
+                }
+            })
+        };
+        RecordingEndpoint {
+            url,
+            requests,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The requests so far, as "METHOD PATH TARGET" lines.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for RecordingEndpoint {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The request line plus the `X-Amz-Target` header (which names the operation for JSON APIs).
+fn request_head(mut stream: TcpStream) -> String {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut head = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 64 * 1024 {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buffer[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&head);
+    let mut lines = text.lines();
+    let request_line = lines.next().unwrap_or_default().to_string();
+    let target = lines
+        .find_map(|l| {
+            l.split_once(':')
+                .filter(|(name, _)| name.eq_ignore_ascii_case("x-amz-target"))
+                .map(|(_, value)| value.trim().to_string())
+        })
+        .unwrap_or_default();
+    format!("{request_line} {target}").trim().to_string()
+}
