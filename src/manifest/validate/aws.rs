@@ -47,6 +47,32 @@ pub const RUNTIMES: &[&str] = &[
     "provided",
 ];
 
+/// The event types of the Framework v3's AWS provider.
+pub const EVENT_TYPES: &[&str] = &[
+    "http",
+    "httpApi",
+    "websocket",
+    "schedule",
+    "sqs",
+    "sns",
+    "s3",
+    "stream",
+    "eventBridge",
+    "alb",
+    "cloudwatchLog",
+    "cloudwatchEvent",
+    "cognitoUserPool",
+    "iot",
+    "iotFleetProvisioning",
+    "alexaSkill",
+    "alexaSmartHome",
+    "cloudFront",
+    "kafka",
+    "msk",
+    "activemq",
+    "rabbitmq",
+];
+
 pub const REGIONS: &[&str] = &[
     "us-east-1",
     "us-east-2",

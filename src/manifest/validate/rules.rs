@@ -498,6 +498,18 @@ fn http_route(event: &Node, place: &str, issues: &mut Vec<(Severity, Issue)>) ->
             }
             (method, path, node.span)
         }
+        Value::Null => {
+            issues.push((
+                Severity::Schema,
+                issue(
+                    entry.key_span,
+                    format!("{kind} event in `{place}` has no path or method"),
+                    "no route",
+                    format!("write `{kind}: GET /hello`, or put `path:` and `method:` one level deeper than `{kind}:`"),
+                ),
+            ));
+            return None;
+        }
         _ => return None,
     };
     if !is_method(&method) {

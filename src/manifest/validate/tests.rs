@@ -509,3 +509,52 @@ fn stream_settings_are_checked() {
         warning.message
     );
 }
+
+#[test]
+fn an_event_written_as_a_function_key_is_pointed_to_the_events_list() {
+    let report = run(manifest(
+        json!({ "handler": "h.f", "http": { "path": "x", "method": "get" } }),
+    ));
+    let warning = only_warning(&report);
+    assert_eq!(
+        warning.message,
+        "unknown key `http` under `functions.hello`: `http` is an event type"
+    );
+    assert!(warning
+        .help
+        .as_deref()
+        .unwrap_or("")
+        .contains("- http: ..."));
+}
+
+#[test]
+fn an_http_event_with_nothing_under_it_warns() {
+    let report = run(manifest(
+        json!({ "handler": "h.f", "events": [{ "http": null }] }),
+    ));
+    assert!(only_warning(&report)
+        .message
+        .contains("has no path or method"));
+}
+
+#[test]
+fn every_event_type_of_the_schema_is_listed_for_hints() {
+    let Shape::Object(root) = aws::root() else {
+        panic!("the root is a map")
+    };
+    let functions = &root.get("functions").expect("functions").shape;
+    let Shape::Map { values, .. } = functions else {
+        panic!("functions is a map")
+    };
+    let Shape::Object(function) = values.as_ref() else {
+        panic!("a function is a map")
+    };
+    let Shape::List(item) = &function.get("events").expect("events").shape else {
+        panic!("a list")
+    };
+    let Shape::Event(types) = item.as_ref() else {
+        panic!("events")
+    };
+    let names: Vec<&str> = types.iter().map(|t| t.name).collect();
+    assert_eq!(names, aws::EVENT_TYPES);
+}
