@@ -558,3 +558,18 @@ fn every_event_type_of_the_schema_is_listed_for_hints() {
     let names: Vec<&str> = types.iter().map(|t| t.name).collect();
     assert_eq!(names, aws::EVENT_TYPES);
 }
+
+#[test]
+fn the_azure_and_google_provider_plugins_draw_no_warning() {
+    let json = json!({
+        "service": "app", "provider": { "name": "azure" },
+        "plugins": ["serverless-azure-functions"],
+        "functions": { "hello": { "handler": "src/hello.handler" } }
+    });
+    let report = run(json);
+    assert!(
+        report.warnings.is_empty(),
+        "{:?}",
+        messages(&report.warnings)
+    );
+}
