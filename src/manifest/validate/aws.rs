@@ -47,6 +47,32 @@ pub const RUNTIMES: &[&str] = &[
     "provided",
 ];
 
+/// The event types of the Framework v3's AWS provider.
+pub const EVENT_TYPES: &[&str] = &[
+    "http",
+    "httpApi",
+    "websocket",
+    "schedule",
+    "sqs",
+    "sns",
+    "s3",
+    "stream",
+    "eventBridge",
+    "alb",
+    "cloudwatchLog",
+    "cloudwatchEvent",
+    "cognitoUserPool",
+    "iot",
+    "iotFleetProvisioning",
+    "alexaSkill",
+    "alexaSmartHome",
+    "cloudFront",
+    "kafka",
+    "msk",
+    "activemq",
+    "rabbitmq",
+];
+
 pub const REGIONS: &[&str] = &[
     "us-east-1",
     "us-east-2",
@@ -276,7 +302,7 @@ fn provider() -> Shape {
             ),
             prop(
                 "iamRoleStatements",
-                list(any_map()),
+                statements(),
                 "Deprecated: use provider.iam.role.statements",
             ),
             prop(
@@ -596,14 +622,21 @@ fn events() -> Shape {
             "sns",
             any_of(vec![
                 string(),
-                open_object(vec![
+                object(vec![
                     prop("arn", cf_string(), ""),
                     prop("topicName", string(), ""),
                     prop("displayName", string(), ""),
                     prop("filterPolicy", any_map(), ""),
                     prop("filterPolicyScope", string(), ""),
-                    prop("redrivePolicy", any_map(), ""),
-                    prop("kmsMasterKeyId", cf_string(), ""),
+                    prop(
+                        "redrivePolicy",
+                        object(vec![
+                            prop("deadLetterTargetArn", string(), ""),
+                            prop("deadLetterTargetRef", string(), ""),
+                            prop("deadLetterTargetImport", any_map(), ""),
+                        ]),
+                        "",
+                    ),
                 ]),
             ]),
         ),
@@ -611,7 +644,7 @@ fn events() -> Shape {
             "s3",
             any_of(vec![
                 string(),
-                open_object(vec![
+                object(vec![
                     prop("bucket", cf_string(), ""),
                     prop("event", string(), ""),
                     prop("rules", list(any_map()), ""),
@@ -625,10 +658,11 @@ fn events() -> Shape {
             any_of(vec![
                 string(),
                 Shape::Cf,
-                open_object(vec![
+                object(vec![
                     prop("arn", cf_string(), ""),
                     prop("type", one_of(&["dynamodb", "kinesis"], "stream type"), ""),
                     prop("batchSize", integer(1, 10000), ""),
+                    prop("parallelizationFactor", integer(1, 10), ""),
                     prop(
                         "startingPosition",
                         one_of(
@@ -637,7 +671,29 @@ fn events() -> Shape {
                         ),
                         "",
                     ),
+                    prop("startingPositionTimestamp", Shape::Number, ""),
                     prop("enabled", boolean(), ""),
+                    prop("consumer", any_of(vec![boolean(), cf_string()]), ""),
+                    prop("batchWindow", integer(0, 300), ""),
+                    prop("maximumRetryAttempts", integer(-1, 10000), ""),
+                    prop("bisectBatchOnFunctionError", boolean(), ""),
+                    prop("maximumRecordAgeInSeconds", integer(-1, 604_800), ""),
+                    prop(
+                        "functionResponseType",
+                        one_of(&["ReportBatchItemFailures"], "response type"),
+                        "",
+                    ),
+                    prop(
+                        "destinations",
+                        object(vec![prop(
+                            "onFailure",
+                            any_of(vec![string(), any_map()]),
+                            "",
+                        )]),
+                        "",
+                    ),
+                    prop("tumblingWindowInSeconds", integer(0, 900), ""),
+                    prop("filterPatterns", list(Shape::Any), ""),
                 ]),
             ]),
         ),
@@ -889,7 +945,7 @@ fn iam() -> Shape {
                     prop("name", string(), ""),
                     prop("path", string(), ""),
                     prop("managedPolicies", list(cf_string()), "Managed policy ARNs"),
-                    prop("statements", list(any_map()), "IAM policy statements"),
+                    prop("statements", statements(), "IAM policy statements"),
                     prop("permissionBoundary", cf_string(), ""),
                     prop("permissionsBoundary", cf_string(), ""),
                     prop("tags", tags(), ""),
@@ -903,6 +959,27 @@ fn iam() -> Shape {
             "The role CloudFormation deploys with",
         ),
     ])
+}
+
+/// IAM policy statements: the keys are AWS's, so a typo (`Actions`, `effect`) is caught here
+/// rather than by IAM at deploy time.
+fn statements() -> Shape {
+    let resource = any_of(vec![cf_string(), list(cf_string())]);
+    let principal = any_of(vec![string(), any_map()]);
+    list(object_required(
+        &["Effect"],
+        vec![
+            prop("Sid", string(), ""),
+            prop("Effect", one_of(&["Allow", "Deny"], "IAM effect"), ""),
+            prop("Action", strings(), ""),
+            prop("NotAction", strings(), ""),
+            prop("Resource", resource.clone(), ""),
+            prop("NotResource", resource, ""),
+            prop("Principal", principal.clone(), ""),
+            prop("NotPrincipal", principal, ""),
+            prop("Condition", any_map(), ""),
+        ],
+    ))
 }
 
 fn api_gateway() -> Shape {

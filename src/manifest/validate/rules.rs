@@ -317,6 +317,12 @@ pub fn semantics(
     }
 }
 
+/// Plugins whose work updraft does itself.
+const BUILT_IN_PLUGINS: &[&str] = &[
+    "serverless-azure-functions",
+    "serverless-google-cloudfunctions",
+];
+
 fn plugins(root: &Node, issues: &mut Vec<(Severity, Issue)>) {
     let Some(map) = root.as_map() else { return };
     let Some(entry) = map.entry("plugins") else {
@@ -331,6 +337,11 @@ fn plugins(root: &Node, issues: &mut Vec<(Severity, Issue)>) {
             .unwrap_or_default(),
         _ => Vec::new(),
     };
+    // The Framework's Azure and Google providers are plugins; updraft has those clouds built in.
+    let names: Vec<&str> = names
+        .into_iter()
+        .filter(|name| !BUILT_IN_PLUGINS.contains(name))
+        .collect();
     if names.is_empty() && !matches!(entry.node.value, Value::String(_)) {
         return;
     }
@@ -497,6 +508,18 @@ fn http_route(event: &Node, place: &str, issues: &mut Vec<(Severity, Issue)>) ->
                 return None;
             }
             (method, path, node.span)
+        }
+        Value::Null => {
+            issues.push((
+                Severity::Schema,
+                issue(
+                    entry.key_span,
+                    format!("{kind} event in `{place}` has no path or method"),
+                    "no route",
+                    format!("write `{kind}: GET /hello`, or put `path:` and `method:` one level deeper than `{kind}:`"),
+                ),
+            ));
+            return None;
         }
         _ => return None,
     };
