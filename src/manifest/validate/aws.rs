@@ -574,25 +574,29 @@ fn events() -> Shape {
             "schedule",
             any_of(vec![
                 string(),
-                object(vec![
-                    prop(
-                        "rate",
-                        any_of(vec![string(), strings()]),
-                        "rate(...) or cron(...) expressions",
-                    ),
-                    prop("enabled", boolean(), ""),
-                    prop("name", string(), ""),
-                    prop("description", string(), ""),
-                    prop("input", any_of(vec![string(), any_map()]), ""),
-                    prop("inputPath", string(), ""),
-                    prop("inputTransformer", any_map(), ""),
-                    prop(
-                        "method",
-                        one_of(&["eventBus", "scheduler"], "schedule method"),
-                        "",
-                    ),
-                    prop("timezone", string(), ""),
-                ]),
+                object_required(
+                    &["rate"],
+                    vec![
+                        prop(
+                            "rate",
+                            any_of(vec![cf_string(), list(cf_string())]),
+                            "rate(...) or cron(...) expressions",
+                        ),
+                        prop("roleArn", cf_string(), ""),
+                        prop("enabled", boolean(), ""),
+                        prop("name", string(), ""),
+                        prop("description", string(), ""),
+                        prop("input", any_of(vec![string(), any_map()]), ""),
+                        prop("inputPath", string(), ""),
+                        prop("inputTransformer", any_map(), ""),
+                        prop(
+                            "method",
+                            one_of(&["eventBus", "scheduler"], "schedule method"),
+                            "",
+                        ),
+                        prop("timezone", string(), ""),
+                    ],
+                ),
             ]),
         ),
         event(

@@ -573,3 +573,23 @@ fn the_azure_and_google_provider_plugins_draw_no_warning() {
         messages(&report.warnings)
     );
 }
+
+#[test]
+fn schedule_expressions_aws_would_refuse_warn_with_the_fix() {
+    let report = run(manifest(json!({ "handler": "h.f", "events": [
+        { "schedule": "rate(1 minutes)" },
+        { "schedule": { "rate": ["rate(5 minute)", "cron(0 12 * * ?)", "rate(2 hours)"] } },
+        { "schedule": "cron(0/2 * ? * MON-FRI *)" },
+        { "schedule": "every 5 minutes" }
+    ] })));
+    let found: Vec<(String, String)> = report
+        .warnings
+        .iter()
+        .map(|w| (w.message.clone(), w.help.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(found.len(), 4, "{found:?}");
+    assert!(found[0].1.contains("rate(1 minute)"), "{found:?}");
+    assert!(found[1].1.contains("rate(5 minutes)"), "{found:?}");
+    assert!(found[2].1.contains("this one has 5"), "{found:?}");
+    assert!(found[3].0.contains("`every 5 minutes`"), "{found:?}");
+}
