@@ -327,6 +327,15 @@ fn account_id_is_the_callers_account() {
     );
 }
 
+/// stderr as one line: the error report wraps long lines and draws a frame around them.
+fn flat(stderr: &str) -> String {
+    stderr
+        .split_whitespace()
+        .filter(|word| *word != "│")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn service_dir(manifest: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a temporary directory");
     std::fs::write(dir.path().join("serverless.yml"), manifest).expect("the manifest is written");
@@ -387,19 +396,21 @@ fn a_manifest_without_cloud_references_makes_no_aws_request() {
 #[test]
 fn unreachable_aws_fails_within_seconds_and_a_fallback_does_not_hide_it() {
     // A port that refuses connections: bound, then closed.
-    let refused = {
+    let host = {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a local port is free");
-        format!(
-            "http://127.0.0.1:{}",
-            listener.local_addr().expect("port").port()
-        )
+        format!("127.0.0.1:{}", listener.local_addr().expect("port").port())
     };
-    for (manifest_value, written) in [
-        ("${ssm:/my/param}", "${ssm:/my/param}"),
-        ("${ssm:/my/param, 'fb'}", "${ssm:/my/param}"),
-        ("${cf:other-stack.OutputKey}", "${cf:other-stack.OutputKey}"),
-        ("${s3:my-bucket/my-key}", "${s3:my-bucket/my-key}"),
-        ("${aws:accountId}", "${aws:accountId}"),
+    let refused = format!("http://{host}");
+    for (manifest_value, written, service) in [
+        ("${ssm:/my/param}", "${ssm:/my/param}", "SSM"),
+        ("${ssm:/my/param, 'fb'}", "${ssm:/my/param}", "SSM"),
+        (
+            "${cf:other-stack.OutputKey}",
+            "${cf:other-stack.OutputKey}",
+            "CloudFormation",
+        ),
+        ("${s3:my-bucket/my-key}", "${s3:my-bucket/my-key}", "S3"),
+        ("${aws:accountId}", "${aws:accountId}", "STS"),
     ] {
         let dir = service_dir(&format!(
             "service: vec\nprovider:\n  name: aws\ncustom:\n  x: {manifest_value}\n"
@@ -425,10 +436,11 @@ fn unreachable_aws_fails_within_seconds_and_a_fallback_does_not_hide_it() {
             "{manifest_value} failed after {:?}; it must fail within seconds",
             run.elapsed
         );
+        let stderr = flat(&run.stderr);
         assert!(
-            run.stderr.contains("custom.x")
-                && run.stderr.contains(written)
-                && run.stderr.contains("cannot reach AWS"),
+            stderr.contains("custom.x")
+                && stderr.contains(written)
+                && stderr.contains(&format!("cannot reach AWS {service} in us-east-1 ({host})")),
             "the error names the place, the variable and the reason: {}",
             run.stderr
         );
@@ -452,7 +464,8 @@ fn missing_credentials_are_an_error_that_says_what_to_do() {
     );
     assert_eq!(run.status, Some(1), "print fails: {}", run.stdout);
     assert!(
-        run.stderr.contains("no AWS credentials") && run.stderr.contains("AWS_ACCESS_KEY_ID"),
+        flat(&run.stderr).contains("no AWS credentials")
+            && flat(&run.stderr).contains("AWS_ACCESS_KEY_ID"),
         "the error says credentials are missing and how to give them: {}",
         run.stderr
     );
@@ -510,7 +523,9 @@ fn seed_cloud_values(runtime: &tokio::runtime::Runtime, moto: &Moto) {
         moto,
         "cloud-values-config",
         "certificate.pem",
-        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        // One line: the printer redacts secrets in the printed text, where a multi-line value
+        // appears escaped (JSON) or re-indented (YAML) and is not found.
+        "certificate-body-0123456789",
     );
     create_stack(runtime, moto, "us-east-1", "cloud-values-infra");
 }
@@ -545,7 +560,7 @@ fn print_resolves_cloud_values_and_hides_secrets_unless_asked() {
     let dir = service_dir(CLOUD_MANIFEST);
 
     let shown = print_custom(&moto, dir.path(), &["--show-secrets"]);
-    let certificate = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    let certificate = "certificate-body-0123456789";
     let expected = json!({
         "databasePassword": "correct-horse-battery",
         "connection": "postgres://admin:correct-horse-battery@db.internal:5432/app",
@@ -640,4 +655,46 @@ fn print_uses_the_aws_profile_and_region_given_on_the_command_line() {
     assert_eq!(run.status, Some(0), "print succeeds: {}", run.stderr);
     let printed: Json = serde_json::from_str(&run.stdout).expect("JSON on stdout");
     assert_eq!(printed["custom"]["value"], json!("from-sydney"));
+}
+
+#[test]
+fn aws_profile_wins_over_credentials_in_the_environment() {
+    let endpoint = RecordingEndpoint::start();
+    let dir = service_dir("service: vec\nprovider:\n  name: aws\ncustom:\n  x: ${ssm:/my/param}\n");
+    let aws = tempfile::tempdir().expect("a temporary directory");
+    let credentials = aws.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        "[other]\naws_access_key_id = a\naws_secret_access_key = b\n",
+    )
+    .expect("the credentials file is written");
+    let run = common::updraft(
+        dir.path(),
+        &["print", "--format", "json", "--aws-profile", "absent"],
+        &[
+            ("AWS_ENDPOINT_URL", &endpoint.url),
+            ("AWS_ACCESS_KEY_ID", "from-environment"),
+            ("AWS_SECRET_ACCESS_KEY", "from-environment"),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                &credentials.to_string_lossy(),
+            ),
+            (
+                "AWS_CONFIG_FILE",
+                &aws.path().join("config").to_string_lossy(),
+            ),
+        ],
+    );
+    assert_eq!(run.status, Some(1), "print fails: {}", run.stdout);
+    assert!(
+        flat(&run.stderr).contains("profile `absent`"),
+        "the error names the profile: {}",
+        run.stderr
+    );
+    // The environment's credentials were not used instead.
+    assert_eq!(
+        endpoint.requests(),
+        Vec::<String>::new(),
+        "the requests made"
+    );
 }

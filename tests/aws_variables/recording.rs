@@ -33,12 +33,15 @@ impl RecordingEndpoint {
             std::thread::spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
                     match listener.accept() {
-                        Ok((stream, _)) => {
-                            let head = request_head(stream);
+                        Ok((mut stream, _)) => {
+                            let head = request_head(&mut stream);
                             requests
                                 .lock()
                                 .unwrap_or_else(|p| p.into_inner())
                                 .push(head);
+                            // Hang up only once the request is recorded: the client may end
+                            // (and the test read the record) as soon as it sees the hang-up.
+                            drop(stream);
                         }
                         Err(_) => std::thread::sleep(Duration::from_millis(10)),
                     }
@@ -72,7 +75,7 @@ impl Drop for RecordingEndpoint {
 }
 
 /// The request line plus the `X-Amz-Target` header (which names the operation for JSON APIs).
-fn request_head(mut stream: TcpStream) -> String {
+fn request_head(stream: &mut TcpStream) -> String {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
     let mut head = Vec::new();

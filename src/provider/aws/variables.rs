@@ -51,9 +51,11 @@ impl AwsVariables {
     async fn ask(&self, reference: &CloudReference) -> Result<Option<Json>, String> {
         let config = self.config().await;
         let written = written(reference);
+        let destination = sdk::Destination::default();
         match reference {
             CloudReference::Ssm { name, region, raw } => {
-                let mut builder = aws_sdk_ssm::config::Builder::from(config);
+                let mut builder =
+                    aws_sdk_ssm::config::Builder::from(config).interceptor(destination.clone());
                 if let Some(region) = region {
                     builder = builder.region(Region::new(region.clone()));
                 }
@@ -65,6 +67,7 @@ impl AwsVariables {
                     action: "ssm:GetParameter",
                     region: &region,
                     profile: self.profile.as_deref(),
+                    destination: &destination,
                 };
                 let answer = client
                     .get_parameter()
@@ -83,7 +86,8 @@ impl AwsVariables {
                 output,
                 region,
             } => {
-                let mut builder = aws_sdk_cloudformation::config::Builder::from(config);
+                let mut builder = aws_sdk_cloudformation::config::Builder::from(config)
+                    .interceptor(destination.clone());
                 if let Some(region) = region {
                     builder = builder.region(Region::new(region.clone()));
                 }
@@ -95,6 +99,7 @@ impl AwsVariables {
                     action: "cloudformation:DescribeStacks",
                     region: &region,
                     profile: self.profile.as_deref(),
+                    destination: &destination,
                 };
                 match client.describe_stacks().stack_name(stack).send().await {
                     Ok(answer) => Ok(answer
@@ -122,7 +127,8 @@ impl AwsVariables {
                 }
             }
             CloudReference::S3Object { bucket, key } => {
-                let mut builder = aws_sdk_s3::config::Builder::from(config);
+                let mut builder =
+                    aws_sdk_s3::config::Builder::from(config).interceptor(destination.clone());
                 if uses_custom_s3_endpoint(config) {
                     // Emulators and S3-compatible stores live at one host: bucket names in the
                     // host name would not resolve.
@@ -136,6 +142,7 @@ impl AwsVariables {
                     action: "s3:GetObject",
                     region: &region,
                     profile: self.profile.as_deref(),
+                    destination: &destination,
                 };
                 match client.get_object().bucket(bucket).key(key).send().await {
                     Ok(answer) => match answer.body.collect().await {
@@ -152,7 +159,11 @@ impl AwsVariables {
                 }
             }
             CloudReference::AccountId => {
-                let client = aws_sdk_sts::Client::new(config);
+                let client = aws_sdk_sts::Client::from_conf(
+                    aws_sdk_sts::config::Builder::from(config)
+                        .interceptor(destination.clone())
+                        .build(),
+                );
                 let region = region_name(config, None);
                 let request = Request {
                     reference: &written,
@@ -160,6 +171,7 @@ impl AwsVariables {
                     action: "sts:GetCallerIdentity",
                     region: &region,
                     profile: self.profile.as_deref(),
+                    destination: &destination,
                 };
                 match client.get_caller_identity().send().await {
                     Ok(answer) => Ok(answer.account().map(|a| Json::String(a.to_string()))),
