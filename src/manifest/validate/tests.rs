@@ -477,7 +477,7 @@ fn committed_json_schema_matches_the_code() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "schemas/serverless.schema.json is out of date with src/manifest/validate/aws.rs; regenerate it with:\n  UPDRAFT_WRITE_SCHEMA=1 cargo test --lib manifest::validate::tests::committed_json_schema_matches_the_code"
+        "schemas/serverless.schema.json is out of date with src/manifest/validate/aws/; regenerate it with:\n  UPDRAFT_WRITE_SCHEMA=1 cargo test --lib manifest::validate::tests::committed_json_schema_matches_the_code"
     );
 }
 
