@@ -448,6 +448,44 @@ fn unreachable_aws_fails_within_seconds_and_a_fallback_does_not_hide_it() {
 }
 
 #[test]
+fn after_a_service_could_not_be_reached_it_is_not_asked_again() {
+    let endpoint = RecordingEndpoint::start();
+    let dir = service_dir(
+        "service: vec\nprovider:\n  name: aws\ncustom:\n  a: ${ssm:/first}\n  b: ${ssm:/second}\n  \
+         c: ${aws:accountId}\n",
+    );
+    let run = common::updraft(
+        dir.path(),
+        &["print", "--format", "json"],
+        &[
+            ("AWS_ENDPOINT_URL", &endpoint.url),
+            ("AWS_ACCESS_KEY_ID", "x"),
+            ("AWS_SECRET_ACCESS_KEY", "y"),
+        ],
+    );
+    assert_eq!(run.status, Some(1), "print fails: {}", run.stdout);
+    // SSM: three attempts for the first parameter, none for the second; STS is another
+    // service, so it is tried (three attempts) on its own.
+    let requests = endpoint.requests();
+    let count = |target: &str| requests.iter().filter(|r| r.contains(target)).count();
+    assert_eq!(
+        (
+            count("AmazonSSM.GetParameter"),
+            count("GetCallerIdentity"),
+            requests.len()
+        ),
+        (3, 3, 6),
+        "the requests made: {requests:?}"
+    );
+    let stderr = flat(&run.stderr);
+    assert!(
+        stderr.contains("${ssm:/second}: it could not be reached for ${ssm:/first} either"),
+        "the second variable's error says why it was not asked: {}",
+        run.stderr
+    );
+}
+
+#[test]
 fn missing_credentials_are_an_error_that_says_what_to_do() {
     let endpoint = RecordingEndpoint::start();
     let dir =

@@ -74,27 +74,48 @@ impl Drop for RecordingEndpoint {
     }
 }
 
-/// The request line plus the `X-Amz-Target` header (which names the operation for JSON APIs).
+/// The request line plus the operation: the `X-Amz-Target` header for JSON APIs (SSM), the
+/// `Action` form field for query APIs (STS, CloudFormation).
 fn request_head(stream: &mut TcpStream) -> String {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let mut head = Vec::new();
+    let limit = 64 * 1024;
+    let mut bytes = Vec::new();
     let mut buffer = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 64 * 1024 {
-        match stream.read(&mut buffer) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => head.extend_from_slice(&buffer[..n]),
+    let mut read_more = |bytes: &mut Vec<u8>| match stream.read(&mut buffer) {
+        Ok(0) | Err(_) => false,
+        Ok(n) => {
+            bytes.extend_from_slice(&buffer[..n]);
+            true
         }
-    }
-    let text = String::from_utf8_lossy(&head);
-    let mut lines = text.lines();
-    let request_line = lines.next().unwrap_or_default().to_string();
-    let target = lines
-        .find_map(|l| {
-            l.split_once(':')
-                .filter(|(name, _)| name.eq_ignore_ascii_case("x-amz-target"))
+    };
+    let header_end = loop {
+        if let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+        if bytes.len() > limit || !read_more(&mut bytes) {
+            break bytes.len();
+        }
+    };
+    let head = String::from_utf8_lossy(&bytes[..header_end]).into_owned();
+    let header = |name: &str| {
+        head.lines().skip(1).find_map(|line| {
+            line.split_once(':')
+                .filter(|(key, _)| key.trim().eq_ignore_ascii_case(name))
                 .map(|(_, value)| value.trim().to_string())
         })
-        .unwrap_or_default();
-    format!("{request_line} {target}").trim().to_string()
+    };
+    let body_length = header("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(limit);
+    while bytes.len() < header_end + body_length && read_more(&mut bytes) {}
+    let body = String::from_utf8_lossy(&bytes[header_end.min(bytes.len())..]).into_owned();
+    let action = body
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("Action="))
+        .map(str::to_string);
+    let operation = header("x-amz-target").or(action).unwrap_or_default();
+    let request_line = head.lines().next().unwrap_or_default();
+    format!("{request_line} {operation}").trim().to_string()
 }

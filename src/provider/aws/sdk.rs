@@ -101,7 +101,7 @@ pub struct Request<'a> {
     /// The variable as written, e.g. `${ssm:/my/param}`.
     pub reference: &'a str,
     /// The service as users know it, e.g. `SSM`.
-    pub service: &'a str,
+    pub service: &'static str,
     /// The IAM action the call needs, e.g. `ssm:GetParameter`.
     pub action: &'a str,
     pub region: &'a str,
@@ -213,6 +213,19 @@ where
         ),
         _ => format!("cannot ask {place} for {reference}: {detail}"),
     }
+}
+
+/// Whether the request never got an answer (no network, no such host, refused, timed out), as
+/// opposed to an answer that said no.
+pub fn is_unreachable<E, R>(error: &SdkError<E, R>) -> bool
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    matches!(
+        error,
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+    ) && !is_missing_credentials(error)
 }
 
 /// The SDK reports missing credentials as a failure to build or sign the request; its text

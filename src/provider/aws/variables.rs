@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use aws_config::{Region, SdkConfig};
-use aws_sdk_ssm::error::ProvideErrorMetadata;
+use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ssm::types::ParameterType;
 use serde_json::Value as Json;
 use tokio::sync::OnceCell;
@@ -23,6 +23,10 @@ pub struct AwsVariables {
     region: Option<String>,
     config: OnceCell<SdkConfig>,
     answers: Mutex<HashMap<CloudReference, Result<Option<Json>, String>>>,
+    /// Services (by region) that could not be reached, with the variable that found out: the
+    /// next variable for the same service fails at once instead of waiting out the timeouts
+    /// again.
+    unreachable: Mutex<HashMap<(&'static str, String), String>>,
 }
 
 impl AwsVariables {
@@ -39,6 +43,7 @@ impl AwsVariables {
             region,
             config: OnceCell::new(),
             answers: Mutex::new(HashMap::new()),
+            unreachable: Mutex::new(HashMap::new()),
         }
     }
 
@@ -52,18 +57,35 @@ impl AwsVariables {
         let config = self.config().await;
         let written = written(reference);
         let destination = sdk::Destination::default();
+        let (service, region) = target(reference, config);
+        let first = self
+            .unreachable
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&(service, region.clone()))
+            .cloned();
+        if let Some(first) = first {
+            return Err(format!(
+                "cannot reach AWS {service} in {region} to read {written}: it could not be \
+                 reached for {first} either, so it was not asked again; check the network \
+                 connection and the region (AWS_ENDPOINT_URL points updraft at another endpoint)"
+            ));
+        }
         match reference {
-            CloudReference::Ssm { name, region, raw } => {
+            CloudReference::Ssm {
+                name,
+                region: explicit_region,
+                raw,
+            } => {
                 let mut builder =
                     aws_sdk_ssm::config::Builder::from(config).interceptor(destination.clone());
-                if let Some(region) = region {
-                    builder = builder.region(Region::new(region.clone()));
+                if let Some(explicit_region) = explicit_region {
+                    builder = builder.region(Region::new(explicit_region.clone()));
                 }
                 let client = aws_sdk_ssm::Client::from_conf(builder.build());
-                let region = region_name(config, region.as_deref());
                 let request = Request {
                     reference: &written,
-                    service: "SSM",
+                    service,
                     action: "ssm:GetParameter",
                     region: &region,
                     profile: self.profile.as_deref(),
@@ -78,24 +100,23 @@ impl AwsVariables {
                 match answer {
                     Ok(output) => ssm_value(output.parameter, *raw, &written),
                     Err(error) if error.code() == Some("ParameterNotFound") => Ok(None),
-                    Err(error) => Err(sdk::describe(&error, &request)),
+                    Err(error) => Err(self.failed(&error, &request)),
                 }
             }
             CloudReference::CloudFormationOutput {
                 stack,
                 output,
-                region,
+                region: explicit_region,
             } => {
                 let mut builder = aws_sdk_cloudformation::config::Builder::from(config)
                     .interceptor(destination.clone());
-                if let Some(region) = region {
-                    builder = builder.region(Region::new(region.clone()));
+                if let Some(explicit_region) = explicit_region {
+                    builder = builder.region(Region::new(explicit_region.clone()));
                 }
                 let client = aws_sdk_cloudformation::Client::from_conf(builder.build());
-                let region = region_name(config, region.as_deref());
                 let request = Request {
                     reference: &written,
-                    service: "CloudFormation",
+                    service,
                     action: "cloudformation:DescribeStacks",
                     region: &region,
                     profile: self.profile.as_deref(),
@@ -123,7 +144,7 @@ impl AwsVariables {
                     {
                         Ok(None)
                     }
-                    Err(error) => Err(sdk::describe(&error, &request)),
+                    Err(error) => Err(self.failed(&error, &request)),
                 }
             }
             CloudReference::S3Object { bucket, key } => {
@@ -135,10 +156,9 @@ impl AwsVariables {
                     builder = builder.force_path_style(true);
                 }
                 let client = aws_sdk_s3::Client::from_conf(builder.build());
-                let region = region_name(config, None);
                 let request = Request {
                     reference: &written,
-                    service: "S3",
+                    service,
                     action: "s3:GetObject",
                     region: &region,
                     profile: self.profile.as_deref(),
@@ -155,7 +175,7 @@ impl AwsVariables {
                         )),
                     },
                     Err(error) if error.code() == Some("NoSuchKey") => Ok(None),
-                    Err(error) => Err(sdk::describe(&error, &request)),
+                    Err(error) => Err(self.failed(&error, &request)),
                 }
             }
             CloudReference::AccountId => {
@@ -164,10 +184,9 @@ impl AwsVariables {
                         .interceptor(destination.clone())
                         .build(),
                 );
-                let region = region_name(config, None);
                 let request = Request {
                     reference: &written,
-                    service: "STS",
+                    service,
                     action: "sts:GetCallerIdentity",
                     region: &region,
                     profile: self.profile.as_deref(),
@@ -175,10 +194,28 @@ impl AwsVariables {
                 };
                 match client.get_caller_identity().send().await {
                     Ok(answer) => Ok(answer.account().map(|a| Json::String(a.to_string()))),
-                    Err(error) => Err(sdk::describe(&error, &request)),
+                    Err(error) => Err(self.failed(&error, &request)),
                 }
             }
         }
+    }
+}
+
+impl AwsVariables {
+    /// The message for a failed request; remembers a service that could not be reached.
+    fn failed<E, R>(&self, error: &SdkError<E, R>, request: &Request) -> String
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        if sdk::is_unreachable(error) {
+            self.unreachable
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .entry((request.service, request.region.to_string()))
+                .or_insert_with(|| request.reference.to_string());
+        }
+        sdk::describe(error, request)
     }
 }
 
@@ -265,6 +302,18 @@ fn written(reference: &CloudReference) -> String {
         }
         CloudReference::S3Object { bucket, key } => format!("${{s3:{bucket}/{key}}}"),
         CloudReference::AccountId => "${aws:accountId}".to_string(),
+    }
+}
+
+/// The service a reference asks, and in which region.
+fn target(reference: &CloudReference, config: &SdkConfig) -> (&'static str, String) {
+    match reference {
+        CloudReference::Ssm { region, .. } => ("SSM", region_name(config, region.as_deref())),
+        CloudReference::CloudFormationOutput { region, .. } => {
+            ("CloudFormation", region_name(config, region.as_deref()))
+        }
+        CloudReference::S3Object { .. } => ("S3", region_name(config, None)),
+        CloudReference::AccountId => ("STS", region_name(config, None)),
     }
 }
 
