@@ -146,7 +146,7 @@ impl Node {
     }
 
     /// Follows a path of map keys and (for sequences) decimal indexes.
-    pub fn get_path<'a, S: AsRef<str>>(&self, path: impl IntoIterator<Item = S>) -> Option<&Node> {
+    pub fn get_path<S: AsRef<str>>(&self, path: impl IntoIterator<Item = S>) -> Option<&Node> {
         let mut node = self;
         for part in path {
             let part = part.as_ref();

@@ -593,3 +593,41 @@ fn schedule_expressions_aws_would_refuse_warn_with_the_fix() {
     assert!(found[2].1.contains("this one has 5"), "{found:?}");
     assert!(found[3].0.contains("`every 5 minutes`"), "{found:?}");
 }
+
+fn run_yaml(text: &str) -> Report {
+    let mut sources = SourceMap::new();
+    let file = sources.add(SourceFile::new(
+        "serverless.yml".into(),
+        "serverless.yml".into(),
+        text,
+    ));
+    let limits = crate::manifest::yaml::Limits::default();
+    let root = match crate::manifest::yaml::parse(&sources, file, &limits) {
+        Ok(root) => root,
+        Err(error) => panic!("{error:?}"),
+    };
+    validate(&root, &sources)
+}
+
+#[test]
+fn findings_name_the_line_and_column_of_the_key_or_value_at_fault() {
+    let report = run_yaml(
+        "service: shop\nprovider:\n  name: aws\nfunctions:\n  hello:\n    handler: h.f\n    events:\n      - http:\n          path: x\n          methd: get\n      - schedule: rate(1 minutes)\n",
+    );
+    let places: Vec<&str> = report
+        .warnings
+        .iter()
+        .map(|w| w.location.as_str())
+        .collect();
+    // The unknown key itself, the http event without a method, the bad rate value.
+    assert_eq!(
+        places,
+        vec![
+            "serverless.yml:10:11",
+            "serverless.yml:8:9",
+            "serverless.yml:11:19"
+        ],
+        "{:?}",
+        messages(&report.warnings)
+    );
+}

@@ -16,7 +16,8 @@ use crate::manifest::variables::{CloudError, CloudReference, CloudVariables};
 
 /// The AWS implementation of [`CloudVariables`]. The SDK is configured on first use only, so a
 /// manifest without cloud references never touches credentials or the network. Answers are
-/// kept for the life of the process: each reference is asked at most once.
+/// kept for the life of the process: each reference is asked at most once, and a service that
+/// could not be reached is not asked again for the next reference.
 pub struct AwsVariables {
     runtime: tokio::runtime::Handle,
     profile: Option<String>,
@@ -329,4 +330,50 @@ fn region_name(config: &SdkConfig, explicit: Option<&str>) -> String {
 fn uses_custom_s3_endpoint(config: &SdkConfig) -> bool {
     config.endpoint_url().is_some()
         || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some_and(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_variable_as_it_is_written() {
+        let ssm = |region: Option<&str>, raw| CloudReference::Ssm {
+            name: "/app/key".into(),
+            region: region.map(str::to_string),
+            raw,
+        };
+        assert_eq!(written(&ssm(None, false)), "${ssm:/app/key}");
+        assert_eq!(
+            written(&ssm(Some("eu-west-1"), false)),
+            "${ssm(eu-west-1):/app/key}"
+        );
+        assert_eq!(written(&ssm(None, true)), "${ssm(raw):/app/key}");
+        assert_eq!(
+            written(&ssm(Some("eu-west-1"), true)),
+            "${ssm(eu-west-1, raw):/app/key}"
+        );
+        let cf = CloudReference::CloudFormationOutput {
+            stack: "infra".into(),
+            output: "Url".into(),
+            region: Some("us-west-2".into()),
+        };
+        assert_eq!(written(&cf), "${cf(us-west-2):infra.Url}");
+    }
+
+    #[test]
+    fn a_string_list_splits_on_commas_unless_raw() {
+        let list = aws_sdk_ssm::types::Parameter::builder()
+            .r#type(ParameterType::StringList)
+            .value("a,,b")
+            .build();
+        assert_eq!(
+            ssm_value(Some(list.clone()), false, "x"),
+            Ok(Some(serde_json::json!(["a", "", "b"])))
+        );
+        assert_eq!(
+            ssm_value(Some(list), true, "x"),
+            Ok(Some(serde_json::json!("a,,b")))
+        );
+    }
 }
