@@ -50,6 +50,7 @@ if [[ $FRAMEWORK == 1 && ! -x $SERVERLESS ]]; then
     npm install --prefix "$ROOT/bench/.node" serverless@3 --no-audit --no-fund --loglevel error >&2
 fi
 
+LOAD_AT_START=$(cut -d ' ' -f 1-3 /proc/loadavg)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 RESULTS=$WORK/results
@@ -82,9 +83,12 @@ measure() {
     if [[ $expected == error && $code -eq 0 ]]; then
         fail "$tool accepted '$case', which must fail"
     fi
-    local message_source=$RESULTS/$id.err
-    [[ -s $message_source ]] || message_source=$RESULTS/$id.out
-    grep -m 1 -v '^[[:space:]]*$' "$message_source" | sed 's/^[[:space:]]*//' >"$RESULTS/$id.message" || true
+    # The error message: updraft writes it to stderr; the Framework writes it to stdout (under an
+    # `Error:` header) and a version footer to stderr.
+    local message_source=$RESULTS/$id.out
+    [[ -s $message_source ]] || message_source=$RESULTS/$id.err
+    grep -v -e '^[[:space:]]*$' -e '^Error:[[:space:]]*$' "$message_source" | head -n 1 |
+        sed 's/^[[:space:]]*//' >"$RESULTS/$id.message" || true
     read -r seconds rss < <(tail -n 1 "$RESULTS/$id.time")
 
     if [[ $runs -le 1 ]]; then
@@ -127,6 +131,15 @@ for service in example large; do
             "$SERVERLESS" print
     fi
 done
+# A fast wrong answer is worth nothing: both tools' JSON output is compared in the report.
+if [[ $FRAMEWORK == 1 ]]; then
+    for service in example large; do
+        (cd "$WORK/$service" && "${clean_env[@]}" "$UPDRAFT_BIN" print --format json \
+            >"$RESULTS/$service.updraft.output.json" 2>/dev/null) || true
+        (cd "$WORK/$service" && "${clean_env[@]}" "$SERVERLESS" print --format json \
+            >"$RESULTS/$service.framework.output.json" 2>/dev/null) || true
+    done
+fi
 measure bomb-updraft "print, alias bomb (must fail)" updraft error "$WORK/bomb" "$RUNS" 5 \
     "$UPDRAFT_BIN" print
 if [[ $FRAMEWORK == 1 && $FRAMEWORK_BOMB == 1 ]]; then
@@ -138,6 +151,7 @@ echo "## updraft print benchmark"
 echo
 echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- Machine: $(nproc) CPU cores ($(grep -m 1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM, $(uname -sr)"
+echo "- Load average (1, 5, 15 min) at start: $LOAD_AT_START; at end: $(cut -d ' ' -f 1-3 /proc/loadavg)"
 echo "- updraft: $("$UPDRAFT_BIN" --version)$(git rev-parse --short HEAD 2>/dev/null | sed 's/^/ (commit /; s/$/)/')"
 if [[ $FRAMEWORK == 1 ]]; then
     echo "- Serverless Framework: $(tr '\n' ' ' <"$RESULTS/version-framework.out" | sed 's/  */ /g; s/ $//'), node $(node --version)"

@@ -45,6 +45,51 @@ def read_measurement(directory: Path, identifier: str) -> dict:
     return timing
 
 
+def differences(ours, theirs, path="") -> list[str]:
+    """Where two JSON values differ, as dotted paths; map key order does not count."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        found = []
+        for key in sorted(set(ours) | set(theirs)):
+            where = f"{path}.{key}" if path else key
+            if key not in ours:
+                found.append(f"{where} (missing)")
+            elif key not in theirs:
+                found.append(f"{where} (extra)")
+            else:
+                found += differences(ours[key], theirs[key], where)
+        return found
+    if isinstance(ours, list) and isinstance(theirs, list) and len(ours) == len(theirs):
+        found = []
+        for index, (mine, other) in enumerate(zip(ours, theirs)):
+            found += differences(mine, other, f"{path}.{index}")
+        return found
+    return [] if ours == theirs else [path or "(root)"]
+
+
+def same_output(ours_path: Path, theirs_path: Path) -> str:
+    try:
+        ours = json.loads(ours_path.read_text())
+    except (OSError, ValueError):
+        return "no (updraft did not print JSON)"
+    try:
+        theirs = json.loads(theirs_path.read_text())
+    except (OSError, ValueError):
+        return "unknown (the Framework did not print JSON)"
+    # A CloudFormation artifact path that only the Framework uses; a `package` map left empty
+    # by dropping it counts as absent.
+    for value in (ours, theirs):
+        if isinstance(value, dict) and isinstance(value.get("package"), dict):
+            value["package"].pop("artifactsS3KeyDirname", None)
+            if not value["package"]:
+                value.pop("package")
+    found = differences(ours, theirs)
+    if not found:
+        return "yes"
+    shown = ", ".join(f"`{where}`" for where in found[:5])
+    more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+    return f"NO, differs at {shown}{more}"
+
+
 def main() -> int:
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
@@ -79,6 +124,16 @@ def main() -> int:
         print()
         for case, tool, message in messages:
             print(f"- {case}, {tool}: `{message[:200]}`")
+
+    comparisons = [
+        (label, directory / f"{service}.updraft.output.json", directory / f"{service}.framework.output.json")
+        for service, label in (("example", "serverless.example.yml"), ("large", "the 200-function service"))
+    ]
+    comparisons = [(label, ours, theirs) for label, ours, theirs in comparisons if theirs.exists()]
+    if comparisons:
+        print()
+        for label, ours, theirs in comparisons:
+            print(f"- Same output as the Framework (`print --format json`) on {label}: {same_output(ours, theirs)}")
 
     large = by_case.get("print, 200 functions", {})
     if "updraft" in large:

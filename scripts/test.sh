@@ -108,7 +108,10 @@ say "moto is up (pid $moto_pid)"
 
 # --- The tests -----------------------------------------------------------------------------
 export UPDRAFT_TEST_MOTO_URL="$moto_url"
-say "running: cargo test --all-targets $* (UPDRAFT_TEST_MOTO_URL=$moto_url)"
+# Tests never send traffic off this machine: no asking the instance metadata service for
+# credentials.
+export AWS_EC2_METADATA_DISABLED=true
+say "running: cargo test --all-targets${*:+ $*} (UPDRAFT_TEST_MOTO_URL=$moto_url)"
 started=$SECONDS
 status=0
 cargo test --all-targets "$@" || status=$?

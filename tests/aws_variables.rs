@@ -7,112 +7,19 @@
 //! moto's state is shared, so the tests here take one lock and reset moto before each case.
 
 mod common;
+#[path = "aws_variables/moto.rs"]
+mod moto;
+#[path = "aws_variables/recording.rs"]
+mod recording;
 
-use std::sync::{Mutex, MutexGuard, Once};
+use std::net::TcpListener;
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use moto::{create_stack, moto, put_object, put_parameter, put_parameter_in, runtime, Moto};
+use recording::RecordingEndpoint;
 use serde_json::{json, Value as Json};
 use updraft::manifest::variables::{CloudReference, CloudVariables};
 use updraft::provider::aws::variables::AwsVariables;
-
-static MOTO_LOCK: Mutex<()> = Mutex::new(());
-static PROCESS_ENVIRONMENT: Once = Once::new();
-
-/// A reset moto, held for one test.
-struct Moto {
-    url: String,
-    _serial: MutexGuard<'static, ()>,
-}
-
-fn moto(test: &str) -> Option<Moto> {
-    let Some(url) = std::env::var("UPDRAFT_TEST_MOTO_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        eprintln!(
-            "{test}: SKIPPED: UPDRAFT_TEST_MOTO_URL is not set; run `bash scripts/test.sh` to \
-             run the AWS tests against a local moto"
-        );
-        return None;
-    };
-    let url = url.trim_end_matches('/').to_string();
-    let serial = MOTO_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    if let Err(error) = ureq::post(&format!("{url}/moto-api/reset"))
-        .timeout(Duration::from_secs(10))
-        .call()
-    {
-        panic!("UPDRAFT_TEST_MOTO_URL is {url}, but moto does not answer POST /moto-api/reset: {error}");
-    }
-    // The code under test reads its endpoint and credentials from the environment, as it does
-    // for users. Every in-process test here wants the same values, so they are set once, under
-    // the lock, before any of these tests touches the SDK.
-    PROCESS_ENVIRONMENT.call_once(|| {
-        std::env::set_var("AWS_ENDPOINT_URL", &url);
-        std::env::set_var("AWS_ACCESS_KEY_ID", "test");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
-        std::env::set_var("AWS_REGION", "us-east-1");
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-        std::env::remove_var("AWS_PROFILE");
-        std::env::remove_var("AWS_SESSION_TOKEN");
-    });
-    Some(Moto {
-        url,
-        _serial: serial,
-    })
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime starts")
-}
-
-/// SDK configuration for seeding moto, independent of the code under test.
-fn seed_config(runtime: &tokio::runtime::Runtime, moto: &Moto, region: &str) -> SdkConfig {
-    let credentials = aws_sdk_ssm::config::Credentials::new("test", "test", None, None, "test");
-    runtime.block_on(
-        aws_config::defaults(BehaviorVersion::latest())
-            .endpoint_url(&moto.url)
-            .region(Region::new(region.to_string()))
-            .credentials_provider(credentials)
-            .load(),
-    )
-}
-
-fn put_parameter(
-    runtime: &tokio::runtime::Runtime,
-    moto: &Moto,
-    name: &str,
-    kind: aws_sdk_ssm::types::ParameterType,
-    value: &str,
-) {
-    put_parameter_in(runtime, moto, "us-east-1", name, kind, value);
-}
-
-fn put_parameter_in(
-    runtime: &tokio::runtime::Runtime,
-    moto: &Moto,
-    region: &str,
-    name: &str,
-    kind: aws_sdk_ssm::types::ParameterType,
-    value: &str,
-) {
-    let client = aws_sdk_ssm::Client::new(&seed_config(runtime, moto, region));
-    runtime
-        .block_on(
-            client
-                .put_parameter()
-                .name(name)
-                .r#type(kind)
-                .value(value)
-                .overwrite(true)
-                .send(),
-        )
-        .expect("moto stores the parameter");
-}
 
 fn ssm(name: &str) -> CloudReference {
     CloudReference::Ssm {
@@ -306,27 +213,6 @@ fn answers_are_kept_for_the_process() {
     assert_eq!(fetch(&runtime, &ssm("/app/version")), Some(json!("two")));
 }
 
-const STACK_TEMPLATE: &str = r#"{
-  "Resources": { "Queue": { "Type": "AWS::SQS::Queue", "Properties": { "QueueName": "updraft-test-queue" } } },
-  "Outputs": {
-    "ApiUrl": { "Value": "https://api.example.com/v1" },
-    "QueueName": { "Value": { "Fn::GetAtt": ["Queue", "QueueName"] } }
-  }
-}"#;
-
-fn create_stack(runtime: &tokio::runtime::Runtime, moto: &Moto, region: &str, name: &str) {
-    let client = aws_sdk_cloudformation::Client::new(&seed_config(runtime, moto, region));
-    runtime
-        .block_on(
-            client
-                .create_stack()
-                .stack_name(name)
-                .template_body(STACK_TEMPLATE)
-                .send(),
-        )
-        .expect("moto creates the stack");
-}
-
 fn cf(stack: &str, output: &str, region: Option<&str>) -> CloudReference {
     CloudReference::CloudFormationOutput {
         stack: stack.to_string(),
@@ -379,29 +265,6 @@ fn cf_with_a_region_reads_the_stack_in_that_region() {
     );
     // The default region (us-east-1 here) has no such stack.
     assert_eq!(fetch(&runtime, &cf("regional", "ApiUrl", None)), None);
-}
-
-fn put_object(runtime: &tokio::runtime::Runtime, moto: &Moto, bucket: &str, key: &str, body: &str) {
-    let config = aws_sdk_s3::config::Builder::from(&seed_config(runtime, moto, "us-east-1"))
-        .force_path_style(true)
-        .build();
-    let client = aws_sdk_s3::Client::from_conf(config);
-    runtime.block_on(async {
-        client
-            .create_bucket()
-            .bucket(bucket)
-            .send()
-            .await
-            .expect("moto creates the bucket");
-        client
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(body.as_bytes().to_vec().into())
-            .send()
-            .await
-            .expect("moto stores the object");
-    });
 }
 
 fn s3(bucket: &str, key: &str) -> CloudReference {
@@ -461,5 +324,415 @@ fn account_id_is_the_callers_account() {
     assert_eq!(
         fetch(&runtime, &CloudReference::AccountId),
         Some(json!("123456789012"))
+    );
+}
+
+/// stderr as one line: the error report wraps long lines and draws a frame around them.
+fn flat(stderr: &str) -> String {
+    stderr
+        .split_whitespace()
+        .filter(|word| *word != "│")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn service_dir(manifest: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(dir.path().join("serverless.yml"), manifest).expect("the manifest is written");
+    dir
+}
+
+const NO_CLOUD_MANIFEST: &str = "service: plain
+frameworkVersion: '3'
+provider:
+  name: aws
+  runtime: nodejs20.x
+  stage: ${opt:stage, 'dev'}
+custom:
+  greeting: hello-${self:provider.stage}
+  region: ${aws:region}
+";
+
+#[test]
+fn a_manifest_without_cloud_references_makes_no_aws_request() {
+    let endpoint = RecordingEndpoint::start();
+    let dir = service_dir(NO_CLOUD_MANIFEST);
+    // No credentials at all: the command must not need them.
+    let run = common::updraft(
+        dir.path(),
+        &["print", "--format", "json"],
+        &[
+            ("AWS_ENDPOINT_URL", &endpoint.url),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    assert_eq!(run.status, Some(0), "print succeeds: {}", run.stderr);
+    assert_eq!(endpoint.requests(), Vec::<String>::new(), "no AWS request");
+
+    // The same endpoint does see the request when the manifest asks for a parameter, so the
+    // empty list above means something.
+    let dir = service_dir(&format!(
+        "{NO_CLOUD_MANIFEST}  token: ${{ssm:/plain/token}}\n"
+    ));
+    let run = common::updraft(
+        dir.path(),
+        &["print", "--format", "json"],
+        &[
+            ("AWS_ENDPOINT_URL", &endpoint.url),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+        ],
+    );
+    assert_ne!(run.status, Some(0), "the endpoint hangs up, so print fails");
+    // One GetParameter per attempt: three attempts, then the error.
+    assert_eq!(
+        endpoint.requests(),
+        vec!["POST / HTTP/1.1 AmazonSSM.GetParameter"; 3],
+        "the requests made"
+    );
+}
+
+#[test]
+fn unreachable_aws_fails_within_seconds_and_a_fallback_does_not_hide_it() {
+    // A port that refuses connections: bound, then closed.
+    let host = {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a local port is free");
+        format!("127.0.0.1:{}", listener.local_addr().expect("port").port())
+    };
+    let refused = format!("http://{host}");
+    for (manifest_value, written, service) in [
+        ("${ssm:/my/param}", "${ssm:/my/param}", "SSM"),
+        ("${ssm:/my/param, 'fb'}", "${ssm:/my/param}", "SSM"),
+        (
+            "${cf:other-stack.OutputKey}",
+            "${cf:other-stack.OutputKey}",
+            "CloudFormation",
+        ),
+        ("${s3:my-bucket/my-key}", "${s3:my-bucket/my-key}", "S3"),
+        ("${aws:accountId}", "${aws:accountId}", "STS"),
+    ] {
+        let dir = service_dir(&format!(
+            "service: vec\nprovider:\n  name: aws\ncustom:\n  x: {manifest_value}\n"
+        ));
+        let run = common::updraft(
+            dir.path(),
+            &["print", "--format", "json"],
+            &[
+                ("AWS_ENDPOINT_URL", &refused),
+                ("AWS_ACCESS_KEY_ID", "x"),
+                ("AWS_SECRET_ACCESS_KEY", "y"),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+            ],
+        );
+        assert_eq!(
+            run.status,
+            Some(1),
+            "{manifest_value} fails: {}",
+            run.stderr
+        );
+        assert!(
+            run.elapsed < Duration::from_secs(5),
+            "{manifest_value} failed after {:?}; it must fail within seconds",
+            run.elapsed
+        );
+        let stderr = flat(&run.stderr);
+        assert!(
+            stderr.contains("custom.x")
+                && stderr.contains(written)
+                && stderr.contains(&format!("cannot reach AWS {service} in us-east-1 ({host})")),
+            "the error names the place, the variable and the reason: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn after_a_service_could_not_be_reached_it_is_not_asked_again() {
+    let endpoint = RecordingEndpoint::start();
+    let dir = service_dir(
+        "service: vec\nprovider:\n  name: aws\ncustom:\n  a: ${ssm:/first}\n  b: ${ssm:/second}\n  \
+         c: ${aws:accountId}\n",
+    );
+    let run = common::updraft(
+        dir.path(),
+        &["print", "--format", "json"],
+        &[
+            ("AWS_ENDPOINT_URL", &endpoint.url),
+            ("AWS_ACCESS_KEY_ID", "x"),
+            ("AWS_SECRET_ACCESS_KEY", "y"),
+        ],
+    );
+    assert_eq!(run.status, Some(1), "print fails: {}", run.stdout);
+    // SSM: three attempts for the first parameter, none for the second; STS is another
+    // service, so it is tried (three attempts) on its own.
+    let requests = endpoint.requests();
+    let count = |target: &str| requests.iter().filter(|r| r.contains(target)).count();
+    assert_eq!(
+        (
+            count("AmazonSSM.GetParameter"),
+            count("GetCallerIdentity"),
+            requests.len()
+        ),
+        (3, 3, 6),
+        "the requests made: {requests:?}"
+    );
+    let stderr = flat(&run.stderr);
+    assert!(
+        stderr.contains("${ssm:/second}: it could not be reached for ${ssm:/first} either"),
+        "the second variable's error says why it was not asked: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn missing_credentials_are_an_error_that_says_what_to_do() {
+    let endpoint = RecordingEndpoint::start();
+    let dir =
+        service_dir("service: vec\nprovider:\n  name: aws\ncustom:\n  x: ${ssm:/my/param, 'fb'}\n");
+    let empty = tempfile::tempdir().expect("a temporary directory");
+    let run = common::updraft(
+        dir.path(),
+        &["print", "--format", "json"],
+        &[
+            ("AWS_ENDPOINT_URL", &endpoint.url),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("HOME", &empty.path().to_string_lossy()),
+        ],
+    );
+    assert_eq!(run.status, Some(1), "print fails: {}", run.stdout);
+    assert!(
+        flat(&run.stderr).contains("no AWS credentials")
+            && flat(&run.stderr).contains("AWS_ACCESS_KEY_ID"),
+        "the error says credentials are missing and how to give them: {}",
+        run.stderr
+    );
+    assert_eq!(
+        endpoint.requests(),
+        Vec::<String>::new(),
+        "nothing was sent unsigned"
+    );
+}
+
+const CLOUD_MANIFEST: &str = "service: cloud-values
+frameworkVersion: '3'
+provider:
+  name: aws
+  runtime: nodejs20.x
+custom:
+  databasePassword: ${ssm:/cloud-values/db-password}
+  connection: postgres://admin:${ssm:/cloud-values/db-password}@db.internal:5432/app
+  apiKey: ${ssm:/cloud-values/api-key}
+  subnets: ${ssm:/cloud-values/subnets}
+  missingParameter: ${ssm:/cloud-values/missing, 'parameter-fallback'}
+  certificate: ${s3:cloud-values-config/certificate.pem}
+  missingObject: ${s3:cloud-values-config/absent.txt, 'object-fallback'}
+  apiUrl: ${cf:cloud-values-infra.ApiUrl}
+  queueName: ${cf:cloud-values-infra.QueueName}
+  missingOutput: ${cf:cloud-values-infra.NoSuchOutput, 'output-fallback'}
+  account: ${aws:accountId}
+";
+
+fn seed_cloud_values(runtime: &tokio::runtime::Runtime, moto: &Moto) {
+    use aws_sdk_ssm::types::ParameterType;
+    put_parameter(
+        runtime,
+        moto,
+        "/cloud-values/db-password",
+        ParameterType::SecureString,
+        "correct-horse-battery",
+    );
+    put_parameter(
+        runtime,
+        moto,
+        "/cloud-values/api-key",
+        ParameterType::String,
+        "key-0123456789",
+    );
+    put_parameter(
+        runtime,
+        moto,
+        "/cloud-values/subnets",
+        ParameterType::StringList,
+        "subnet-0aaa1111,subnet-0bbb2222",
+    );
+    put_object(
+        runtime,
+        moto,
+        "cloud-values-config",
+        "certificate.pem",
+        // One line: the printer redacts secrets in the printed text, where a multi-line value
+        // appears escaped (JSON) or re-indented (YAML) and is not found.
+        "certificate-body-0123456789",
+    );
+    create_stack(runtime, moto, "us-east-1", "cloud-values-infra");
+}
+
+fn print_custom(moto: &Moto, dir: &std::path::Path, extra: &[&str]) -> Json {
+    let mut args = vec!["print", "--format", "json"];
+    args.extend_from_slice(extra);
+    let run = common::updraft(
+        dir,
+        &args,
+        &[
+            ("AWS_ENDPOINT_URL", &moto.url),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    assert_eq!(run.status, Some(0), "print succeeds: {}", run.stderr);
+    let printed: Json = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("print --format json prints JSON ({e}): {}", run.stdout));
+    printed["custom"].clone()
+}
+
+#[test]
+fn print_resolves_cloud_values_and_hides_secrets_unless_asked() {
+    let Some(moto) = moto("print_resolves_cloud_values_and_hides_secrets_unless_asked") else {
+        return;
+    };
+    let runtime = runtime();
+    seed_cloud_values(&runtime, &moto);
+    let dir = service_dir(CLOUD_MANIFEST);
+
+    let shown = print_custom(&moto, dir.path(), &["--show-secrets"]);
+    let certificate = "certificate-body-0123456789";
+    let expected = json!({
+        "databasePassword": "correct-horse-battery",
+        "connection": "postgres://admin:correct-horse-battery@db.internal:5432/app",
+        "apiKey": "key-0123456789",
+        "subnets": ["subnet-0aaa1111", "subnet-0bbb2222"],
+        "missingParameter": "parameter-fallback",
+        "certificate": certificate,
+        "missingObject": "object-fallback",
+        "apiUrl": "https://api.example.com/v1",
+        "queueName": "updraft-test-queue",
+        "missingOutput": "output-fallback",
+        "account": "123456789012",
+    });
+    assert!(
+        common::json_equal(&shown, &expected),
+        "with --show-secrets: {:?}",
+        common::json_difference(&shown, &expected, "custom")
+    );
+
+    // Without --show-secrets every value read from SSM or S3 is hidden, also inside longer
+    // strings; CloudFormation outputs, the account id and fallbacks are not secrets.
+    let hidden = print_custom(&moto, dir.path(), &[]);
+    let expected = json!({
+        "databasePassword": "<redacted>",
+        "connection": "postgres://admin:<redacted>@db.internal:5432/app",
+        "apiKey": "<redacted>",
+        "subnets": ["<redacted>", "<redacted>"],
+        "missingParameter": "parameter-fallback",
+        "certificate": "<redacted>",
+        "missingObject": "object-fallback",
+        "apiUrl": "https://api.example.com/v1",
+        "queueName": "updraft-test-queue",
+        "missingOutput": "output-fallback",
+        "account": "123456789012",
+    });
+    assert!(
+        common::json_equal(&hidden, &expected),
+        "without --show-secrets: {:?}",
+        common::json_difference(&hidden, &expected, "custom")
+    );
+}
+
+#[test]
+fn print_uses_the_aws_profile_and_region_given_on_the_command_line() {
+    let Some(moto) = moto("print_uses_the_aws_profile_and_region_given_on_the_command_line") else {
+        return;
+    };
+    let runtime = runtime();
+    use aws_sdk_ssm::types::ParameterType;
+    put_parameter_in(
+        &runtime,
+        &moto,
+        "ap-southeast-2",
+        "/profiled/value",
+        ParameterType::String,
+        "from-sydney",
+    );
+    let dir = service_dir(
+        "service: profiled\nprovider:\n  name: aws\ncustom:\n  value: ${ssm:/profiled/value}\n",
+    );
+    let aws = tempfile::tempdir().expect("a temporary directory");
+    let credentials = aws.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        "[moto-profile]\naws_access_key_id = test\naws_secret_access_key = test\n",
+    )
+    .expect("the credentials file is written");
+    let config = aws.path().join("config");
+    std::fs::write(&config, "").expect("the config file is written");
+    let run = common::updraft(
+        dir.path(),
+        &[
+            "print",
+            "--format",
+            "json",
+            "--show-secrets",
+            "--aws-profile",
+            "moto-profile",
+            "--region",
+            "ap-southeast-2",
+        ],
+        &[
+            ("AWS_ENDPOINT_URL", &moto.url),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                &credentials.to_string_lossy(),
+            ),
+            ("AWS_CONFIG_FILE", &config.to_string_lossy()),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    assert_eq!(run.status, Some(0), "print succeeds: {}", run.stderr);
+    let printed: Json = serde_json::from_str(&run.stdout).expect("JSON on stdout");
+    assert_eq!(printed["custom"]["value"], json!("from-sydney"));
+}
+
+#[test]
+fn aws_profile_wins_over_credentials_in_the_environment() {
+    let endpoint = RecordingEndpoint::start();
+    let dir = service_dir("service: vec\nprovider:\n  name: aws\ncustom:\n  x: ${ssm:/my/param}\n");
+    let aws = tempfile::tempdir().expect("a temporary directory");
+    let credentials = aws.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        "[other]\naws_access_key_id = a\naws_secret_access_key = b\n",
+    )
+    .expect("the credentials file is written");
+    let run = common::updraft(
+        dir.path(),
+        &["print", "--format", "json", "--aws-profile", "absent"],
+        &[
+            ("AWS_ENDPOINT_URL", &endpoint.url),
+            ("AWS_ACCESS_KEY_ID", "from-environment"),
+            ("AWS_SECRET_ACCESS_KEY", "from-environment"),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                &credentials.to_string_lossy(),
+            ),
+            (
+                "AWS_CONFIG_FILE",
+                &aws.path().join("config").to_string_lossy(),
+            ),
+        ],
+    );
+    assert_eq!(run.status, Some(1), "print fails: {}", run.stdout);
+    assert!(
+        flat(&run.stderr).contains("profile `absent`"),
+        "the error names the profile: {}",
+        run.stderr
+    );
+    // The environment's credentials were not used instead.
+    assert_eq!(
+        endpoint.requests(),
+        Vec::<String>::new(),
+        "the requests made"
     );
 }

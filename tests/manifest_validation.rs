@@ -136,3 +136,50 @@ fn the_corpus_draws_no_warning_about_keys_the_framework_knows() {
         assert!(checked > 50, "only {checked} corpus cases ran");
     }
 }
+
+#[test]
+fn every_corpus_service_reads_into_the_model() {
+    use updraft::manifest::model::{Service, Trigger};
+    use updraft::manifest::{Node, Span};
+    let mut read = 0;
+    for dir in common::cases("corpus/serverless-examples") {
+        let Ok(text) = std::fs::read_to_string(dir.join("expected.json")) else {
+            continue;
+        };
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let root = Node::from_json(&json, Span::default());
+        let service = match Service::from_tree(&root) {
+            Ok(service) => service,
+            Err(error) => panic!("{}: {error}", dir.display()),
+        };
+        let functions = json["functions"].as_object().map(|f| f.len()).unwrap_or(0);
+        assert_eq!(service.functions.len(), functions, "{}", dir.display());
+        for (key, function) in &service.functions {
+            assert_eq!(
+                function.name,
+                json["functions"][key]["name"],
+                "{}",
+                dir.display()
+            );
+            let written = json["functions"][key]["events"]
+                .as_array()
+                .map(Vec::len)
+                .unwrap_or(0);
+            assert!(function.events.len() >= written, "{}: {key}", dir.display());
+            for event in &function.events {
+                if event.kind == "http" || event.kind == "httpApi" {
+                    assert!(
+                        matches!(event.trigger, Trigger::Http(_)),
+                        "{}: {:?}",
+                        dir.display(),
+                        event
+                    );
+                }
+            }
+        }
+        read += 1;
+    }
+    if common::shared_dir().is_some() {
+        assert!(read > 50, "only {read} corpus services read");
+    }
+}

@@ -60,6 +60,9 @@ pub fn updraft(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", std::env::temp_dir())
         .env("NO_COLOR", "1")
+        // Without credentials the AWS SDK would ask the instance metadata service (a link-local
+        // address) for some: tests never send traffic off this machine.
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .stdin(Stdio::null());
     for (key, value) in env {
         command.env(key, value);

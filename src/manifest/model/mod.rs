@@ -202,8 +202,17 @@ fn error(node: &Node, path: &str, message: String) -> ModelError {
 }
 
 impl Service {
-    /// Reads a resolved manifest.
+    /// Reads a resolved manifest, for the stage and region it names (or the defaults).
     pub fn from_tree(root: &Node) -> Result<Service, ModelError> {
+        Self::from_tree_with_options(root, &IndexMap::new())
+    }
+
+    /// Reads a resolved manifest for the command's options: `--stage` and `--region` win over
+    /// `provider.stage` and `provider.region`, as they do for the Framework's deploy.
+    pub fn from_tree_with_options(
+        root: &Node,
+        options: &IndexMap<String, Json>,
+    ) -> Result<Service, ModelError> {
         let Some(map) = root.as_map() else {
             return Err(error(root, "", "the manifest is not a map".into()));
         };
@@ -218,7 +227,12 @@ impl Service {
             .get("provider")
             .filter(|n| n.as_map().is_some())
             .ok_or_else(|| error(root, "provider", "`provider` must be a map".into()))?;
-        let provider = provider(provider_node)?;
+        let mut provider = provider(provider_node)?;
+        provider.stage = super::normalize::effective_stage(root, options);
+        if let Some(Json::String(region)) = options.get("region").filter(|r| r.as_str() != Some(""))
+        {
+            provider.region = region.clone();
+        }
         let mut functions = IndexMap::new();
         match map.get("functions").map(|n| &n.value) {
             None | Some(Value::Null) => {}

@@ -329,3 +329,28 @@ fn a_tree_validation_would_refuse_is_an_error_not_a_panic() {
         assert!(Service::from_tree(&root).is_err(), "{json}");
     }
 }
+
+#[test]
+fn stage_and_region_options_win_over_the_manifest() {
+    let json = json!({
+        "service": "shop",
+        "provider": { "name": "aws", "stage": "dev", "region": "eu-west-1" },
+        "functions": { "hello": { "handler": "h.f" } }
+    });
+    let root = Node::from_json(&json, Span::default());
+    let mut options = IndexMap::new();
+    options.insert("stage".to_string(), json!("prod"));
+    options.insert("region".to_string(), json!("us-west-2"));
+    let service = Service::from_tree_with_options(&root, &options).expect("a service");
+    assert_eq!(service.provider.stage, "prod");
+    assert_eq!(service.provider.region, "us-west-2");
+    assert_eq!(service.functions["hello"].name, "shop-prod-hello");
+    let plain = Service::from_tree(&root).expect("a service");
+    assert_eq!(
+        (
+            plain.provider.stage.as_str(),
+            plain.provider.region.as_str()
+        ),
+        ("dev", "eu-west-1")
+    );
+}

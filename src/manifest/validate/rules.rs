@@ -280,6 +280,7 @@ pub fn semantics(
         }
         for (index, event) in events.iter().enumerate() {
             let place = format!("functions.{name}.events[{index}]");
+            schedule(event, &place, issues);
             if let Some(route) = http_route(event, &place, issues) {
                 let Route {
                     http_api,
@@ -317,6 +318,12 @@ pub fn semantics(
     }
 }
 
+/// Plugins whose work updraft does itself.
+const BUILT_IN_PLUGINS: &[&str] = &[
+    "serverless-azure-functions",
+    "serverless-google-cloudfunctions",
+];
+
 fn plugins(root: &Node, issues: &mut Vec<(Severity, Issue)>) {
     let Some(map) = root.as_map() else { return };
     let Some(entry) = map.entry("plugins") else {
@@ -331,6 +338,11 @@ fn plugins(root: &Node, issues: &mut Vec<(Severity, Issue)>) {
             .unwrap_or_default(),
         _ => Vec::new(),
     };
+    // The Framework's Azure and Google providers are plugins; updraft has those clouds built in.
+    let names: Vec<&str> = names
+        .into_iter()
+        .filter(|name| !BUILT_IN_PLUGINS.contains(name))
+        .collect();
     if names.is_empty() && !matches!(entry.node.value, Value::String(_)) {
         return;
     }
@@ -498,6 +510,18 @@ fn http_route(event: &Node, place: &str, issues: &mut Vec<(Severity, Issue)>) ->
             }
             (method, path, node.span)
         }
+        Value::Null => {
+            issues.push((
+                Severity::Schema,
+                issue(
+                    entry.key_span,
+                    format!("{kind} event in `{place}` has no path or method"),
+                    "no route",
+                    format!("write `{kind}: GET /hello`, or put `path:` and `method:` one level deeper than `{kind}:`"),
+                ),
+            ));
+            return None;
+        }
         _ => return None,
     };
     if !is_method(&method) {
@@ -539,6 +563,78 @@ fn http_route(event: &Node, place: &str, issues: &mut Vec<(Severity, Issue)>) ->
         path,
         span,
     })
+}
+
+/// Checks the expressions of a `schedule` event: AWS takes `rate(1 minute)` or `rate(5
+/// minutes)` (the unit agrees with the number) and `cron(...)` with six fields.
+fn schedule(event: &Node, place: &str, issues: &mut Vec<(Severity, Issue)>) {
+    let Some(value) = event.get("schedule") else {
+        return;
+    };
+    let expressions: Vec<&Node> = match &value.value {
+        Value::String(_) => vec![value],
+        Value::Map(settings) => match settings.get("rate").map(|r| (r, &r.value)) {
+            Some((_, Value::Seq(items))) => items.iter().collect(),
+            Some((rate, Value::String(_))) => vec![rate],
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    for node in expressions {
+        let Some(text) = node.as_str() else { continue };
+        if let Err(fix) = schedule_expression(text) {
+            issues.push((
+                Severity::Schema,
+                issue(
+                    node.span,
+                    format!("`{text}` in `{place}` is not a schedule expression AWS accepts"),
+                    "not rate(...) or cron(...)",
+                    fix,
+                ),
+            ));
+        }
+    }
+}
+
+/// `Err` holds the fix.
+fn schedule_expression(text: &str) -> Result<(), String> {
+    let text = text.trim();
+    if let Some(inner) = text.strip_prefix("cron(").and_then(|t| t.strip_suffix(')')) {
+        let fields = inner.split_whitespace().count();
+        return if fields == 6 {
+            Ok(())
+        } else {
+            Err(format!(
+                "a cron expression has six fields (minutes hours day-of-month month day-of-week year), e.g. `cron(0 12 * * ? *)`; this one has {fields}"
+            ))
+        };
+    }
+    let usage = "write `rate(1 minute)`, `rate(5 minutes)`, `rate(1 hour)`, `rate(2 days)`, or `cron(...)` with six fields".to_string();
+    let Some(inner) = text.strip_prefix("rate(").and_then(|t| t.strip_suffix(')')) else {
+        return Err(usage);
+    };
+    let mut parts = inner.split_whitespace();
+    let (Some(number), Some(unit), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(usage);
+    };
+    let Ok(number) = number.parse::<u64>() else {
+        return Err(usage);
+    };
+    let singular = ["minute", "hour", "day"].contains(&unit);
+    let plural = ["minutes", "hours", "days"].contains(&unit);
+    match (number, singular, plural) {
+        (0, _, _) => Err("a rate must be at least 1".to_string()),
+        (1, true, _) => Ok(()),
+        (1, _, true) => Err(format!(
+            "write `rate(1 {})`: AWS wants the singular for 1",
+            unit.trim_end_matches('s')
+        )),
+        (_, _, true) => Ok(()),
+        (_, true, _) => Err(format!(
+            "write `rate({number} {unit}s)`: AWS wants the plural above 1"
+        )),
+        _ => Err(usage),
+    }
 }
 
 fn is_method(method: &str) -> bool {

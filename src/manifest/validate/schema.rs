@@ -121,7 +121,7 @@ impl Keys {
     }
 }
 
-// Builders: the schema in `aws.rs` reads as a list of keys with these.
+// Builders: the schema in `aws/` reads as a list of keys with these.
 
 pub fn prop(name: &'static str, shape: Shape, description: &'static str) -> Property {
     Property {

@@ -453,6 +453,7 @@ fn validating_two_hundred_functions_is_fast() {
     let started = std::time::Instant::now();
     let report = validate(&root, &sources);
     let elapsed = started.elapsed();
+    eprintln!("validated 200 functions in {elapsed:?}");
     assert!(
         report.warnings.is_empty(),
         "{:?}",
@@ -476,6 +477,157 @@ fn committed_json_schema_matches_the_code() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "schemas/serverless.schema.json is out of date with src/manifest/validate/aws.rs; regenerate it with:\n  UPDRAFT_WRITE_SCHEMA=1 cargo test --lib manifest::validate::tests::committed_json_schema_matches_the_code"
+        "schemas/serverless.schema.json is out of date with src/manifest/validate/aws/; regenerate it with:\n  UPDRAFT_WRITE_SCHEMA=1 cargo test --lib manifest::validate::tests::committed_json_schema_matches_the_code"
+    );
+}
+
+#[test]
+fn iam_statement_typos_are_caught_and_references_accepted() {
+    let mut json = manifest(json!({ "handler": "h.f" }));
+    json["provider"]["iam"] = json!({ "role": { "statements": [
+        { "Effect": "Allow", "Action": "s3:GetObject", "Resource": { "Fn::GetAtt": ["Bucket", "Arn"] } },
+        { "Effect": "Allow", "Action": ["sqs:*"], "Resource": ["arn:aws:sqs:*:*:q", { "Ref": "Queue" }] },
+        { "Effect": "Allow", "Actions": ["sns:*"], "Resource": "*" }
+    ] } });
+    let warning = only_warning(&run(json));
+    assert_eq!(
+        warning.message,
+        "unknown key `Actions` under `provider.iam.role.statements[2]`; did you mean `Action`?"
+    );
+}
+
+#[test]
+fn stream_settings_are_checked() {
+    let report = run(manifest(json!({ "handler": "h.f", "events": [
+        { "stream": { "arn": "arn:aws:kinesis:us-east-1:1:stream/S", "batchSize": 100, "parallelizationFactor": 2,
+                      "bisectBatchOnFunctionError": true, "batchSise": 5 } }
+    ] })));
+    let warning = only_warning(&report);
+    assert!(
+        warning.message.contains("did you mean `batchSize`"),
+        "{}",
+        warning.message
+    );
+}
+
+#[test]
+fn an_event_written_as_a_function_key_is_pointed_to_the_events_list() {
+    let report = run(manifest(
+        json!({ "handler": "h.f", "http": { "path": "x", "method": "get" } }),
+    ));
+    let warning = only_warning(&report);
+    assert_eq!(
+        warning.message,
+        "unknown key `http` under `functions.hello`: `http` is an event type"
+    );
+    assert!(warning
+        .help
+        .as_deref()
+        .unwrap_or("")
+        .contains("- http: ..."));
+}
+
+#[test]
+fn an_http_event_with_nothing_under_it_warns() {
+    let report = run(manifest(
+        json!({ "handler": "h.f", "events": [{ "http": null }] }),
+    ));
+    assert!(only_warning(&report)
+        .message
+        .contains("has no path or method"));
+}
+
+#[test]
+fn every_event_type_of_the_schema_is_listed_for_hints() {
+    let Shape::Object(root) = aws::root() else {
+        panic!("the root is a map")
+    };
+    let functions = &root.get("functions").expect("functions").shape;
+    let Shape::Map { values, .. } = functions else {
+        panic!("functions is a map")
+    };
+    let Shape::Object(function) = values.as_ref() else {
+        panic!("a function is a map")
+    };
+    let Shape::List(item) = &function.get("events").expect("events").shape else {
+        panic!("a list")
+    };
+    let Shape::Event(types) = item.as_ref() else {
+        panic!("events")
+    };
+    let names: Vec<&str> = types.iter().map(|t| t.name).collect();
+    assert_eq!(names, aws::EVENT_TYPES);
+}
+
+#[test]
+fn the_azure_and_google_provider_plugins_draw_no_warning() {
+    let json = json!({
+        "service": "app", "provider": { "name": "azure" },
+        "plugins": ["serverless-azure-functions"],
+        "functions": { "hello": { "handler": "src/hello.handler" } }
+    });
+    let report = run(json);
+    assert!(
+        report.warnings.is_empty(),
+        "{:?}",
+        messages(&report.warnings)
+    );
+}
+
+#[test]
+fn schedule_expressions_aws_would_refuse_warn_with_the_fix() {
+    let report = run(manifest(json!({ "handler": "h.f", "events": [
+        { "schedule": "rate(1 minutes)" },
+        { "schedule": { "rate": ["rate(5 minute)", "cron(0 12 * * ?)", "rate(2 hours)"] } },
+        { "schedule": "cron(0/2 * ? * MON-FRI *)" },
+        { "schedule": "every 5 minutes" }
+    ] })));
+    let found: Vec<(String, String)> = report
+        .warnings
+        .iter()
+        .map(|w| (w.message.clone(), w.help.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(found.len(), 4, "{found:?}");
+    assert!(found[0].1.contains("rate(1 minute)"), "{found:?}");
+    assert!(found[1].1.contains("rate(5 minutes)"), "{found:?}");
+    assert!(found[2].1.contains("this one has 5"), "{found:?}");
+    assert!(found[3].0.contains("`every 5 minutes`"), "{found:?}");
+}
+
+fn run_yaml(text: &str) -> Report {
+    let mut sources = SourceMap::new();
+    let file = sources.add(SourceFile::new(
+        "serverless.yml".into(),
+        "serverless.yml".into(),
+        text,
+    ));
+    let limits = crate::manifest::yaml::Limits::default();
+    let root = match crate::manifest::yaml::parse(&sources, file, &limits) {
+        Ok(root) => root,
+        Err(error) => panic!("{error:?}"),
+    };
+    validate(&root, &sources)
+}
+
+#[test]
+fn findings_name_the_line_and_column_of_the_key_or_value_at_fault() {
+    let report = run_yaml(
+        "service: shop\nprovider:\n  name: aws\nfunctions:\n  hello:\n    handler: h.f\n    events:\n      - http:\n          path: x\n          methd: get\n      - schedule: rate(1 minutes)\n",
+    );
+    let places: Vec<&str> = report
+        .warnings
+        .iter()
+        .map(|w| w.location.as_str())
+        .collect();
+    // The unknown key itself, the http event without a method, the bad rate value.
+    assert_eq!(
+        places,
+        vec![
+            "serverless.yml:10:11",
+            "serverless.yml:8:9",
+            "serverless.yml:11:19"
+        ],
+        "{:?}",
+        messages(&report.warnings)
     );
 }

@@ -229,7 +229,12 @@ impl<'n> Walker<'n> {
         } else {
             place
         };
+        let is_event = object.get("events").is_some() && super::aws::EVENT_TYPES.contains(&key);
         let (message, help) = match suggestion {
+            _ if is_event => (
+                format!("{place}: `{key}` is an event type"),
+                format!("events go in the function's `events` list:\n  events:\n    - {key}: ..."),
+            ),
             Some(name) => (
                 format!("{place}; did you mean `{name}`?"),
                 format!("rename `{key}` to `{name}`"),

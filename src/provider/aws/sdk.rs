@@ -2,20 +2,24 @@
 //! SDK failures into messages a user can act on.
 //!
 //! The configuration follows the standard chains (environment, shared config and credentials
-//! files, SSO, process credentials, container and instance roles) with two choices of our own:
-//! the region falls back to `us-east-1` as the Serverless Framework does, without asking the
-//! instance metadata service; and every call is bounded (a 2 s connect timeout, 10 s per
-//! operation, 3 attempts) so that a machine without network fails in seconds, not minutes.
+//! files, SSO, process credentials, container and instance roles) with three choices of our own:
+//! `--aws-profile` wins over credentials in the environment, as in the Serverless Framework; the
+//! region falls back to `us-east-1` as the Framework does, without asking the instance metadata
+//! service; and every call is bounded (a 2 s connect timeout, 10 s per operation, 3 attempts) so
+//! that a machine without network fails in seconds, not minutes.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::environment::EnvironmentVariableRegionProvider;
 use aws_config::meta::region::RegionProviderChain;
-use aws_config::profile::ProfileFileRegionProvider;
+use aws_config::profile::{ProfileFileCredentialsProvider, ProfileFileRegionProvider};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ssm::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_ssm::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_ssm::error::{BoxError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 /// The region used when neither the command line, the environment nor the profile names one.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -50,9 +54,46 @@ pub async fn load(profile: Option<&str>, region: Option<&str>) -> SdkConfig {
         .timeout_config(timeouts)
         .retry_config(retries);
     if let Some(profile) = profile {
-        loader = loader.profile_name(profile);
+        // As in the Framework, `--aws-profile` wins over credentials in the environment (the
+        // SDK's default chain would prefer the environment).
+        let credentials = ProfileFileCredentialsProvider::builder()
+            .profile_name(profile)
+            .build();
+        loader = loader
+            .profile_name(profile)
+            .credentials_provider(credentials);
     }
     loader.load().await
+}
+
+/// Remembers the host the last request went to, so that "cannot reach" can name it (the
+/// endpoint depends on the service, the region and `AWS_ENDPOINT_URL`).
+#[derive(Debug, Clone, Default)]
+pub struct Destination(Arc<Mutex<Option<String>>>);
+
+impl Destination {
+    pub fn host(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+impl Intercept for Destination {
+    fn name(&self) -> &'static str {
+        "Destination"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let uri = context.request().uri();
+        let after_scheme = uri.split_once("://").map_or(uri, |(_, rest)| rest);
+        let host = after_scheme.split('/').next().unwrap_or_default();
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(host.to_string());
+        Ok(())
+    }
 }
 
 /// What was being asked, for the error message.
@@ -60,12 +101,14 @@ pub struct Request<'a> {
     /// The variable as written, e.g. `${ssm:/my/param}`.
     pub reference: &'a str,
     /// The service as users know it, e.g. `SSM`.
-    pub service: &'a str,
+    pub service: &'static str,
     /// The IAM action the call needs, e.g. `ssm:GetParameter`.
     pub action: &'a str,
     pub region: &'a str,
     /// `--aws-profile`, when given.
     pub profile: Option<&'a str>,
+    /// Where the request went, once it was sent.
+    pub destination: &'a Destination,
 }
 
 /// Error codes meaning the credentials themselves were rejected.
@@ -101,7 +144,13 @@ where
         action,
         region,
         profile,
+        destination,
     } = request;
+    // "AWS SSM in us-east-1 (ssm.us-east-1.amazonaws.com)"
+    let place = match destination.host() {
+        Some(host) => format!("AWS {service} in {region} ({host})"),
+        None => format!("AWS {service} in {region}"),
+    };
     let detail = innermost_text(error);
     match error {
         SdkError::ServiceError(_) => {
@@ -150,22 +199,33 @@ where
             }
         }
         SdkError::TimeoutError(_) => format!(
-            "AWS {service} in {region} did not answer {reference} within {} s; check the \
-             network connection and the region (or AWS_ENDPOINT_URL)",
+            "{place} did not answer {reference} within {} s; check the network connection and \
+             the region (or AWS_ENDPOINT_URL)",
             OPERATION_TIMEOUT.as_secs()
         ),
         SdkError::DispatchFailure(_) => format!(
-            "cannot reach AWS {service} in {region} to read {reference}: {detail}; check the \
-             network connection and the region (AWS_ENDPOINT_URL points updraft at another \
-             endpoint)"
+            "cannot reach {place} to read {reference}: {detail}; check the network connection \
+             and the region (AWS_ENDPOINT_URL points updraft at another endpoint)"
         ),
         SdkError::ResponseError(_) => format!(
-            "AWS {service} in {region} sent an answer for {reference} that is not one AWS \
-             gives: {detail}; if AWS_ENDPOINT_URL is set, check that it points at AWS or an \
-             emulator of it"
+            "{place} sent an answer for {reference} that is not one AWS gives: {detail}; if \
+             AWS_ENDPOINT_URL is set, check that it points at AWS or an emulator of it"
         ),
-        _ => format!("cannot ask AWS {service} in {region} for {reference}: {detail}"),
+        _ => format!("cannot ask {place} for {reference}: {detail}"),
     }
+}
+
+/// Whether the request never got an answer (no network, no such host, refused, timed out), as
+/// opposed to an answer that said no.
+pub fn is_unreachable<E, R>(error: &SdkError<E, R>) -> bool
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    matches!(
+        error,
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+    ) && !is_missing_credentials(error)
 }
 
 /// The SDK reports missing credentials as a failure to build or sign the request; its text

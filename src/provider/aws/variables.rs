@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use aws_config::{Region, SdkConfig};
-use aws_sdk_ssm::error::ProvideErrorMetadata;
+use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ssm::types::ParameterType;
 use serde_json::Value as Json;
 use tokio::sync::OnceCell;
@@ -16,13 +16,18 @@ use crate::manifest::variables::{CloudError, CloudReference, CloudVariables};
 
 /// The AWS implementation of [`CloudVariables`]. The SDK is configured on first use only, so a
 /// manifest without cloud references never touches credentials or the network. Answers are
-/// kept for the life of the process: each reference is asked at most once.
+/// kept for the life of the process: each reference is asked at most once, and a service that
+/// could not be reached is not asked again for the next reference.
 pub struct AwsVariables {
     runtime: tokio::runtime::Handle,
     profile: Option<String>,
     region: Option<String>,
     config: OnceCell<SdkConfig>,
     answers: Mutex<HashMap<CloudReference, Result<Option<Json>, String>>>,
+    /// Services (by region) that could not be reached, with the variable that found out: the
+    /// next variable for the same service fails at once instead of waiting out the timeouts
+    /// again.
+    unreachable: Mutex<HashMap<(&'static str, String), String>>,
 }
 
 impl AwsVariables {
@@ -39,6 +44,7 @@ impl AwsVariables {
             region,
             config: OnceCell::new(),
             answers: Mutex::new(HashMap::new()),
+            unreachable: Mutex::new(HashMap::new()),
         }
     }
 
@@ -51,20 +57,40 @@ impl AwsVariables {
     async fn ask(&self, reference: &CloudReference) -> Result<Option<Json>, String> {
         let config = self.config().await;
         let written = written(reference);
+        let destination = sdk::Destination::default();
+        let (service, region) = target(reference, config);
+        let first = self
+            .unreachable
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&(service, region.clone()))
+            .cloned();
+        if let Some(first) = first {
+            return Err(format!(
+                "cannot reach AWS {service} in {region} to read {written}: it could not be \
+                 reached for {first} either, so it was not asked again; check the network \
+                 connection and the region (AWS_ENDPOINT_URL points updraft at another endpoint)"
+            ));
+        }
         match reference {
-            CloudReference::Ssm { name, region, raw } => {
-                let mut builder = aws_sdk_ssm::config::Builder::from(config);
-                if let Some(region) = region {
-                    builder = builder.region(Region::new(region.clone()));
+            CloudReference::Ssm {
+                name,
+                region: explicit_region,
+                raw,
+            } => {
+                let mut builder =
+                    aws_sdk_ssm::config::Builder::from(config).interceptor(destination.clone());
+                if let Some(explicit_region) = explicit_region {
+                    builder = builder.region(Region::new(explicit_region.clone()));
                 }
                 let client = aws_sdk_ssm::Client::from_conf(builder.build());
-                let region = region_name(config, region.as_deref());
                 let request = Request {
                     reference: &written,
-                    service: "SSM",
+                    service,
                     action: "ssm:GetParameter",
                     region: &region,
                     profile: self.profile.as_deref(),
+                    destination: &destination,
                 };
                 let answer = client
                     .get_parameter()
@@ -75,26 +101,27 @@ impl AwsVariables {
                 match answer {
                     Ok(output) => ssm_value(output.parameter, *raw, &written),
                     Err(error) if error.code() == Some("ParameterNotFound") => Ok(None),
-                    Err(error) => Err(sdk::describe(&error, &request)),
+                    Err(error) => Err(self.failed(&error, &request)),
                 }
             }
             CloudReference::CloudFormationOutput {
                 stack,
                 output,
-                region,
+                region: explicit_region,
             } => {
-                let mut builder = aws_sdk_cloudformation::config::Builder::from(config);
-                if let Some(region) = region {
-                    builder = builder.region(Region::new(region.clone()));
+                let mut builder = aws_sdk_cloudformation::config::Builder::from(config)
+                    .interceptor(destination.clone());
+                if let Some(explicit_region) = explicit_region {
+                    builder = builder.region(Region::new(explicit_region.clone()));
                 }
                 let client = aws_sdk_cloudformation::Client::from_conf(builder.build());
-                let region = region_name(config, region.as_deref());
                 let request = Request {
                     reference: &written,
-                    service: "CloudFormation",
+                    service,
                     action: "cloudformation:DescribeStacks",
                     region: &region,
                     profile: self.profile.as_deref(),
+                    destination: &destination,
                 };
                 match client.describe_stacks().stack_name(stack).send().await {
                     Ok(answer) => Ok(answer
@@ -118,24 +145,25 @@ impl AwsVariables {
                     {
                         Ok(None)
                     }
-                    Err(error) => Err(sdk::describe(&error, &request)),
+                    Err(error) => Err(self.failed(&error, &request)),
                 }
             }
             CloudReference::S3Object { bucket, key } => {
-                let mut builder = aws_sdk_s3::config::Builder::from(config);
+                let mut builder =
+                    aws_sdk_s3::config::Builder::from(config).interceptor(destination.clone());
                 if uses_custom_s3_endpoint(config) {
                     // Emulators and S3-compatible stores live at one host: bucket names in the
                     // host name would not resolve.
                     builder = builder.force_path_style(true);
                 }
                 let client = aws_sdk_s3::Client::from_conf(builder.build());
-                let region = region_name(config, None);
                 let request = Request {
                     reference: &written,
-                    service: "S3",
+                    service,
                     action: "s3:GetObject",
                     region: &region,
                     profile: self.profile.as_deref(),
+                    destination: &destination,
                 };
                 match client.get_object().bucket(bucket).key(key).send().await {
                     Ok(answer) => match answer.body.collect().await {
@@ -148,25 +176,47 @@ impl AwsVariables {
                         )),
                     },
                     Err(error) if error.code() == Some("NoSuchKey") => Ok(None),
-                    Err(error) => Err(sdk::describe(&error, &request)),
+                    Err(error) => Err(self.failed(&error, &request)),
                 }
             }
             CloudReference::AccountId => {
-                let client = aws_sdk_sts::Client::new(config);
-                let region = region_name(config, None);
+                let client = aws_sdk_sts::Client::from_conf(
+                    aws_sdk_sts::config::Builder::from(config)
+                        .interceptor(destination.clone())
+                        .build(),
+                );
                 let request = Request {
                     reference: &written,
-                    service: "STS",
+                    service,
                     action: "sts:GetCallerIdentity",
                     region: &region,
                     profile: self.profile.as_deref(),
+                    destination: &destination,
                 };
                 match client.get_caller_identity().send().await {
                     Ok(answer) => Ok(answer.account().map(|a| Json::String(a.to_string()))),
-                    Err(error) => Err(sdk::describe(&error, &request)),
+                    Err(error) => Err(self.failed(&error, &request)),
                 }
             }
         }
+    }
+}
+
+impl AwsVariables {
+    /// The message for a failed request; remembers a service that could not be reached.
+    fn failed<E, R>(&self, error: &SdkError<E, R>, request: &Request) -> String
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        if sdk::is_unreachable(error) {
+            self.unreachable
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .entry((request.service, request.region.to_string()))
+                .or_insert_with(|| request.reference.to_string());
+        }
+        sdk::describe(error, request)
     }
 }
 
@@ -256,6 +306,18 @@ fn written(reference: &CloudReference) -> String {
     }
 }
 
+/// The service a reference asks, and in which region.
+fn target(reference: &CloudReference, config: &SdkConfig) -> (&'static str, String) {
+    match reference {
+        CloudReference::Ssm { region, .. } => ("SSM", region_name(config, region.as_deref())),
+        CloudReference::CloudFormationOutput { region, .. } => {
+            ("CloudFormation", region_name(config, region.as_deref()))
+        }
+        CloudReference::S3Object { .. } => ("S3", region_name(config, None)),
+        CloudReference::AccountId => ("STS", region_name(config, None)),
+    }
+}
+
 fn region_name(config: &SdkConfig, explicit: Option<&str>) -> String {
     explicit
         .map(str::to_string)
@@ -268,4 +330,50 @@ fn region_name(config: &SdkConfig, explicit: Option<&str>) -> String {
 fn uses_custom_s3_endpoint(config: &SdkConfig) -> bool {
     config.endpoint_url().is_some()
         || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some_and(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_variable_as_it_is_written() {
+        let ssm = |region: Option<&str>, raw| CloudReference::Ssm {
+            name: "/app/key".into(),
+            region: region.map(str::to_string),
+            raw,
+        };
+        assert_eq!(written(&ssm(None, false)), "${ssm:/app/key}");
+        assert_eq!(
+            written(&ssm(Some("eu-west-1"), false)),
+            "${ssm(eu-west-1):/app/key}"
+        );
+        assert_eq!(written(&ssm(None, true)), "${ssm(raw):/app/key}");
+        assert_eq!(
+            written(&ssm(Some("eu-west-1"), true)),
+            "${ssm(eu-west-1, raw):/app/key}"
+        );
+        let cf = CloudReference::CloudFormationOutput {
+            stack: "infra".into(),
+            output: "Url".into(),
+            region: Some("us-west-2".into()),
+        };
+        assert_eq!(written(&cf), "${cf(us-west-2):infra.Url}");
+    }
+
+    #[test]
+    fn a_string_list_splits_on_commas_unless_raw() {
+        let list = aws_sdk_ssm::types::Parameter::builder()
+            .r#type(ParameterType::StringList)
+            .value("a,,b")
+            .build();
+        assert_eq!(
+            ssm_value(Some(list.clone()), false, "x"),
+            Ok(Some(serde_json::json!(["a", "", "b"])))
+        );
+        assert_eq!(
+            ssm_value(Some(list), true, "x"),
+            Ok(Some(serde_json::json!("a,,b")))
+        );
+    }
 }

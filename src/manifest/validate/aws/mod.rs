@@ -9,14 +9,12 @@
 
 use std::sync::OnceLock;
 
+mod events;
+
 use super::schema::*;
 
-pub const HTTP_METHODS: &[&str] = &[
-    "GET", "POST", "PUT", "PATCH", "OPTIONS", "HEAD", "DELETE", "ANY",
-];
+pub use events::{EVENT_TYPES, HTTP_METHODS};
 
-/// Lambda runtimes: current ones first (close matches are offered in this order), then the
-/// deprecated ones the Framework v3 still accepts.
 pub const RUNTIMES: &[&str] = &[
     "nodejs22.x",
     "nodejs20.x",
@@ -276,7 +274,7 @@ fn provider() -> Shape {
             ),
             prop(
                 "iamRoleStatements",
-                list(any_map()),
+                statements(),
                 "Deprecated: use provider.iam.role.statements",
             ),
             prop(
@@ -421,7 +419,11 @@ fn function() -> Shape {
         prop("memorySize", memory_size(), "Lambda memory in MB"),
         prop("timeout", timeout(), "Lambda timeout in seconds"),
         prop("environment", environment(), "Environment variables"),
-        prop("events", list(events()), "What invokes the function"),
+        prop(
+            "events",
+            list(events::events()),
+            "What invokes the function",
+        ),
         prop("package", package(false), "Packaging of this function"),
         prop("layers", list(cf_string()), "Lambda layer ARNs"),
         prop(
@@ -495,252 +497,6 @@ fn function() -> Shape {
         prop("versionFunction", boolean(), ""),
         prop("vpc", vpc(), ""),
         prop("httpApi", object(vec![prop("payload", string(), "")]), ""),
-    ])
-}
-
-fn events() -> Shape {
-    let mut alexa = event(
-        "alexaSkill",
-        any_of(vec![
-            string(),
-            open_object(vec![
-                prop("appId", string(), ""),
-                prop("enabled", boolean(), ""),
-            ]),
-        ]),
-    );
-    alexa.bare = true;
-    Shape::Event(vec![
-        event("http", any_of(vec![string(), http()])),
-        event(
-            "httpApi",
-            any_of(vec![
-                string(),
-                object(vec![
-                    prop(
-                        "method",
-                        any_of(vec![
-                            one_of_any_case(HTTP_METHODS, "HTTP method"),
-                            one_of(&["*"], ""),
-                        ]),
-                        "",
-                    ),
-                    prop("path", string(), ""),
-                    prop("authorizer", any_of(vec![string(), any_map()]), ""),
-                ]),
-            ]),
-        ),
-        event(
-            "websocket",
-            any_of(vec![
-                string(),
-                object_required(
-                    &["route"],
-                    vec![
-                        prop("route", string(), ""),
-                        prop("routeResponseSelectionExpression", string(), ""),
-                        prop("authorizer", any_of(vec![string(), any_map()]), ""),
-                    ],
-                ),
-            ]),
-        ),
-        event(
-            "schedule",
-            any_of(vec![
-                string(),
-                object(vec![
-                    prop(
-                        "rate",
-                        any_of(vec![string(), strings()]),
-                        "rate(...) or cron(...) expressions",
-                    ),
-                    prop("enabled", boolean(), ""),
-                    prop("name", string(), ""),
-                    prop("description", string(), ""),
-                    prop("input", any_of(vec![string(), any_map()]), ""),
-                    prop("inputPath", string(), ""),
-                    prop("inputTransformer", any_map(), ""),
-                    prop(
-                        "method",
-                        one_of(&["eventBus", "scheduler"], "schedule method"),
-                        "",
-                    ),
-                    prop("timezone", string(), ""),
-                ]),
-            ]),
-        ),
-        event(
-            "sqs",
-            any_of(vec![
-                string(),
-                Shape::Cf,
-                object_required(
-                    &["arn"],
-                    vec![
-                        prop("arn", cf_string(), ""),
-                        prop("batchSize", integer(1, 10000), ""),
-                        prop("enabled", boolean(), ""),
-                        prop("maximumBatchingWindow", integer(0, 300), ""),
-                        prop(
-                            "functionResponseType",
-                            one_of(&["ReportBatchItemFailures"], "response type"),
-                            "",
-                        ),
-                        prop("filterPatterns", list(Shape::Any), ""),
-                        prop("maximumConcurrency", integer(2, 1000), ""),
-                    ],
-                ),
-            ]),
-        ),
-        event(
-            "sns",
-            any_of(vec![
-                string(),
-                open_object(vec![
-                    prop("arn", cf_string(), ""),
-                    prop("topicName", string(), ""),
-                    prop("displayName", string(), ""),
-                    prop("filterPolicy", any_map(), ""),
-                    prop("filterPolicyScope", string(), ""),
-                    prop("redrivePolicy", any_map(), ""),
-                    prop("kmsMasterKeyId", cf_string(), ""),
-                ]),
-            ]),
-        ),
-        event(
-            "s3",
-            any_of(vec![
-                string(),
-                open_object(vec![
-                    prop("bucket", cf_string(), ""),
-                    prop("event", string(), ""),
-                    prop("rules", list(any_map()), ""),
-                    prop("existing", boolean(), ""),
-                    prop("forceDeploy", boolean(), ""),
-                ]),
-            ]),
-        ),
-        event(
-            "stream",
-            any_of(vec![
-                string(),
-                Shape::Cf,
-                open_object(vec![
-                    prop("arn", cf_string(), ""),
-                    prop("type", one_of(&["dynamodb", "kinesis"], "stream type"), ""),
-                    prop("batchSize", integer(1, 10000), ""),
-                    prop(
-                        "startingPosition",
-                        one_of(
-                            &["LATEST", "TRIM_HORIZON", "AT_TIMESTAMP"],
-                            "starting position",
-                        ),
-                        "",
-                    ),
-                    prop("enabled", boolean(), ""),
-                ]),
-            ]),
-        ),
-        event("eventBridge", open_object(vec![])),
-        event("alb", open_object(vec![])),
-        event(
-            "cloudwatchLog",
-            any_of(vec![
-                string(),
-                open_object(vec![
-                    prop("logGroup", string(), ""),
-                    prop("filter", string(), ""),
-                ]),
-            ]),
-        ),
-        event("cloudwatchEvent", open_object(vec![])),
-        event("cognitoUserPool", open_object(vec![])),
-        event("iot", open_object(vec![])),
-        event("iotFleetProvisioning", open_object(vec![])),
-        alexa,
-        event(
-            "alexaSmartHome",
-            any_of(vec![string(), open_object(vec![])]),
-        ),
-        event("cloudFront", open_object(vec![])),
-        event("kafka", open_object(vec![])),
-        event("msk", open_object(vec![])),
-        event("activemq", open_object(vec![])),
-        event("rabbitmq", open_object(vec![])),
-    ])
-}
-
-fn http() -> Shape {
-    object(vec![
-        prop("path", string(), "URL path, e.g. users/{id}"),
-        prop(
-            "method",
-            any_of(vec![
-                one_of_any_case(HTTP_METHODS, "HTTP method"),
-                one_of(&["*"], ""),
-            ]),
-            "",
-        ),
-        prop("async", boolean(), ""),
-        prop("authorizer", any_of(vec![string(), any_map()]), ""),
-        prop("connectionId", cf_string(), ""),
-        prop("connectionType", string(), ""),
-        prop(
-            "cors",
-            flag_or(object(vec![
-                prop("allowCredentials", boolean(), ""),
-                prop("cacheControl", string(), ""),
-                prop("headers", strings(), ""),
-                prop("maxAge", integer(1, i64::MAX), ""),
-                prop("methods", strings(), ""),
-                prop("origin", string(), ""),
-                prop("origins", strings(), ""),
-            ])),
-            "",
-        ),
-        prop(
-            "integration",
-            one_of_any_case(
-                &[
-                    "LAMBDA_PROXY",
-                    "LAMBDA-PROXY",
-                    "LAMBDA",
-                    "AWS",
-                    "AWS_PROXY",
-                    "AWS-PROXY",
-                    "HTTP",
-                    "HTTP_PROXY",
-                    "HTTP-PROXY",
-                    "MOCK",
-                ],
-                "integration type",
-            ),
-            "",
-        ),
-        prop("operationId", string(), ""),
-        prop("private", boolean(), ""),
-        prop(
-            "request",
-            object(vec![
-                prop("contentHandling", string(), ""),
-                prop("method", string(), ""),
-                prop("parameters", any_map(), ""),
-                prop(
-                    "passThrough",
-                    one_of(
-                        &["NEVER", "WHEN_NO_MATCH", "WHEN_NO_TEMPLATES"],
-                        "pass-through behaviour",
-                    ),
-                    "",
-                ),
-                prop("schemas", any_map(), ""),
-                prop("template", any_map(), ""),
-                prop("uri", cf_string(), ""),
-            ]),
-            "",
-        ),
-        prop("response", any_map(), ""),
-        prop("timeoutInMillis", integer(50, i64::MAX), ""),
     ])
 }
 
@@ -889,7 +645,7 @@ fn iam() -> Shape {
                     prop("name", string(), ""),
                     prop("path", string(), ""),
                     prop("managedPolicies", list(cf_string()), "Managed policy ARNs"),
-                    prop("statements", list(any_map()), "IAM policy statements"),
+                    prop("statements", statements(), "IAM policy statements"),
                     prop("permissionBoundary", cf_string(), ""),
                     prop("permissionsBoundary", cf_string(), ""),
                     prop("tags", tags(), ""),
@@ -903,6 +659,27 @@ fn iam() -> Shape {
             "The role CloudFormation deploys with",
         ),
     ])
+}
+
+/// IAM policy statements: the keys are AWS's, so a typo (`Actions`, `effect`) is caught here
+/// rather than by IAM at deploy time.
+fn statements() -> Shape {
+    let resource = any_of(vec![cf_string(), list(cf_string())]);
+    let principal = any_of(vec![string(), any_map()]);
+    list(object_required(
+        &["Effect"],
+        vec![
+            prop("Sid", string(), ""),
+            prop("Effect", one_of(&["Allow", "Deny"], "IAM effect"), ""),
+            prop("Action", strings(), ""),
+            prop("NotAction", strings(), ""),
+            prop("Resource", resource.clone(), ""),
+            prop("NotResource", resource, ""),
+            prop("Principal", principal.clone(), ""),
+            prop("NotPrincipal", principal, ""),
+            prop("Condition", any_map(), ""),
+        ],
+    ))
 }
 
 fn api_gateway() -> Shape {
