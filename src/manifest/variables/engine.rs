@@ -146,9 +146,9 @@ impl<'a, 'c> Engine<'a, 'c> {
                     property: path.join("."),
                     place: span,
                     label_span: span,
+                    help: Some(syntax_error_help(text, &error.message)),
                     reason: error.message,
                     syntax: true,
-                    help: Some(syntax_help()),
                     snippet: None,
                     order,
                 });
@@ -302,8 +302,18 @@ impl<'a, 'c> Engine<'a, 'c> {
         }
     }
 
-    fn site(&self, path: &[String]) -> Option<(Site, Template, u32)> {
-        let property = self.registry.get(path)?;
+    /// The property's place, its template (taken out while it is evaluated: give it back with
+    /// [`Engine::restore`]) and its nest depth.
+    fn take(&mut self, path: &[String]) -> Option<(Site, Template, u32)> {
+        let property = self.registry.get_mut(path)?;
+        let template = std::mem::replace(
+            &mut property.template,
+            Template {
+                text: String::new(),
+                parts: Vec::new(),
+                whole: false,
+            },
+        );
         Some((
             Site {
                 path: path.to_vec(),
@@ -311,19 +321,29 @@ impl<'a, 'c> Engine<'a, 'c> {
                 text_offset: property.text_offset,
                 order: property.order,
             },
-            property.template.clone(),
+            template,
             property.depth,
         ))
+    }
+
+    fn restore(&mut self, path: &[String], template: Template) {
+        if let Some(property) = self.registry.get_mut(path) {
+            property.template = template;
+        }
     }
 
     /// Tries to resolve one property to the end (including re-reading its resolved value).
     fn attempt(&mut self, path: &[String]) -> Result<(), Stop> {
         loop {
-            let Some((site, template, depth)) = self.site(path) else {
+            let Some((site, template, depth)) = self.take(path) else {
                 return Ok(());
             };
-            let (mut value, pieces) = self.evaluate(&template, &site)?;
-            if template.whole {
+            let evaluated = self.evaluate(&template, &site);
+            let whole = template.whole;
+            // Evaluation never writes this property, so its entry is still there.
+            self.restore(path, template);
+            let (mut value, pieces) = evaluated?;
+            if whole {
                 value.span = site.span;
             }
             match &value.value {
@@ -685,27 +705,47 @@ fn syntax_help() -> String {
         .into()
 }
 
+/// A fix for a syntax error; a fallback written as a whole variable gets its corrected form.
+fn syntax_error_help(text: &str, message: &str) -> String {
+    if message.starts_with("Invalid variable source") && text.contains(", ${") {
+        let corrected = text.replacen(", ${", ", ", 1).replacen("}}", "}", 1);
+        return format!("a fallback is written without its own `${{...}}`: {corrected}");
+    }
+    if message.starts_with("Invalid variable source") && text.contains("', ") {
+        return "a quoted literal fallback must be the last one".into();
+    }
+    if message.starts_with("Invalid literal source") {
+        return "a literal fallback is a number, true, false, null or a quoted string: \
+                quote text, e.g. 'default'"
+            .into();
+    }
+    syntax_help()
+}
+
 /// Every string value below `node` that may hold variables, with its path, in document order.
+/// Only those strings get a copy of their path.
 fn collect_strings(node: &Node, base: &[String], found: &mut Vec<(Path, Span, String)>) {
-    let mut stack: Vec<(&Node, Path)> = vec![(node, base.to_vec())];
-    while let Some((node, path)) = stack.pop() {
+    let mut path: Path = base.to_vec();
+    // Each entry: the node, its key, and how many keys its parent's path has.
+    let mut stack: Vec<(&Node, Option<String>, usize)> = vec![(node, None, base.len())];
+    while let Some((node, key, parent_length)) = stack.pop() {
+        path.truncate(parent_length);
+        path.extend(key);
         match &node.value {
             Value::String(text) if text.contains('$') => {
-                found.push((path, node.span, text.clone()));
+                found.push((path.clone(), node.span, text.clone()));
             }
             Value::Map(map) => {
+                let length = path.len();
                 let children: Vec<_> = map.iter().collect();
                 for (key, entry) in children.into_iter().rev() {
-                    let mut child = path.clone();
-                    child.push(key.clone());
-                    stack.push((&entry.node, child));
+                    stack.push((&entry.node, Some(key.clone()), length));
                 }
             }
             Value::Seq(items) => {
+                let length = path.len();
                 for (index, item) in items.iter().enumerate().rev() {
-                    let mut child = path.clone();
-                    child.push(index.to_string());
-                    stack.push((item, child));
+                    stack.push((item, Some(index.to_string()), length));
                 }
             }
             _ => {}

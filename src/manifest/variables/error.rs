@@ -46,20 +46,17 @@ impl VariablesError {
                 f.message
                     .contains("Unrecognized configuration variable source")
             });
-        let heading = if failures.len() == 1 {
-            format!("Cannot resolve {file}: a variable could not be resolved:")
+        // Each failure follows with its place, snippet and fix.
+        let message = if failures.len() == 1 {
+            format!("Cannot resolve {file}: a variable could not be resolved")
         } else {
             format!(
-                "Cannot resolve {file}: {} variables could not be resolved:",
+                "Cannot resolve {file}: {} variables could not be resolved",
                 failures.len()
             )
         };
-        let list: String = failures
-            .iter()
-            .map(|f| format!("\n  - {}", f.message))
-            .collect();
         VariablesError {
-            message: format!("{heading}{list}"),
+            message,
             failures,
             help: only_unknown_sources.then(|| {
                 format!(
@@ -108,7 +105,7 @@ impl Failure {
             None => (
                 sources.named_source(self.label_span.file),
                 self.label_span.source_span(),
-                "this variable".to_string(),
+                label_for(&self.reason).to_string(),
             ),
         };
         VariableFailure {
@@ -120,5 +117,20 @@ impl Failure {
             label,
             help: self.help.clone(),
         }
+    }
+}
+
+/// A short label under the variable, saying what is wrong with it.
+fn label_for(reason: &str) -> &'static str {
+    if reason.starts_with("Value not found") || reason.starts_with("The param") {
+        "no value for this variable"
+    } else if reason.starts_with("Circular reference") {
+        "this variable leads back to this property"
+    } else if reason.starts_with("Unrecognized configuration variable source") {
+        "unknown variable source"
+    } else if reason.starts_with("String value consist") {
+        "not a string, number or boolean"
+    } else {
+        "this variable"
     }
 }
