@@ -226,11 +226,27 @@ fn float_to_json(f: f64) -> Json {
         Json::Null
     } else if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
         Json::from(f as i64)
+    } else if let Some(whole) = js_whole_number(f) {
+        whole
     } else {
         serde_json::Number::from_f64(f)
             .map(Json::Number)
             .unwrap_or(Json::Null)
     }
+}
+
+/// A whole number past 2^53 as JavaScript writes it (shortest digits, then zeros:
+/// `12345678901234567000`), where an integer JSON number can hold it.
+fn js_whole_number(f: f64) -> Option<Json> {
+    if f.fract() != 0.0 || f.abs() >= 1e21 {
+        return None;
+    }
+    let digits = format!("{f}");
+    digits
+        .parse::<i64>()
+        .map(Json::from)
+        .or_else(|_| digits.parse::<u64>().map(Json::from))
+        .ok()
 }
 
 #[cfg(test)]
@@ -250,6 +266,8 @@ mod tests {
     fn whole_floats_print_as_integers_like_javascript() {
         let node = Node::new(Value::Float(1000.0), Span::default());
         assert_eq!(node.to_json().to_string(), "1000");
+        let big = Node::new(Value::Float(12_345_678_901_234_567_890.0), Span::default());
+        assert_eq!(big.to_json().to_string(), "12345678901234567000");
         let inf = Node::new(Value::Float(f64::INFINITY), Span::default());
         assert_eq!(inf.to_json(), Json::Null);
     }

@@ -193,7 +193,7 @@ impl<'a> Builder<'a> {
         let merge_key = plain && tag.is_none() && value == "<<";
         let Some(tag) = tag else {
             let typed = if plain {
-                resolve_plain(&value)
+                resolve_plain(value)
             } else {
                 Value::String(value)
             };
@@ -208,7 +208,9 @@ impl<'a> Builder<'a> {
             .ok_or_else(|| self.report.unknown_tag(&tags::display(&tag), span))?;
         let node = match kind {
             TagKind::NonSpecific => Node::new(Value::String(value), span),
-            TagKind::Core(core) => Node::new(self.core_scalar(core, &tag, value, span)?, span),
+            TagKind::Core(core) => {
+                Node::new(self.core_scalar(core, &tag, value, plain, span)?, span)
+            }
             TagKind::CloudFormation(function) => {
                 // A tagged scalar is not typed: `!Ref 123` refers to "123". An empty one is null.
                 let inner = if value.is_empty() && plain {
@@ -243,12 +245,16 @@ impl<'a> Builder<'a> {
         core: CoreTag,
         tag: &Tag,
         value: String,
+        plain: bool,
         span: Span,
     ) -> Result<Value, YamlError> {
         let shown = tags::display(tag);
         let typed = match core {
             CoreTag::Str | CoreTag::Binary => Some(Value::String(value.clone())),
-            CoreTag::Null => scalar::is_null(&value).then_some(Value::Null),
+            // Only an empty node is null-by-emptiness; a quoted `''` is text.
+            CoreTag::Null => {
+                (scalar::is_null(&value) && (plain || !value.is_empty())).then_some(Value::Null)
+            }
             CoreTag::Bool => scalar::as_bool(&value).map(Value::Bool),
             CoreTag::Int => scalar::as_int(&value),
             CoreTag::Float => scalar::as_int(&value)
@@ -425,10 +431,11 @@ impl<'a> Builder<'a> {
             }
             Collection::Map(state) => match state.key.take() {
                 None => {
-                    let Some(key) = key_string(&built.node.value) else {
-                        return Err(self.report.collection_key(built.node.span));
+                    let key_span = built.node.span;
+                    let Some(key) = key_string(built.node.value) else {
+                        return Err(self.report.collection_key(key_span));
                     };
-                    state.key = Some((key, built.node.span, built.merge_key));
+                    state.key = Some((key, key_span, built.merge_key));
                     Ok(())
                 }
                 Some((_, _, true)) => merge_into(state, built.node, self.report),

@@ -50,9 +50,12 @@ pub struct Details {
     pub help: Option<String>,
     #[source_code]
     pub source_code: NamedSource<Arc<str>>,
-    #[label("{label}")]
+    /// Where the error is (also when the snippet is not shown).
     pub at: SourceSpan,
     pub label: &'static str,
+    /// `at` when its line is short enough to show: a snippet of a 200 KB line helps nobody.
+    #[label("{label}")]
+    pub shown_at: Option<SourceSpan>,
     /// Other places that explain the error (the first of two duplicate keys, an unclosed bracket).
     #[label(collection)]
     pub related: Vec<LabeledSpan>,
@@ -66,6 +69,22 @@ pub struct Reporter<'a> {
 }
 
 impl Reporter<'_> {
+    /// Whether the line holding `span` is short enough to print in a snippet.
+    fn showable(&self, span: Span) -> bool {
+        const LONGEST_SHOWN_LINE: usize = 400;
+        let text = &self.sources.file(self.file).text;
+        let start = span.start as usize;
+        let line_start = text
+            .get(..start)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let line_end = text
+            .get(start..)
+            .and_then(|t| t.find('\n'))
+            .map_or(text.len(), |i| start + i);
+        line_end - line_start <= LONGEST_SHOWN_LINE
+    }
+
     fn error(&self, at: Span, message: String, label: &'static str, help: String) -> YamlError {
         YamlError(Box::new(Details {
             message: format!("{}: {message}", self.sources.location(at)),
@@ -73,11 +92,15 @@ impl Reporter<'_> {
             source_code: self.sources.named_source(self.file),
             at: at.source_span(),
             label,
+            shown_at: self.showable(at).then(|| at.source_span()),
             related: Vec::new(),
         }))
     }
 
-    fn related(mut error: YamlError, span: Span, label: &str) -> YamlError {
+    fn related(&self, mut error: YamlError, span: Span, label: &str) -> YamlError {
+        if !self.showable(span) {
+            return error;
+        }
         error.0.related.push(LabeledSpan::new_with_span(
             Some(label.to_string()),
             span.source_span(),
@@ -165,7 +188,7 @@ impl Reporter<'_> {
         let error = self.error(at, message, label, help);
         match open_flow {
             Some(open) if info.contains("eof") || info.contains("end of stream") => {
-                Self::related(error, open, "still open here")
+                self.related(error, open, "still open here")
             }
             _ => error,
         }
@@ -192,7 +215,7 @@ impl Reporter<'_> {
             "expected `,` or the closing bracket before this",
             format!("add the missing `{close}` at the end of the inline {kind} (or a `,` between its entries)"),
         );
-        Self::related(error, open, "opened here")
+        self.related(error, open, "opened here")
     }
 
     fn alias_name(&self, at: Span) -> String {
@@ -294,7 +317,7 @@ impl Reporter<'_> {
             "written again here",
             format!("keep one `{key}` in this map and delete the other; YAML does not allow a key twice in one map"),
         );
-        Self::related(error, first, "first written here")
+        self.related(error, first, "first written here")
     }
 
     pub fn bad_merge(&self, kind: &str, at: Span) -> YamlError {

@@ -11,7 +11,16 @@ use crate::manifest::node::Value;
 const MAX_SAFE_INTEGER: i64 = 9_007_199_254_740_991;
 
 /// The value of an untagged plain scalar.
-pub fn resolve_plain(text: &str) -> Value {
+pub fn resolve_plain(text: String) -> Value {
+    // Most plain scalars are words; only these first characters can start a typed value.
+    let typed_start = text
+        .bytes()
+        .next()
+        .is_none_or(|b| b.is_ascii_digit() || b"-+.~nNtTfF".contains(&b));
+    if !typed_start {
+        return Value::String(text);
+    }
+    let text = text.as_str();
     if is_null(text) {
         return Value::Null;
     }
@@ -27,7 +36,7 @@ pub fn resolve_plain(text: &str) -> Value {
     if let Some(iso) = as_timestamp(text) {
         return Value::String(iso);
     }
-    Value::String(text.to_string())
+    Value::String(text.to_owned())
 }
 
 pub fn is_null(text: &str) -> bool {
@@ -334,13 +343,13 @@ fn iso_string(millis: i64) -> String {
 }
 
 /// How JavaScript's `String(value)` writes a scalar used as a map key.
-pub fn key_string(value: &Value) -> Option<String> {
+pub fn key_string(value: Value) -> Option<String> {
     Some(match value {
         Value::Null => "null".to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
-        Value::Float(f) => js_number_string(*f),
-        Value::String(s) => s.clone(),
+        Value::Float(f) => js_number_string(f),
+        Value::String(s) => s,
         Value::Seq(_) | Value::Map(_) => return None,
     })
 }

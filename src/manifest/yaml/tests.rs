@@ -245,7 +245,8 @@ fn core_tags_are_honoured() {
     assert_eq!(value_of("!!int '7'"), Value::Int(7));
     assert_eq!(value_of("!!float 1"), Value::Float(1.0));
     assert_eq!(value_of("!!bool 'true'"), Value::Bool(true));
-    assert_eq!(value_of("!!null ''"), Value::Null);
+    assert_eq!(value_of("!!null"), Value::Null);
+    assert_eq!(value_of("!!null ~"), Value::Null);
     assert_eq!(
         value_of("!!binary aGVsbG8="),
         Value::String("aGVsbG8=".into())
@@ -267,6 +268,14 @@ fn core_tag_with_a_value_of_the_wrong_type_is_an_error() {
         error
             .message
             .contains("`abc` is not a valid value for the tag `!!int`"),
+        "{}",
+        error.message
+    );
+    let error = error_of("v: !!null ''\n");
+    assert!(
+        error
+            .message
+            .contains("not a valid value for the tag `!!null`"),
         "{}",
         error.message
     );
@@ -676,9 +685,33 @@ fn two_hundred_functions_parse_in_a_few_milliseconds() {
             .map(|m| m.len()),
         Some(200)
     );
-    // Generous bound for unoptimised test builds on a loaded machine; a release build takes ~2 ms.
+    // Generous bound for unoptimised test builds on a loaded machine; a release build takes 3-5 ms.
     assert!(
         elapsed < std::time::Duration::from_millis(500),
         "{elapsed:?}"
     );
+}
+
+#[test]
+fn empty_short_form_is_null_and_quoted_empty_is_a_string() {
+    assert_eq!(
+        to_json("a: !Ref\nb: !GetAZs ''\n"),
+        json!({"a": {"Ref": null}, "b": {"Fn::GetAZs": ""}})
+    );
+}
+
+#[test]
+fn error_on_a_huge_line_has_no_snippet_but_keeps_its_position() {
+    let error = error_of(&nested_flow_lists(100_000));
+    assert!(
+        error.message.starts_with("serverless.yml:2:"),
+        "{}",
+        error.message
+    );
+    assert!(
+        error.shown_at.is_none(),
+        "a 200 KB line must not be printed"
+    );
+    let error = error_of("custom:\n  x: *nope\n");
+    assert!(error.shown_at.is_some());
 }
