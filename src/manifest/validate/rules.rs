@@ -289,7 +289,12 @@ pub fn semantics(
                     span,
                 } = route;
                 let shown = format!(
-                    "{method} {}",
+                    "{} {}",
+                    if method == "*" {
+                        "ANY"
+                    } else {
+                        method.as_str()
+                    },
                     if http_api {
                         path.clone()
                     } else {

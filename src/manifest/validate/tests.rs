@@ -344,7 +344,7 @@ fn unknown_runtime_warns_with_close_matches_and_current_runtimes_pass() {
         .help
         .as_deref()
         .unwrap_or("")
-        .contains("closest: `nodejs22.x`"));
+        .contains("closest: `nodejs24.x`, `nodejs22.x`"));
     for runtime in [
         "nodejs22.x",
         "python3.13",

@@ -33,6 +33,9 @@ const MAX_NEST_DEPTH: u32 = 10;
 /// How many values copies made by variables may add to the configuration, so that properties
 /// copying each other twice over cannot grow it exponentially.
 const MAX_COPIED_VALUES: usize = 2_000_000;
+/// How deep copies may nest values in the configuration (the YAML loader allows about 100
+/// levels); deeper trees would exhaust the stack of everything that walks them.
+const MAX_TREE_DEPTH: usize = 512;
 /// The longest string interpolation may build.
 const MAX_STRING_BYTES: usize = 16 * 1024 * 1024;
 
@@ -385,6 +388,15 @@ impl<'a, 'c> Engine<'a, 'c> {
                     if !found.is_empty() && depth + 1 > MAX_NEST_DEPTH {
                         return Err(self.excessive_depth(&site));
                     }
+                    if path.len() + nesting(&value) > MAX_TREE_DEPTH {
+                        let reason = format!(
+                            "the value nests more than {MAX_TREE_DEPTH} levels deep in the \
+                             configuration"
+                        );
+                        let help = "look for properties that each copy the next one inside a map \
+                                    or list";
+                        return Err(self.fail(&site, None, reason, Some(help.into())));
+                    }
                     self.write(path, value);
                     for (sub_path, span, text) in found {
                         self.register(sub_path, span, &text, depth + 1);
@@ -587,7 +599,11 @@ impl<'a, 'c> Engine<'a, 'c> {
 
     /// A copy of the configuration value at `keys` (`[]` is the root), once every property it
     /// depends on is resolved; `None` when there is nothing there (or null).
-    pub(crate) fn config_value(&mut self, keys: &[String]) -> Result<Option<Node>, Stop> {
+    pub(crate) fn config_value(
+        &mut self,
+        keys: &[String],
+        site: &Site,
+    ) -> Result<Option<Node>, Stop> {
         let mut node: &Node = self.root;
         for (index, key) in keys.iter().enumerate() {
             if node.is_null() {
@@ -611,28 +627,20 @@ impl<'a, 'c> Engine<'a, 'c> {
             return Ok(None);
         }
         let node = node.clone();
-        self.spend(&node)?;
+        self.spend(&node, site)?;
         Ok(Some(node))
     }
 
     /// Counts a copied value against the budget of values variables may add.
-    pub(crate) fn spend(&mut self, node: &Node) -> Result<(), Stop> {
+    pub(crate) fn spend(&mut self, node: &Node, site: &Site) -> Result<(), Stop> {
         let count = count_values(node);
         if count > self.copy_budget {
-            let failure = Failure {
-                property: String::new(),
-                place: node.span,
-                label_span: node.span,
-                reason: format!(
-                    "variables copy values into the configuration more than {MAX_COPIED_VALUES} \
-                     times; look for properties that copy each other over and over"
-                ),
-                syntax: false,
-                help: None,
-                snippet: None,
-                order: usize::MAX,
-            };
-            return Err(Stop::Failed(self.record(failure)));
+            let reason = format!(
+                "variables copy more than {MAX_COPIED_VALUES} values into the configuration"
+            );
+            let help = "look for properties that copy each other over and over (each copy \
+                        doubling the one before)";
+            return Err(self.fail(site, None, reason, Some(help.into())));
         }
         self.copy_budget -= count;
         Ok(())
@@ -751,6 +759,21 @@ fn collect_strings(node: &Node, base: &[String], found: &mut Vec<(Path, Span, St
             _ => {}
         }
     }
+}
+
+/// How many levels of maps and lists a value has.
+fn nesting(node: &Node) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(node, 1)];
+    while let Some((node, level)) = stack.pop() {
+        deepest = deepest.max(level);
+        match &node.value {
+            Value::Map(map) => stack.extend(map.iter().map(|(_, e)| (&e.node, level + 1))),
+            Value::Seq(items) => stack.extend(items.iter().map(|item| (item, level + 1))),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 fn count_values(node: &Node) -> usize {

@@ -82,7 +82,7 @@ impl Engine<'_, '_> {
             }
         }
         let node = node.clone();
-        self.spend(&node)?;
+        self.spend(&node, call.site)?;
         Ok(Lookup::Found(node))
     }
 

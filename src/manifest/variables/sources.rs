@@ -192,7 +192,7 @@ impl Engine<'_, '_> {
             Some(address) => address.split('.').map(str::to_string).collect(),
             None => Vec::new(),
         };
-        Ok(match self.config_value(&keys)? {
+        Ok(match self.config_value(&keys, call.site)? {
             Some(node) => Lookup::Found(node),
             None => Lookup::missing(format!(
                 "nothing is set at `{}` (a null value counts as unset): set it, or add a \
@@ -228,8 +228,8 @@ impl Engine<'_, '_> {
     }
 
     /// The stage: `--stage`, then `provider.stage`, then `dev`.
-    pub(crate) fn effective_stage(&mut self) -> Result<String, Stop> {
-        self.option_or_config("stage", &["provider", "stage"], DEFAULT_STAGE)
+    pub(crate) fn effective_stage(&mut self, site: &Site) -> Result<String, Stop> {
+        self.option_or_config("stage", &["provider", "stage"], DEFAULT_STAGE, site)
     }
 
     fn option_or_config(
@@ -237,6 +237,7 @@ impl Engine<'_, '_> {
         option: &str,
         keys: &[&str],
         default: &str,
+        site: &Site,
     ) -> Result<String, Stop> {
         if let Some(Json::String(value)) = self.context.options.get(option) {
             if !value.is_empty() {
@@ -245,7 +246,7 @@ impl Engine<'_, '_> {
         }
         let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
         Ok(self
-            .config_value(&keys)?
+            .config_value(&keys, site)?
             .filter(truthy)
             .and_then(|node| scalar_text(&node))
             .unwrap_or_else(|| default.to_string()))
@@ -256,7 +257,10 @@ impl Engine<'_, '_> {
         let span = call.label();
         match address.as_str() {
             "instanceId" => Ok(Lookup::Found(Node::string(instance_id(), span))),
-            "stage" => Ok(Lookup::Found(Node::string(self.effective_stage()?, span))),
+            "stage" => Ok(Lookup::Found(Node::string(
+                self.effective_stage(call.site)?,
+                span,
+            ))),
             _ => Err(self.unsupported_address(call, &address, "")),
         }
     }
@@ -274,10 +278,10 @@ impl Engine<'_, '_> {
         {
             return Ok(Lookup::Found(Node::string(value.trim_end(), span)));
         }
-        let stage = self.effective_stage()?;
+        let stage = self.effective_stage(call.site)?;
         for section in [stage.as_str(), "default"] {
             let keys = ["params".to_string(), section.to_string(), name.clone()];
-            if let Some(node) = self.config_value(&keys)? {
+            if let Some(node) = self.config_value(&keys, call.site)? {
                 return Ok(Lookup::Found(node));
             }
         }
@@ -333,8 +337,12 @@ impl Engine<'_, '_> {
         let address = self.required_address(call)?;
         match address.as_str() {
             "region" => {
-                let region =
-                    self.option_or_config("region", &["provider", "region"], DEFAULT_REGION)?;
+                let region = self.option_or_config(
+                    "region",
+                    &["provider", "region"],
+                    DEFAULT_REGION,
+                    call.site,
+                )?;
                 Ok(Lookup::Found(Node::string(region, call.label())))
             }
             "accountId" => self.cloud(call, CloudReference::AccountId, false),

@@ -533,3 +533,41 @@ fn a_manifest_of_200_functions_resolves_quickly() {
     // Generous for unoptimised test builds; release builds take a few milliseconds.
     assert!(elapsed.as_millis() < 1000, "took {elapsed:?}");
 }
+
+#[test]
+fn copies_that_nest_ever_deeper_are_refused() {
+    let mut custom = serde_json::Map::new();
+    for index in 1..2000 {
+        custom.insert(
+            format!("v{index}"),
+            json!({"inner": format!("${{self:custom.v{}}}", index + 1)}),
+        );
+    }
+    custom.insert("v2000".into(), json!("end"));
+    let error = Setup::default().run(json!({"custom": custom})).unwrap_err();
+    assert!(
+        error.failures[0].message.contains("levels deep"),
+        "{}",
+        error.failures[0].message
+    );
+}
+
+#[test]
+fn copies_that_double_each_time_are_refused() {
+    let mut custom = serde_json::Map::new();
+    custom.insert("v0".into(), json!(["x", "x", "x", "x"]));
+    for index in 1..30 {
+        let previous = format!("${{self:custom.v{}}}", index - 1);
+        custom.insert(format!("v{index}"), json!([previous, previous]));
+    }
+    let start = std::time::Instant::now();
+    let error = Setup::default().run(json!({"custom": custom})).unwrap_err();
+    assert!(
+        error
+            .failures
+            .iter()
+            .any(|f| f.message.contains("copy more than")),
+        "{error:?}"
+    );
+    assert!(start.elapsed().as_secs() < 10);
+}

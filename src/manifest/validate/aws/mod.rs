@@ -16,18 +16,22 @@ use super::schema::*;
 pub use events::{EVENT_TYPES, HTTP_METHODS};
 
 pub const RUNTIMES: &[&str] = &[
+    "nodejs24.x",
     "nodejs22.x",
     "nodejs20.x",
     "nodejs18.x",
+    "python3.14",
     "python3.13",
     "python3.12",
     "python3.11",
     "python3.10",
     "python3.9",
+    "java25",
     "java21",
     "java17",
     "java11",
     "java8.al2",
+    "dotnet10",
     "dotnet8",
     "ruby3.4",
     "ruby3.3",
