@@ -795,3 +795,15 @@ fn mangled_manifests_give_errors_never_panics() {
         assert!(outcome.is_ok(), "panicked on {text:?}");
     }
 }
+
+#[test]
+fn tab_after_a_colon_separates_like_js_yaml() {
+    assert_eq!(
+        to_json("a:\tb\nc: {d:\te}\nf: 'x:\ty'\n"),
+        json!({"a": "b", "c": {"d": "e"}, "f": "x:\ty"})
+    );
+    let text = "a:\tvalue\n";
+    let node = parse_text(text).unwrap();
+    let span = node.get("a").unwrap().span;
+    assert_eq!(&text[span.start as usize..span.end as usize], "value");
+}
