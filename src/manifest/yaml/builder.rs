@@ -69,6 +69,14 @@ pub struct Builder<'a> {
     nodes: usize,
     aliases_used: bool,
     root: Option<Node>,
+    /// Where yaml-rust2 refused a tab after `key:` (js-yaml accepts it).
+    tab_after_colon: Option<usize>,
+}
+
+/// A failed run; `tab_after_colon` says the caller may retry with that tab read as a space.
+pub struct Failure {
+    pub error: YamlError,
+    pub tab_after_colon: Option<usize>,
 }
 
 impl<'a> Builder<'a> {
@@ -93,13 +101,21 @@ impl<'a> Builder<'a> {
             nodes: 0,
             aliases_used: false,
             root: None,
+            tab_after_colon: None,
         }
     }
 
-    /// Reads the events of the whole text and returns the single document's root.
-    pub fn run(mut self) -> Result<Node, YamlError> {
-        let text = self.file.text.clone();
-        let mut parser = Parser::new_from_str(&text);
+    /// Reads the events of `text` (the file's text, or a copy of it with the same offsets) and
+    /// returns the single document's root.
+    pub fn run(mut self, text: &str) -> Result<Node, Failure> {
+        self.events(text).map_err(|error| Failure {
+            tab_after_colon: self.tab_after_colon,
+            error,
+        })
+    }
+
+    fn events(&mut self, text: &str) -> Result<Node, YamlError> {
+        let mut parser = Parser::new_from_str(text);
         let mut documents = 0usize;
         loop {
             let (event, marker) = match parser.next_token() {
@@ -140,6 +156,7 @@ impl<'a> Builder<'a> {
         }
         Ok(self
             .root
+            .take()
             .unwrap_or_else(|| Node::null(Span::new(self.file_id, 0, 0))))
     }
 
@@ -156,8 +173,14 @@ impl<'a> Builder<'a> {
         Span::new(self.file_id, start, end)
     }
 
-    fn scan_error(&self, error: &ScanError) -> YamlError {
+    fn scan_error(&mut self, error: &ScanError) -> YamlError {
         let at = self.point(*error.marker());
+        if error
+            .info()
+            .contains("':' must be followed by a valid YAML whitespace")
+        {
+            self.tab_after_colon = Some(at.start as usize);
+        }
         // An unclosed flow collection is best explained at its opening bracket.
         let open_flow = self
             .stack

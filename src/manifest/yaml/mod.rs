@@ -61,7 +61,37 @@ pub fn parse(sources: &SourceMap, file: FileId, limits: &Limits) -> Result<Node,
         let span = Span::new(file, offset, offset + character.len_utf8());
         return Err(report.control_character(span, character));
     }
-    builder::Builder::new(source, file, limits, &report).run()
+    // yaml-rust2 refuses `key:<TAB>value`, which js-yaml reads as `key: value`. Each refusal is
+    // retried on a copy with those tabs read as spaces (same byte offsets, so spans still fit).
+    let mut text = std::borrow::Cow::Borrowed(&*source.text);
+    let mut retries = 0;
+    loop {
+        match builder::Builder::new(source, file, limits, &report).run(&text) {
+            Ok(node) => return Ok(node),
+            Err(failure) => match failure.tab_after_colon {
+                Some(at) if retries < MAX_TAB_RETRIES => {
+                    retries += 1;
+                    text = std::borrow::Cow::Owned(spaces_before(&text, at));
+                }
+                _ => return Err(failure.error),
+            },
+        }
+    }
+}
+
+/// Re-parses allowed for tabs after `key:`; each costs a parse, so hostile input stays bounded.
+const MAX_TAB_RETRIES: usize = 20;
+
+/// `text` with the tabs between a `:` and the value at `at` replaced by spaces.
+fn spaces_before(text: &str, at: usize) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    let mut index = at.min(bytes.len());
+    while index > 0 && matches!(bytes[index - 1], b' ' | b'\t') {
+        index -= 1;
+        bytes[index] = b' ';
+    }
+    // Only ASCII tabs became ASCII spaces, so the text is still UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
 }
 
 /// The first character YAML forbids in a stream (js-yaml's "non-printable characters"): C0

@@ -55,7 +55,7 @@ pub enum CoreTag {
 }
 
 impl CoreTag {
-    /// Whether the tag applies to a scalar (`Some(true)`), a collection (`Some(false)`).
+    /// Whether the tag applies to a scalar (else to a map or a list).
     pub fn wants_scalar(self) -> bool {
         !matches!(
             self,

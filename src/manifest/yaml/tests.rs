@@ -715,3 +715,95 @@ fn error_on_a_huge_line_has_no_snippet_but_keeps_its_position() {
     let error = error_of("custom:\n  x: *nope\n");
     assert!(error.shown_at.is_some());
 }
+
+#[test]
+fn windows_line_endings_keep_spans_on_the_right_text() {
+    let text = "service: a\r\nprovider:\r\n  name: aws\r\n";
+    let node = parse_text(text).unwrap();
+    let name = node.get_path(["provider", "name"]).unwrap().span;
+    assert_eq!(&text[name.start as usize..name.end as usize], "aws");
+    let error = error_of("a: 1\r\na: 2\r\n");
+    assert!(
+        error.message.starts_with("serverless.yml:2:1:"),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
+fn mangled_manifests_give_errors_never_panics() {
+    let seeds = [
+        "service: a\nprovider:\n  name: aws\nfunctions:\n  f:\n    handler: h.f\n    events:\n      - http: {path: x, method: get}\n",
+        "custom:\n  base: &base {a: 1, b: [x, y]}\n  other:\n    <<: *base\n    c: !Ref Thing\n  text: |\n    line\n  quoted: 'it''s'\n",
+        "{\"service\": \"a\", \"list\": [1, 2.5, \"x\"], \"nested\": {\"k\": null}}\n",
+    ];
+    let pieces = [
+        "[",
+        "]",
+        "{",
+        "}",
+        ":",
+        "- ",
+        "\t",
+        "\n",
+        " ",
+        "&a ",
+        "*a",
+        "!Ref ",
+        "!!str ",
+        "'",
+        "\"",
+        "|",
+        ">",
+        "? ",
+        "<<: ",
+        "---\n",
+        "#",
+        ",",
+        "%TAG ! x\n",
+        "\\",
+        "é",
+        "\r",
+        "!GetAtt ",
+    ];
+    // A fixed xorshift sequence: the same inputs on every run.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move |bound: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % bound as u64) as usize
+    };
+    for _ in 0..3000 {
+        let mut text = seeds[next(seeds.len())].to_string();
+        for _ in 0..1 + next(4) {
+            let mut at = next(text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            if next(2) == 0 {
+                text.insert_str(at, pieces[next(pieces.len())]);
+            } else {
+                let mut end = (at + 1 + next(6)).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                text.replace_range(at..end, "");
+            }
+        }
+        let outcome = std::panic::catch_unwind(|| parse_text(&text).map(|_| ()));
+        assert!(outcome.is_ok(), "panicked on {text:?}");
+    }
+}
+
+#[test]
+fn tab_after_a_colon_separates_like_js_yaml() {
+    assert_eq!(
+        to_json("a:\tb\nc: {d:\te}\nf: 'x:\ty'\n"),
+        json!({"a": "b", "c": {"d": "e"}, "f": "x:\ty"})
+    );
+    let text = "a:\tvalue\n";
+    let node = parse_text(text).unwrap();
+    let span = node.get("a").unwrap().span;
+    assert_eq!(&text[span.start as usize..span.end as usize], "value");
+}
