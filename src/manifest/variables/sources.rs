@@ -355,7 +355,10 @@ impl Engine<'_, '_> {
         let first = call.param(0).and_then(scalar_text);
         let second = call.param(1).and_then(scalar_text);
         let raw = first.as_deref() == Some("raw") || second.as_deref() == Some("raw");
-        let region = first.filter(|p| p != "raw" && !p.is_empty());
+        let region = match first.filter(|p| p != "raw" && !p.is_empty()) {
+            Some(region) => Some(region),
+            None => self.manifest_region(call)?,
+        };
         self.cloud(call, CloudReference::Ssm { name, region, raw }, true)
     }
 
@@ -365,15 +368,36 @@ impl Engine<'_, '_> {
             let expected = ". Expected \"<stack-name>.<output-id>\" format";
             return Err(self.unsupported_address(call, &address, expected));
         };
+        let region = match call
+            .param(0)
+            .and_then(scalar_text)
+            .filter(|r| !r.is_empty())
+        {
+            Some(region) => Some(region),
+            None => self.manifest_region(call)?,
+        };
         let reference = CloudReference::CloudFormationOutput {
             stack: stack.to_string(),
             output: output.to_string(),
-            region: call
-                .param(0)
-                .and_then(scalar_text)
-                .filter(|r| !r.is_empty()),
+            region,
         };
         self.cloud(call, reference, false)
+    }
+
+    /// `provider.region` when it decides the region (no `--region`): the Framework asks SSM and
+    /// CloudFormation in the service's region. Otherwise the cloud client's own default applies
+    /// (`--region`, then the environment, then us-east-1).
+    fn manifest_region(&mut self, call: &Call) -> Result<Option<String>, Stop> {
+        if let Some(Json::String(region)) = self.context.options.get("region") {
+            if !region.is_empty() {
+                return Ok(None);
+            }
+        }
+        let keys = ["provider".to_string(), "region".to_string()];
+        Ok(self
+            .config_value(&keys, call.site)?
+            .filter(truthy)
+            .and_then(|node| scalar_text(&node)))
     }
 
     fn s3_source(&mut self, call: &Call) -> Result<Lookup, Stop> {

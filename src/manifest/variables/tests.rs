@@ -571,3 +571,23 @@ fn copies_that_double_each_time_are_refused() {
     );
     assert!(start.elapsed().as_secs() < 10);
 }
+
+#[test]
+fn ssm_and_cf_are_asked_in_the_region_of_the_service() {
+    let cloud = FakeCloud {
+        calls: AtomicUsize::new(0),
+    };
+    let config = json!({"provider": {"region": "eu-west-1"}, "custom": {
+        "cf": "${cf:stack.Out}", "explicit": "${cf(us-west-2):stack.Out}"}});
+    let (out, _) = Setup::default()
+        .run_with(config.clone(), Some(&cloud))
+        .unwrap();
+    assert_eq!(out["custom"]["cf"], json!("stack/Out/eu-west-1"));
+    assert_eq!(out["custom"]["explicit"], json!("stack/Out/us-west-2"));
+    // `--region` is the cloud client's own: the reference leaves it to the client.
+    let (out, _) = Setup::default()
+        .option("region", "ap-south-1")
+        .run_with(config, Some(&cloud))
+        .unwrap();
+    assert_eq!(out["custom"]["cf"], json!("stack/Out/-"));
+}
