@@ -67,6 +67,7 @@ pub fn exec(
         printer.add_secrets(loaded.secrets.iter().cloned());
     }
     let mut value = loaded.root.to_json();
+    printer.redact_value(&mut value);
     if let Some(path) = &args.path {
         value = select(value, path)?;
     }

@@ -5,6 +5,7 @@
 //! check it ([`validate`]) and type it ([`model`]). Nothing here knows about terminals or the
 //! command line: callers pass what the user asked for in [`LoadOptions`].
 
+pub mod coerce;
 pub mod discover;
 pub mod model;
 pub mod node;
@@ -102,6 +103,7 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, LoadError> {
     };
     let resolution = variables::resolve(&mut root, &mut sources, &context)?;
     normalize::apply(&mut root, &options.options);
+    coerce::apply(&mut root);
     let report = validate::validate(&root, &sources);
     if !report.errors.is_empty() {
         return Err(LoadError::Invalid {

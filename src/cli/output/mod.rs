@@ -46,15 +46,42 @@ impl Printer {
         self.secrets.dedup();
     }
 
-    /// Replaces every registered secret in `text`.
+    /// Replaces registered secrets inside free text (messages, rendered output). Secrets shorter
+    /// than [`MIN_EMBEDDED_SECRET`] are left to [`Printer::redact_value`]: replacing `a` inside
+    /// every word would mangle the output and reveal nothing less.
     pub fn redact(&self, text: &str) -> String {
         let mut text = text.to_string();
-        for secret in &self.secrets {
+        for secret in self
+            .secrets
+            .iter()
+            .filter(|s| s.len() >= MIN_EMBEDDED_SECRET)
+        {
             if text.contains(secret.as_str()) {
                 text = text.replace(secret.as_str(), REDACTED);
             }
         }
         text
+    }
+
+    /// Redacts secrets in a value before it is serialised, so a multi-line secret is caught
+    /// whatever escaping the output format applies: a string equal to a secret is replaced
+    /// whole, and longer secrets are replaced wherever they appear inside a string.
+    pub fn redact_value(&self, value: &mut serde_json::Value) {
+        if self.secrets.is_empty() {
+            return;
+        }
+        match value {
+            serde_json::Value::String(text) => {
+                if self.secrets.iter().any(|s| s == text) {
+                    *text = REDACTED.to_string();
+                } else {
+                    *text = self.redact(text);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| self.redact_value(v)),
+            serde_json::Value::Object(map) => map.values_mut().for_each(|v| self.redact_value(v)),
+            _ => {}
+        }
     }
 
     /// Command output (stdout).
@@ -120,6 +147,9 @@ impl Printer {
 /// What a redacted secret shows as.
 pub const REDACTED: &str = "<redacted>";
 
+/// The shortest secret that is searched for inside longer text.
+pub const MIN_EMBEDDED_SECRET: usize = 4;
+
 /// Shows any diagnostic as a warning.
 struct AsWarning<'a>(&'a dyn Diagnostic);
 
@@ -169,6 +199,27 @@ mod tests {
         assert_eq!(
             printer.redact("url: https://x?token=s3cr3t-value&b=s3cr3t"),
             "url: https://x?token=<redacted>&b=<redacted>"
+        );
+    }
+
+    #[test]
+    fn multi_line_secret_is_redacted_before_escaping() {
+        let mut printer = Printer::new(true, 0);
+        printer.add_secrets(["line one\nline two".to_string()]);
+        let mut value = serde_json::json!({"key": "line one\nline two", "other": "x"});
+        printer.redact_value(&mut value);
+        assert_eq!(value, serde_json::json!({"key": REDACTED, "other": "x"}));
+    }
+
+    #[test]
+    fn short_secret_does_not_mangle_other_words() {
+        let mut printer = Printer::new(true, 0);
+        printer.add_secrets(["a".to_string(), "b".to_string()]);
+        let mut value = serde_json::json!({"name": "a", "service": "backend", "list": ["b"]});
+        printer.redact_value(&mut value);
+        assert_eq!(
+            value,
+            serde_json::json!({"name": REDACTED, "service": "backend", "list": [REDACTED]})
         );
     }
 }

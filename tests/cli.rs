@@ -1,0 +1,109 @@
+//! The command line's behaviour, pinned by snapshots of exit code, stdout and stderr: help, print,
+//! and one case of each error class (user, argument).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Exit code, stdout and stderr in one text, as the snapshots hold them.
+fn transcript(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let run = common::updraft(dir, args, env);
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        run.status.map_or("signal".to_string(), |c| c.to_string()),
+        run.stdout,
+        run.stderr
+    )
+}
+
+#[test]
+fn help_lists_only_working_commands() {
+    insta::assert_snapshot!(transcript(&fixture("service"), &["--help"], &[]));
+}
+
+#[test]
+fn print_help_documents_every_flag() {
+    insta::assert_snapshot!(transcript(&fixture("service"), &["print", "--help"], &[]));
+}
+
+#[test]
+fn print_shows_resolved_yaml_with_framework_defaults() {
+    insta::assert_snapshot!(transcript(
+        &fixture("service"),
+        &["print", "--stage", "prod"],
+        &[]
+    ));
+}
+
+#[test]
+fn print_json_path_selects_a_subtree() {
+    insta::assert_snapshot!(transcript(
+        &fixture("service"),
+        &["print", "--format", "json", "--path", "functions.hello"],
+        &[]
+    ));
+}
+
+#[test]
+fn print_transform_keys_lists_map_keys() {
+    insta::assert_snapshot!(transcript(
+        &fixture("service"),
+        &[
+            "print",
+            "--format",
+            "text",
+            "--path",
+            "provider",
+            "--transform",
+            "keys"
+        ],
+        &[]
+    ));
+}
+
+#[test]
+fn argument_error_exits_1_not_2_so_it_never_reads_as_changes_found() {
+    insta::assert_snapshot!(transcript(
+        &fixture("service"),
+        &["print", "--frmat", "json"],
+        &[]
+    ));
+}
+
+#[test]
+fn missing_manifest_is_a_user_error_with_a_hint() {
+    let empty = tempfile::tempdir().unwrap();
+    let text = transcript(empty.path(), &["print"], &[]);
+    let text = text.replace(&empty.path().display().to_string(), "[TEMP]");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn yaml_syntax_error_names_file_line_and_column() {
+    insta::assert_snapshot!(transcript(&fixture("yaml-error"), &["print"], &[]));
+}
+
+#[test]
+fn unresolvable_variable_names_the_place_and_the_fix() {
+    insta::assert_snapshot!(transcript(&fixture("unknown-variable"), &["print"], &[]));
+}
+
+#[test]
+fn completions_are_generated_for_bash() {
+    let run = common::updraft(&fixture("service"), &["completions", "bash"], &[]);
+    assert_eq!(run.status, Some(0));
+    assert!(run.stdout.contains("_updraft()"), "{}", run.stdout);
+    assert!(run.stdout.contains("print"));
+}
+
+#[test]
+fn no_color_flag_and_env_keep_escape_codes_out() {
+    let run = common::updraft(&fixture("yaml-error"), &["print", "--no-color"], &[]);
+    assert!(!run.stderr.contains('\u{1b}'), "{}", run.stderr);
+}
