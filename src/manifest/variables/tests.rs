@@ -399,6 +399,13 @@ fn an_unknown_source_is_an_error_that_a_fallback_does_not_hide() {
         .as_deref()
         .unwrap_or_default()
         .contains("strToBool"));
+    assert!(
+        error
+            .message
+            .ends_with("Unrecognized configuration variable sources: \"slf\""),
+        "{}",
+        error.message
+    );
 }
 
 /// Answers from a fixed table; counts the calls.
