@@ -1,6 +1,10 @@
 //! Builds the [`Node`] tree from yaml-rust2's marked events with an explicit stack (no recursion
 //! on document depth), applying the Framework's typing, tags, anchors and merge keys, and the
 //! resource limits.
+//!
+//! An alias becomes a copy of its anchor's value: the copy's top node carries the alias's span
+//! (where the user used it), the nodes inside keep the anchor's spans (where they were written).
+//! Each copy is counted against `max_nodes` before it is made, so an alias bomb stops at once.
 
 use std::collections::{HashMap, HashSet};
 
