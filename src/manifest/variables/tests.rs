@@ -598,3 +598,22 @@ fn ssm_and_cf_are_asked_in_the_region_of_the_service() {
         .unwrap();
     assert_eq!(out["custom"]["cf"], json!("stack/Out/-"));
 }
+
+#[test]
+fn file_addresses_walk_through_strings_that_hold_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stages.txt"), "${self:custom.byStage}").unwrap();
+    let setup = Setup {
+        service_dir: dir.path().to_path_buf(),
+        ..Setup::default()
+    };
+    let out = setup
+        .run(json!({"custom": {
+            "byStage": {"dev": {"size": 1}},
+            "size": "${file(./stages.txt):dev.size}",
+            "missing": "${file(./stages.txt):prod.size, 'none'}",
+        }}))
+        .unwrap();
+    assert_eq!(out["custom"]["size"], json!(1));
+    assert_eq!(out["custom"]["missing"], json!("none"));
+}
