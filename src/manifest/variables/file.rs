@@ -221,7 +221,7 @@ fn walk(base: &Node, keys: &[&str]) -> Walk {
             }
         }
         let next = match &node.value {
-            Value::Map(map) => map.get(*key),
+            Value::Map(map) => map.get(key),
             Value::Seq(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
             _ => None,
         };
