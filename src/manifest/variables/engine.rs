@@ -556,7 +556,7 @@ impl<'a, 'c> Engine<'a, 'c> {
 
     /// An address or a parameter, with its nested variables resolved (and re-read, as values
     /// are, up to the nest depth).
-    fn operand(
+    pub(crate) fn operand(
         &mut self,
         operand: &Operand,
         site: &Site,

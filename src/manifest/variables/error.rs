@@ -47,7 +47,17 @@ impl VariablesError {
                     .contains("Unrecognized configuration variable source")
             });
         // Each failure follows with its place, snippet and fix.
-        let message = if failures.len() == 1 {
+        let message = if only_unknown_sources {
+            let mut names: Vec<&str> = failures
+                .iter()
+                .filter_map(|f| f.message.rsplit('"').nth(1))
+                .collect();
+            names.dedup();
+            format!(
+                "Cannot resolve {file}: Unrecognized configuration variable sources: \"{}\"",
+                names.join("\", \"")
+            )
+        } else if failures.len() == 1 {
             format!("Cannot resolve {file}: a variable could not be resolved")
         } else {
             format!(

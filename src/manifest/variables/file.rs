@@ -7,11 +7,13 @@
 //! engine: they are refused with a clear error. Each file is read once per resolution.
 
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use super::engine::{Engine, Stop};
 use super::error::Failure;
 use super::sources::{scalar_text, Call, Lookup};
+use super::syntax::{self, Operand, Template};
 use crate::manifest::node::{Node, Value};
 use crate::manifest::source::{SourceFile, Span};
 use crate::manifest::yaml;
@@ -21,7 +23,8 @@ use crate::manifest::yaml;
 pub(crate) enum FileContent {
     /// No such file: the source finds nothing, so a fallback applies.
     Missing,
-    Parsed(Node),
+    /// Shared: every use of the file walks the same tree and copies only what it takes.
+    Parsed(Rc<Node>),
     /// Reading or parsing failed; the failure to report for every use of the file.
     Failed(Box<Failure>),
 }
@@ -67,23 +70,29 @@ impl Engine<'_, '_> {
             Some(address) => scalar_text(address).unwrap_or_default(),
             None => String::new(),
         };
-        let mut node = &root;
-        if !address.is_empty() {
-            for key in address.split('.') {
-                let next = match &node.value {
-                    Value::Map(map) => map.get(key),
-                    Value::Seq(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
-                    _ => None,
-                };
-                match next {
-                    Some(next) if !next.is_null() => node = next,
-                    _ => return Ok(self.missing_file(&written, Some(&address))),
+        let keys: Vec<&str> = match address.is_empty() {
+            true => Vec::new(),
+            false => address.split('.').collect(),
+        };
+        // As the Framework does, a string met on the way with variables in it is resolved
+        // first, and the walk goes on in its value.
+        let mut base = root;
+        let mut walked = 0;
+        for _ in 0..=keys.len() {
+            match walk(&base, &keys[walked..]) {
+                Walk::Found(node) => {
+                    self.spend(&node, call.site)?;
+                    return Ok(Lookup::Found(node));
+                }
+                Walk::Missing => break,
+                Walk::Resolve { consumed, template } => {
+                    let operand = Operand::Template(template);
+                    base = Rc::new(self.operand(&operand, call.site, call.range)?);
+                    walked += consumed;
                 }
             }
         }
-        let node = node.clone();
-        self.spend(&node, call.site)?;
-        Ok(Lookup::Found(node))
+        Ok(self.missing_file(&written, Some(&address)))
     }
 
     fn missing_file(&self, written: &str, address: Option<&str>) -> Lookup {
@@ -162,10 +171,10 @@ impl Engine<'_, '_> {
         };
         if !matches!(extension.as_str(), "yml" | "yaml" | "json" | "tfstate") {
             let span = Span::new(id, 0, text.len());
-            return FileContent::Parsed(Node::string(text, span));
+            return FileContent::Parsed(Rc::new(Node::string(text, span)));
         }
         match yaml::parse(self.sources, id, &yaml::Limits::default()) {
-            Ok(node) => FileContent::Parsed(node),
+            Ok(node) => FileContent::Parsed(Rc::new(node)),
             Err(error) => FileContent::Failed(Box::new(Failure {
                 property: call.site.property(),
                 place: call.site.span,
@@ -187,6 +196,41 @@ impl Engine<'_, '_> {
             Err(_) => written.to_string(),
         }
     }
+}
+
+enum Walk {
+    Found(Node),
+    Missing,
+    /// After `consumed` keys, a string with variables must be resolved to go on.
+    Resolve {
+        consumed: usize,
+        template: Template,
+    },
+}
+
+/// Follows `keys` from `base`; a null or absent value is missing.
+fn walk(base: &Node, keys: &[&str]) -> Walk {
+    let mut node = base;
+    for (index, key) in keys.iter().enumerate() {
+        if let Value::String(text) = &node.value {
+            if let Ok(Some(template)) = syntax::parse(text) {
+                return Walk::Resolve {
+                    consumed: index,
+                    template,
+                };
+            }
+        }
+        let next = match &node.value {
+            Value::Map(map) => map.get(key),
+            Value::Seq(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        };
+        match next {
+            Some(next) if !next.is_null() => node = next,
+            _ => return Walk::Missing,
+        }
+    }
+    Walk::Found(node.clone())
 }
 
 /// `a/./b/../c` as `a/c`, without touching the file system (as Node's `path.resolve`).

@@ -399,6 +399,13 @@ fn an_unknown_source_is_an_error_that_a_fallback_does_not_hide() {
         .as_deref()
         .unwrap_or_default()
         .contains("strToBool"));
+    assert!(
+        error
+            .message
+            .ends_with("Unrecognized configuration variable sources: \"slf\""),
+        "{}",
+        error.message
+    );
 }
 
 /// Answers from a fixed table; counts the calls.
@@ -590,4 +597,23 @@ fn ssm_and_cf_are_asked_in_the_region_of_the_service() {
         .run_with(config, Some(&cloud))
         .unwrap();
     assert_eq!(out["custom"]["cf"], json!("stack/Out/-"));
+}
+
+#[test]
+fn file_addresses_walk_through_strings_that_hold_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stages.txt"), "${self:custom.byStage}").unwrap();
+    let setup = Setup {
+        service_dir: dir.path().to_path_buf(),
+        ..Setup::default()
+    };
+    let out = setup
+        .run(json!({"custom": {
+            "byStage": {"dev": {"size": 1}},
+            "size": "${file(./stages.txt):dev.size}",
+            "missing": "${file(./stages.txt):prod.size, 'none'}",
+        }}))
+        .unwrap();
+    assert_eq!(out["custom"]["size"], json!(1));
+    assert_eq!(out["custom"]["missing"], json!("none"));
 }
