@@ -137,6 +137,14 @@ impl<'a, 'c> Engine<'a, 'c> {
         }
     }
 
+    /// The templates of the properties still to resolve.
+    pub(crate) fn pending_templates(&self) -> impl Iterator<Item = &Template> {
+        self.registry
+            .values()
+            .filter(|p| p.state == State::Pending)
+            .map(|p| &p.template)
+    }
+
     fn register(&mut self, path: Path, span: Span, text: &str, depth: u32) {
         let order = self.next_order;
         self.next_order += 1;
