@@ -8,6 +8,7 @@
 
 mod engine;
 mod error;
+mod evaluate;
 mod file;
 mod js;
 mod prefetch;
