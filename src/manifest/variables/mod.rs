@@ -8,8 +8,10 @@
 
 mod engine;
 mod error;
+mod evaluate;
 mod file;
 mod js;
+mod prefetch;
 mod sources;
 mod syntax;
 
@@ -90,6 +92,7 @@ pub fn resolve(
     let file = root.span.file;
     let mut engine = engine::Engine::new(root, sources, context);
     engine.register_tree();
+    engine.prefetch_cloud();
     engine.run();
     let (failures, secrets) = engine.into_failures();
     if failures.is_empty() {

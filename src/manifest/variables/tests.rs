@@ -617,3 +617,54 @@ fn file_addresses_walk_through_strings_that_hold_variables() {
     assert_eq!(out["custom"]["size"], json!(1));
     assert_eq!(out["custom"]["missing"], json!("none"));
 }
+
+/// Answers after a delay, tracking how many requests are under way at once.
+struct SlowCloud {
+    active: AtomicUsize,
+    most: AtomicUsize,
+    calls: AtomicUsize,
+}
+
+impl CloudVariables for SlowCloud {
+    fn fetch(&self, reference: &CloudReference) -> Result<Option<Json>, CloudError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let now = self.active.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        self.active.fetch_sub(1, Ordering::SeqCst);
+        match reference {
+            CloudReference::Ssm { name, .. } => Ok(Some(json!(format!("value of {name}")))),
+            _ => Ok(None),
+        }
+    }
+}
+
+#[test]
+fn first_choice_cloud_values_are_asked_in_parallel_and_fallbacks_only_when_reached() {
+    let cloud = SlowCloud {
+        active: AtomicUsize::new(0),
+        most: AtomicUsize::new(0),
+        calls: AtomicUsize::new(0),
+    };
+    let mut custom = serde_json::Map::new();
+    for index in 0..16 {
+        custom.insert(
+            format!("p{index}"),
+            json!(format!("${{ssm:/param/{index}}}")),
+        );
+    }
+    custom.insert("unreached".into(), json!("${env:SET, ssm:/never}"));
+    let (out, resolution) = Setup::default()
+        .env("SET", "yes")
+        .run_with(json!({ "custom": custom }), Some(&cloud))
+        .unwrap();
+    assert_eq!(out["custom"]["p15"], json!("value of /param/15"));
+    assert_eq!(out["custom"]["unreached"], json!("yes"));
+    assert_eq!(
+        cloud.calls.load(Ordering::SeqCst),
+        16,
+        "each value once, /never not at all"
+    );
+    assert!(cloud.most.load(Ordering::SeqCst) > 1, "requests overlap");
+    assert_eq!(resolution.secrets.len(), 16);
+}
