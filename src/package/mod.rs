@@ -1,1 +1,2 @@
 //! Deterministic zip artifacts of a service's functions and their hashes. (Not built yet.)
+pub mod node_deps;
