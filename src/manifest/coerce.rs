@@ -163,7 +163,7 @@ fn to_string(node: &mut Node) {
     unwrap_single(node);
     let text = match &node.value {
         Value::Int(i) => i.to_string(),
-        Value::Float(f) => js_number_text(*f),
+        Value::Float(f) => super::node::js_number_text(*f),
         Value::Bool(b) => b.to_string(),
         _ => return,
     };
@@ -216,15 +216,6 @@ fn parse_number(text: &str) -> Option<f64> {
         .chars()
         .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'));
     valid.then(|| text.parse::<f64>().ok()).flatten()
-}
-
-/// A float as JavaScript's `String(number)` writes it for the common cases.
-fn js_number_text(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e21 {
-        format!("{}", f as i64)
-    } else {
-        f.to_string()
-    }
 }
 
 /// `DependsOn` of a CloudFormation resource is a list of names in the Framework's schema; a single

@@ -159,6 +159,17 @@ impl Node {
         Some(node)
     }
 
+    /// A scalar as JavaScript's `String()` writes it; `None` for null, maps and lists.
+    pub fn scalar_text(&self) -> Option<String> {
+        match &self.value {
+            Value::String(text) => Some(text.clone()),
+            Value::Int(number) => Some(number.to_string()),
+            Value::Float(number) => Some(js_number_text(*number)),
+            Value::Bool(flag) => Some(flag.to_string()),
+            Value::Null | Value::Seq(_) | Value::Map(_) => None,
+        }
+    }
+
     /// A short name of the value's type, for messages ("a string", "a map").
     pub fn kind(&self) -> &'static str {
         self.value.kind()
@@ -219,6 +230,49 @@ impl Value {
             Value::Map(_) => "a map",
         }
     }
+}
+
+/// JavaScript's `String(number)`.
+pub fn js_number_text(value: f64) -> String {
+    if value.is_nan() {
+        return "NaN".into();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if value == 0.0 {
+        return "0".into();
+    }
+    // Shortest round-trip digits and exponent, then JavaScript's layout rules.
+    let formatted = format!("{:e}", value.abs());
+    let (mantissa, exponent) = formatted.split_once('e').unwrap_or((&formatted, "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let count = digits.len() as i32;
+    let point = exponent + 1;
+    let sign = if value < 0.0 { "-" } else { "" };
+    let body = if count <= point && point <= 21 {
+        format!("{digits}{}", "0".repeat((point - count) as usize))
+    } else if 0 < point && point <= 21 {
+        format!(
+            "{}.{}",
+            &digits[..point as usize],
+            &digits[point as usize..]
+        )
+    } else if -6 < point && point <= 0 {
+        format!("0.{}{digits}", "0".repeat((-point) as usize))
+    } else {
+        let exponent_sign = if point - 1 < 0 { "-" } else { "+" };
+        let head = &digits[..1];
+        let tail = &digits[1..];
+        let mantissa = if tail.is_empty() {
+            head.to_string()
+        } else {
+            format!("{head}.{tail}")
+        };
+        format!("{mantissa}e{exponent_sign}{}", (point - 1).abs())
+    };
+    format!("{sign}{body}")
 }
 
 fn float_to_json(f: f64) -> Json {

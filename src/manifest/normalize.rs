@@ -14,7 +14,10 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 /// The stage a command acts on: `--stage`, then `provider.stage`, then `dev`.
 pub fn effective_stage(root: &Node, options: &IndexMap<String, serde_json::Value>) -> String {
     option_str(options, "stage")
-        .or_else(|| root.get_path(["provider", "stage"]).and_then(scalar_string))
+        .or_else(|| {
+            root.get_path(["provider", "stage"])
+                .and_then(Node::scalar_text)
+        })
         .unwrap_or_else(|| DEFAULT_STAGE.to_string())
 }
 
@@ -23,7 +26,7 @@ pub fn effective_region(root: &Node, options: &IndexMap<String, serde_json::Valu
     option_str(options, "region")
         .or_else(|| {
             root.get_path(["provider", "region"])
-                .and_then(scalar_string)
+                .and_then(Node::scalar_text)
         })
         .unwrap_or_else(|| DEFAULT_REGION.to_string())
 }
@@ -35,16 +38,6 @@ fn option_str(options: &IndexMap<String, serde_json::Value>, key: &str) -> Optio
     }
 }
 
-fn scalar_string(node: &Node) -> Option<String> {
-    match &node.value {
-        Value::String(s) => Some(s.clone()),
-        Value::Int(i) => Some(i.to_string()),
-        Value::Float(f) => Some(f.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
 /// Applies the Framework's additions in place. Only AWS services get them, as only the
 /// Framework's AWS provider adds them; a tree that is not a map is left alone.
 pub fn apply(root: &mut Node, options: &IndexMap<String, serde_json::Value>) {
@@ -52,7 +45,7 @@ pub fn apply(root: &mut Node, options: &IndexMap<String, serde_json::Value>) {
     let region = option_str(options, "region");
     let service = root
         .get("service")
-        .and_then(scalar_string)
+        .and_then(Node::scalar_text)
         .unwrap_or_default();
     let Some(map) = root.as_map_mut() else { return };
     let Some(provider) = map.get_mut("provider") else {

@@ -523,13 +523,7 @@ fn architecture(node: Option<&Node>) -> Architecture {
 // value may stand for a one-item list.
 
 pub(crate) fn scalar(node: &Node) -> Option<String> {
-    match &node.value {
-        Value::String(s) => Some(s.clone()),
-        Value::Int(i) => Some(i.to_string()),
-        Value::Float(f) => Some(f.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
+    node.scalar_text()
 }
 
 pub(crate) fn unsigned(node: &Node) -> Option<u32> {

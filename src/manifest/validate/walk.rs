@@ -460,13 +460,7 @@ fn boolean_value(node: &Node) -> Option<bool> {
 
 /// A scalar as text (numbers and booleans as JavaScript prints them).
 pub fn scalar_text(node: &Node) -> Option<String> {
-    match &node.value {
-        Value::String(s) => Some(s.clone()),
-        Value::Int(i) => Some(i.to_string()),
-        Value::Float(f) => Some(f.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
+    node.scalar_text()
 }
 
 /// `{Ref: X}`, `{Fn::GetAtt: ...}`, `{Condition: X}`: one key naming an intrinsic function.

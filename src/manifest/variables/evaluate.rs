@@ -3,7 +3,6 @@
 //! joining of a longer string (numbers and booleans become text; null, maps and lists cannot).
 
 use super::engine::{syntax_help, Engine, Site, Stop, MAX_NEST_DEPTH, MAX_STRING_BYTES};
-use super::js;
 use super::syntax::{self, Operand, Part, PartKind, Source, Template};
 use crate::manifest::node::{Node, Value};
 
@@ -179,11 +178,5 @@ impl Engine<'_, '_> {
 
 /// A value as it reads inside a longer string; `None` for null, maps and lists.
 fn interpolated(node: &Node) -> Option<String> {
-    match &node.value {
-        Value::String(text) => Some(text.clone()),
-        Value::Int(number) => Some(number.to_string()),
-        Value::Float(number) => Some(js::number_to_string(*number)),
-        Value::Bool(flag) => Some(flag.to_string()),
-        Value::Null | Value::Map(_) | Value::Seq(_) => None,
-    }
+    node.scalar_text()
 }

@@ -87,49 +87,6 @@ pub fn number_to_json(value: f64) -> Json {
         .unwrap_or(Json::Null)
 }
 
-/// JavaScript's `String(number)`.
-pub fn number_to_string(value: f64) -> String {
-    if value.is_nan() {
-        return "NaN".into();
-    }
-    if value.is_infinite() {
-        return if value > 0.0 { "Infinity" } else { "-Infinity" }.into();
-    }
-    if value == 0.0 {
-        return "0".into();
-    }
-    // Shortest round-trip digits and exponent, then JavaScript's layout rules.
-    let formatted = format!("{:e}", value.abs());
-    let (mantissa, exponent) = formatted.split_once('e').unwrap_or((&formatted, "0"));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let count = digits.len() as i32;
-    let point = exponent + 1;
-    let sign = if value < 0.0 { "-" } else { "" };
-    let body = if count <= point && point <= 21 {
-        format!("{digits}{}", "0".repeat((point - count) as usize))
-    } else if 0 < point && point <= 21 {
-        format!(
-            "{}.{}",
-            &digits[..point as usize],
-            &digits[point as usize..]
-        )
-    } else if -6 < point && point <= 0 {
-        format!("0.{}{digits}", "0".repeat((-point) as usize))
-    } else {
-        let exponent_sign = if point - 1 < 0 { "-" } else { "+" };
-        let head = &digits[..1];
-        let tail = &digits[1..];
-        let mantissa = if tail.is_empty() {
-            head.to_string()
-        } else {
-            format!("{head}.{tail}")
-        };
-        format!("{mantissa}e{exponent_sign}{}", (point - 1).abs())
-    };
-    format!("{sign}{body}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,14 +112,20 @@ mod tests {
 
     #[test]
     fn numbers_print_as_javascript_prints_them() {
-        assert_eq!(number_to_string(8080.0), "8080");
-        assert_eq!(number_to_string(2.25), "2.25");
-        assert_eq!(number_to_string(-0.5), "-0.5");
-        assert_eq!(number_to_string(1e21), "1e+21");
-        assert_eq!(number_to_string(1e20), "100000000000000000000");
-        assert_eq!(number_to_string(1e-7), "1e-7");
-        assert_eq!(number_to_string(0.000001), "0.000001");
-        assert_eq!(number_to_string(1.5e-10), "1.5e-10");
-        assert_eq!(number_to_string(f64::INFINITY), "Infinity");
+        assert_eq!(crate::manifest::node::js_number_text(8080.0), "8080");
+        assert_eq!(crate::manifest::node::js_number_text(2.25), "2.25");
+        assert_eq!(crate::manifest::node::js_number_text(-0.5), "-0.5");
+        assert_eq!(crate::manifest::node::js_number_text(1e21), "1e+21");
+        assert_eq!(
+            crate::manifest::node::js_number_text(1e20),
+            "100000000000000000000"
+        );
+        assert_eq!(crate::manifest::node::js_number_text(1e-7), "1e-7");
+        assert_eq!(crate::manifest::node::js_number_text(0.000001), "0.000001");
+        assert_eq!(crate::manifest::node::js_number_text(1.5e-10), "1.5e-10");
+        assert_eq!(
+            crate::manifest::node::js_number_text(f64::INFINITY),
+            "Infinity"
+        );
     }
 }

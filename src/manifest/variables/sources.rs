@@ -12,7 +12,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::Value as Json;
 
 use super::engine::{Engine, Site, Stop};
-use super::js;
 use super::CloudReference;
 use crate::manifest::node::{Node, Value};
 use crate::manifest::normalize::{DEFAULT_REGION, DEFAULT_STAGE};
@@ -89,13 +88,7 @@ fn instance_id() -> &'static str {
 
 /// A scalar as text (JavaScript's `String()`); `None` for null, maps and lists.
 pub(crate) fn scalar_text(node: &Node) -> Option<String> {
-    match &node.value {
-        Value::String(text) => Some(text.clone()),
-        Value::Int(number) => Some(number.to_string()),
-        Value::Float(number) => Some(js::number_to_string(*number)),
-        Value::Bool(flag) => Some(flag.to_string()),
-        _ => None,
-    }
+    node.scalar_text()
 }
 
 /// JavaScript truthiness of a configuration value, for "this or the default" choices.

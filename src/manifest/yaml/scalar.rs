@@ -348,38 +348,8 @@ pub fn key_string(value: Value) -> Option<String> {
         Value::Null => "null".to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
-        Value::Float(f) => js_number_string(f),
+        Value::Float(f) => crate::manifest::node::js_number_text(f),
         Value::String(s) => s,
         Value::Seq(_) | Value::Map(_) => return None,
     })
-}
-
-/// `Number.prototype.toString()` for the values YAML can produce.
-pub fn js_number_string(number: f64) -> String {
-    if number.is_nan() {
-        return "NaN".into();
-    }
-    if number.is_infinite() {
-        return if number > 0.0 {
-            "Infinity"
-        } else {
-            "-Infinity"
-        }
-        .into();
-    }
-    if number == 0.0 {
-        return "0".into();
-    }
-    let magnitude = number.abs();
-    if (1e-6..1e21).contains(&magnitude) {
-        return format!("{number}");
-    }
-    // JavaScript writes `1e+21` where Rust writes `1e21`.
-    let text = format!("{number:e}");
-    match text.split_once('e') {
-        Some((mantissa, exponent)) if !exponent.starts_with('-') => {
-            format!("{mantissa}e+{exponent}")
-        }
-        _ => text,
-    }
 }
