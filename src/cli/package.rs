@@ -69,6 +69,9 @@ pub fn exec(
     let report = package::package(&request, &progress).map_err(Failure::user);
     progress.clear();
     let report = report?;
+    for warning in &report.dependency_warnings {
+        printer.warning(warning);
+    }
     for warning in &report.warnings {
         printer.warning(warning);
     }

@@ -72,10 +72,12 @@ pub struct Artifact {
 }
 
 /// Everything that was packaged.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct Report {
     pub artifacts: Vec<Artifact>,
     pub warnings: Vec<PackageWarning>,
+    /// What the Node dependency filter noticed (a production package not installed...).
+    pub dependency_warnings: Vec<node_deps::NodeDepsWarning>,
     /// Where `artifacts.json` was written.
     pub listing: PathBuf,
 }
@@ -107,6 +109,7 @@ pub fn package(request: &Request<'_>, progress: &dyn Progress) -> Result<Report,
     let mut report = Report {
         artifacts: Vec::new(),
         warnings: Vec::new(),
+        dependency_warnings: Vec::new(),
         listing: request.output_dir.join(LISTING),
     };
     for plan in plans {
@@ -125,7 +128,9 @@ pub fn package(request: &Request<'_>, progress: &dyn Progress) -> Result<Report,
                 let selector = Selector::new(&lists)?;
                 if tree.is_none() {
                     tree = Some(walk::walk(request.service_dir)?);
-                    dependencies = Some(node_deps::production_filter(request.service_dir)?);
+                    let filter = node_deps::production_filter(request.service_dir)?;
+                    report.dependency_warnings = filter.warnings().to_vec();
+                    dependencies = Some(filter);
                 }
                 let (Some(tree), Some(dependencies)) = (&tree, &dependencies) else {
                     continue;

@@ -1,0 +1,698 @@
+//! Which files under a Node service's `node_modules` belong only to dev dependencies, decided
+//! without running npm.
+//!
+//! The Serverless Framework asks `npm ls` for this; here the production closure is computed from
+//! the install's own description, fastest first:
+//! 1. a lockfile with a `packages` map (lockfileVersion 2 or 3): `npm-shrinkwrap.json`, else
+//!    `package-lock.json`, else the hidden `node_modules/.package-lock.json`;
+//! 2. otherwise (no lockfile, a version 1 lockfile, Yarn classic) the package.json files of the
+//!    installed packages, one per package folder.
+//!
+//! Either way the closure starts from the service's own package.json (`dependencies`,
+//! `optionalDependencies`, installed `peerDependencies`, bundled names) and follows Node's module
+//! resolution: a dependency of the package at `node_modules/a` is the nearest
+//! `node_modules/<name>` walking up from `node_modules/a`, so nested copies kept apart by version
+//! conflicts are told apart. The lockfile's `dev` flags are not trusted; the tests check they
+//! agree. Packages bundled inside a kept package are kept with it.
+//!
+//! Workspace layouts handled:
+//! - a standalone service (its own lockfile or node_modules);
+//! - the service is the workspace root: every workspace is a production edge, as with
+//!   `npm install --omit=dev` at the root;
+//! - the service is a workspace member with no lockfile of its own: the nearest ancestor whose
+//!   package.json `workspaces` names the service folder is the install root; the closure starts at
+//!   the member, workspace links (`node_modules/<name>` with `link: true`, or a symlink) lead to
+//!   the sibling workspace's folder, and dependencies hoisted to the root are found by walking up.
+//!   Their folders are reported relative to the service (`../../node_modules/ms`).
+//!
+//! Not handled: pnpm's `.pnpm` store (detected; nothing is excluded, with a warning) and Yarn
+//! Plug'n'Play (no node_modules). `file:` dependencies outside the install root resolve their own
+//! dependencies from the install root.
+
+mod error;
+mod graph;
+mod lockfile;
+mod manifest;
+mod walk;
+mod workspaces;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use error::{InvalidLockfile, InvalidPackageJson, NodeDepsError, NodeDepsWarning};
+
+use graph::{is_installed_location, Closure, PackageGraph};
+use manifest::{read_manifest, PackageManifest};
+
+/// Lockfiles in the order npm trusts them.
+const LOCKFILES: [(&str, LockfileKind); 3] = [
+    ("npm-shrinkwrap.json", LockfileKind::Shrinkwrap),
+    ("package-lock.json", LockfileKind::PackageLock),
+    ("node_modules/.package-lock.json", LockfileKind::Hidden),
+];
+
+/// How far up from the service a workspace root is looked for.
+const MAX_WORKSPACE_ANCESTORS: usize = 16;
+
+const FIX_SERVICE_MANIFEST: &str = "fix the JSON syntax of the service's package.json";
+
+/// Which lockfile a decision came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockfileKind {
+    Shrinkwrap,
+    PackageLock,
+    /// `node_modules/.package-lock.json`, written by npm 7+ on every install.
+    Hidden,
+}
+
+/// What the decision was made from, for reporting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DependencySource {
+    /// The service has no package.json: nothing is excluded.
+    NoPackageJson,
+    Lockfile {
+        path: PathBuf,
+        kind: LockfileKind,
+        version: u64,
+    },
+    /// The package.json files under node_modules; `version_one_lockfile` names a lockfile that
+    /// was present but too old to use.
+    NodeModules {
+        root: PathBuf,
+        version_one_lockfile: Option<PathBuf>,
+    },
+    /// A pnpm install: nothing is excluded.
+    Pnpm { root: PathBuf },
+}
+
+impl fmt::Display for DependencySource {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoPackageJson => write!(formatter, "no package.json (nothing excluded)"),
+            Self::Lockfile { path, version, .. } => {
+                write!(formatter, "{} (lockfileVersion {version})", path.display())
+            }
+            Self::NodeModules {
+                root,
+                version_one_lockfile,
+            } => {
+                write!(
+                    formatter,
+                    "package.json files under {}",
+                    root.join("node_modules").display()
+                )?;
+                if let Some(lockfile) = version_one_lockfile {
+                    write!(formatter, " ({} is lockfileVersion 1)", lockfile.display())?;
+                }
+                Ok(())
+            }
+            Self::Pnpm { root } => write!(
+                formatter,
+                "pnpm install at {} (nothing excluded)",
+                root.display()
+            ),
+        }
+    }
+}
+
+/// Where the service sits in its install.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkspaceLayout {
+    Standalone,
+    /// The service is a workspace root with these workspace folders.
+    WorkspaceRoot {
+        workspaces: Vec<String>,
+    },
+    /// The service is the workspace `member` (a folder relative to `root`) of the install at
+    /// `root`.
+    WorkspaceMember {
+        root: PathBuf,
+        member: String,
+    },
+}
+
+/// The decision for one service: which node_modules package folders are kept.
+#[derive(Debug, Clone)]
+pub struct NodeDependencies {
+    source: DependencySource,
+    layout: WorkspaceLayout,
+    /// Package folder relative to the service -> kept. Links are included (a kept link points at
+    /// a kept folder).
+    decisions: HashMap<Box<str>, bool>,
+    production_packages: usize,
+    dev_only_packages: usize,
+    warnings: Vec<NodeDepsWarning>,
+}
+
+impl NodeDependencies {
+    /// Whether the file at `relative_path` (relative to the service folder, `/`-separated) goes
+    /// into the artifact: false exactly for files inside a package folder that only dev
+    /// dependencies need. A lookup of the path's `node_modules/<name>` prefixes, deepest first.
+    pub fn allows(&self, relative_path: &str) -> bool {
+        if self.decisions.is_empty() {
+            return true;
+        }
+        let normalized;
+        let path = if needs_normalizing(relative_path) {
+            normalized = normalize(relative_path);
+            normalized.as_str()
+        } else {
+            relative_path
+        };
+        for (start, _) in path.rmatch_indices("node_modules/") {
+            if start != 0 && path.as_bytes().get(start - 1) != Some(&b'/') {
+                continue;
+            }
+            let name_start = start + "node_modules/".len();
+            let name_length = package_name_length(&path[name_start..]);
+            if name_length == 0 {
+                continue;
+            }
+            if let Some(&kept) = self.decisions.get(&path[..name_start + name_length]) {
+                return kept;
+            }
+        }
+        true
+    }
+
+    pub fn source(&self) -> &DependencySource {
+        &self.source
+    }
+
+    pub fn layout(&self) -> &WorkspaceLayout {
+        &self.layout
+    }
+
+    /// Installed packages (not links) the production dependencies need.
+    pub fn production_packages(&self) -> usize {
+        self.production_packages
+    }
+
+    /// Installed packages (not links) nothing in production needs.
+    pub fn dev_only_packages(&self) -> usize {
+        self.dev_only_packages
+    }
+
+    /// Findings that did not stop the decision (a production package listed but not installed).
+    pub fn warnings(&self) -> &[NodeDepsWarning] {
+        &self.warnings
+    }
+
+    /// Kept package folders relative to the service, sorted. For a workspace member this
+    /// includes hoisted ones outside it (`../../node_modules/ms`).
+    pub fn production_locations(&self) -> Vec<&str> {
+        self.locations(true)
+    }
+
+    /// Excluded package folders relative to the service, sorted.
+    pub fn dev_only_locations(&self) -> Vec<&str> {
+        self.locations(false)
+    }
+
+    fn locations(&self, kept: bool) -> Vec<&str> {
+        let mut locations: Vec<&str> = self
+            .decisions
+            .iter()
+            .filter(|(_, decision)| **decision == kept)
+            .map(|(location, _)| location.as_ref())
+            .collect();
+        locations.sort_unstable();
+        locations
+    }
+
+    fn allow_all(source: DependencySource, layout: WorkspaceLayout) -> Self {
+        Self {
+            source,
+            layout,
+            decisions: HashMap::new(),
+            production_packages: 0,
+            dev_only_packages: 0,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Decides which node_modules packages of the service at `service_dir` are production ones.
+pub fn production_filter(service_dir: &Path) -> Result<NodeDependencies, NodeDepsError> {
+    let Some(service_manifest) =
+        read_manifest(&service_dir.join("package.json"), FIX_SERVICE_MANIFEST)?
+    else {
+        return Ok(NodeDependencies::allow_all(
+            DependencySource::NoPackageJson,
+            WorkspaceLayout::Standalone,
+        ));
+    };
+    let install = locate_install(service_dir, service_manifest);
+    let lockfile = find_lockfile(&install.root)?;
+    let version_one_lockfile = match lockfile {
+        Some((
+            path,
+            kind,
+            lockfile::Lockfile {
+                version,
+                graph: Some(graph),
+            },
+        )) => {
+            let source = DependencySource::Lockfile {
+                path: path.clone(),
+                kind,
+                version,
+            };
+            return Ok(decide_from_lockfile(install, graph, source, &path));
+        }
+        Some((path, _, _)) => Some(path),
+        None => None,
+    };
+    if install.root.join("node_modules").join(".pnpm").is_dir() {
+        let root = install.root.clone();
+        let mut decision = NodeDependencies::allow_all(
+            DependencySource::Pnpm { root: root.clone() },
+            install.layout,
+        );
+        decision.warnings.push(NodeDepsWarning::PnpmLayout { root });
+        return Ok(decision);
+    }
+    decide_from_node_modules(install, version_one_lockfile)
+}
+
+/// The install a service belongs to.
+struct Install {
+    root: PathBuf,
+    /// The service folder relative to `root`; empty when it is the root.
+    member: String,
+    layout: WorkspaceLayout,
+    service_manifest: PackageManifest,
+    root_manifest: PackageManifest,
+}
+
+/// The install root is the service folder unless the service is a workspace member without a
+/// lockfile of its own.
+fn locate_install(service_dir: &Path, service_manifest: PackageManifest) -> Install {
+    let standalone = |service_manifest: PackageManifest| {
+        let layout = if service_manifest.workspaces.is_empty() {
+            WorkspaceLayout::Standalone
+        } else {
+            WorkspaceLayout::WorkspaceRoot {
+                workspaces: Vec::new(),
+            }
+        };
+        Install {
+            root: service_dir.to_path_buf(),
+            member: String::new(),
+            layout,
+            root_manifest: service_manifest.clone(),
+            service_manifest,
+        }
+    };
+    let has_lockfile = LOCKFILES
+        .iter()
+        .any(|(name, _)| service_dir.join(name).is_file());
+    if has_lockfile || !service_manifest.workspaces.is_empty() {
+        return standalone(service_manifest);
+    }
+    let Ok(canonical) = service_dir.canonicalize() else {
+        return standalone(service_manifest);
+    };
+    for ancestor in canonical.ancestors().skip(1).take(MAX_WORKSPACE_ANCESTORS) {
+        // An unreadable package.json up the tree belongs to something else: not our root.
+        let Ok(Some(root_manifest)) = read_manifest(&ancestor.join("package.json"), "") else {
+            continue;
+        };
+        if root_manifest.workspaces.is_empty() {
+            continue;
+        }
+        let Some(member) = relative_location(ancestor, &canonical) else {
+            continue;
+        };
+        if workspaces::is_workspace(&root_manifest.workspaces, &member) {
+            return Install {
+                root: ancestor.to_path_buf(),
+                layout: WorkspaceLayout::WorkspaceMember {
+                    root: ancestor.to_path_buf(),
+                    member: member.clone(),
+                },
+                member,
+                service_manifest,
+                root_manifest,
+            };
+        }
+    }
+    standalone(service_manifest)
+}
+
+type FoundLockfile = (PathBuf, LockfileKind, lockfile::Lockfile);
+
+fn find_lockfile(root: &Path) -> Result<Option<FoundLockfile>, NodeDepsError> {
+    for (name, kind) in LOCKFILES {
+        let path = root.join(name);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(cause) => {
+                return Err(NodeDepsError::Read {
+                    fix: format!(
+                    "check its permissions, or delete {} and run `npm install` to regenerate it",
+                    path.display()
+                ),
+                    path,
+                    cause,
+                })
+            }
+        };
+        let parsed = lockfile::parse_lockfile(&path, &text)?;
+        return Ok(Some((path, kind, parsed)));
+    }
+    Ok(None)
+}
+
+/// Where the closure starts: the service, plus every workspace when the service is their root.
+fn closure_starts(install: &mut Install, graph: &PackageGraph) -> Vec<usize> {
+    let mut starts: Vec<usize> = graph.get(&install.member).into_iter().collect();
+    if let WorkspaceLayout::WorkspaceRoot { workspaces } = &mut install.layout {
+        for (position, node) in graph.nodes().iter().enumerate() {
+            let location = node.location.as_str();
+            if !location.is_empty()
+                && !is_installed_location(location)
+                && workspaces::is_workspace(&install.root_manifest.workspaces, location)
+            {
+                starts.push(position);
+                workspaces.push(location.to_string());
+            }
+        }
+        workspaces.sort();
+    }
+    // npm keeps the node_modules links to the packages it starts from (`node_modules/<name>` of
+    // each workspace), whether or not anything requires them by name.
+    let started: HashSet<&str> = starts
+        .iter()
+        .filter_map(|&position| graph.nodes().get(position))
+        .map(|node| node.location.as_str())
+        .collect();
+    let links: Vec<usize> = graph
+        .nodes()
+        .iter()
+        .enumerate()
+        .filter(|(_, node)| {
+            node.link_target
+                .as_deref()
+                .is_some_and(|target| started.contains(target))
+        })
+        .map(|(position, _)| position)
+        .collect();
+    starts.extend(links);
+    starts
+}
+
+fn decide_from_lockfile(
+    mut install: Install,
+    mut graph: PackageGraph,
+    source: DependencySource,
+    lockfile_path: &Path,
+) -> NodeDependencies {
+    // The service's edges come from its package.json: what it declares now wins over what the
+    // lockfile remembers, and a difference shows up as a warning.
+    graph.insert(
+        install
+            .service_manifest
+            .clone()
+            .into_node(install.member.clone()),
+    );
+    let starts = closure_starts(&mut install, &graph);
+    let closure = graph.production_closure(&starts);
+    let mut warnings: Vec<NodeDepsWarning> = unresolved_once(&closure)
+        .map(|(name, required_by)| NodeDepsWarning::MissingFromLockfile {
+            name,
+            required_by,
+            lockfile: lockfile_path.to_path_buf(),
+        })
+        .collect();
+    warnings.extend(missing_installs(&install, &graph, &closure, lockfile_path));
+    build(install, &graph, &closure, source, warnings)
+}
+
+fn decide_from_node_modules(
+    mut install: Install,
+    version_one_lockfile: Option<PathBuf>,
+) -> Result<NodeDependencies, NodeDepsError> {
+    let mut workspace_manifests = Vec::new();
+    for location in workspaces::expand(&install.root, &install.root_manifest.workspaces) {
+        let path = install.root.join(&location).join("package.json");
+        let manifest = if location == install.member {
+            Some(install.service_manifest.clone())
+        } else {
+            read_manifest(
+                &path,
+                "fix the JSON syntax of this workspace's package.json",
+            )?
+        };
+        if let Some(manifest) = manifest {
+            workspace_manifests.push((location, manifest));
+        }
+    }
+    let root_manifest = if install.member.is_empty() {
+        install.service_manifest.clone()
+    } else {
+        install.root_manifest.clone()
+    };
+    let walked = walk::walk_install(&install.root, root_manifest, workspace_manifests)?;
+    let graph = walked.graph;
+    let starts = closure_starts(&mut install, &graph);
+    let closure = graph.production_closure(&starts);
+    let mut warnings = walked.warnings;
+    let installed_anywhere = graph
+        .nodes()
+        .iter()
+        .any(|node| is_installed_location(&node.location));
+    if !installed_anywhere && !closure.unresolved.is_empty() {
+        warnings.push(NodeDepsWarning::NodeModulesMissing {
+            root: install.root.clone(),
+        });
+    } else {
+        warnings.extend(unresolved_once(&closure).map(|(name, required_by)| {
+            NodeDepsWarning::NotFoundInNodeModules {
+                name,
+                required_by,
+                root: install.root.clone(),
+            }
+        }));
+    }
+    let source = DependencySource::NodeModules {
+        root: install.root.clone(),
+        version_one_lockfile,
+    };
+    Ok(build(install, &graph, &closure, source, warnings))
+}
+
+/// Each missing (name, dependent) pair once, dependents named for messages.
+fn unresolved_once(closure: &Closure) -> impl Iterator<Item = (String, String)> + '_ {
+    let mut seen = HashSet::new();
+    closure.unresolved.iter().filter_map(move |missing| {
+        let key = (missing.name.clone(), missing.required_by.clone());
+        seen.insert(key.clone()).then(|| {
+            (
+                missing.name.clone(),
+                error::describe_location(&missing.required_by),
+            )
+        })
+    })
+}
+
+/// Production packages the lockfile lists but node_modules lacks: one directory check per
+/// production package (never per file). Packages npm may legitimately skip (`optional`) are not
+/// reported.
+fn missing_installs(
+    install: &Install,
+    graph: &PackageGraph,
+    closure: &Closure,
+    lockfile_path: &Path,
+) -> Vec<NodeDepsWarning> {
+    let expected: Vec<&str> = graph
+        .nodes()
+        .iter()
+        .zip(&closure.production)
+        .filter(|(node, kept)| **kept && !node.optional && is_installed_location(&node.location))
+        .map(|(node, _)| node.location.as_str())
+        .collect();
+    if expected.is_empty() {
+        return Vec::new();
+    }
+    let member_node_modules = install.root.join(&install.member).join("node_modules");
+    if !install.root.join("node_modules").is_dir() && !member_node_modules.is_dir() {
+        return vec![NodeDepsWarning::NodeModulesMissing {
+            root: install.root.clone(),
+        }];
+    }
+    expected
+        .into_iter()
+        .filter(|location| !install.root.join(location).is_dir())
+        .map(|location| NodeDepsWarning::NotInstalled {
+            location: location.to_string(),
+            lockfile: lockfile_path.to_path_buf(),
+        })
+        .collect()
+}
+
+fn build(
+    install: Install,
+    graph: &PackageGraph,
+    closure: &Closure,
+    source: DependencySource,
+    warnings: Vec<NodeDepsWarning>,
+) -> NodeDependencies {
+    let mut decisions = HashMap::new();
+    let (mut production_packages, mut dev_only_packages) = (0, 0);
+    for (node, &kept) in graph.nodes().iter().zip(&closure.production) {
+        if !is_installed_location(&node.location) {
+            continue;
+        }
+        if node.link_target.is_none() {
+            if kept {
+                production_packages += 1;
+            } else {
+                dev_only_packages += 1;
+            }
+        }
+        let key = service_relative(&node.location, &install.member);
+        decisions.insert(key.into_boxed_str(), kept);
+    }
+    NodeDependencies {
+        source,
+        layout: install.layout,
+        decisions,
+        production_packages,
+        dev_only_packages,
+        warnings,
+    }
+}
+
+/// An install-root location as seen from the service folder at `member`.
+fn service_relative(location: &str, member: &str) -> String {
+    if member.is_empty() {
+        return location.to_string();
+    }
+    if let Some(inside) = location
+        .strip_prefix(member)
+        .and_then(|rest| rest.strip_prefix('/'))
+    {
+        return inside.to_string();
+    }
+    let depth = member.split('/').count();
+    format!("{}{location}", "../".repeat(depth))
+}
+
+/// `real` as a `/`-separated location under `root`, when it is under it.
+fn relative_location(root: &Path, real: &Path) -> Option<String> {
+    let relative = real.strip_prefix(root).ok()?;
+    let parts: Option<Vec<&str>> = relative
+        .components()
+        .map(|component| component.as_os_str().to_str())
+        .collect();
+    Some(parts?.join("/"))
+}
+
+/// Length of the package folder name at the start of `rest`: `a` or `@scope/a`.
+fn package_name_length(rest: &str) -> usize {
+    let first = rest.find('/').unwrap_or(rest.len());
+    if !rest.starts_with('@') || first == rest.len() {
+        return first;
+    }
+    let after_scope = &rest[first + 1..];
+    first + 1 + after_scope.find('/').unwrap_or(after_scope.len())
+}
+
+fn needs_normalizing(path: &str) -> bool {
+    path.starts_with("./")
+        || path.contains('\\')
+        || path.contains("//")
+        || path
+            .split('/')
+            .any(|segment| segment == "." || segment == "..")
+}
+
+/// Resolves `.` and `..` segments lexically; `..` above the service folder is kept.
+fn normalize(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let mut kept: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." if kept.last().is_some_and(|last| *last != "..") => {
+                kept.pop();
+            }
+            other => kept.push(other),
+        }
+    }
+    kept.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decided(entries: &[(&str, bool)]) -> NodeDependencies {
+        let mut decision = NodeDependencies::allow_all(
+            DependencySource::NoPackageJson,
+            WorkspaceLayout::Standalone,
+        );
+        for (location, kept) in entries {
+            decision.decisions.insert((*location).into(), *kept);
+        }
+        decision
+    }
+
+    #[test]
+    fn allows_decides_by_the_deepest_known_package_folder() {
+        let decision = decided(&[
+            ("node_modules/dev", false),
+            ("node_modules/prod", true),
+            ("node_modules/dev/node_modules/prod-copy", true),
+            ("node_modules/@scope/dev", false),
+        ]);
+        assert!(decision.allows("node_modules/prod/index.js"));
+        assert!(!decision.allows("node_modules/dev/index.js"));
+        assert!(!decision.allows("node_modules/dev"));
+        assert!(!decision.allows("node_modules/dev/node_modules/unknown/index.js"));
+        assert!(decision.allows("node_modules/dev/node_modules/prod-copy/lib/a.js"));
+        assert!(!decision.allows("node_modules/@scope/dev/package.json"));
+        assert!(decision.allows("node_modules/@scope/other/package.json"));
+        assert!(decision.allows("node_modules/unknown/index.js"));
+        assert!(decision.allows("node_modules/.bin/tool"));
+        assert!(decision.allows("src/node_modules_helper.js"));
+        assert!(decision.allows("handler.js"));
+    }
+
+    #[test]
+    fn allows_normalizes_dot_segments() {
+        let decision = decided(&[("node_modules/dev", false), ("../../node_modules/x", false)]);
+        assert!(!decision.allows("./node_modules/dev/index.js"));
+        assert!(!decision.allows("lib/../node_modules/dev/index.js"));
+        assert!(!decision.allows("../../node_modules/x/index.js"));
+        assert!(!decision.allows("node_modules\\dev\\index.js"));
+    }
+
+    #[test]
+    fn locations_outside_a_member_are_seen_from_it() {
+        assert_eq!(
+            service_relative("packages/api/node_modules/a", "packages/api"),
+            "node_modules/a"
+        );
+        assert_eq!(
+            service_relative("node_modules/a", "packages/api"),
+            "../../node_modules/a"
+        );
+        assert_eq!(
+            service_relative("packages/api-v2/node_modules/a", "packages/api"),
+            "../../packages/api-v2/node_modules/a"
+        );
+        assert_eq!(service_relative("node_modules/a", ""), "node_modules/a");
+    }
+
+    #[test]
+    fn scoped_names_take_two_segments() {
+        assert_eq!(package_name_length("a/index.js"), 1);
+        assert_eq!(package_name_length("@s/a/index.js"), 4);
+        assert_eq!(package_name_length("@s"), 2);
+        assert_eq!(package_name_length(""), 0);
+    }
+}
