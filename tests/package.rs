@@ -747,3 +747,48 @@ fn package_help_documents_every_flag() {
 fn missing_prebuilt_artifact_error_says_the_fix() {
     insta::assert_snapshot!(transcript(&fixture("missing-artifact"), &["package"]));
 }
+
+#[test]
+fn dev_dependencies_stay_out_and_patterns_can_bring_one_back() {
+    let lockfile = r#"{
+  "name": "demo", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+  "packages": {
+    "": { "name": "demo", "version": "1.0.0",
+          "dependencies": { "left-pad": "1.3.0" },
+          "devDependencies": { "jest-lite": "1.0.0" } },
+    "node_modules/left-pad": { "version": "1.3.0" },
+    "node_modules/jest-lite": { "version": "1.0.0", "dev": true }
+  }
+}"#;
+    let package_json = r#"{ "name": "demo", "version": "1.0.0",
+  "dependencies": { "left-pad": "1.3.0" }, "devDependencies": { "jest-lite": "1.0.0" } }"#;
+    let files = &[
+        "handler.js",
+        "node_modules/left-pad/index.js",
+        "node_modules/jest-lite/index.js",
+    ];
+    for (settings, jest_kept) in [
+        ("", false),
+        (
+            "package:\n  patterns: ['node_modules/jest-lite/**']\n",
+            true,
+        ),
+    ] {
+        let dir = service(
+            &manifest(&format!(
+                "{settings}functions:\n  hello:\n    handler: h.h\n"
+            )),
+            files,
+        );
+        write(dir.path(), "package.json", package_json);
+        write(dir.path(), "package-lock.json", lockfile);
+        package_ok(dir.path());
+        let names = names(&artifact(dir.path(), "demo.zip"));
+        assert!(names.contains(&"node_modules/left-pad/index.js".to_string()));
+        assert_eq!(
+            names.contains(&"node_modules/jest-lite/index.js".to_string()),
+            jest_kept,
+            "with `{settings}`: {names:?}"
+        );
+    }
+}

@@ -71,6 +71,7 @@ pub fn write_zip(
     };
     let file = File::create(&temporary).map_err(write_error)?;
     let mut out = HashingWriter {
+        path: temporary.clone(),
         inner: BufWriter::with_capacity(1 << 20, file),
         hasher: Sha256::new(),
         written: 0,
@@ -186,8 +187,11 @@ fn write_local(
     entry: Compressed,
 ) -> Result<CentralRecord, PackageError> {
     let too_big = || PackageError::Write {
-        path: PathBuf::from(&entry.name),
-        source: std::io::Error::other("the zip would pass 4 GiB"),
+        path: out.path.clone(),
+        source: std::io::Error::other(format!(
+            "at `{}` the zip would pass 4 GiB, more than a zip without zip64 sizes holds",
+            entry.name
+        )),
     };
     let offset = u32::try_from(out.written).map_err(|_| too_big())?;
     let size = u32::try_from(entry.size).map_err(|_| too_big())?;
@@ -357,6 +361,7 @@ pub fn list_entries(path: &Path) -> Option<Vec<String>> {
 }
 
 struct HashingWriter<W: Write> {
+    path: PathBuf,
     inner: W,
     hasher: Sha256,
     written: u64,
@@ -365,7 +370,7 @@ struct HashingWriter<W: Write> {
 impl<W: Write> HashingWriter<W> {
     fn error(&self, source: std::io::Error) -> PackageError {
         PackageError::Write {
-            path: PathBuf::from("the artifact"),
+            path: self.path.clone(),
             source,
         }
     }
