@@ -240,3 +240,87 @@ fn glob(pattern: &str) -> Result<globset::Glob, String> {
         .build()
         .map_err(|e| e.kind().to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The paths the patterns alone keep, in the given order.
+    fn kept(patterns: &[&str], paths: &[&str]) -> Vec<String> {
+        let lists = PatternLists {
+            patterns: patterns
+                .iter()
+                .map(|p| (p.to_string(), "package.patterns".to_string()))
+                .collect(),
+            ..PatternLists::default()
+        };
+        let selector = Selector::new(&lists).expect("valid patterns");
+        paths
+            .iter()
+            .filter(|p| selector.keeps(p))
+            .map(|p| p.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn double_star_matches_at_the_root_and_below() {
+        assert_eq!(
+            kept(
+                &["!**/*.test.js"],
+                &["a.test.js", "src/b.test.js", "src/b.js"]
+            ),
+            ["src/b.js"]
+        );
+    }
+
+    #[test]
+    fn folder_pattern_does_not_match_a_folder_with_a_longer_name() {
+        assert_eq!(
+            kept(&["!tmp/**"], &["tmp/a", "tmpfile/b", "src/tmp/c"]),
+            ["tmpfile/b", "src/tmp/c"]
+        );
+    }
+
+    #[test]
+    fn braces_and_classes_work_as_in_micromatch() {
+        assert_eq!(
+            kept(
+                &["!*.{md,txt}", "!log[0-9].js"],
+                &["a.md", "b.txt", "log1.js", "logx.js"]
+            ),
+            ["logx.js"]
+        );
+    }
+
+    #[test]
+    fn star_matches_dot_files_as_with_the_frameworks_dot_option() {
+        assert_eq!(
+            kept(&["!*"], &[".eslintrc", "a.js", "src/b.js"]),
+            ["src/b.js"]
+        );
+    }
+
+    #[test]
+    fn a_pattern_names_files_only_if_its_last_segment_is_not_just_wildcards() {
+        let names = |p: &str| compile(p, "test").expect("valid").names_files;
+        assert!(names(".env"));
+        assert!(names("config/*.pem"));
+        assert!(!names("src/**"));
+        assert!(!names("**/*"));
+        assert!(!names("!.env"));
+    }
+
+    #[test]
+    fn deprecated_exclude_negations_become_includes() {
+        let lists = PatternLists {
+            exclude: vec![
+                ("tmp/**".into(), "package.exclude[0]".into()),
+                ("!tmp/keep".into(), "package.exclude[1]".into()),
+            ],
+            ..PatternLists::default()
+        };
+        let selector = Selector::new(&lists).expect("valid");
+        assert!(!selector.keeps("tmp/drop"));
+        assert!(selector.keeps("tmp/keep"));
+    }
+}
