@@ -5,6 +5,7 @@
 pub mod completions;
 pub mod error;
 pub mod output;
+pub mod package;
 pub mod print;
 
 use std::ffi::OsString;
@@ -63,6 +64,7 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Print(print::PrintArgs),
+    Package(package::PackageArgs),
     Completions(completions::CompletionsArgs),
 }
 
@@ -119,6 +121,7 @@ fn run(
 ) -> Result<Status, Failure> {
     match cli.command {
         Command::Print(args) => print::exec(&cli.global, args, printer, runtime),
+        Command::Package(args) => package::exec(&cli.global, args, printer, runtime),
         Command::Completions(args) => completions::exec(args, printer),
     }
 }

@@ -1,0 +1,389 @@
+//! Writes a deterministic zip: entries in the given (sorted) order, every timestamp 1980-01-01
+//! 00:00:00, modes 0755/0644 in the Unix external attributes, no extra fields. Files are read
+//! and deflated in parallel a window at a time and written in one pass, so memory stays bounded
+//! whatever the size of the tree.
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::error::PackageError;
+use super::walk::FileEntry;
+
+/// How many bytes of files are read and compressed at once, at most (one larger file is
+/// still taken alone).
+const WINDOW_BYTES: u64 = 64 * 1024 * 1024;
+/// How many files are compressed at once, at most.
+const WINDOW_FILES: usize = 512;
+
+/// MS-DOS date of 1980-01-01 (the earliest a zip can hold); the time is 00:00:00.
+const DOS_DATE: u16 = (1 << 5) | 1;
+const DOS_TIME: u16 = 0;
+/// Made by: Unix (3), zip specification 2.0, so readers apply the external attributes' mode.
+const VERSION_MADE_BY: u16 = (3 << 8) | 20;
+const VERSION_NEEDED: u16 = 20;
+const MODE_EXECUTABLE: u32 = 0o100755;
+const MODE_REGULAR: u32 = 0o100644;
+
+/// What was written.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub sha256: String,
+    pub bytes: u64,
+    pub unzipped_bytes: u64,
+    /// False when the existing file already had this content and was left alone.
+    pub rewritten: bool,
+}
+
+struct Compressed {
+    name: String,
+    crc: u32,
+    size: u64,
+    method: u16,
+    data: Vec<u8>,
+    executable: bool,
+}
+
+struct CentralRecord {
+    name: String,
+    crc: u32,
+    size: u32,
+    compressed_size: u32,
+    method: u16,
+    executable: bool,
+    offset: u32,
+}
+
+/// Writes `files` to `destination` (through a temporary file beside it), calling `on_files`
+/// with how many files have been written so far.
+pub fn write_zip(
+    files: &[&FileEntry],
+    destination: &Path,
+    on_files: &dyn Fn(usize),
+) -> Result<Written, PackageError> {
+    let temporary = temporary_path(destination);
+    let write_error = |source| PackageError::Write {
+        path: temporary.clone(),
+        source,
+    };
+    let file = File::create(&temporary).map_err(write_error)?;
+    let mut out = HashingWriter {
+        path: temporary.clone(),
+        inner: BufWriter::with_capacity(1 << 20, file),
+        hasher: Sha256::new(),
+        written: 0,
+    };
+    let result = write_entries(files, &mut out, on_files);
+    let (written_total, unzipped_bytes) = match result {
+        Ok(sizes) => sizes,
+        Err(error) => {
+            let _ = std::fs::remove_file(&temporary);
+            return Err(error);
+        }
+    };
+    let HashingWriter { inner, hasher, .. } = out;
+    let file = inner
+        .into_inner()
+        .map_err(|e| write_error(e.into_error()))?;
+    file.sync_all().map_err(write_error)?;
+    drop(file);
+    let sha256 = hex::encode(hasher.finalize());
+    // An artifact with the same content is left untouched, so its mtime (and anything that
+    // watches it) does not change.
+    let unchanged = existing_sha256(destination).is_some_and(|existing| existing == sha256);
+    if unchanged {
+        let _ = std::fs::remove_file(&temporary);
+    } else {
+        std::fs::rename(&temporary, destination).map_err(|source| PackageError::Write {
+            path: destination.to_path_buf(),
+            source,
+        })?;
+    }
+    Ok(Written {
+        sha256,
+        bytes: written_total,
+        unzipped_bytes,
+        rewritten: !unchanged,
+    })
+}
+
+fn write_entries(
+    files: &[&FileEntry],
+    out: &mut HashingWriter<BufWriter<File>>,
+    on_files: &dyn Fn(usize),
+) -> Result<(u64, u64), PackageError> {
+    let mut central = Vec::with_capacity(files.len());
+    let mut unzipped_bytes = 0u64;
+    let mut start = 0;
+    while start < files.len() {
+        let mut end = start;
+        let mut window_bytes = 0u64;
+        while end < files.len()
+            && end - start < WINDOW_FILES
+            && (end == start || window_bytes + files[end].size <= WINDOW_BYTES)
+        {
+            window_bytes += files[end].size;
+            end += 1;
+        }
+        let compressed: Vec<Compressed> = files[start..end]
+            .par_iter()
+            .map(|file| compress(file))
+            .collect::<Result<_, _>>()?;
+        for entry in compressed {
+            unzipped_bytes += entry.size;
+            let record = write_local(out, entry)?;
+            central.push(record);
+        }
+        start = end;
+        on_files(start);
+    }
+    let central_offset = out.written;
+    for record in &central {
+        write_central(out, record)?;
+    }
+    let central_size = out.written - central_offset;
+    write_end(out, central.len() as u64, central_size, central_offset)?;
+    Ok((out.written, unzipped_bytes))
+}
+
+fn compress(file: &FileEntry) -> Result<Compressed, PackageError> {
+    let read_error = |source| PackageError::Read {
+        path: file.relative.clone(),
+        source,
+    };
+    let mut content = Vec::with_capacity(usize::try_from(file.size).unwrap_or(0));
+    File::open(&file.source)
+        .and_then(|mut f| f.read_to_end(&mut content))
+        .map_err(read_error)?;
+    let crc = crc32fast::hash(&content);
+    let size = content.len() as u64;
+    let mut encoder = flate2::write::DeflateEncoder::new(
+        Vec::with_capacity(content.len() / 2),
+        flate2::Compression::default(),
+    );
+    encoder.write_all(&content).map_err(read_error)?;
+    let deflated = encoder.finish().map_err(read_error)?;
+    // Already-compressed content (images, zips) is stored as is: smaller and faster to open.
+    let (method, data) = if deflated.len() < content.len() {
+        (8, deflated)
+    } else {
+        (0, content)
+    };
+    Ok(Compressed {
+        name: file.relative.clone(),
+        crc,
+        size,
+        method,
+        data,
+        executable: file.executable,
+    })
+}
+
+fn write_local(
+    out: &mut HashingWriter<BufWriter<File>>,
+    entry: Compressed,
+) -> Result<CentralRecord, PackageError> {
+    let too_big = || PackageError::Write {
+        path: out.path.clone(),
+        source: std::io::Error::other(format!(
+            "at `{}` the zip would pass 4 GiB, more than a zip without zip64 sizes holds",
+            entry.name
+        )),
+    };
+    let offset = u32::try_from(out.written).map_err(|_| too_big())?;
+    let size = u32::try_from(entry.size).map_err(|_| too_big())?;
+    let compressed_size = u32::try_from(entry.data.len()).map_err(|_| too_big())?;
+    let name = entry.name.as_bytes();
+    let name_len = u16::try_from(name.len()).map_err(|_| too_big())?;
+    let mut header = Vec::with_capacity(30 + name.len());
+    header.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+    header.extend_from_slice(&VERSION_NEEDED.to_le_bytes());
+    header.extend_from_slice(&flags(&entry.name).to_le_bytes());
+    header.extend_from_slice(&entry.method.to_le_bytes());
+    header.extend_from_slice(&DOS_TIME.to_le_bytes());
+    header.extend_from_slice(&DOS_DATE.to_le_bytes());
+    header.extend_from_slice(&entry.crc.to_le_bytes());
+    header.extend_from_slice(&compressed_size.to_le_bytes());
+    header.extend_from_slice(&size.to_le_bytes());
+    header.extend_from_slice(&name_len.to_le_bytes());
+    header.extend_from_slice(&0u16.to_le_bytes());
+    header.extend_from_slice(name);
+    out.write_all(&header).map_err(|e| out.error(e))?;
+    out.write_all(&entry.data).map_err(|e| out.error(e))?;
+    Ok(CentralRecord {
+        name: entry.name,
+        crc: entry.crc,
+        size,
+        compressed_size,
+        method: entry.method,
+        executable: entry.executable,
+        offset,
+    })
+}
+
+fn write_central(
+    out: &mut HashingWriter<BufWriter<File>>,
+    record: &CentralRecord,
+) -> Result<(), PackageError> {
+    let name = record.name.as_bytes();
+    let mode = if record.executable {
+        MODE_EXECUTABLE
+    } else {
+        MODE_REGULAR
+    };
+    let mut header = Vec::with_capacity(46 + name.len());
+    header.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+    header.extend_from_slice(&VERSION_MADE_BY.to_le_bytes());
+    header.extend_from_slice(&VERSION_NEEDED.to_le_bytes());
+    header.extend_from_slice(&flags(&record.name).to_le_bytes());
+    header.extend_from_slice(&record.method.to_le_bytes());
+    header.extend_from_slice(&DOS_TIME.to_le_bytes());
+    header.extend_from_slice(&DOS_DATE.to_le_bytes());
+    header.extend_from_slice(&record.crc.to_le_bytes());
+    header.extend_from_slice(&record.compressed_size.to_le_bytes());
+    header.extend_from_slice(&record.size.to_le_bytes());
+    // The name's length fitted in u16 when the local header was written.
+    header.extend_from_slice(&(name.len() as u16).to_le_bytes());
+    header.extend_from_slice(&0u16.to_le_bytes()); // extra field
+    header.extend_from_slice(&0u16.to_le_bytes()); // comment
+    header.extend_from_slice(&0u16.to_le_bytes()); // disk
+    header.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
+    header.extend_from_slice(&(mode << 16).to_le_bytes());
+    header.extend_from_slice(&record.offset.to_le_bytes());
+    header.extend_from_slice(name);
+    out.write_all(&header).map_err(|e| out.error(e))
+}
+
+/// The end records; zip64 ones only when there are more entries than 16 bits can count.
+fn write_end(
+    out: &mut HashingWriter<BufWriter<File>>,
+    entries: u64,
+    central_size: u64,
+    central_offset: u64,
+) -> Result<(), PackageError> {
+    let mut end = Vec::with_capacity(98);
+    let small_entries = u16::try_from(entries).ok().filter(|n| *n != u16::MAX);
+    if small_entries.is_none() {
+        let zip64_end_offset = out.written;
+        end.extend_from_slice(&0x0606_4b50u32.to_le_bytes());
+        end.extend_from_slice(&44u64.to_le_bytes());
+        end.extend_from_slice(&((3u16 << 8) | 45).to_le_bytes());
+        end.extend_from_slice(&45u16.to_le_bytes());
+        end.extend_from_slice(&0u32.to_le_bytes());
+        end.extend_from_slice(&0u32.to_le_bytes());
+        end.extend_from_slice(&entries.to_le_bytes());
+        end.extend_from_slice(&entries.to_le_bytes());
+        end.extend_from_slice(&central_size.to_le_bytes());
+        end.extend_from_slice(&central_offset.to_le_bytes());
+        end.extend_from_slice(&0x0706_4b50u32.to_le_bytes());
+        end.extend_from_slice(&0u32.to_le_bytes());
+        end.extend_from_slice(&zip64_end_offset.to_le_bytes());
+        end.extend_from_slice(&1u32.to_le_bytes());
+    }
+    let count = small_entries.unwrap_or(u16::MAX);
+    end.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    end.extend_from_slice(&0u16.to_le_bytes());
+    end.extend_from_slice(&0u16.to_le_bytes());
+    end.extend_from_slice(&count.to_le_bytes());
+    end.extend_from_slice(&count.to_le_bytes());
+    end.extend_from_slice(
+        &u32::try_from(central_size)
+            .unwrap_or(u32::MAX)
+            .to_le_bytes(),
+    );
+    end.extend_from_slice(
+        &u32::try_from(central_offset)
+            .unwrap_or(u32::MAX)
+            .to_le_bytes(),
+    );
+    end.extend_from_slice(&0u16.to_le_bytes());
+    out.write_all(&end).map_err(|e| out.error(e))
+}
+
+/// Bit 11 says the name is UTF-8; set only when it is not plain ASCII, as zip tools do.
+fn flags(name: &str) -> u16 {
+    if name.is_ascii() {
+        0
+    } else {
+        1 << 11
+    }
+}
+
+fn temporary_path(destination: &Path) -> PathBuf {
+    let mut name = destination.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{}.partial", std::process::id()));
+    destination.with_file_name(name)
+}
+
+/// The sha256 of a file, or None when it cannot be read.
+pub fn existing_sha256(path: &Path) -> Option<String> {
+    let mut file = File::open(path).ok()?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let read = file.read(&mut buffer).ok()?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    Some(hex::encode(hasher.finalize()))
+}
+
+/// The entry names of a zip, from its central directory; None when it is not a readable zip.
+pub fn list_entries(path: &Path) -> Option<Vec<String>> {
+    let data = std::fs::read(path).ok()?;
+    let search_from = data.len().saturating_sub(22 + 65_535);
+    let end = (search_from..=data.len().checked_sub(22)?)
+        .rev()
+        .find(|&i| data.get(i..i + 4) == Some(&[0x50, 0x4b, 0x05, 0x06]))?;
+    let u16_at = |i: usize| Some(u16::from_le_bytes(data.get(i..i + 2)?.try_into().ok()?));
+    let u32_at = |i: usize| Some(u32::from_le_bytes(data.get(i..i + 4)?.try_into().ok()?));
+    let count = u16_at(end + 10)?;
+    let mut at = u32_at(end + 16)? as usize;
+    let mut names = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        if u32_at(at)? != 0x0201_4b50 {
+            return None;
+        }
+        let name_len = u16_at(at + 28)? as usize;
+        let extra_len = u16_at(at + 30)? as usize;
+        let comment_len = u16_at(at + 32)? as usize;
+        let name = data.get(at + 46..at + 46 + name_len)?;
+        names.push(String::from_utf8_lossy(name).into_owned());
+        at += 46 + name_len + extra_len + comment_len;
+    }
+    names.sort();
+    Some(names)
+}
+
+struct HashingWriter<W: Write> {
+    path: PathBuf,
+    inner: W,
+    hasher: Sha256,
+    written: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    fn error(&self, source: std::io::Error) -> PackageError {
+        PackageError::Write {
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buffer: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(buffer)?;
+        self.hasher.update(&buffer[..written]);
+        self.written += written as u64;
+        Ok(written)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
