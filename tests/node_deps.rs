@@ -401,7 +401,7 @@ fn an_invalid_lockfile_is_an_error_naming_the_file_and_the_fix() {
     let text = std::fs::read_to_string(&lockfile).unwrap();
     // A merge conflict left in the lockfile.
     let broken = text.replacen(
-        "\"node_modules/debug\": {",
+        "    \"node_modules/debug\": {",
         "<<<<<<< HEAD\n    \"node_modules/debug\": {",
         1,
     );
@@ -417,6 +417,22 @@ fn an_invalid_lockfile_is_an_error_naming_the_file_and_the_fix() {
         panic!("expected an invalid lockfile error, got {error:?}");
     };
     assert_eq!(invalid.at.offset(), broken.find("<<<<<<<").unwrap());
+    assert!(help.contains("merge conflict"), "{help}");
+}
+
+#[test]
+fn a_truncated_lockfile_is_an_error_saying_to_regenerate_it() {
+    let service = project("lockfile-v3");
+    let lockfile = service.path().join("package-lock.json");
+    let text = std::fs::read_to_string(&lockfile).unwrap();
+    std::fs::write(&lockfile, &text[..text.len() / 2]).unwrap();
+    let error = production_filter(service.path()).unwrap_err();
+    let help = miette::Diagnostic::help(&error).unwrap().to_string();
+    assert!(
+        help.contains("delete") && help.contains("npm install"),
+        "{help}"
+    );
+    assert!(!error.to_string().contains(" at line "), "{error}");
 }
 
 #[test]
@@ -611,4 +627,24 @@ fn two_thousand_packages_are_decided_in_milliseconds() {
     // Generous for unoptimized builds on a loaded machine; release builds are far below.
     assert!(decided.as_millis() < 2_000, "deciding took {decided:?}");
     assert!(filtered.as_millis() < 2_000, "filtering took {filtered:?}");
+}
+
+#[test]
+fn an_extraneous_package_is_kept_unless_it_sits_in_a_dev_package() {
+    let service = installed("lockfile-v3");
+    for leftover in [
+        "node_modules/leftover",
+        "node_modules/left-pad/node_modules/leftover",
+    ] {
+        let folder = service.path().join(leftover);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("package.json"), r#"{"name": "leftover"}"#).unwrap();
+    }
+    std::fs::remove_file(service.path().join("package-lock.json")).unwrap();
+    let decision = production_filter(service.path()).unwrap();
+    assert!(decision.allows("node_modules/leftover/index.js"));
+    assert!(!decision.allows("node_modules/left-pad/node_modules/leftover/index.js"));
+    assert_eq!(decision.unreferenced_packages(), 2);
+    assert_eq!(decision.production_locations(), PRODUCTION);
+    assert_eq!(decision.dev_only_locations(), DEV_ONLY);
 }

@@ -33,16 +33,11 @@ pub enum NodeDepsError {
 /// A lockfile that is not JSON, or whose `packages` map is malformed.
 #[derive(Debug, Error, Diagnostic)]
 #[error("{} is not a valid npm lockfile: {message}", path.display())]
-#[diagnostic(
-    code(updraft::package::node_deps::invalid_lockfile),
-    help(
-        "delete {} and run `npm install` to regenerate it (or restore it from version control)",
-        path.display()
-    )
-)]
+#[diagnostic(code(updraft::package::node_deps::invalid_lockfile), help("{fix}"))]
 pub struct InvalidLockfile {
     pub path: PathBuf,
     pub message: String,
+    pub fix: String,
     #[source_code]
     pub source_code: NamedSource<Arc<str>>,
     #[label("{message}")]
@@ -141,6 +136,16 @@ pub(super) fn json_error_span(text: &str, error: &serde_json::Error) -> SourceSp
     }
     let length = text[offset..].chars().next().map_or(0, char::len_utf8);
     SourceSpan::new(offset.into(), length)
+}
+
+/// serde_json's message without the ` at line L column C` it appends: the label shows where.
+pub(super) fn json_error_message(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    match message.strip_suffix(&suffix) {
+        Some(bare) => bare.to_string(),
+        None => message,
+    }
 }
 
 /// How a location is named in messages: the root package is the service's package.json.

@@ -18,6 +18,9 @@ pub(super) struct PackageNode {
     pub optional_dependencies: Vec<String>,
     /// `peerDependencies`: followed when installed (npm 7+ installs them), skipped otherwise.
     pub peer_dependencies: Vec<String>,
+    /// `devDependencies`, only for the root and workspace folders (an installed package's are
+    /// never installed). They start the dev closure, never the production one.
+    pub dev_dependencies: Vec<String>,
     /// For a link (a workspace or `file:` dependency symlinked into node_modules), the location
     /// of the real folder; the link's dependencies are the target's.
     pub link_target: Option<String>,

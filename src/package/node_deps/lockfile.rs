@@ -15,8 +15,8 @@ use miette::NamedSource;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use super::error::{json_error_span, InvalidLockfile, NodeDepsError};
-use super::graph::{PackageGraph, PackageNode};
+use super::error::{json_error_message, json_error_span, InvalidLockfile, NodeDepsError};
+use super::graph::{is_installed_location, PackageGraph, PackageNode};
 
 /// A lockfile as far as deciding dependencies goes.
 #[derive(Debug)]
@@ -43,6 +43,8 @@ struct RawEntry {
     optional_dependencies: Vec<String>,
     #[serde(default, deserialize_with = "names")]
     peer_dependencies: Vec<String>,
+    #[serde(default, deserialize_with = "names")]
+    dev_dependencies: Vec<String>,
     #[serde(default, deserialize_with = "flag")]
     link: bool,
     #[serde(default, deserialize_with = "flag")]
@@ -59,12 +61,13 @@ pub(super) fn parse_lockfile(path: &Path, text: &str) -> Result<Lockfile, NodeDe
         NodeDepsError::InvalidLockfile(Box::new(InvalidLockfile {
             path: path.to_path_buf(),
             message,
+            fix: lockfile_fix(path, text),
             source_code: NamedSource::new(path.display().to_string(), Arc::from(text)),
             at,
         }))
     };
     let raw: RawLockfile = serde_json::from_str(text.trim_start_matches('\u{feff}'))
-        .map_err(|error| invalid(error.to_string(), json_error_span(text, &error)))?;
+        .map_err(|error| invalid(json_error_message(&error), json_error_span(text, &error)))?;
     let Some(packages) = raw.packages else {
         return Ok(Lockfile {
             version: raw.lockfile_version,
@@ -78,11 +81,18 @@ pub(super) fn parse_lockfile(path: &Path, text: &str) -> Result<Lockfile, NodeDe
         } else {
             None
         };
+        let location = location.trim_end_matches('/').to_string();
+        let dev_dependencies = if is_installed_location(&location) {
+            Vec::new()
+        } else {
+            entry.dev_dependencies
+        };
         graph.insert(PackageNode {
-            location: location.trim_end_matches('/').to_string(),
+            location,
             dependencies: entry.dependencies,
             optional_dependencies: entry.optional_dependencies,
             peer_dependencies: entry.peer_dependencies,
+            dev_dependencies,
             link_target,
             in_bundle: entry.in_bundle,
             optional: entry.optional,
@@ -92,6 +102,19 @@ pub(super) fn parse_lockfile(path: &Path, text: &str) -> Result<Lockfile, NodeDe
         version: raw.lockfile_version,
         graph: Some(graph),
     })
+}
+
+fn lockfile_fix(path: &Path, text: &str) -> String {
+    if text.contains("\n<<<<<<< ") || text.starts_with("<<<<<<< ") {
+        "it still has merge conflict markers: run `npm install`, which resolves conflicts in \
+         package-lock.json, or restore it from version control"
+            .to_string()
+    } else {
+        format!(
+            "delete {} and run `npm install` to regenerate it (or restore it from version control)",
+            path.display()
+        )
+    }
 }
 
 /// npm writes link targets relative to the lockfile's folder with `/`; older versions on

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use miette::NamedSource;
 use serde_json::Value;
 
-use super::error::{json_error_span, InvalidPackageJson, NodeDepsError};
-use super::graph::PackageNode;
+use super::error::{json_error_message, json_error_span, InvalidPackageJson, NodeDepsError};
+use super::graph::{is_installed_location, PackageNode};
 
 /// The dependency-relevant fields of one package.json.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -21,18 +21,26 @@ pub(super) struct PackageManifest {
     pub dependencies: Vec<String>,
     pub optional_dependencies: Vec<String>,
     pub peer_dependencies: Vec<String>,
+    pub dev_dependencies: Vec<String>,
     /// `workspaces` patterns, from either the array form or Yarn's `{ "packages": [...] }`.
     pub workspaces: Vec<String>,
 }
 
 impl PackageManifest {
-    /// The graph node for this manifest's package at `location`.
+    /// The graph node for this manifest's package at `location`. An installed package's dev
+    /// dependencies were never installed, so they are dropped.
     pub fn into_node(self, location: String) -> PackageNode {
+        let dev_dependencies = if is_installed_location(&location) {
+            Vec::new()
+        } else {
+            self.dev_dependencies
+        };
         PackageNode {
             location,
             dependencies: self.dependencies,
             optional_dependencies: self.optional_dependencies,
             peer_dependencies: self.peer_dependencies,
+            dev_dependencies,
             ..PackageNode::default()
         }
     }
@@ -71,7 +79,7 @@ pub(super) fn parse_manifest(
         }))
     };
     let value: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
-        .map_err(|error| invalid(error.to_string(), json_error_span(text, &error)))?;
+        .map_err(|error| invalid(json_error_message(&error), json_error_span(text, &error)))?;
     let Value::Object(fields) = value else {
         return Err(invalid(
             "a package.json must be a JSON object".to_string(),
@@ -102,6 +110,7 @@ pub(super) fn parse_manifest(
         dependencies,
         optional_dependencies: names(fields.get("optionalDependencies")),
         peer_dependencies: names(fields.get("peerDependencies")),
+        dev_dependencies: names(fields.get("devDependencies")),
         workspaces,
     })
 }

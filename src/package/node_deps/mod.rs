@@ -15,6 +15,11 @@
 //! conflicts are told apart. The lockfile's `dev` flags are not trusted; the tests check they
 //! agree. Packages bundled inside a kept package are kept with it.
 //!
+//! A package is left out only when the dev closure (from `devDependencies`, followed the same
+//! way) reaches it and the production closure does not. A package nothing reaches (extraneous,
+//! left over from an earlier install) is kept unless it sits inside a left-out package's folder,
+//! as the Serverless Framework keeps it.
+//!
 //! Workspace layouts handled:
 //! - a standalone service (its own lockfile or node_modules);
 //! - the service is the workspace root: every workspace is a production edge, as with
@@ -23,7 +28,8 @@
 //!   package.json `workspaces` names the service folder is the install root; the closure starts at
 //!   the member, workspace links (`node_modules/<name>` with `link: true`, or a symlink) lead to
 //!   the sibling workspace's folder, and dependencies hoisted to the root are found by walking up.
-//!   Their folders are reported relative to the service (`../../node_modules/ms`).
+//!   Their folders are reported relative to the service (`../../node_modules/ms`). Packages
+//!   that only the root or the other workspaces need count as dev-only for the member.
 //!
 //! Not handled: pnpm's `.pnpm` store (detected; nothing is excluded, with a warning) and Yarn
 //! Plug'n'Play (no node_modules). `file:` dependencies outside the install root resolve their own
@@ -142,6 +148,7 @@ pub struct NodeDependencies {
     decisions: HashMap<Box<str>, bool>,
     production_packages: usize,
     dev_only_packages: usize,
+    unreferenced_packages: usize,
     warnings: Vec<NodeDepsWarning>,
 }
 
@@ -189,9 +196,15 @@ impl NodeDependencies {
         self.production_packages
     }
 
-    /// Installed packages (not links) nothing in production needs.
+    /// Installed packages (not links) only dev dependencies need: left out.
     pub fn dev_only_packages(&self) -> usize {
         self.dev_only_packages
+    }
+
+    /// Installed packages (not links) nothing depends on (extraneous, left over from an earlier
+    /// install): not dev dependencies, so kept, as the Serverless Framework keeps them.
+    pub fn unreferenced_packages(&self) -> usize {
+        self.unreferenced_packages
     }
 
     /// Findings that did not stop the decision (a production package listed but not installed).
@@ -228,6 +241,7 @@ impl NodeDependencies {
             decisions: HashMap::new(),
             production_packages: 0,
             dev_only_packages: 0,
+            unreferenced_packages: 0,
             warnings: Vec::new(),
         }
     }
@@ -420,6 +434,7 @@ fn decide_from_lockfile(
     );
     let starts = closure_starts(&mut install, &graph);
     let closure = graph.production_closure(&starts);
+    let dev = dev_reach(&install, &graph, &starts);
     let mut warnings: Vec<NodeDepsWarning> = unresolved_once(&closure)
         .map(|(name, required_by)| NodeDepsWarning::MissingFromLockfile {
             name,
@@ -428,7 +443,7 @@ fn decide_from_lockfile(
         })
         .collect();
     warnings.extend(missing_installs(&install, &graph, &closure, lockfile_path));
-    build(install, &graph, &closure, source, warnings)
+    build(install, &graph, &closure, &dev, source, warnings)
 }
 
 fn decide_from_node_modules(
@@ -459,6 +474,7 @@ fn decide_from_node_modules(
     let graph = walked.graph;
     let starts = closure_starts(&mut install, &graph);
     let closure = graph.production_closure(&starts);
+    let dev = dev_reach(&install, &graph, &starts);
     let mut warnings = walked.warnings;
     let installed_anywhere = graph
         .nodes()
@@ -481,7 +497,7 @@ fn decide_from_node_modules(
         root: install.root.clone(),
         version_one_lockfile,
     };
-    Ok(build(install, &graph, &closure, source, warnings))
+    Ok(build(install, &graph, &closure, &dev, source, warnings))
 }
 
 /// Each missing (name, dependent) pair once, dependents named for messages.
@@ -533,20 +549,60 @@ fn missing_installs(
         .collect()
 }
 
+/// Which packages the dev dependencies reach: those of the service (and, at a workspace root,
+/// of every workspace). For a workspace member also everything the root and the other
+/// workspaces need: none of it is the member's business.
+fn dev_reach(install: &Install, graph: &PackageGraph, production_starts: &[usize]) -> Vec<bool> {
+    let mut sources = production_starts.to_vec();
+    let mut starts = Vec::new();
+    if !install.member.is_empty() {
+        for (position, node) in graph.nodes().iter().enumerate() {
+            match &node.link_target {
+                None if !is_installed_location(&node.location) => {
+                    sources.push(position);
+                    starts.push(position);
+                }
+                // The links to the workspaces.
+                Some(target) if !is_installed_location(target) => starts.push(position),
+                _ => {}
+            }
+        }
+    }
+    for &source in &sources {
+        let Some(node) = graph.nodes().get(source) else {
+            continue;
+        };
+        for name in &node.dev_dependencies {
+            starts.extend(graph.resolve(&node.location, name));
+        }
+    }
+    graph.production_closure(&starts).production
+}
+
 fn build(
     install: Install,
     graph: &PackageGraph,
     closure: &Closure,
+    dev: &[bool],
     source: DependencySource,
     warnings: Vec<NodeDepsWarning>,
 ) -> NodeDependencies {
     let mut decisions = HashMap::new();
-    let (mut production_packages, mut dev_only_packages) = (0, 0);
-    for (node, &kept) in graph.nodes().iter().zip(&closure.production) {
+    let (mut production_packages, mut dev_only_packages, mut unreferenced_packages) = (0, 0, 0);
+    for (position, node) in graph.nodes().iter().enumerate() {
         if !is_installed_location(&node.location) {
             continue;
         }
-        if node.link_target.is_none() {
+        let kept = closure.production.get(position).copied().unwrap_or(true);
+        let dev_reached = dev.get(position).copied().unwrap_or(false);
+        let is_package = node.link_target.is_none();
+        if !kept && !dev_reached {
+            // Extraneous (left over from an earlier install): not a dev dependency, so not
+            // excluded; with no decision of its own it follows the package it sits in.
+            unreferenced_packages += usize::from(is_package);
+            continue;
+        }
+        if is_package {
             if kept {
                 production_packages += 1;
             } else {
@@ -562,6 +618,7 @@ fn build(
         decisions,
         production_packages,
         dev_only_packages,
+        unreferenced_packages,
         warnings,
     }
 }
