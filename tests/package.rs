@@ -792,3 +792,18 @@ fn dev_dependencies_stay_out_and_patterns_can_bring_one_back() {
         );
     }
 }
+
+#[test]
+fn layer_folders_stay_out_of_function_artifacts() {
+    let dir = service(
+        &manifest(
+            "layers:\n  deps:\n    path: layer\nfunctions:\n  hello:\n    handler: handler.hello\n",
+        ),
+        &["handler.js", "layer/nodejs/node_modules/x/index.js"],
+    );
+    package_ok(dir.path());
+    assert_eq!(
+        names(&artifact(dir.path(), "demo.zip")),
+        list(&["handler.js", "serverless.yml"])
+    );
+}

@@ -98,14 +98,15 @@ enum Plan {
 
 /// Builds every artifact the service needs and writes `artifacts.json`.
 pub fn package(request: &Request<'_>, progress: &dyn Progress) -> Result<Report, PackageError> {
-    let plans = plan(request);
-    // The tree and the dependency filter are read once, and only if something is built.
-    let mut tree: Option<walk::Tree> = None;
-    let mut dependencies: Option<node_deps::NodeDependencies> = None;
+    // Created first, so that its real path is known when it is left out of the artifacts.
     std::fs::create_dir_all(&request.output_dir).map_err(|source| PackageError::Write {
         path: request.output_dir.clone(),
         source,
     })?;
+    let plans = plan(request);
+    // The tree and the dependency filter are read once, and only if something is built.
+    let mut tree: Option<walk::Tree> = None;
+    let mut dependencies: Option<node_deps::NodeDependencies> = None;
     let mut report = Report {
         artifacts: Vec::new(),
         warnings: Vec::new(),
