@@ -648,3 +648,30 @@ fn an_extraneous_package_is_kept_unless_it_sits_in_a_dev_package() {
     assert_eq!(decision.production_locations(), PRODUCTION);
     assert_eq!(decision.dev_only_locations(), DEV_ONLY);
 }
+
+#[test]
+fn npm_shrinkwrap_wins_over_package_lock() {
+    let service = installed("lockfile-v3");
+    let shrinkwrap = service.path().join("npm-shrinkwrap.json");
+    std::fs::copy(service.path().join("package-lock.json"), &shrinkwrap).unwrap();
+    // A stale package-lock.json that would keep left-pad: npm ignores it beside a shrinkwrap.
+    std::fs::write(
+        service.path().join("package-lock.json"),
+        json!({"lockfileVersion": 3, "packages": {"": {"dependencies": {"left-pad": "1"}}}})
+            .to_string(),
+    )
+    .unwrap();
+    let decision = production_filter(service.path()).unwrap();
+    assert!(matches!(
+        decision.source(),
+        DependencySource::Lockfile { kind: LockfileKind::Shrinkwrap, path, .. } if path == &shrinkwrap
+    ));
+    assert_eq!(decision.production_locations(), PRODUCTION);
+    assert_eq!(
+        decision.summary(),
+        format!(
+            "11 production packages kept, 6 dev-only packages left out (from {} (lockfileVersion 3))",
+            shrinkwrap.display()
+        )
+    );
+}

@@ -207,6 +207,25 @@ impl NodeDependencies {
         self.unreferenced_packages
     }
 
+    /// One line for progress output: what was kept and left out, and from what.
+    pub fn summary(&self) -> String {
+        if self.decisions.is_empty() {
+            return format!("node_modules kept whole: {}", self.source);
+        }
+        let mut summary = format!(
+            "{} production packages kept, {} dev-only packages left out",
+            self.production_packages, self.dev_only_packages
+        );
+        if self.unreferenced_packages > 0 {
+            summary.push_str(&format!(
+                ", {} unreferenced packages kept",
+                self.unreferenced_packages
+            ));
+        }
+        summary.push_str(&format!(" (from {})", self.source));
+        summary
+    }
+
     /// Findings that did not stop the decision (a production package listed but not installed).
     pub fn warnings(&self) -> &[NodeDepsWarning] {
         &self.warnings
