@@ -807,3 +807,16 @@ fn layer_folders_stay_out_of_function_artifacts() {
         list(&["handler.js", "serverless.yml"])
     );
 }
+
+#[test]
+fn verbose_lists_the_files_of_each_artifact() {
+    let dir = service(
+        &manifest("functions:\n  hello:\n    handler: handler.hello\n"),
+        &["handler.js", "lib/util.js"],
+    );
+    let run = package(dir.path(), &["-v"]);
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    assert!(run.stderr.contains("\n  lib/util.js\n"), "{}", run.stderr);
+    let quiet = package(dir.path(), &[]);
+    assert!(!quiet.stderr.contains("lib/util.js"), "{}", quiet.stderr);
+}

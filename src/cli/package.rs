@@ -86,6 +86,11 @@ pub fn exec(
         if !args.json {
             printer.info(&summary_line(artifact));
         }
+        if printer.verbose() > 0 {
+            for file in &artifact.files {
+                printer.info(&format!("  {file}"));
+            }
+        }
     }
     if args.json {
         let artifacts: Vec<Json> = report
