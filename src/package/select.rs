@@ -136,7 +136,12 @@ impl Selector {
         for rule in &self.user {
             if rule.matcher.is_match(path) {
                 included = rule.include;
-                named_by = (rule.include && rule.names_files).then_some(rule.pattern.as_str());
+                // A later broad pattern (`**`) does not take back a name; an exclusion does.
+                if !rule.include {
+                    named_by = None;
+                } else if rule.names_files {
+                    named_by = Some(rule.pattern.as_str());
+                }
             }
         }
         (included, named_by)
@@ -308,6 +313,21 @@ mod tests {
         assert!(!names("src/**"));
         assert!(!names("**/*"));
         assert!(!names("!.env"));
+    }
+
+    #[test]
+    fn a_name_counts_until_a_later_pattern_excludes_the_file() {
+        let lists = PatternLists {
+            patterns: [".env", "**", "config/.env", "!config/**"]
+                .iter()
+                .map(|p| (p.to_string(), "package.patterns".to_string()))
+                .collect(),
+            ..PatternLists::default()
+        };
+        let selector = Selector::new(&lists).expect("valid");
+        assert_eq!(selector.state(".env", true), (true, Some(".env")));
+        assert_eq!(selector.state("config/.env", true), (false, None));
+        assert_eq!(selector.state("other/.env", true), (true, None));
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub(super) fn walk_install(
                 let target = path
                     .canonicalize()
                     .ok()
-                    .and_then(|real| super::relative_location(&canonical_root, &real));
+                    .and_then(|real| super::install::relative_location(&canonical_root, &real));
                 if let Some(target) = target {
                     if graph.get(&target).is_none() {
                         let manifest = read_manifest(&path.join("package.json"), REINSTALL)?;
