@@ -325,3 +325,32 @@ mod tests {
         );
     }
 }
+#[cfg(test)]
+mod schedule_tests {
+    use super::*;
+    use crate::manifest::source::Span;
+
+    #[test]
+    fn schedule_rate_becomes_a_list_as_the_framework_prints_it() {
+        let mut root = Node::from_json(
+            &serde_json::json!({
+                "service": "s",
+                "provider": {"name": "aws"},
+                "functions": {"f": {"handler": "h.h", "events": [
+                    {"schedule": {"rate": "rate(15 minutes)", "input": {"a": 1}}},
+                    {"schedule": "rate(5 minutes)"}
+                ]}},
+            }),
+            Span::default(),
+        );
+        apply(&mut root);
+        let events = root.get_path(["functions", "f", "events"]).unwrap();
+        assert_eq!(
+            events.to_json(),
+            serde_json::json!([
+                {"schedule": {"rate": ["rate(15 minutes)"], "input": {"a": 1}}},
+                {"schedule": "rate(5 minutes)"}
+            ])
+        );
+    }
+}

@@ -88,9 +88,11 @@ pub(super) fn events() -> Shape {
                 object_required(
                     &["rate"],
                     vec![
+                        // A list in the Framework's schema, so a single expression prints
+                        // as a one-item list (its validator coerces it).
                         prop(
                             "rate",
-                            any_of(vec![cf_string(), list(cf_string())]),
+                            list(cf_string()),
                             "rate(...) or cron(...) expressions",
                         ),
                         prop("roleArn", cf_string(), ""),
