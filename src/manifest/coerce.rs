@@ -354,3 +354,30 @@ mod schedule_tests {
         );
     }
 }
+#[cfg(test)]
+mod pipeline_tests {
+    #[test]
+    fn schedule_rate_is_a_list_after_loading() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("serverless.yml"),
+            "service: s\nprovider:\n  name: aws\nfunctions:\n  f:\n    handler: h.h\n    events:\n      - schedule:\n          rate: rate(15 minutes)\n",
+        )
+        .unwrap();
+        let env = |_: &str| None;
+        let loaded = crate::manifest::load(&crate::manifest::LoadOptions {
+            working_dir: dir.path().to_path_buf(),
+            config: None,
+            options: Default::default(),
+            params: Vec::new(),
+            env: &env,
+            cloud: None,
+        })
+        .unwrap();
+        let rate = loaded
+            .root
+            .get_path(["functions", "f", "events", "0", "schedule", "rate"])
+            .unwrap();
+        assert_eq!(rate.to_json(), serde_json::json!(["rate(15 minutes)"]));
+    }
+}
