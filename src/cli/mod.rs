@@ -142,6 +142,37 @@ fn report_clap(error: clap::Error) -> ExitCode {
     }
 }
 
+/// Loads the manifest as every command does: the working directory, the global options, AWS for
+/// cloud variables (set up only if the manifest uses one), and its warnings shown. `options` is
+/// what `${opt:...}` sees. Secrets are left to the caller, which knows whether to show them.
+pub(crate) fn load_manifest(
+    global: &GlobalArgs,
+    options: indexmap::IndexMap<String, serde_json::Value>,
+    printer: &Printer,
+    runtime: &tokio::runtime::Handle,
+) -> Result<crate::manifest::Loaded, Failure> {
+    let env = |name: &str| std::env::var(name).ok();
+    let cloud = crate::provider::aws::variables::AwsVariables::new(
+        runtime.clone(),
+        global.aws_profile.clone(),
+        global.region.clone(),
+    );
+    let options = crate::manifest::LoadOptions {
+        working_dir: working_dir()?,
+        config: global.config.clone(),
+        options,
+        params: global.params.clone(),
+        env: &env,
+        cloud: Some(&cloud),
+    };
+    // Resolution may wait on cloud calls: run it where blocking is allowed.
+    let loaded = tokio::task::block_in_place(|| crate::manifest::load(&options))?;
+    for warning in &loaded.warnings {
+        printer.warning(warning);
+    }
+    Ok(loaded)
+}
+
 /// The working directory, as an error a user can act on when it is gone.
 pub(crate) fn working_dir() -> Result<PathBuf, Failure> {
     std::env::current_dir().map_err(|error| {

@@ -11,7 +11,6 @@ use super::error::{Failure, Status};
 use super::output::Printer;
 use super::GlobalArgs;
 use crate::manifest::model::Service;
-use crate::manifest::{self, LoadOptions};
 use crate::package::{self, Artifact, Progress};
 
 /// Build deployment artifacts (zips) and artifacts.json without deploying
@@ -31,27 +30,9 @@ pub fn exec(
     printer: &mut Printer,
     runtime: &tokio::runtime::Handle,
 ) -> Result<Status, Failure> {
-    let env = |name: &str| std::env::var(name).ok();
-    let cloud = crate::provider::aws::variables::AwsVariables::new(
-        runtime.clone(),
-        global.aws_profile.clone(),
-        global.region.clone(),
-    );
     let working_dir = super::working_dir()?;
     let option_values = option_values(global, &args);
-    let options = LoadOptions {
-        working_dir: working_dir.clone(),
-        config: global.config.clone(),
-        options: option_values.clone(),
-        params: global.params.clone(),
-        env: &env,
-        cloud: Some(&cloud),
-    };
-    // Resolution may wait on cloud calls: run it where blocking is allowed.
-    let loaded = tokio::task::block_in_place(|| manifest::load(&options))?;
-    for warning in &loaded.warnings {
-        printer.warning(warning);
-    }
+    let loaded = super::load_manifest(global, option_values.clone(), printer, runtime)?;
     printer.add_secrets(loaded.secrets.iter().cloned());
     let service =
         Service::from_tree_with_options(&loaded.root, &option_values).map_err(Failure::user)?;

@@ -7,7 +7,6 @@ use serde_json::Value as Json;
 use super::error::{Failure, Status};
 use super::output::{yaml, Printer};
 use super::GlobalArgs;
-use crate::manifest::{self, LoadOptions};
 
 /// Print the resolved configuration (variables resolved, defaults added)
 #[derive(Debug, Args)]
@@ -44,25 +43,7 @@ pub fn exec(
     printer: &mut Printer,
     runtime: &tokio::runtime::Handle,
 ) -> Result<Status, Failure> {
-    let env = |name: &str| std::env::var(name).ok();
-    let cloud = crate::provider::aws::variables::AwsVariables::new(
-        runtime.clone(),
-        global.aws_profile.clone(),
-        global.region.clone(),
-    );
-    let options = LoadOptions {
-        working_dir: super::working_dir()?,
-        config: global.config.clone(),
-        options: option_values(global, &args),
-        params: global.params.clone(),
-        env: &env,
-        cloud: Some(&cloud),
-    };
-    // Resolution may wait on cloud calls: run it where blocking is allowed.
-    let loaded = tokio::task::block_in_place(|| manifest::load(&options))?;
-    for warning in &loaded.warnings {
-        printer.warning(warning);
-    }
+    let loaded = super::load_manifest(global, option_values(global, &args), printer, runtime)?;
     if !args.show_secrets {
         printer.add_secrets(loaded.secrets.iter().cloned());
     }
