@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Times `updraft package` against the Serverless Framework v3's `serverless package` on the same
+# services and reports, as a Markdown table on stdout, wall time (hyperfine mean ± stddev and min),
+# peak memory (max RSS of one run, GNU time), the zips each tool wrote (count and total bytes) and
+# whether updraft's zips are byte-identical across two runs (sha256). Progress goes to stderr.
+# The numbers in docs/performance.md ("## `updraft package`") come from this script.
+#
+# Cases, each built with a real `npm install` in a scratch directory:
+#   small   5 Node.js functions; dependencies uuid, ms, debug; dev dependency left-pad
+#   many    50 functions, `package.individually: true`, same dependencies
+#   large   5 functions over a large node_modules (aws-sdk@2, date-fns@2, rxjs@7, lodash,
+#           es-abstract, core-js, ramda, two Font Awesome icon sets: about 25,000 files)
+#
+# Usage: bench/package.sh > results.md
+# Environment:
+#   UPDRAFT_BIN      the binary to time (default target/release/updraft, built when missing)
+#   SERVERLESS_BIN   the Framework's `serverless` (default bench/.node/node_modules/.bin/serverless,
+#                    installed there with npm when missing)
+#   RUNS             timed runs per updraft case (default 10)
+#   FRAMEWORK_RUNS   timed runs per Framework case (default 3)
+#   CASES            which cases to run (default "small many large")
+#
+# Needs: node and npm (fixtures and the Framework; the npm registry must be reachable), hyperfine,
+# python3, GNU time (/usr/bin/time), sha256sum. Both tools run with a clean environment, a scratch
+# HOME and fake AWS credentials: packaging needs no AWS account.
+
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+RUNS=${RUNS:-10}
+FRAMEWORK_RUNS=${FRAMEWORK_RUNS:-3}
+CASES=${CASES:-small many large}
+TIME=/usr/bin/time
+
+fail() {
+    echo "bench/package.sh: $*" >&2
+    exit 1
+}
+
+[[ -x $TIME ]] || fail "GNU time is missing at $TIME (Debian/Ubuntu: apt-get install time)"
+for tool in python3 hyperfine npm node sha256sum; do
+    command -v "$tool" >/dev/null || fail "$tool is needed"
+done
+
+UPDRAFT_BIN=${UPDRAFT_BIN:-${CARGO_TARGET_DIR:-target}/release/updraft}
+if [[ ! -x $UPDRAFT_BIN ]]; then
+    echo "building updraft (release)..." >&2
+    cargo build --release --quiet
+fi
+[[ -x $UPDRAFT_BIN ]] || fail "no updraft binary at $UPDRAFT_BIN"
+UPDRAFT_BIN=$(realpath "$UPDRAFT_BIN")
+
+SERVERLESS_BIN=${SERVERLESS_BIN:-$ROOT/bench/.node/node_modules/.bin/serverless}
+if [[ ! -x $SERVERLESS_BIN ]]; then
+    echo "installing the Serverless Framework v3 into bench/.node..." >&2
+    npm install --prefix "$ROOT/bench/.node" serverless@3 --no-audit --no-fund --loglevel error >&2
+    SERVERLESS_BIN=$ROOT/bench/.node/node_modules/.bin/serverless
+fi
+SERVERLESS_BIN=$(realpath "$SERVERLESS_BIN")
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+RESULTS=$WORK/results
+mkdir -p "$WORK/home" "$RESULTS"
+LOAD_AT_START=$(cut -d ' ' -f 1-3 /proc/loadavg)
+
+clean_env=(env -i "PATH=$PATH" "HOME=$WORK/home" NO_COLOR=1
+    SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off
+    AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=y)
+
+# make_service DIR NAME FUNCTIONS INDIVIDUALLY(true|false) DEPENDENCIES...
+make_service() {
+    local dir=$1 name=$2 count=$3 individually=$4
+    shift 4
+    mkdir -p "$dir/src"
+    {
+        echo "service: $name"
+        echo "frameworkVersion: '3'"
+        echo "provider:"
+        echo "  name: aws"
+        echo "  runtime: nodejs18.x"
+        echo "  region: us-east-1"
+        echo "package:"
+        echo "  individually: $individually"
+        echo "functions:"
+        for ((i = 1; i <= count; i++)); do
+            echo "  f$i:"
+            echo "    handler: src/f$i.handler"
+        done
+    } >"$dir/serverless.yml"
+    for ((i = 1; i <= count; i++)); do
+        cat >"$dir/src/f$i.js" <<EOF
+const { v4 } = require('uuid');
+const ms = require('ms');
+const log = require('debug')('f$i');
+exports.handler = async (event) => {
+  log('event %o', event);
+  return { statusCode: 200, body: JSON.stringify({ id: v4(), function: 'f$i', timeout: ms('2s') }) };
+};
+EOF
+    done
+    echo "{\"name\": \"$name\", \"version\": \"1.0.0\", \"private\": true}" >"$dir/package.json"
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel error "$@" >&2 &&
+        npm install --no-audit --no-fund --loglevel error --save-dev left-pad >&2)
+}
+
+echo "building fixtures in $WORK (npm install)..." >&2
+for case in $CASES; do
+    case $case in
+    small) make_service "$WORK/small" bench-small 5 false uuid@9 ms debug ;;
+    many) make_service "$WORK/many" bench-many 50 true uuid@9 ms debug ;;
+    large) make_service "$WORK/large" bench-large 5 false uuid@9 ms debug aws-sdk@2 date-fns@2 \
+        rxjs@7 lodash es-abstract core-js ramda @fortawesome/free-solid-svg-icons \
+        @fortawesome/free-brands-svg-icons ;;
+    *) fail "unknown case $case (known: small many large)" ;;
+    esac
+done
+
+# zip_summary DIR: "count bytes" of the zips under DIR.
+zip_summary() {
+    find "$1" -name '*.zip' -type f -printf '%s\n' | awk '{n++; s+=$1} END {printf "%d %d\n", n, s}'
+}
+
+# zip_digest DIR: one sha256 over every zip's name and digest under DIR.
+zip_digest() {
+    (cd "$1" && find . -name '*.zip' -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
+}
+
+# measure CASE TOOL RUNS COMMAND... (the command gets `--package OUT` appended)
+measure() {
+    local case=$1 tool=$2 runs=$3
+    shift 3
+    local id=$case-$tool dir=$WORK/$case out=$WORK/out/$case-$tool
+    echo "== $case: $tool" >&2
+    rm -rf "$out"
+    local code=0
+    (cd "$dir" && "${clean_env[@]}" "$TIME" -f '%e %M' -o "$RESULTS/$id.time" "$@" --package "$out" \
+        >"$RESULTS/$id.out" 2>"$RESULTS/$id.err") || code=$?
+    if [[ $code -ne 0 ]]; then
+        tail -n 30 "$RESULTS/$id.err" "$RESULTS/$id.out" >&2
+        fail "$tool failed on $case (exit $code)"
+    fi
+    zip_summary "$out" >"$RESULTS/$id.zips"
+    local identical=n/a
+    if [[ $tool == updraft ]]; then
+        # A second run into a fresh folder must write the same bytes.
+        local again=$WORK/out/$case-$tool-again
+        (cd "$dir" && "${clean_env[@]}" "$@" --package "$again" >/dev/null 2>&1) ||
+            fail "second updraft run failed on $case"
+        if [[ $(zip_digest "$out") == "$(zip_digest "$again")" ]]; then
+            identical=yes
+        else
+            identical=NO
+        fi
+    fi
+    echo "$identical" >"$RESULTS/$id.identical"
+    (cd "$dir" && hyperfine -N --warmup 1 --runs "$runs" --style basic \
+        --export-json "$RESULTS/$id.json" -- \
+        "$(printf '%q ' "${clean_env[@]}" "$@" --package "$out")" >&2)
+}
+
+for case in $CASES; do
+    measure "$case" serverless "$FRAMEWORK_RUNS" "$SERVERLESS_BIN" package
+    measure "$case" updraft "$RUNS" "$UPDRAFT_BIN" package
+done
+
+python3 - "$RESULTS" "$CASES" <<'EOF'
+import json, sys
+results, cases = sys.argv[1], sys.argv[2].split()
+def read(case, tool, ext):
+    with open(f"{results}/{case}-{tool}.{ext}") as handle:
+        return handle.read().strip()
+print("| case | tool | wall mean ± σ | min | runs | peak RSS | zips | zip bytes | identical across runs | speed-up | size ratio |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+for case in cases:
+    row = {}
+    for tool in ("serverless", "updraft"):
+        timing = json.loads(read(case, tool, "json"))["results"][0]
+        rss_kb = int(read(case, tool, "time").split()[1])
+        count, size = map(int, read(case, tool, "zips").split())
+        row[tool] = (timing, rss_kb, count, size, read(case, tool, "identical"))
+    for tool in ("serverless", "updraft"):
+        timing, rss_kb, count, size, identical = row[tool]
+        speed = size_ratio = ""
+        if tool == "updraft":
+            speed = f"{row['serverless'][0]['mean'] / timing['mean']:.1f}x"
+            size_ratio = f"{size / row['serverless'][3]:.3f}"
+        stddev = (timing["stddev"] or 0) * 1000
+        print(f"| {case} | {tool} | {timing['mean']*1000:.0f} ± {stddev:.0f} ms"
+              f" | {timing['min']*1000:.0f} ms | {len(timing['times'])} | {rss_kb/1024:.0f} MB"
+              f" | {count} | {size:,} | {identical} | {speed} | {size_ratio} |")
+EOF
+echo >&2
+echo "load average at start: $LOAD_AT_START; at end: $(cut -d ' ' -f 1-3 /proc/loadavg)" >&2
