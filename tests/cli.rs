@@ -11,30 +11,23 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Exit code, stdout and stderr in one text, as the snapshots hold them.
-fn transcript(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
-    let run = common::updraft(dir, args, env);
-    format!(
-        "exit: {}\n--- stdout\n{}--- stderr\n{}",
-        run.status.map_or("signal".to_string(), |c| c.to_string()),
-        run.stdout,
-        run.stderr
-    )
-}
-
 #[test]
 fn help_lists_only_working_commands() {
-    insta::assert_snapshot!(transcript(&fixture("service"), &["--help"], &[]));
+    insta::assert_snapshot!(common::transcript(&fixture("service"), &["--help"], &[]));
 }
 
 #[test]
 fn print_help_documents_every_flag() {
-    insta::assert_snapshot!(transcript(&fixture("service"), &["print", "--help"], &[]));
+    insta::assert_snapshot!(common::transcript(
+        &fixture("service"),
+        &["print", "--help"],
+        &[]
+    ));
 }
 
 #[test]
 fn print_shows_resolved_yaml_with_framework_defaults() {
-    insta::assert_snapshot!(transcript(
+    insta::assert_snapshot!(common::transcript(
         &fixture("service"),
         &["print", "--stage", "prod"],
         &[]
@@ -43,7 +36,7 @@ fn print_shows_resolved_yaml_with_framework_defaults() {
 
 #[test]
 fn print_json_path_selects_a_subtree() {
-    insta::assert_snapshot!(transcript(
+    insta::assert_snapshot!(common::transcript(
         &fixture("service"),
         &["print", "--format", "json", "--path", "functions.hello"],
         &[]
@@ -52,7 +45,7 @@ fn print_json_path_selects_a_subtree() {
 
 #[test]
 fn print_transform_keys_lists_map_keys() {
-    insta::assert_snapshot!(transcript(
+    insta::assert_snapshot!(common::transcript(
         &fixture("service"),
         &[
             "print",
@@ -69,7 +62,7 @@ fn print_transform_keys_lists_map_keys() {
 
 #[test]
 fn argument_error_exits_1_not_2_so_it_never_reads_as_changes_found() {
-    insta::assert_snapshot!(transcript(
+    insta::assert_snapshot!(common::transcript(
         &fixture("service"),
         &["print", "--frmat", "json"],
         &[]
@@ -79,19 +72,23 @@ fn argument_error_exits_1_not_2_so_it_never_reads_as_changes_found() {
 #[test]
 fn missing_manifest_is_a_user_error_with_a_hint() {
     let empty = tempfile::tempdir().unwrap();
-    let text = transcript(empty.path(), &["print"], &[]);
+    let text = common::transcript(empty.path(), &["print"], &[]);
     let text = text.replace(&empty.path().display().to_string(), "[TEMP]");
     insta::assert_snapshot!(text);
 }
 
 #[test]
 fn yaml_syntax_error_names_file_line_and_column() {
-    insta::assert_snapshot!(transcript(&fixture("yaml-error"), &["print"], &[]));
+    insta::assert_snapshot!(common::transcript(&fixture("yaml-error"), &["print"], &[]));
 }
 
 #[test]
 fn unresolvable_variable_names_the_place_and_the_fix() {
-    insta::assert_snapshot!(transcript(&fixture("unknown-variable"), &["print"], &[]));
+    insta::assert_snapshot!(common::transcript(
+        &fixture("unknown-variable"),
+        &["print"],
+        &[]
+    ));
 }
 
 #[test]

@@ -1,295 +1,16 @@
 //! `updraft package` end to end: the real binary on services built in temporary directories,
-//! and the zips it writes read back with the `zip` crate.
+//! and the zips it writes read back with the `zip` crate. File selection is in
+//! `package_selection.rs`.
 
 mod common;
+mod package_support;
 
-use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use package_support::*;
 use serde_json::Value as Json;
 
-/// A service directory with `serverless.yml` and the given files.
-fn service(manifest: &str, files: &[&str]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("serverless.yml"), manifest).expect("manifest");
-    for file in files {
-        write(dir.path(), file, &format!("content of {file}\n"));
-    }
-    dir
-}
-
-fn write(root: &Path, relative: &str, content: &str) {
-    let path = root.join(relative);
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
-    std::fs::write(path, content).expect("file");
-}
-
-const HEADER: &str = "service: demo\nprovider:\n  name: aws\n  runtime: nodejs18.x\n";
-
-fn manifest(rest: &str) -> String {
-    format!("{HEADER}{rest}")
-}
-
-fn package(dir: &Path, args: &[&str]) -> common::Run {
-    let mut all = vec!["package"];
-    all.extend_from_slice(args);
-    common::updraft(dir, &all, &[])
-}
-
-fn package_ok(dir: &Path) -> common::Run {
-    let run = package(dir, &[]);
-    assert_eq!(run.status, Some(0), "stderr: {}", run.stderr);
-    run
-}
-
-struct Entry {
-    mode: Option<u32>,
-    modified: Option<zip::DateTime>,
-    content: Vec<u8>,
-}
-
-fn unzip(path: &Path) -> BTreeMap<String, Entry> {
-    let file = std::fs::File::open(path).expect("zip exists");
-    let mut archive = zip::ZipArchive::new(file).expect("a valid zip");
-    let mut entries = BTreeMap::new();
-    for index in 0..archive.len() {
-        let mut entry = archive.by_index(index).expect("entry");
-        let mut content = Vec::new();
-        entry.read_to_end(&mut content).expect("entry content");
-        entries.insert(
-            entry.name().to_string(),
-            Entry {
-                mode: entry.unix_mode(),
-                modified: entry.last_modified(),
-                content,
-            },
-        );
-    }
-    entries
-}
-
-fn names(path: &Path) -> Vec<String> {
-    unzip(path).into_keys().collect()
-}
-
-fn artifact(dir: &Path, name: &str) -> PathBuf {
-    dir.join(".serverless").join(name)
-}
-
-fn listing(dir: &Path) -> Json {
-    let text = std::fs::read_to_string(artifact(dir, "artifacts.json")).expect("listing");
-    serde_json::from_str(&text).expect("listing is JSON")
-}
-
-/// The files a service with `package:` settings `settings` packages, of `files`.
-fn selected(settings: &str, files: &[&str]) -> Vec<String> {
-    let dir = service(
-        &manifest(&format!(
-            "package:\n{settings}functions:\n  hello:\n    handler: handler.hello\n"
-        )),
-        files,
-    );
-    package_ok(dir.path());
-    names(&artifact(dir.path(), "demo.zip"))
-}
-
-const TREE: &[&str] = &[
-    "handler.js",
-    "README.md",
-    "node_modules/node-fetch/index.js",
-    "node_modules/other/index.js",
-    "src/function/handler.js",
-    "src/function/helper.js",
-    "src/lib/util.js",
-    "tmp/cache.txt",
-    "tmp/keep.txt",
-];
-
-fn list(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
-}
-
-#[test]
-fn documented_example_excludes_node_modules_but_one_package() {
-    let files = selected(
-        "  patterns:\n    - '!node_modules/**'\n    - 'node_modules/node-fetch/**'\n",
-        TREE,
-    );
-    assert_eq!(
-        files,
-        list(&[
-            "README.md",
-            "handler.js",
-            "node_modules/node-fetch/index.js",
-            "serverless.yml",
-            "src/function/handler.js",
-            "src/function/helper.js",
-            "src/lib/util.js",
-            "tmp/cache.txt",
-            "tmp/keep.txt",
-        ])
-    );
-}
-
-#[test]
-fn documented_example_excludes_a_folder_but_one_file() {
-    let files = selected(
-        "  patterns:\n    - '!src/**'\n    - src/function/handler.js\n",
-        TREE,
-    );
-    assert!(files.contains(&"src/function/handler.js".to_string()));
-    assert!(!files
-        .iter()
-        .any(|f| f == "src/function/helper.js" || f == "src/lib/util.js"));
-    assert!(files.contains(&"handler.js".to_string()));
-}
-
-#[test]
-fn exclude_everything_then_add_back_only_what_is_named() {
-    for negation in ["'!**'", "'!./**'"] {
-        let files = selected(
-            &format!("  patterns:\n    - {negation}\n    - 'src/function/**'\n"),
-            TREE,
-        );
-        assert_eq!(
-            files,
-            list(&["src/function/handler.js", "src/function/helper.js"]),
-            "with {negation}"
-        );
-    }
-}
-
-#[test]
-fn deprecated_exclude_and_include_map_as_the_framework_maps_them() {
-    let deprecated = selected(
-        "  exclude:\n    - 'src/**'\n    - 'tmp/**'\n    - '!tmp/keep.txt'\n  include:\n    - src/function/handler.js\n",
-        TREE,
-    );
-    let current = selected(
-        "  patterns:\n    - '!src/**'\n    - '!tmp/**'\n    - 'tmp/keep.txt'\n    - src/function/handler.js\n",
-        TREE,
-    );
-    assert_eq!(deprecated, current);
-    assert!(deprecated.contains(&"tmp/keep.txt".to_string()));
-    assert!(!deprecated.contains(&"tmp/cache.txt".to_string()));
-}
-
-#[test]
-fn later_patterns_win_over_earlier_ones() {
-    let readme_back = selected("  patterns:\n    - '!*.md'\n    - README.md\n", TREE);
-    assert!(readme_back.contains(&"README.md".to_string()));
-    let readme_out = selected("  patterns:\n    - README.md\n    - '!*.md'\n", TREE);
-    assert!(!readme_out.contains(&"README.md".to_string()));
-}
-
-#[test]
-fn single_star_stays_within_one_folder() {
-    let files = selected("  patterns:\n    - '!*.js'\n", TREE);
-    assert!(!files.contains(&"handler.js".to_string()));
-    assert!(files.contains(&"src/lib/util.js".to_string()));
-}
-
-#[test]
-fn framework_default_excludes_apply_and_patterns_can_override_them() {
-    let tree = &[
-        "handler.js",
-        ".git/HEAD",
-        ".gitignore",
-        ".DS_Store",
-        "npm-debug.log",
-        "npm-debug.log.1",
-        "yarn-error.log",
-        ".serverless/old.zip",
-        ".serverless_plugins/local.js",
-        "lib/.gitignore",
-        "app/__pycache__/mod.cpython-311.pyc",
-        "app/mod.pyc",
-        "app/mod.py",
-    ];
-    let files = selected("  patterns: []\n", tree);
-    assert_eq!(
-        files,
-        list(&[
-            "app/mod.py",
-            "handler.js",
-            "lib/.gitignore",
-            "serverless.yml"
-        ])
-    );
-    let back = selected("  patterns:\n    - .gitignore\n", tree);
-    assert!(back.contains(&".gitignore".to_string()));
-}
-
-#[test]
-fn no_matching_file_is_an_error_naming_the_artifact() {
-    let dir = service(
-        &manifest("package:\n  patterns: ['!**']\nfunctions:\n  hello:\n    handler: h.h\n"),
-        &["h.js"],
-    );
-    let run = package(dir.path(), &[]);
-    assert_eq!(run.status, Some(1));
-    assert!(run
-        .stderr
-        .contains("no file matches the package patterns of demo.zip"));
-}
-
-#[test]
-fn invalid_pattern_names_the_pattern_and_where_it_is() {
-    let dir = service(
-        &manifest("package:\n  patterns: ['src/[a']\nfunctions:\n  hello:\n    handler: h.h\n"),
-        &["h.js"],
-    );
-    let run = package(dir.path(), &[]);
-    assert_eq!(run.status, Some(1));
-    assert!(run.stderr.contains("`src/[a`"), "{}", run.stderr);
-    assert!(run.stderr.contains("package.patterns[0]"), "{}", run.stderr);
-}
-
-#[test]
-fn individually_packaged_functions_add_their_patterns_after_the_services() {
-    // The Framework documentation's example.
-    let dir = service(
-        &manifest(
-            "package:\n  individually: true\n  patterns:\n    - '!excluded-by-default.json'\n\
-             functions:\n  hello:\n    handler: handler.hello\n    package:\n      patterns:\n        - excluded-by-default.json\n\
-             \x20 world:\n    handler: handler.hello\n    package:\n      patterns:\n        - '!some-file.js'\n",
-        ),
-        &["handler.js", "excluded-by-default.json", "some-file.js"],
-    );
-    package_ok(dir.path());
-    assert!(!artifact(dir.path(), "demo.zip").exists());
-    assert_eq!(
-        names(&artifact(dir.path(), "hello.zip")),
-        list(&[
-            "excluded-by-default.json",
-            "handler.js",
-            "serverless.yml",
-            "some-file.js"
-        ])
-    );
-    assert_eq!(
-        names(&artifact(dir.path(), "world.zip")),
-        list(&["handler.js", "serverless.yml"])
-    );
-}
-
-#[test]
-fn function_level_individually_packages_only_that_function_apart() {
-    let dir = service(
-        &manifest(
-            "functions:\n  hello:\n    handler: handler.hello\n  world:\n    handler: handler.hello\n    package:\n      individually: true\n      patterns: ['!extra.js']\n",
-        ),
-        &["handler.js", "extra.js"],
-    );
-    package_ok(dir.path());
-    assert!(names(&artifact(dir.path(), "demo.zip")).contains(&"extra.js".to_string()));
-    assert!(!names(&artifact(dir.path(), "world.zip")).contains(&"extra.js".to_string()));
-    assert!(!artifact(dir.path(), "hello.zip").exists());
-}
-
-#[cfg(unix)]
 fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
@@ -718,17 +439,6 @@ fn package_dir_option_writes_elsewhere() {
     );
 }
 
-/// Exit code, stdout and stderr in one text, as the snapshots hold them.
-fn transcript(dir: &Path, args: &[&str]) -> String {
-    let run = common::updraft(dir, args, &[]);
-    format!(
-        "exit: {}\n--- stdout\n{}--- stderr\n{}",
-        run.status.map_or("signal".to_string(), |c| c.to_string()),
-        run.stdout,
-        run.stderr
-    )
-}
-
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/package")
@@ -737,15 +447,20 @@ fn fixture(name: &str) -> PathBuf {
 
 #[test]
 fn package_help_documents_every_flag() {
-    insta::assert_snapshot!(transcript(
+    insta::assert_snapshot!(common::transcript(
         &fixture("missing-artifact"),
-        &["package", "--help"]
+        &["package", "--help"],
+        &[]
     ));
 }
 
 #[test]
 fn missing_prebuilt_artifact_error_says_the_fix() {
-    insta::assert_snapshot!(transcript(&fixture("missing-artifact"), &["package"]));
+    insta::assert_snapshot!(common::transcript(
+        &fixture("missing-artifact"),
+        &["package"],
+        &[]
+    ));
 }
 
 #[test]

@@ -81,6 +81,17 @@ pub fn updraft(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     }
 }
 
+/// Exit code, stdout and stderr of `updraft ARGS` in one text, as the CLI snapshots hold them.
+pub fn transcript(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let run = updraft(dir, args, env);
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        run.status.map_or("signal".to_string(), |c| c.to_string()),
+        run.stdout,
+        run.stderr
+    )
+}
+
 /// JSON equality as the reference data means it: key order ignored, and numbers equal by value
 /// (`1` equals `1.0`).
 pub fn json_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
