@@ -169,11 +169,7 @@ fn secrets_stay_out_at_any_depth_but_not_inside_node_modules() {
     );
     assert_eq!(
         files,
-        list(&[
-            "handler.js",
-            "node_modules/lib/test/key.pem",
-            "serverless.yml"
-        ])
+        list(&["handler.js", "node_modules/lib/test/key.pem"])
     );
 }
 
@@ -358,10 +354,7 @@ fn prebuilt_artifacts_are_used_as_given() {
     assert_eq!(artifacts[0]["artifact"], "build/service.zip");
     assert_eq!(artifacts[0]["prebuilt"], true);
     assert_eq!(artifacts[0]["functions"], serde_json::json!(["hello"]));
-    assert_eq!(
-        artifacts[0]["files"],
-        serde_json::json!(["h.js", "serverless.yml"])
-    );
+    assert_eq!(artifacts[0]["files"], serde_json::json!(["h.js"]));
     assert_eq!(artifacts[1]["artifact"], "build/world.zip");
     assert_eq!(artifacts[1]["bytes"], 16);
 }
@@ -424,6 +417,26 @@ fn over_50_mb_zipped_is_a_warning_to_upload_through_s3() {
 }
 
 #[test]
+fn the_manifest_itself_stays_out_as_the_framework_leaves_it_out() {
+    let dir = service(
+        &manifest("functions:\n  hello:\n    handler: h.hello\n"),
+        &["h.js"],
+    );
+    package_ok(dir.path());
+    assert_eq!(names(&artifact(dir.path(), "demo.zip")), list(&["h.js"]));
+    // A pattern that names it brings it back, as with any default exclude.
+    let named = service(
+        &manifest("package:\n  patterns:\n    - serverless.yml\nfunctions:\n  hello:\n    handler: h.hello\n"),
+        &["h.js"],
+    );
+    package_ok(named.path());
+    assert_eq!(
+        names(&artifact(named.path(), "demo.zip")),
+        list(&["h.js", "serverless.yml"])
+    );
+}
+
+#[test]
 fn package_dir_option_writes_elsewhere() {
     let dir = service(
         &manifest("functions:\n  hello:\n    handler: h.h\n"),
@@ -433,10 +446,7 @@ fn package_dir_option_writes_elsewhere() {
     let run = package(dir.path(), &["--package", "out"]);
     assert_eq!(run.status, Some(0), "{}", run.stderr);
     // The earlier `.serverless` output and the new folder itself stay out.
-    assert_eq!(
-        names(&dir.path().join("out/demo.zip")),
-        list(&["h.js", "serverless.yml"])
-    );
+    assert_eq!(names(&dir.path().join("out/demo.zip")), list(&["h.js"]));
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -519,7 +529,7 @@ fn layer_folders_stay_out_of_function_artifacts() {
     package_ok(dir.path());
     assert_eq!(
         names(&artifact(dir.path(), "demo.zip")),
-        list(&["handler.js", "serverless.yml"])
+        list(&["handler.js"])
     );
 }
 

@@ -19,7 +19,6 @@ fn documented_example_excludes_node_modules_but_one_package() {
             "README.md",
             "handler.js",
             "node_modules/node-fetch/index.js",
-            "serverless.yml",
             "src/function/handler.js",
             "src/function/helper.js",
             "src/lib/util.js",
@@ -105,15 +104,7 @@ fn framework_default_excludes_apply_and_patterns_can_override_them() {
         "app/mod.py",
     ];
     let files = selected("  patterns: []\n", tree);
-    assert_eq!(
-        files,
-        list(&[
-            "app/mod.py",
-            "handler.js",
-            "lib/.gitignore",
-            "serverless.yml"
-        ])
-    );
+    assert_eq!(files, list(&["app/mod.py", "handler.js", "lib/.gitignore"]));
     let back = selected("  patterns:\n    - .gitignore\n", tree);
     assert!(back.contains(&".gitignore".to_string()));
 }
@@ -158,16 +149,11 @@ fn individually_packaged_functions_add_their_patterns_after_the_services() {
     assert!(!artifact(dir.path(), "demo.zip").exists());
     assert_eq!(
         names(&artifact(dir.path(), "hello.zip")),
-        list(&[
-            "excluded-by-default.json",
-            "handler.js",
-            "serverless.yml",
-            "some-file.js"
-        ])
+        list(&["excluded-by-default.json", "handler.js", "some-file.js"])
     );
     assert_eq!(
         names(&artifact(dir.path(), "world.zip")),
-        list(&["handler.js", "serverless.yml"])
+        list(&["handler.js"])
     );
 }
 

@@ -44,6 +44,7 @@ pub fn exec(
         service: &service,
         service_dir: &loaded.service_dir,
         output_dir,
+        config_file: Some(loaded.sources.file(loaded.root.span.file).path.clone()),
     };
     let started = std::time::Instant::now();
     let progress = Bar::new(std::io::stderr().is_terminal() && printer.verbose() < 2);

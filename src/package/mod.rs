@@ -47,6 +47,8 @@ pub struct Request<'a> {
     pub service: &'a Service,
     pub service_dir: &'a Path,
     pub output_dir: PathBuf,
+    /// The manifest the service was read from: left out of artifacts, as the Framework does.
+    pub config_file: Option<PathBuf>,
 }
 
 /// One artifact, built or prebuilt.
@@ -259,6 +261,14 @@ fn service_lists(request: &Request<'_>) -> PatternLists {
                 extra_excludes.push(format!("{path}/**"));
             }
         }
+    }
+    // The Framework never ships its configuration file (a pattern can still bring it back).
+    if let Some(relative) = request
+        .config_file
+        .as_deref()
+        .and_then(|file| relative_inside(request.service_dir, file))
+    {
+        extra_excludes.push(relative);
     }
     // A custom output folder inside the service must not package earlier artifacts.
     if let Some(relative) = relative_inside(request.service_dir, &request.output_dir) {
