@@ -91,6 +91,27 @@ pub(crate) fn scalar_text(node: &Node) -> Option<String> {
     node.scalar_text()
 }
 
+/// The fix for a `${self:...}` that finds nothing. The stage and region defaults are applied
+/// after resolution, so `provider.stage` and `provider.region` are unset unless written: the
+/// sources that know the defaults are the fix there.
+fn missing_self_help(path: &str) -> String {
+    match path {
+        "provider.stage" => {
+            "`provider.stage` is not set, and the default stage is applied only \
+            after variables are resolved: use ${sls:stage} (--stage, then provider.stage, then dev)"
+                .into()
+        }
+        "provider.region" => "`provider.region` is not set, and the default region is applied \
+            only after variables are resolved: use ${aws:region} (--region, then provider.region, \
+            then us-east-1)"
+            .into(),
+        _ => format!(
+            "nothing is set at `{path}` (a null value counts as unset): set it, or add a \
+             fallback: ${{self:{path}, 'default'}}"
+        ),
+    }
+}
+
 /// JavaScript truthiness of a configuration value, for "this or the default" choices.
 fn truthy(node: &Node) -> bool {
     match &node.value {
@@ -187,12 +208,7 @@ impl Engine<'_, '_> {
         };
         Ok(match self.config_value(&keys, call.site)? {
             Some(node) => Lookup::Found(node),
-            None => Lookup::missing(format!(
-                "nothing is set at `{}` (a null value counts as unset): set it, or add a \
-                 fallback: ${{self:{}, 'default'}}",
-                keys.join("."),
-                keys.join(".")
-            )),
+            None => Lookup::missing(missing_self_help(&keys.join("."))),
         })
     }
 

@@ -668,3 +668,12 @@ fn first_choice_cloud_values_are_asked_in_parallel_and_fallbacks_only_when_reach
     assert!(cloud.most.load(Ordering::SeqCst) > 1, "requests overlap");
     assert_eq!(resolution.secrets.len(), 16);
 }
+
+#[test]
+fn unset_provider_stage_points_at_sls_stage() {
+    let error = Setup::default()
+        .run(json!({"provider": {"name": "aws"}, "custom": {"stage": "${self:provider.stage}"}}))
+        .unwrap_err();
+    let help = error.failures[0].help.clone().unwrap_or_default();
+    assert!(help.contains("${sls:stage}"), "{help}");
+}
