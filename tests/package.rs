@@ -6,7 +6,6 @@ mod common;
 mod package_support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use package_support::*;
 use serde_json::Value as Json;
@@ -51,16 +50,10 @@ fn modes_are_normalised_and_timestamps_fixed() {
 /// Packages with the process umask set, through `sh`.
 #[cfg(unix)]
 fn package_with_umask(dir: &Path, umask: &str) -> Json {
-    let output = Command::new("sh")
+    let output = common::clean_command("sh", dir)
         .arg("-c")
         .arg(format!("umask {umask} && exec \"$0\" package --json"))
         .arg(env!("CARGO_BIN_EXE_updraft"))
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir())
-        .env("NO_COLOR", "1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .expect("sh runs");
     assert!(

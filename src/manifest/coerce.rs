@@ -324,11 +324,6 @@ mod tests {
             Value::Int(1)
         );
     }
-}
-#[cfg(test)]
-mod schedule_tests {
-    use super::*;
-    use crate::manifest::source::Span;
 
     #[test]
     fn schedule_rate_becomes_a_list_as_the_framework_prints_it() {
@@ -353,9 +348,7 @@ mod schedule_tests {
             ])
         );
     }
-}
-#[cfg(test)]
-mod pipeline_tests {
+
     #[test]
     fn schedule_rate_is_a_list_after_loading() {
         let dir = tempfile::tempdir().unwrap();

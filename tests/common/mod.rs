@@ -50,11 +50,10 @@ pub struct Run {
     pub elapsed: Duration,
 }
 
-/// Runs `updraft ARGS` in `dir` with a clean environment plus `env`.
-pub fn updraft(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_updraft"));
+/// `program` in `dir` with a clean environment: only `PATH`, a scratch `HOME` and no colours.
+pub fn clean_command(program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Command {
+    let mut command = Command::new(program);
     command
-        .args(args)
         .current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -62,8 +61,14 @@ pub fn updraft(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         .env("NO_COLOR", "1")
         // Without credentials the AWS SDK would ask the instance metadata service (a link-local
         // address) for some: tests never send traffic off this machine.
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdin(Stdio::null());
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    command
+}
+
+/// Runs `updraft ARGS` in `dir` with a clean environment plus `env`.
+pub fn updraft(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = clean_command(env!("CARGO_BIN_EXE_updraft"), dir);
+    command.args(args).stdin(Stdio::null());
     for (key, value) in env {
         command.env(key, value);
     }
