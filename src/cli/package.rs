@@ -2,6 +2,8 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use clap::Args;
 use indexmap::IndexMap;
@@ -40,17 +42,30 @@ pub fn exec(
         Some(dir) => working_dir.join(dir),
         None => loaded.service_dir.join(".serverless"),
     };
+    // Ctrl-C sets a flag instead of killing the process, so that packaging can remove the
+    // artifact it was writing and exit with 130.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let watcher = watch_interrupt(runtime, Arc::clone(&interrupted));
     let request = package::Request {
         service: &service,
         service_dir: &loaded.service_dir,
         output_dir,
         config_file: Some(loaded.sources.file(loaded.root.span.file).path.clone()),
+        interrupted: Some(&interrupted),
     };
     let started = std::time::Instant::now();
     let progress = Bar::new(std::io::stderr().is_terminal() && printer.verbose() < 2);
-    let report = package::package(&request, &progress).map_err(Failure::user);
+    let report = package::package(&request, &progress);
     progress.clear();
-    let report = report?;
+    if let Some(watcher) = watcher {
+        watcher.abort();
+    }
+    let report = match report {
+        Err(package::PackageError::Interrupted) => return Err(Failure::Interrupted),
+        Err(error) => return Err(Failure::user(error)),
+        Ok(_) if interrupted.load(Ordering::Relaxed) => return Err(Failure::Interrupted),
+        Ok(report) => report,
+    };
     for warning in &report.dependency_warnings {
         printer.warning(warning);
     }
@@ -168,6 +183,33 @@ impl Progress for Bar {
         if let Some(bar) = &self.bar {
             bar.set_position(count as u64);
         }
+    }
+}
+
+/// Sets `flag` on Ctrl-C (SIGINT) until the returned task is aborted.
+fn watch_interrupt(
+    runtime: &tokio::runtime::Handle,
+    flag: Arc<AtomicBool>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    #[cfg(unix)]
+    {
+        // Registered now, not when the task first runs, so no early Ctrl-C is missed.
+        let _entered = runtime.enter();
+        let mut signal =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok()?;
+        Some(runtime.spawn(async move {
+            if signal.recv().await.is_some() {
+                flag.store(true, Ordering::Relaxed);
+            }
+        }))
+    }
+    #[cfg(not(unix))]
+    {
+        Some(runtime.spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                flag.store(true, Ordering::Relaxed);
+            }
+        }))
     }
 }
 

@@ -15,9 +15,9 @@ use super::walk::FileEntry;
 
 /// How many bytes of files are read and compressed at once, at most (one larger file is
 /// still taken alone).
-const WINDOW_BYTES: u64 = 64 * 1024 * 1024;
+const WINDOW_BYTES: u64 = 8 * 1024 * 1024;
 /// How many files are compressed at once, at most.
-const WINDOW_FILES: usize = 512;
+const WINDOW_FILES: usize = 256;
 
 /// MS-DOS date of 1980-01-01 (the earliest a zip can hold); the time is 00:00:00.
 const DOS_DATE: u16 = (1 << 5) | 1;
@@ -57,12 +57,15 @@ struct CentralRecord {
     offset: u32,
 }
 
-/// Writes `files` to `destination` (through a temporary file beside it), calling `on_files`
-/// with how many files have been written so far.
+/// Writes `files` to `destination` (through a temporary file beside it, renamed into place
+/// only when complete), calling `on_files` with how many files have been written so far.
+/// When `interrupted` says so (checked between windows), the temporary file is removed and
+/// nothing is left at `destination` that was not there before.
 pub fn write_zip(
     files: &[&FileEntry],
     destination: &Path,
     on_files: &dyn Fn(usize),
+    interrupted: &dyn Fn() -> bool,
 ) -> Result<Written, PackageError> {
     let temporary = temporary_path(destination);
     let write_error = |source| PackageError::Write {
@@ -76,7 +79,7 @@ pub fn write_zip(
         hasher: Sha256::new(),
         written: 0,
     };
-    let result = write_entries(files, &mut out, on_files);
+    let result = write_entries(files, &mut out, on_files, interrupted);
     let (written_total, unzipped_bytes) = match result {
         Ok(sizes) => sizes,
         Err(error) => {
@@ -88,12 +91,15 @@ pub fn write_zip(
     let file = inner
         .into_inner()
         .map_err(|e| write_error(e.into_error()))?;
-    file.sync_all().map_err(write_error)?;
+    // No fsync: after a crash the artifact may be incomplete, but then its sha256 differs and
+    // the next run rewrites it; syncing costs more than the zipping on a busy disk.
     drop(file);
     let sha256 = hex::encode(hasher.finalize());
     // An artifact with the same content is left untouched, so its mtime (and anything that
     // watches it) does not change.
-    let unchanged = existing_sha256(destination).is_some_and(|existing| existing == sha256);
+    let same_size = std::fs::metadata(destination).is_ok_and(|m| m.len() == written_total);
+    let unchanged =
+        same_size && existing_sha256(destination).is_some_and(|existing| existing == sha256);
     if unchanged {
         let _ = std::fs::remove_file(&temporary);
     } else {
@@ -114,31 +120,38 @@ fn write_entries(
     files: &[&FileEntry],
     out: &mut HashingWriter<BufWriter<File>>,
     on_files: &dyn Fn(usize),
+    interrupted: &dyn Fn() -> bool,
 ) -> Result<(u64, u64), PackageError> {
     let mut central = Vec::with_capacity(files.len());
     let mut unzipped_bytes = 0u64;
-    let mut start = 0;
-    while start < files.len() {
-        let mut end = start;
-        let mut window_bytes = 0u64;
-        while end < files.len()
-            && end - start < WINDOW_FILES
-            && (end == start || window_bytes + files[end].size <= WINDOW_BYTES)
-        {
-            window_bytes += files[end].size;
-            end += 1;
+    let windows = windows(files);
+    // While one window is written (and hashed) on this thread, the next is read and deflated
+    // on the others: at most two windows are in memory.
+    let mut ready: Vec<Compressed> = Vec::new();
+    let mut written_files = 0;
+    for window in windows.iter().map(Some).chain([None]) {
+        let (next, written) = rayon::join(
+            || -> Result<Vec<Compressed>, PackageError> {
+                match window {
+                    Some(window) => window.par_iter().map(|file| compress(file)).collect(),
+                    None => Ok(Vec::new()),
+                }
+            },
+            || -> Result<(), PackageError> {
+                for entry in ready.drain(..) {
+                    unzipped_bytes += entry.size;
+                    central.push(write_local(out, entry)?);
+                    written_files += 1;
+                }
+                Ok(())
+            },
+        );
+        written?;
+        on_files(written_files);
+        if interrupted() {
+            return Err(PackageError::Interrupted);
         }
-        let compressed: Vec<Compressed> = files[start..end]
-            .par_iter()
-            .map(|file| compress(file))
-            .collect::<Result<_, _>>()?;
-        for entry in compressed {
-            unzipped_bytes += entry.size;
-            let record = write_local(out, entry)?;
-            central.push(record);
-        }
-        start = end;
-        on_files(start);
+        ready = next?;
     }
     let central_offset = out.written;
     for record in &central {
@@ -149,28 +162,89 @@ fn write_entries(
     Ok((out.written, unzipped_bytes))
 }
 
+/// Consecutive runs of files to compress together, bounded in count and bytes (a file larger
+/// than the byte bound is a window alone).
+fn windows<'a, 'b>(files: &'b [&'a FileEntry]) -> Vec<&'b [&'a FileEntry]> {
+    let mut windows = Vec::new();
+    let mut start = 0;
+    while start < files.len() {
+        let mut end = start;
+        let mut window_bytes = 0u64;
+        while let Some(file) = files.get(end) {
+            let full = end - start >= WINDOW_FILES
+                || (end > start && window_bytes + file.size > WINDOW_BYTES);
+            if full {
+                break;
+            }
+            window_bytes += file.size;
+            end += 1;
+        }
+        windows.push(&files[start..end]);
+        start = end;
+    }
+    windows
+}
+
+/// Extensions of formats that are compressed already: deflating them again costs time and
+/// saves next to nothing, so they are stored.
+const STORED_EXTENSIONS: &[&str] = &[
+    "png", "jpg", "jpeg", "gif", "webp", "avif", "ico", "woff", "woff2", "zip", "gz", "tgz", "br",
+    "bz2", "xz", "zst", "7z", "jar", "mp3", "mp4", "webm", "ogg", "pdf",
+];
+
+/// Buffers and a deflater kept by each worker thread across files: allocating them per file
+/// made the allocator's heap grow to several times the window size.
+struct Scratch {
+    content: Vec<u8>,
+    deflated: Vec<u8>,
+    deflater: flate2::Compress,
+}
+
+/// A scratch buffer grown past this by a large file is given back afterwards.
+const SCRATCH_KEPT_BYTES: usize = 4 * 1024 * 1024;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch {
+        content: Vec::new(),
+        deflated: Vec::new(),
+        deflater: flate2::Compress::new(flate2::Compression::default(), false),
+    });
+}
+
 fn compress(file: &FileEntry) -> Result<Compressed, PackageError> {
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        let result = compress_with(file, &mut scratch);
+        if scratch.content.capacity() > SCRATCH_KEPT_BYTES {
+            scratch.content = Vec::new();
+        }
+        if scratch.deflated.len() > SCRATCH_KEPT_BYTES {
+            scratch.deflated = Vec::new();
+        }
+        result
+    })
+}
+
+fn compress_with(file: &FileEntry, scratch: &mut Scratch) -> Result<Compressed, PackageError> {
     let read_error = |source| PackageError::Read {
         path: file.relative.clone(),
         source,
     };
-    let mut content = Vec::with_capacity(usize::try_from(file.size).unwrap_or(0));
+    let Scratch {
+        content,
+        deflated,
+        deflater,
+    } = scratch;
+    content.clear();
+    content.reserve(usize::try_from(file.size).unwrap_or(0));
     File::open(&file.source)
-        .and_then(|mut f| f.read_to_end(&mut content))
+        .and_then(|mut f| f.read_to_end(content))
         .map_err(read_error)?;
-    let crc = crc32fast::hash(&content);
+    let crc = crc32fast::hash(content);
     let size = content.len() as u64;
-    let mut encoder = flate2::write::DeflateEncoder::new(
-        Vec::with_capacity(content.len() / 2),
-        flate2::Compression::default(),
-    );
-    encoder.write_all(&content).map_err(read_error)?;
-    let deflated = encoder.finish().map_err(read_error)?;
-    // Already-compressed content (images, zips) is stored as is: smaller and faster to open.
-    let (method, data) = if deflated.len() < content.len() {
-        (8, deflated)
-    } else {
-        (0, content)
+    let (method, data) = match deflate_if_smaller(&file.relative, content, deflated, deflater) {
+        Some(length) => (8, deflated.get(..length).unwrap_or_default().to_vec()),
+        None => (0, content.clone()),
     };
     Ok(Compressed {
         name: file.relative.clone(),
@@ -180,6 +254,55 @@ fn compress(file: &FileEntry) -> Result<Compressed, PackageError> {
         data,
         executable: file.executable,
     })
+}
+
+/// Deflates `content` into `output` (raw deflate) and returns the length when it is smaller
+/// than `content`; None when it would not be (the output room is only as large as the input,
+/// so deflating stops as soon as it cannot win) or when the name says the content is
+/// compressed already. Depends only on the name and the bytes, so the choice is the same on
+/// every run.
+fn deflate_if_smaller(
+    name: &str,
+    content: &[u8],
+    output: &mut Vec<u8>,
+    deflater: &mut flate2::Compress,
+) -> Option<usize> {
+    let extension = name.rsplit_once('.').map(|(_, extension)| extension);
+    let compressed_already = extension.is_some_and(|extension| {
+        STORED_EXTENSIONS
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(extension))
+    });
+    if content.is_empty() || compressed_already {
+        return None;
+    }
+    if output.len() < content.len() {
+        output.resize(content.len(), 0);
+    }
+    let room = output.get_mut(..content.len())?;
+    deflater.reset();
+    loop {
+        let consumed = usize::try_from(deflater.total_in()).ok()?;
+        let produced = usize::try_from(deflater.total_out()).ok()?;
+        let status = deflater
+            .compress(
+                content.get(consumed..)?,
+                room.get_mut(produced..)?,
+                flate2::FlushCompress::Finish,
+            )
+            .ok()?;
+        let progressed = usize::try_from(deflater.total_in()).ok()? != consumed
+            || usize::try_from(deflater.total_out()).ok()? != produced;
+        let produced = usize::try_from(deflater.total_out()).ok()?;
+        match status {
+            flate2::Status::StreamEnd => {
+                return (produced < content.len()).then_some(produced);
+            }
+            // No room left: the deflated form is at least as large as the content.
+            _ if produced >= content.len() || !progressed => return None,
+            _ => {}
+        }
+    }
 }
 
 fn write_local(
@@ -333,8 +456,9 @@ pub fn existing_sha256(path: &Path) -> Option<String> {
     Some(hex::encode(hasher.finalize()))
 }
 
-/// The entry names of a zip, from its central directory; None when it is not a readable zip.
-pub fn list_entries(path: &Path) -> Option<Vec<String>> {
+/// The entry names of a zip and their unzipped sizes, from its central directory; None when
+/// it is not a readable zip. A zip64 size (0xFFFFFFFF here) counts as 4 GiB, past any limit.
+pub fn list_entries(path: &Path) -> Option<Vec<(String, u64)>> {
     let data = std::fs::read(path).ok()?;
     let search_from = data.len().saturating_sub(22 + 65_535);
     let end = (search_from..=data.len().checked_sub(22)?)
@@ -353,7 +477,8 @@ pub fn list_entries(path: &Path) -> Option<Vec<String>> {
         let extra_len = u16_at(at + 30)? as usize;
         let comment_len = u16_at(at + 32)? as usize;
         let name = data.get(at + 46..at + 46 + name_len)?;
-        names.push(String::from_utf8_lossy(name).into_owned());
+        let size = u64::from(u32_at(at + 24)?);
+        names.push((String::from_utf8_lossy(name).into_owned(), size));
         at += 46 + name_len + extra_len + comment_len;
     }
     names.sort();

@@ -66,6 +66,20 @@ pub enum PackageError {
     )]
     ArtifactMissing { path: String, place: String },
 
+    #[error("interrupted: packaging stopped before all artifacts were written")]
+    #[diagnostic(
+        code(package::interrupted),
+        help("artifacts written before the interruption are complete; the one being written was removed. Run `updraft package` again")
+    )]
+    Interrupted,
+
+    #[error("layer `{layer}` has neither `path` nor `package.artifact`")]
+    #[diagnostic(
+        code(package::layer_without_path),
+        help("set `layers.{layer}.path` to the folder holding the layer's content (e.g. `layer`, with `nodejs/node_modules` inside), or `layers.{layer}.package.artifact` to a prebuilt zip")
+    )]
+    LayerWithoutPath { layer: String },
+
     #[error("cannot read `{path}`: {source}")]
     #[diagnostic(
         code(package::read),

@@ -1,16 +1,21 @@
 //! Deterministic zip artifacts of a service's functions, as the Serverless Framework v3's
 //! `package` makes them: one zip for the service, or one per function packaged individually,
-//! or a prebuilt `package.artifact` used as given. Same tree, same bytes: entries sorted,
-//! timestamps and modes fixed. Also writes `artifacts.json` (each artifact's sha256, size and
-//! files). Progress goes through [`Progress`]; nothing here prints.
+//! or a prebuilt `package.artifact` used as given, and one per layer with a `path`. Same tree,
+//! same bytes: entries sorted, timestamps and modes fixed. A service inside a Node workspace
+//! gets its hoisted production packages under `node_modules/` ([`hoisted`]). Also writes
+//! `artifacts.json` (each artifact's sha256, size and files). Progress goes through
+//! [`Progress`]; nothing here prints. A Ctrl-C flag stops it between windows of files, leaving
+//! no partial artifact.
 
 mod archive;
 pub mod error;
+mod hoisted;
 pub mod node_deps;
 mod select;
 mod walk;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use indexmap::IndexMap;
@@ -49,6 +54,9 @@ pub struct Request<'a> {
     pub output_dir: PathBuf,
     /// The manifest the service was read from: left out of artifacts, as the Framework does.
     pub config_file: Option<PathBuf>,
+    /// Set (by a Ctrl-C handler) to stop: packaging returns [`PackageError::Interrupted`]
+    /// soon after, leaving no partial artifact behind.
+    pub interrupted: Option<&'a AtomicBool>,
 }
 
 /// One artifact, built or prebuilt.
@@ -61,6 +69,8 @@ pub struct Artifact {
     pub name: String,
     /// The function keys it is deployed as.
     pub functions: Vec<String>,
+    /// The `layers:` key it is the content of (then `functions` is empty).
+    pub layer: Option<String>,
     pub sha256: String,
     pub bytes: u64,
     pub unzipped_bytes: Option<u64>,
@@ -90,11 +100,15 @@ enum Plan {
         file_name: String,
         lists: PatternLists,
         functions: Vec<String>,
+        /// A layer's key and folder (relative to the service): its files are taken from that
+        /// folder and named relative to it, with no dependency filter, as the Framework does.
+        layer: Option<(String, String)>,
     },
     Prebuilt {
         given: String,
         place: String,
         functions: Vec<String>,
+        layer: Option<String>,
     },
 }
 
@@ -105,7 +119,7 @@ pub fn package(request: &Request<'_>, progress: &dyn Progress) -> Result<Report,
         path: request.output_dir.clone(),
         source,
     })?;
-    let plans = plan(request);
+    let plans = plan(request)?;
     // The tree and the dependency filter are read once, and only if something is built.
     let mut tree: Option<walk::Tree> = None;
     let mut dependencies: Option<node_deps::NodeDependencies> = None;
@@ -115,28 +129,61 @@ pub fn package(request: &Request<'_>, progress: &dyn Progress) -> Result<Report,
         dependency_warnings: Vec::new(),
         listing: request.output_dir.join(LISTING),
     };
+    let interrupted = || {
+        request
+            .interrupted
+            .is_some_and(|flag| flag.load(Ordering::Relaxed))
+    };
     for plan in plans {
+        if interrupted() {
+            return Err(PackageError::Interrupted);
+        }
         let started = Instant::now();
         let mut artifact = match plan {
             Plan::Prebuilt {
                 given,
                 place,
                 functions,
-            } => prebuilt(request.service_dir, given, place, functions)?,
+                layer,
+            } => {
+                let mut artifact = prebuilt(request.service_dir, given, place, functions)?;
+                artifact.layer = layer;
+                if artifact.bytes > DIRECT_UPLOAD_LIMIT {
+                    report.warnings.push(PackageWarning::NeedsS3Upload {
+                        artifact: artifact.name.clone(),
+                        bytes: artifact.bytes,
+                    });
+                }
+                artifact
+            }
             Plan::Build {
                 file_name,
                 lists,
                 functions,
+                layer,
             } => {
                 let selector = Selector::new(&lists)?;
-                if tree.is_none() {
-                    tree = Some(walk::walk(request.service_dir)?);
-                    let filter = node_deps::production_filter(request.service_dir)?;
-                    report.dependency_warnings = filter.warnings().to_vec();
-                    dependencies = Some(filter);
-                }
-                let (Some(tree), Some(dependencies)) = (&tree, &dependencies) else {
-                    continue;
+                let layer_tree;
+                let (tree, dependencies) = match &layer {
+                    Some((_, folder)) => {
+                        layer_tree = (
+                            walk::walk(&request.service_dir.join(folder))?,
+                            node_deps::NodeDependencies::keep_all(),
+                        );
+                        (&layer_tree.0, &layer_tree.1)
+                    }
+                    None => {
+                        if tree.is_none() {
+                            let filter = node_deps::production_filter(request.service_dir)?;
+                            report.dependency_warnings = filter.warnings().to_vec();
+                            tree = Some(service_tree(request.service_dir, &filter)?);
+                            dependencies = Some(filter);
+                        }
+                        let (Some(tree), Some(dependencies)) = (&tree, &dependencies) else {
+                            continue;
+                        };
+                        (tree, dependencies)
+                    }
                 };
                 // A link that cannot be packaged is an error only where it would be packaged;
                 // a directory link is probed through a name inside it.
@@ -157,13 +204,14 @@ pub fn package(request: &Request<'_>, progress: &dyn Progress) -> Result<Report,
                 }
                 let unzipped: u64 = selected.files.iter().map(|f| f.size).sum();
                 if unzipped > UNZIPPED_LIMIT {
-                    return Err(too_big(&file_name, unzipped, &selected.files));
+                    let sizes = selected.files.iter().map(|f| (f.relative.as_str(), f.size));
+                    return Err(too_big(&file_name, unzipped, sizes));
                 }
                 report.warnings.extend(selected.warnings);
                 progress.artifact_started(&file_name, selected.files.len(), unzipped);
                 let path = request.output_dir.join(&file_name);
                 let on_files = |count: usize| progress.files_written(count);
-                let written = archive::write_zip(&selected.files, &path, &on_files)?;
+                let written = archive::write_zip(&selected.files, &path, &on_files, &interrupted)?;
                 if written.bytes > DIRECT_UPLOAD_LIMIT {
                     report.warnings.push(PackageWarning::NeedsS3Upload {
                         artifact: file_name.clone(),
@@ -174,6 +222,7 @@ pub fn package(request: &Request<'_>, progress: &dyn Progress) -> Result<Report,
                     path,
                     name: file_name,
                     functions,
+                    layer: layer.map(|(key, _)| key),
                     sha256: written.sha256,
                     bytes: written.bytes,
                     unzipped_bytes: Some(written.unzipped_bytes),
@@ -193,10 +242,27 @@ pub fn package(request: &Request<'_>, progress: &dyn Progress) -> Result<Report,
     Ok(report)
 }
 
+/// The service's files, with links into its workspace followed and, for a workspace member,
+/// the production packages hoisted to the workspace root.
+fn service_tree(
+    service_dir: &Path,
+    dependencies: &node_deps::NodeDependencies,
+) -> Result<walk::Tree, PackageError> {
+    let workspace_root = hoisted::workspace_root(service_dir, dependencies);
+    let mut tree = walk::walk_within(service_dir, workspace_root.as_deref())?;
+    let hoisted = hoisted::hoisted_files(service_dir, dependencies)?;
+    if !hoisted.is_empty() {
+        tree.files.extend(hoisted);
+        tree.files.sort_by(|a, b| a.relative.cmp(&b.relative));
+        tree.files.dedup_by(|a, b| a.relative == b.relative);
+    }
+    Ok(tree)
+}
+
 /// Which artifacts to make, as the Framework decides: a function's own `package.artifact`
 /// first, then individual packaging, then the service's `package.artifact`, else the shared
-/// service zip. Image functions have no code artifact.
-fn plan(request: &Request<'_>) -> Vec<Plan> {
+/// service zip. Image functions have no code artifact. Then one artifact per layer.
+fn plan(request: &Request<'_>) -> Result<Vec<Plan>, PackageError> {
     let service = request.service;
     let mut shared_functions = Vec::new();
     let mut plans = Vec::new();
@@ -209,6 +275,7 @@ fn plan(request: &Request<'_>) -> Vec<Plan> {
                 given: given.clone(),
                 place: format!("functions.{key}.package.artifact"),
                 functions: vec![key.clone()],
+                layer: None,
             });
         } else if service.package.individually || function.package.individually {
             let mut lists = service_lists(request);
@@ -227,6 +294,7 @@ fn plan(request: &Request<'_>) -> Vec<Plan> {
                 file_name: format!("{key}.zip"),
                 lists,
                 functions: vec![key.clone()],
+                layer: None,
             });
         } else {
             shared_functions.push(key.clone());
@@ -238,23 +306,86 @@ fn plan(request: &Request<'_>) -> Vec<Plan> {
                 given: given.clone(),
                 place: "package.artifact".into(),
                 functions: shared_functions,
+                layer: None,
             },
             None => Plan::Build {
                 file_name: format!("{}.zip", service.name),
                 lists: service_lists(request),
                 functions: shared_functions,
+                layer: None,
             },
         };
         plans.insert(0, shared);
     }
-    plans
+    for (key, layer) in &service.layers {
+        plans.push(layer_plan(request, key, layer)?);
+    }
+    Ok(plans)
+}
+
+/// A layer as the Framework packages it: its own `package.artifact` as given, else the files
+/// under its `path` into `<key>.zip`, named relative to that folder. Its patterns follow the
+/// service's (`exclude` after the service's `exclude`, `include` and `patterns` after the
+/// service's `include` and `patterns`); other layers' folders are not left out.
+fn layer_plan(request: &Request<'_>, key: &str, layer: &Json) -> Result<Plan, PackageError> {
+    let own = layer.get("package");
+    let strings = |field: &str| -> Vec<String> {
+        own.and_then(|package| package.get(field))
+            .and_then(Json::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(|item| item.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    if let Some(given) = own
+        .and_then(|package| package.get("artifact"))
+        .and_then(Json::as_str)
+    {
+        return Ok(Plan::Prebuilt {
+            given: given.to_string(),
+            place: format!("layers.{key}.package.artifact"),
+            functions: Vec::new(),
+            layer: Some(key.to_string()),
+        });
+    }
+    let Some(folder) = layer.get("path").and_then(Json::as_str) else {
+        return Err(PackageError::LayerWithoutPath {
+            layer: key.to_string(),
+        });
+    };
+    let layer_dir = request.service_dir.join(folder);
+    let mut lists = service_lists_with(request, &layer_dir, false);
+    let place = |field: &str| format!("layers.{key}.package.{field}");
+    lists
+        .exclude
+        .extend(placed(&strings("exclude"), &place("exclude")));
+    lists
+        .include
+        .extend(placed(&strings("include"), &place("include")));
+    lists
+        .patterns
+        .extend(placed(&strings("patterns"), &place("patterns")));
+    Ok(Plan::Build {
+        file_name: format!("{key}.zip"),
+        lists,
+        functions: Vec::new(),
+        layer: Some((key.to_string(), folder.to_string())),
+    })
 }
 
 fn service_lists(request: &Request<'_>) -> PatternLists {
+    service_lists_with(request, request.service_dir, true)
+}
+
+/// The service-level lists for files under `root` (the service directory, or a layer's folder).
+fn service_lists_with(request: &Request<'_>, root: &Path, exclude_layers: bool) -> PatternLists {
     let package = &request.service.package;
     let mut extra_excludes = Vec::new();
     // Layers are packaged on their own: their folders stay out of function artifacts.
-    for layer in request.service.layers.values() {
+    let layers = request.service.layers.values().filter(|_| exclude_layers);
+    for layer in layers {
         if let Some(path) = layer.get("path").and_then(Json::as_str) {
             let path = path.trim_start_matches("./").trim_end_matches('/');
             if !path.is_empty() && path != "." {
@@ -263,6 +394,7 @@ fn service_lists(request: &Request<'_>) -> PatternLists {
         }
     }
     // The Framework never ships its configuration file (a pattern can still bring it back).
+    // For a layer it applies the same service-relative name to the layer's files.
     if let Some(relative) = request
         .config_file
         .as_deref()
@@ -270,8 +402,8 @@ fn service_lists(request: &Request<'_>) -> PatternLists {
     {
         extra_excludes.push(relative);
     }
-    // A custom output folder inside the service must not package earlier artifacts.
-    if let Some(relative) = relative_inside(request.service_dir, &request.output_dir) {
+    // A custom output folder inside the packaged folder must not package earlier artifacts.
+    if let Some(relative) = relative_inside(root, &request.output_dir) {
         extra_excludes.push(format!("{relative}/**"));
     }
     PatternLists {
@@ -315,14 +447,29 @@ fn prebuilt(
     let (Some(metadata), Some(sha256)) = (metadata, archive::existing_sha256(&path)) else {
         return Err(PackageError::ArtifactMissing { path: given, place });
     };
+    let entries = archive::list_entries(&path);
+    let unzipped_bytes = entries
+        .as_ref()
+        .map(|entries| entries.iter().map(|(_, size)| size).sum::<u64>());
+    if let (Some(entries), Some(unzipped)) = (&entries, unzipped_bytes) {
+        if unzipped > UNZIPPED_LIMIT {
+            let sizes = entries.iter().map(|(name, size)| (name.as_str(), *size));
+            return Err(too_big(&given, unzipped, sizes));
+        }
+    }
     Ok(Artifact {
-        files: archive::list_entries(&path).unwrap_or_default(),
+        files: entries
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect(),
         path,
         name: given,
         functions,
+        layer: None,
         sha256,
         bytes: metadata.len(),
-        unzipped_bytes: None,
+        unzipped_bytes,
         prebuilt: true,
         rewritten: false,
         secrets_left_out: Vec::new(),
@@ -330,13 +477,17 @@ fn prebuilt(
     })
 }
 
-fn too_big(artifact: &str, bytes: u64, files: &[&walk::FileEntry]) -> PackageError {
-    let mut largest: Vec<&&walk::FileEntry> = files.iter().collect();
-    largest.sort_by(|a, b| b.size.cmp(&a.size).then(a.relative.cmp(&b.relative)));
+fn too_big<'a>(
+    artifact: &str,
+    bytes: u64,
+    files: impl Iterator<Item = (&'a str, u64)>,
+) -> PackageError {
+    let mut largest: Vec<(&str, u64)> = files.collect();
+    largest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let largest = largest
         .iter()
         .take(3)
-        .map(|f| format!("{} ({} bytes)", f.relative, f.size))
+        .map(|(name, size)| format!("{name} ({size} bytes)"))
         .collect::<Vec<_>>()
         .join(", ");
     PackageError::TooBig {
@@ -356,6 +507,9 @@ fn write_listing(service: &Service, report: &Report) -> Result<(), PackageError>
             let mut entry = IndexMap::new();
             entry.insert("artifact", json!(a.name));
             entry.insert("functions", json!(a.functions));
+            if let Some(layer) = &a.layer {
+                entry.insert("layer", json!(layer));
+            }
             entry.insert("prebuilt", json!(a.prebuilt));
             entry.insert("sha256", json!(a.sha256));
             entry.insert("bytes", json!(a.bytes));
@@ -367,8 +521,17 @@ fn write_listing(service: &Service, report: &Report) -> Result<(), PackageError>
     let listing = json!({ "service": service.name, "artifacts": artifacts });
     let mut text = serde_json::to_string_pretty(&listing).unwrap_or_default();
     text.push('\n');
-    std::fs::write(&report.listing, text).map_err(|source| PackageError::Write {
-        path: report.listing.clone(),
-        source,
+    // Through a temporary file, so an interrupted run never leaves half a listing.
+    let mut temporary = report.listing.clone().into_os_string();
+    temporary.push(format!(".{}.partial", std::process::id()));
+    let temporary = PathBuf::from(temporary);
+    let written = std::fs::write(&temporary, text)
+        .and_then(|()| std::fs::rename(&temporary, &report.listing));
+    written.map_err(|source| {
+        let _ = std::fs::remove_file(&temporary);
+        PackageError::Write {
+            path: report.listing.clone(),
+            source,
+        }
     })
 }

@@ -61,6 +61,16 @@ struct Pending {
 }
 
 pub fn walk(service_dir: &Path) -> Result<Tree, PackageError> {
+    walk_within(service_dir, None)
+}
+
+/// As [`walk`], and a link under a `node_modules` folder may also point anywhere inside
+/// `workspace_root` (a canonical path): that is how npm, Yarn and pnpm workspaces link a
+/// sibling workspace package into a member's `node_modules`.
+pub fn walk_within(
+    service_dir: &Path,
+    workspace_root: Option<&Path>,
+) -> Result<Tree, PackageError> {
     let read_error = |path: &Path, source| PackageError::Read {
         path: path.display().to_string(),
         source,
@@ -105,7 +115,10 @@ pub fn walk(service_dir: &Path) -> Result<Tree, PackageError> {
                         continue;
                     }
                 };
-                if !target.starts_with(&root) {
+                let workspace_link = workspace_root.is_some_and(|outer| target.starts_with(outer))
+                    && (relative.starts_with("node_modules/")
+                        || relative.contains("/node_modules/"));
+                if !target.starts_with(&root) && !workspace_link {
                     let problem = LinkProblem::Escapes(target.display().to_string());
                     tree.bad_links.push(BadLink {
                         relative,

@@ -109,3 +109,57 @@ pub const TREE: &[&str] = &[
 pub fn list(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
+
+/// A copy of `tests/fixtures/<name>` in a temporary folder.
+pub fn fixture_copy(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+        dir.path(),
+    );
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("dir");
+    for entry in std::fs::read_dir(from).expect("fixture") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// Lays out node_modules under `root` as npm does from its package-lock.json: a folder with a
+/// package.json and an index.js per installed package, a symlink per workspace link.
+#[cfg(unix)]
+pub fn install_from_lockfile(root: &Path) {
+    let text = std::fs::read_to_string(root.join("package-lock.json")).expect("lockfile");
+    let lockfile: Json = serde_json::from_str(&text).expect("lockfile JSON");
+    let packages = lockfile["packages"].as_object().expect("packages");
+    for (location, entry) in packages {
+        let Some(start) = location.rfind("node_modules/") else {
+            continue;
+        };
+        let name = &location[start + "node_modules/".len()..];
+        let path = root.join(location);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
+        if entry["link"] == Json::Bool(true) {
+            let target = root.join(entry["resolved"].as_str().expect("resolved"));
+            std::os::unix::fs::symlink(target, &path).expect("link");
+            continue;
+        }
+        std::fs::create_dir_all(&path).expect("package dir");
+        let mut manifest = serde_json::json!({ "name": name, "version": entry["version"] });
+        if let Some(dependencies) = entry.get("dependencies") {
+            manifest["dependencies"] = dependencies.clone();
+        }
+        std::fs::write(path.join("package.json"), manifest.to_string()).expect("package.json");
+        std::fs::write(path.join("index.js"), format!("// {location}\n")).expect("index.js");
+    }
+}

@@ -176,6 +176,12 @@ impl NodeDependencies {
         true
     }
 
+    /// A filter that keeps every file (for a layer's folder, which the Framework does not
+    /// filter either).
+    pub fn keep_all() -> Self {
+        Self::allow_all(DependencySource::NoPackageJson, WorkspaceLayout::Standalone)
+    }
+
     pub fn source(&self) -> &DependencySource {
         &self.source
     }
