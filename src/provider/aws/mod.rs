@@ -1,4 +1,166 @@
-//! Amazon Web Services: cloud variable sources now; deployment in a later step.
+//! Amazon Web Services: the deploy backend and the cloud variable sources.
+//!
+//! [`connect`] loads the SDK configuration (the standard chain, `AWS_ENDPOINT_URL`), asks STS
+//! for the account once and builds the clients; [`AwsBackend`] implements [`Backend`] by
+//! dispatching to one module per resource kind ([`kinds`]; how to add one is documented
+//! there). The desired state is built by each kind's builder in [`kinds::ALL`] order from a
+//! [`context::Context`]; the live state is read by every kind at once through
+//! [`live::LiveContext`]; the lock is an S3 object ([`deploy_lock`]).
 
+mod bucket;
+pub mod call;
+pub mod clients;
+pub mod context;
+mod deploy_lock;
+pub mod intrinsic;
+pub mod kinds;
+pub mod live;
+pub mod naming;
 mod sdk;
 pub mod variables;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::manifest::model::Service;
+use crate::package::Artifact;
+use crate::plan::{Action, DesiredState, LiveState, Properties, Step};
+use crate::provider::{Backend, LockAttempt, LockHolder, ProviderError, Scope, StepContext};
+
+pub use clients::Aws;
+
+/// The AWS backend for one service and stage.
+pub struct AwsBackend {
+    aws: Arc<Aws>,
+}
+
+/// Connects to the account the credentials belong to, in `scope.region`.
+/// `deployment_bucket` is `provider.deploymentBucket.name`, if set.
+pub async fn connect(
+    scope: Scope,
+    profile: Option<&str>,
+    deployment_bucket: Option<&str>,
+) -> Result<AwsBackend, ProviderError> {
+    let config = sdk::load_for_deploy(profile, Some(&scope.region)).await;
+    let sts = aws_sdk_sts::Client::new(&config);
+    let identity = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| call::failed("sts:GetCallerIdentity", "the account of the credentials", &e))?;
+    let account = identity.account().unwrap_or_default().to_string();
+    if account.is_empty() {
+        return Err(ProviderError::Credentials {
+            cloud: "AWS".into(),
+            message: "STS did not say which account the credentials belong to".into(),
+            help: "check the credentials and AWS_ENDPOINT_URL".into(),
+        });
+    }
+    let partition = identity
+        .arn()
+        .and_then(clients::partition_of)
+        .unwrap_or_else(|| clients::partition_for_region(&scope.region))
+        .to_string();
+    let aws = Aws::new(&config, scope, account, partition, deployment_bucket);
+    Ok(AwsBackend { aws: Arc::new(aws) })
+}
+
+impl AwsBackend {
+    /// The account, clients and bucket, for callers that read more (`info`).
+    pub fn aws(&self) -> &Arc<Aws> {
+        &self.aws
+    }
+}
+
+#[async_trait]
+impl Backend for AwsBackend {
+    fn scope(&self) -> &Scope {
+        &self.aws.scope
+    }
+
+    fn target(&self) -> String {
+        format!("AWS account {} in {}", self.aws.account, self.aws.scope.region)
+    }
+
+    fn desired(&self, service: &Service, artifacts: &[Artifact]) -> Result<DesiredState, ProviderError> {
+        let context = context::Context::new(
+            service,
+            artifacts,
+            &self.aws.account,
+            &self.aws.partition,
+            &self.aws.bucket,
+        );
+        if let Some(role) = &context.role {
+            self.aws.remember_role_name(&role.name);
+        }
+        check_provider(service)?;
+        let mut state = DesiredState::default();
+        for kind in kinds::ALL {
+            kind.desired(&context, &mut state)?;
+        }
+        Ok(state)
+    }
+
+    async fn live(&self) -> Result<LiveState, ProviderError> {
+        live::read(Arc::clone(&self.aws)).await
+    }
+
+    async fn apply(
+        &self,
+        step: &Step,
+        properties: &Properties,
+        context: &StepContext<'_>,
+    ) -> Result<Properties, ProviderError> {
+        let kind = kinds::for_kind(&step.id.kind).ok_or_else(|| ProviderError::Internal {
+            resource: step.id.clone(),
+            message: "no module applies this kind".into(),
+        })?;
+        kind.apply(&self.aws, step, properties, context).await
+    }
+
+    async fn wait_ready(
+        &self,
+        step: &Step,
+        attributes: &Properties,
+        context: &StepContext<'_>,
+    ) -> Result<(), ProviderError> {
+        if step.action == Action::Delete {
+            return Ok(());
+        }
+        match kinds::for_kind(&step.id.kind) {
+            Some(kind) => kind.wait_ready(&self.aws, step, attributes, context).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn lock(&self, holder: &LockHolder) -> Result<LockAttempt, ProviderError> {
+        deploy_lock::lock(&self.aws, holder).await
+    }
+
+    async fn unlock(&self, id: &str) -> Result<(), ProviderError> {
+        deploy_lock::unlock(&self.aws, id).await
+    }
+
+    async fn lock_holder(&self) -> Result<Option<LockHolder>, ProviderError> {
+        deploy_lock::holder_of(&self.aws).await
+    }
+}
+
+/// Provider settings updraft cannot deploy yet: refused before anything changes.
+fn check_provider(service: &Service) -> Result<(), ProviderError> {
+    const UNSUPPORTED: &[&str] = &["vpc", "tracing", "kmsKeyArn", "ecr", "s3", "alb"];
+    let Some(provider) = service.provider.raw.as_object() else {
+        return Ok(());
+    };
+    match UNSUPPORTED.iter().find(|key| provider.contains_key(**key)) {
+        Some(key) => {
+            let path = format!("provider.{key}");
+            Err(intrinsic::unsupported(
+                intrinsic::Place { path: &path, span: None },
+                &format!("`provider.{key}`"),
+            ))
+        }
+        None => Ok(()),
+    }
+}

@@ -32,14 +32,6 @@ const MAX_ATTEMPTS: u32 = 3;
 /// Loads the SDK configuration. Reads environment and files only: credentials are resolved when
 /// the first request is signed.
 pub async fn load(profile: Option<&str>, region: Option<&str>) -> SdkConfig {
-    let mut profile_region = ProfileFileRegionProvider::builder();
-    if let Some(profile) = profile {
-        profile_region = profile_region.profile_name(profile);
-    }
-    let regions = RegionProviderChain::first_try(region.map(|r| Region::new(r.to_string())))
-        .or_else(EnvironmentVariableRegionProvider::new())
-        .or_else(profile_region.build())
-        .or_else(Region::from_static(DEFAULT_REGION));
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .operation_attempt_timeout(ATTEMPT_TIMEOUT)
@@ -49,6 +41,42 @@ pub async fn load(profile: Option<&str>, region: Option<&str>) -> SdkConfig {
         .with_max_attempts(MAX_ATTEMPTS)
         .with_initial_backoff(Duration::from_millis(200))
         .with_max_backoff(Duration::from_secs(1));
+    load_with(profile, region, timeouts, retries).await
+}
+
+/// A deploy's calls take longer than a variable's: a Lambda create or an IAM call may take
+/// seconds, and throttling is answered with more patient retries. Uploads get their own, longer
+/// bound (see [`UPLOAD_TIMEOUT`]).
+pub async fn load_for_deploy(profile: Option<&str>, region: Option<&str>) -> SdkConfig {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .operation_attempt_timeout(Duration::from_secs(60))
+        .operation_timeout(Duration::from_secs(180))
+        .build();
+    let retries = RetryConfig::standard()
+        .with_max_attempts(5)
+        .with_initial_backoff(Duration::from_millis(250))
+        .with_max_backoff(Duration::from_secs(10));
+    load_with(profile, region, timeouts, retries).await
+}
+
+/// How long one artifact upload may take: a 250 MB zip on a slow uplink takes minutes.
+pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+async fn load_with(
+    profile: Option<&str>,
+    region: Option<&str>,
+    timeouts: TimeoutConfig,
+    retries: RetryConfig,
+) -> SdkConfig {
+    let mut profile_region = ProfileFileRegionProvider::builder();
+    if let Some(profile) = profile {
+        profile_region = profile_region.profile_name(profile);
+    }
+    let regions = RegionProviderChain::first_try(region.map(|r| Region::new(r.to_string())))
+        .or_else(EnvironmentVariableRegionProvider::new())
+        .or_else(profile_region.build())
+        .or_else(Region::from_static(DEFAULT_REGION));
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(regions)
         .timeout_config(timeouts)
@@ -112,7 +140,7 @@ pub struct Request<'a> {
 }
 
 /// Error codes meaning the credentials themselves were rejected.
-const BAD_CREDENTIALS: &[&str] = &[
+pub(super) const BAD_CREDENTIALS: &[&str] = &[
     "UnrecognizedClientException",
     "InvalidClientTokenId",
     "InvalidAccessKeyId",
@@ -125,7 +153,7 @@ const BAD_CREDENTIALS: &[&str] = &[
 ];
 
 /// Error codes meaning the credentials are fine but lack a permission.
-const ACCESS_DENIED: &[&str] = &[
+pub(super) const ACCESS_DENIED: &[&str] = &[
     "AccessDenied",
     "AccessDeniedException",
     "UnauthorizedOperation",
@@ -230,7 +258,7 @@ where
 
 /// The SDK reports missing credentials as a failure to build or sign the request; its text
 /// is the only stable mark.
-fn is_missing_credentials<E, R>(error: &SdkError<E, R>) -> bool
+pub(super) fn is_missing_credentials<E, R>(error: &SdkError<E, R>) -> bool
 where
     E: std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
@@ -244,7 +272,7 @@ where
 
 /// The most specific error text in the chain (the SDK's outer layers say only "dispatch
 /// failure" or "io error").
-fn innermost_text(error: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn innermost_text(error: &(dyn std::error::Error + 'static)) -> String {
     let mut texts = vec![error.to_string()];
     let mut current = error.source();
     // Chains are a handful of links deep; the bound only guards against a cycle.

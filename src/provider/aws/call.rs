@@ -1,0 +1,203 @@
+//! One deploy call's failure as a [`ProviderError`] that says the fix, and the retries updraft
+//! adds to the SDK's own: Lambda's `ResourceConflictException` (an update still running),
+//! throttling past the SDK's attempts (honouring `Retry-After`), and IAM's propagation delay
+//! (a new role "cannot be assumed" for a few seconds). Retries are bounded by the step's
+//! deadline and tell the user why they wait.
+
+use std::fmt::Display;
+use std::future::Future;
+use std::time::Duration;
+
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::config::http::HttpResponse;
+
+use super::sdk::{innermost_text, is_missing_credentials, ACCESS_DENIED, BAD_CREDENTIALS};
+use crate::plan::ResourceId;
+use crate::provider::{ProviderError, StepContext};
+
+/// The error code of a service's answer, if it answered.
+pub fn code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {
+    match error {
+        SdkError::ServiceError(_) => error.code(),
+        _ => None,
+    }
+}
+
+/// Whether the service answered with one of these codes.
+pub fn is<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>, codes: &[&str]) -> bool {
+    code(error).is_some_and(|found| codes.contains(&found))
+}
+
+/// The HTTP status of the answer, if there was one.
+pub fn status<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {
+    error.raw_response().map(|r| r.status().as_u16())
+}
+
+/// `operation` (as IAM names it, `lambda:CreateFunction`) failed for `resource`.
+pub fn failed<E, R>(operation: &str, resource: impl Display, error: &SdkError<E, R>) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let resource = resource.to_string();
+    if is_missing_credentials(error) {
+        let detail = innermost_text(error);
+        let detail = detail.lines().next().unwrap_or_default().to_string();
+        return ProviderError::Credentials {
+            cloud: "AWS".into(),
+            message: detail,
+            help: "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, pass --aws-profile, or \
+                   configure a default profile (aws configure)"
+                .into(),
+        };
+    }
+    match error {
+        SdkError::ServiceError(_) => {
+            let code = error.code().unwrap_or("unknown error");
+            let message = match error.message() {
+                Some(text) if !text.is_empty() => format!("{code}: {text}"),
+                _ => code.to_string(),
+            };
+            if BAD_CREDENTIALS.contains(&code) {
+                ProviderError::Credentials {
+                    cloud: "AWS".into(),
+                    message,
+                    help: "refresh or replace the credentials (environment variables, \
+                           --aws-profile, or the shared credentials file)"
+                        .into(),
+                }
+            } else if ACCESS_DENIED.contains(&code) {
+                ProviderError::Call {
+                    operation: operation.into(),
+                    resource,
+                    message,
+                    help: format!(
+                        "the credentials in use need permission for {operation}: grant it, or \
+                         use other credentials with --aws-profile"
+                    ),
+                }
+            } else {
+                ProviderError::Call {
+                    operation: operation.into(),
+                    resource,
+                    message,
+                    help: "fix what the message says, then run the command again: it continues \
+                           from where it stopped"
+                        .into(),
+                }
+            }
+        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => ProviderError::Call {
+            operation: operation.into(),
+            resource,
+            message: format!("AWS could not be reached: {}", innermost_text(error)),
+            help: "check the network connection and the region (AWS_ENDPOINT_URL points updraft \
+                   at another endpoint), then run the command again"
+                .into(),
+        },
+        _ => ProviderError::Call {
+            operation: operation.into(),
+            resource,
+            message: DisplayErrorContext(error).to_string(),
+            help: "if AWS_ENDPOINT_URL is set, check that it points at AWS or an emulator of it; \
+                   then run the command again"
+                .into(),
+        },
+    }
+}
+
+/// Why a failed call may be tried again, and after how long when the service said so.
+pub struct RetryReason {
+    pub reason: &'static str,
+    pub after: Option<Duration>,
+}
+
+/// Lambda's answers that go away by waiting: an update in progress, throttling.
+pub fn lambda_transient<E: ProvideErrorMetadata>(
+    error: &SdkError<E, HttpResponse>,
+) -> Option<RetryReason> {
+    match code(error)? {
+        "ResourceConflictException" => Some(RetryReason {
+            reason: "another update of the function is still running",
+            after: None,
+        }),
+        "TooManyRequestsException" | "ThrottlingException" | "Throttling" => Some(RetryReason {
+            reason: "AWS is throttling the calls",
+            after: retry_after(error),
+        }),
+        _ => None,
+    }
+}
+
+/// Lambda refuses a role IAM has just created for a few seconds.
+pub fn role_not_yet_assumable<E: ProvideErrorMetadata>(
+    error: &SdkError<E, HttpResponse>,
+) -> Option<RetryReason> {
+    let message = error.message().unwrap_or_default();
+    (code(error) == Some("InvalidParameterValueException")
+        && (message.contains("cannot be assumed") || message.contains("role defined")))
+    .then_some(RetryReason {
+        reason: "the new execution role is not usable yet (IAM is propagating it)",
+        after: None,
+    })
+}
+
+/// Throttling in any service.
+pub fn throttled<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> Option<RetryReason> {
+    let throttling = [
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "SlowDown",
+    ];
+    is(error, &throttling).then(|| RetryReason {
+        reason: "AWS is throttling the calls",
+        after: retry_after(error),
+    })
+}
+
+/// The `Retry-After` header (Lambda also says `retryAfterSeconds` in the body; the header
+/// carries the same number).
+fn retry_after<E>(error: &SdkError<E, HttpResponse>) -> Option<Duration> {
+    let header = error.raw_response()?.headers().get("Retry-After")?;
+    header
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(|seconds| Duration::from_secs(seconds.min(60)))
+}
+
+/// Runs `call` until it succeeds, fails with an error `transient` does not recognise, or the
+/// step's deadline would pass while waiting. Waits double from half a second to eight.
+pub async fn retrying<T, E, F, Fut>(
+    context: &StepContext<'_>,
+    resource: &ResourceId,
+    transient: impl Fn(&SdkError<E, HttpResponse>) -> Option<RetryReason>,
+    mut call: F,
+) -> Result<T, SdkError<E, HttpResponse>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+{
+    let mut pause = Duration::from_millis(500);
+    loop {
+        let error = match call().await {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        let Some(retry) = transient(&error) else {
+            return Err(error);
+        };
+        let wait = retry.after.unwrap_or(pause);
+        if context.remaining() <= wait {
+            return Err(error);
+        }
+        context.progress.waiting(
+            resource,
+            &format!("{}; trying again in {:.1} s", retry.reason, wait.as_secs_f32()),
+        );
+        tokio::time::sleep(wait).await;
+        pause = (pause * 2).min(Duration::from_secs(8));
+    }
+}

@@ -1,0 +1,215 @@
+//! One CloudWatch Logs group per function (`/aws/lambda/{function}`), created before the function
+//! so that Lambda does not create an untagged one, with `provider.logRetentionInDays` (or the
+//! function's own `logRetentionInDays`).
+//!
+//! Live: the tagging index says which groups are ours; one DescribeLogGroups under
+//! `/aws/lambda/{service}-{stage}` gives their retention (a group outside that prefix, for a
+//! function with its own `name`, costs one more call).
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_cloudwatchlogs::types::LogGroup;
+use serde_json::json;
+
+use super::{props, ResourceKind};
+use crate::plan::{Action, Desired, DesiredState, Live, Properties, Step};
+use crate::provider::aws::call::{self, retrying, throttled};
+use crate::provider::aws::clients::Aws;
+use crate::provider::aws::context::Context;
+use crate::provider::aws::live::LiveContext;
+use crate::provider::aws::naming::{self, kind};
+use crate::provider::{ProviderError, StepContext};
+
+pub struct LogGroups;
+
+#[async_trait]
+impl ResourceKind for LogGroups {
+    fn kinds(&self) -> &'static [&'static str] {
+        &[kind::LOG_GROUP]
+    }
+
+    fn desired(&self, context: &Context<'_>, state: &mut DesiredState) -> Result<(), ProviderError> {
+        for function in context.service.functions.values() {
+            let own = function
+                .raw
+                .get("logRetentionInDays")
+                .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
+            let retention = own.or(context.service.provider.log_retention_in_days.map(u64::from));
+            state.resources.push(Desired {
+                id: naming::id(kind::LOG_GROUP, naming::log_group_name(&function.name)),
+                properties: Properties::from([
+                    ("retention_in_days".into(), json!(retention)),
+                    ("tags".into(), json!(context.tags)),
+                ]),
+                ..Desired::default()
+            });
+        }
+        Ok(())
+    }
+
+    async fn live(&self, live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
+        let aws = &live.aws;
+        let owned: BTreeMap<String, BTreeMap<String, String>> = live
+            .tagged_of("logs", "log-group:")
+            .await?
+            .into_iter()
+            .filter_map(|tagged| Some((name_from_arn(&tagged.arn)?, tagged.tags)))
+            .collect();
+        if owned.is_empty() {
+            return Ok(Vec::new());
+        }
+        let prefix = naming::log_group_name(&naming::prefix(&aws.scope.service, &aws.scope.stage));
+        let mut groups = describe(aws, &prefix).await?;
+        for name in owned.keys().filter(|name| !name.starts_with(&prefix)) {
+            groups.extend(describe(aws, name).await?);
+        }
+        Ok(groups
+            .into_iter()
+            .filter_map(|group| {
+                let name = group.log_group_name()?.to_string();
+                let tags = owned.get(&name)?;
+                Some(Live {
+                    id: naming::id(kind::LOG_GROUP, name.clone()),
+                    properties: Properties::from([
+                        ("retention_in_days".into(), json!(group.retention_in_days())),
+                        ("tags".into(), json!(tags)),
+                    ]),
+                    attributes: props::attributes([
+                        ("arn", json!(aws.arn("logs", &format!("log-group:{name}:*")))),
+                        ("name", json!(name)),
+                    ]),
+                    ..Live::default()
+                })
+            })
+            .collect())
+    }
+
+    async fn apply(
+        &self,
+        aws: &Aws,
+        step: &Step,
+        properties: &Properties,
+        context: &StepContext<'_>,
+    ) -> Result<Properties, ProviderError> {
+        let name = step.id.name.as_str();
+        let arn = aws.arn("logs", &format!("log-group:{name}"));
+        if step.action == Action::Delete {
+            return match aws.logs.delete_log_group().log_group_name(name).send().await {
+                Ok(_) => Ok(Properties::new()),
+                Err(error) if call::is(&error, &["ResourceNotFoundException"]) => Ok(Properties::new()),
+                Err(error) => Err(call::failed("logs:DeleteLogGroup", &step.id, &error)),
+            };
+        }
+        let tags = props::strings(properties, "tags");
+        if matches!(step.action, Action::Create | Action::Replace) {
+            let create = aws
+                .logs
+                .create_log_group()
+                .log_group_name(name)
+                .set_tags(Some(tags.clone().into_iter().collect()));
+            match retrying(context, &step.id, throttled, || create.clone().send()).await {
+                Ok(_) => {}
+                // Lambda made it (the function ran before a deploy stopped), or an earlier
+                // deploy did: take it over by tagging it below.
+                Err(error) if call::is(&error, &["ResourceAlreadyExistsException"]) => {
+                    tag(aws, step, &arn, &tags, context).await?;
+                }
+                Err(error) => return Err(call::failed("logs:CreateLogGroup", &step.id, &error)),
+            }
+        } else if props::changes(step, "tags") {
+            tag(aws, step, &arn, &tags, context).await?;
+        }
+        let retention_changed = props::changes(step, "retention_in_days")
+            || (step.action != Action::Update && properties.get("retention_in_days").is_some_and(|v| !v.is_null()));
+        if retention_changed {
+            match props::number(properties, "retention_in_days").and_then(|n| i32::try_from(n).ok()) {
+                Some(days) => {
+                    let put = aws.logs.put_retention_policy().log_group_name(name).retention_in_days(days);
+                    retrying(context, &step.id, throttled, || put.clone().send())
+                        .await
+                        .map_err(|e| call::failed("logs:PutRetentionPolicy", &step.id, &e))?;
+                }
+                None => {
+                    let delete = aws.logs.delete_retention_policy().log_group_name(name);
+                    retrying(context, &step.id, throttled, || delete.clone().send())
+                        .await
+                        .map_err(|e| call::failed("logs:DeleteRetentionPolicy", &step.id, &e))?;
+                }
+            }
+        }
+        Ok(props::attributes([
+            ("arn", json!(format!("{arn}:*"))),
+            ("name", json!(name)),
+        ]))
+    }
+}
+
+async fn describe(aws: &Aws, prefix: &str) -> Result<Vec<LogGroup>, ProviderError> {
+    let mut found = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let answer = aws
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(prefix)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| call::failed("logs:DescribeLogGroups", prefix, &e))?;
+        found.extend(answer.log_groups().iter().cloned());
+        match answer.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    Ok(found)
+}
+
+/// Sets the desired tags and removes the ones no longer wanted.
+async fn tag(
+    aws: &Aws,
+    step: &Step,
+    arn: &str,
+    tags: &BTreeMap<String, String>,
+    context: &StepContext<'_>,
+) -> Result<(), ProviderError> {
+    let live_tags = step
+        .live
+        .as_ref()
+        .map(|live| props::strings(&live.properties, "tags"))
+        .unwrap_or_default();
+    let stale: Vec<String> = live_tags.keys().filter(|k| !tags.contains_key(*k)).cloned().collect();
+    if !stale.is_empty() {
+        let untag = aws.logs.untag_resource().resource_arn(arn).set_tag_keys(Some(stale));
+        retrying(context, &step.id, throttled, || untag.clone().send())
+            .await
+            .map_err(|e| call::failed("logs:UntagResource", &step.id, &e))?;
+    }
+    let request = aws
+        .logs
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(tags.clone().into_iter().collect()));
+    retrying(context, &step.id, throttled, || request.clone().send())
+        .await
+        .map_err(|e| call::failed("logs:TagResource", &step.id, &e))?;
+    Ok(())
+}
+
+/// `arn:aws:logs:{region}:{account}:log-group:{name}` (with or without `:*`) to the name.
+fn name_from_arn(arn: &str) -> Option<String> {
+    arn.splitn(7, ':').nth(6).map(|n| n.trim_end_matches(":*").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_group_names_come_out_of_arns_with_or_without_the_star() {
+        let name = Some("/aws/lambda/svc-dev-hello".to_string());
+        assert_eq!(name_from_arn("arn:aws:logs:us-east-1:1:log-group:/aws/lambda/svc-dev-hello:*"), name);
+        assert_eq!(name_from_arn("arn:aws:logs:us-east-1:1:log-group:/aws/lambda/svc-dev-hello"), name);
+    }
+}

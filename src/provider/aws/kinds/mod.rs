@@ -1,0 +1,148 @@
+//! One module per AWS resource kind, each with the three parts a kind has: a pure desired-state
+//! builder, a live reader, and apply (create, update, replace, delete).
+//!
+//! # Adding a kind
+//!
+//! 1. Add its type name to [`super::naming::kind`] (if it is not there yet).
+//! 2. Write a module with a unit struct that implements [`ResourceKind`]:
+//!    - `kinds()`: the type names it applies;
+//!    - `desired(context, state)`: push the resources the manifest asks for, with snake_case
+//!      properties in the same JSON shape the live reader gives, references (via
+//!      [`super::context::Context::resolve`] or [`crate::plan::Reference`]) listed in
+//!      `depends_on`, and an `Unsupported` error for anything it cannot deploy;
+//!    - `live(live)`: read what exists with list calls and the tagging index
+//!      ([`super::live::LiveContext::tagged`]), keeping only resources with both ownership tags;
+//!    - `apply(aws, step, properties, context)`: make it so, idempotently (a create that finds
+//!      the resource adopts it; a delete of something gone succeeds); return the attributes
+//!      other resources refer to;
+//!    - optionally `wait_ready`.
+//! 3. Add one line to [`ALL`]. The order there is the order builders run and plans list kinds.
+
+pub mod artifact;
+pub mod function;
+pub mod function_url;
+pub mod log_group;
+pub mod queue;
+pub mod role;
+
+use async_trait::async_trait;
+
+use super::clients::Aws;
+use super::context::Context;
+use super::live::LiveContext;
+use crate::plan::{DesiredState, Live, Properties, Step};
+use crate::provider::{ProviderError, StepContext};
+
+/// One kind (or a few closely tied kinds) of AWS resource.
+#[async_trait]
+pub trait ResourceKind: Send + Sync {
+    /// The resource types (`naming::kind::*`) this module reads and applies.
+    fn kinds(&self) -> &'static [&'static str];
+
+    /// Adds the resources the service should have. Pure: no calls.
+    fn desired(&self, context: &Context<'_>, state: &mut DesiredState) -> Result<(), ProviderError>;
+
+    /// The live resources of these kinds that carry the ownership tags.
+    async fn live(&self, live: &LiveContext) -> Result<Vec<Live>, ProviderError>;
+
+    /// Applies one step; `properties` are resolved. Returns the attributes after the change.
+    async fn apply(
+        &self,
+        aws: &Aws,
+        step: &Step,
+        properties: &Properties,
+        context: &StepContext<'_>,
+    ) -> Result<Properties, ProviderError>;
+
+    /// Waits until a created or updated resource can be used by the steps after it.
+    async fn wait_ready(
+        &self,
+        _aws: &Aws,
+        _step: &Step,
+        _attributes: &Properties,
+        _context: &StepContext<'_>,
+    ) -> Result<(), ProviderError> {
+        Ok(())
+    }
+}
+
+/// Every kind, in the order builders run.
+pub static ALL: &[&dyn ResourceKind] = &[
+    &artifact::Artifacts,
+    &queue::Queues,
+    &role::Roles,
+    &log_group::LogGroups,
+    &function::Functions,
+    &function_url::FunctionUrls,
+];
+
+/// The module that applies resources of this type.
+pub fn for_kind(kind: &str) -> Option<&'static dyn ResourceKind> {
+    ALL.iter().copied().find(|module| module.kinds().contains(&kind))
+}
+
+/// Properties helpers shared by the kinds.
+pub mod props {
+    use std::collections::BTreeMap;
+
+    use serde_json::{json, Value as Json};
+
+    use crate::plan::{Properties, Step};
+    use crate::provider::ProviderError;
+
+    pub fn string(properties: &Properties, name: &str) -> Option<String> {
+        properties.get(name).and_then(Json::as_str).map(str::to_string)
+    }
+
+    pub fn number(properties: &Properties, name: &str) -> Option<i64> {
+        properties.get(name).and_then(Json::as_i64)
+    }
+
+    /// A JSON object of strings as a map (tags, environment variables).
+    pub fn strings(properties: &Properties, name: &str) -> BTreeMap<String, String> {
+        properties
+            .get(name)
+            .and_then(Json::as_object)
+            .map(|map| {
+                map.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn object(map: &BTreeMap<String, String>) -> Json {
+        json!(map)
+    }
+
+    /// Whether the step changes this field.
+    pub fn changes(step: &Step, field: &str) -> bool {
+        step.changes.iter().any(|change| change.field == field)
+    }
+
+    /// An input the builder put on the desired resource (not compared, not resolved).
+    pub fn input(step: &Step, name: &str) -> Result<String, ProviderError> {
+        step.desired
+            .as_ref()
+            .and_then(|desired| desired.inputs.get(name))
+            .and_then(Json::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| ProviderError::Internal {
+                resource: step.id.clone(),
+                message: format!("the step has no `{name}` input"),
+            })
+    }
+
+    /// A live attribute of the resource the step changes.
+    pub fn live_attribute(step: &Step, name: &str) -> Option<String> {
+        step.live
+            .as_ref()
+            .and_then(|live| live.attributes.get(name))
+            .and_then(Json::as_str)
+            .map(str::to_string)
+    }
+
+    pub fn attributes<const N: usize>(pairs: [(&str, Json); N]) -> Properties {
+        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+}

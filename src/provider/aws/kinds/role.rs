@@ -1,0 +1,353 @@
+//! The service's execution role, as the Framework makes it: trusted by Lambda, with one inline
+//! policy (`{service}-{stage}-lambda`) that lets the functions write their logs plus
+//! `provider.iam.role.statements`, and `managedPolicies` attached. Not made when every function
+//! has a given `role` (`provider.iam.role` as an ARN or name is used as is).
+//!
+//! Live: IAM is not in the tagging index, so the role is read by name (GetRole, GetRolePolicy,
+//! ListAttachedRolePolicies: three calls) and is live only when it carries the ownership tags.
+//! The names read are the default role name and any name a desired state asked for.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use serde_json::{json, Value as Json};
+
+use super::{props, ResourceKind};
+use crate::plan::{Action, Desired, DesiredState, Live, Properties, Step};
+use crate::provider::aws::call::{self, retrying, throttled};
+use crate::provider::aws::clients::Aws;
+use crate::provider::aws::context::{role_name, Context};
+use crate::provider::aws::intrinsic::Place;
+use crate::provider::aws::live::LiveContext;
+use crate::provider::aws::naming::{self, kind};
+use crate::provider::{ProviderError, StepContext};
+
+pub struct Roles;
+
+/// The inline policy's name.
+pub fn policy_name(service: &str, stage: &str) -> String {
+    format!("{}-lambda", naming::prefix(service, stage))
+}
+
+fn trust_policy() -> Json {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": ["lambda.amazonaws.com"]},
+            "Action": ["sts:AssumeRole"]
+        }]
+    })
+}
+
+#[async_trait]
+impl ResourceKind for Roles {
+    fn kinds(&self) -> &'static [&'static str] {
+        &[kind::ROLE]
+    }
+
+    fn desired(&self, context: &Context<'_>, state: &mut DesiredState) -> Result<(), ProviderError> {
+        let Some(id) = &context.role else {
+            return Ok(());
+        };
+        let iam = &context.service.provider.iam;
+        if iam.permissions_boundary.is_some() {
+            return Err(crate::provider::aws::intrinsic::unsupported(
+                Place { path: "provider.iam.role.permissionsBoundary", span: None },
+                "a permissions boundary on the execution role",
+            ));
+        }
+        let mut depends_on = BTreeSet::new();
+        // The Framework's logging statements: every log group of the service.
+        let mut groups = vec![context.arn("logs", &format!("log-group:{}*:*", naming::log_group_name(&context.prefix)))];
+        for function in context.service.functions.values() {
+            if !function.name.starts_with(&context.prefix) {
+                groups.push(context.arn("logs", &format!("log-group:{}:*", naming::log_group_name(&function.name))));
+            }
+        }
+        let events: Vec<String> = groups.iter().map(|g| format!("{g}:*")).collect();
+        let mut statements = vec![
+            json!({"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:CreateLogGroup", "logs:TagResource"], "Resource": groups}),
+            json!({"Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": events}),
+        ];
+        for (index, statement) in iam.statements.iter().enumerate() {
+            let path = format!("provider.iam.role.statements[{index}]");
+            let resolved = context.resolve(statement, Place { path: &path, span: None })?;
+            depends_on.extend(resolved.depends_on);
+            statements.push(resolved.value);
+        }
+        let mut managed = Vec::new();
+        for (index, policy) in iam.managed_policies.iter().enumerate() {
+            let path = format!("provider.iam.role.managedPolicies[{index}]");
+            let resolved = context.resolve_text(policy, Place { path: &path, span: None })?;
+            depends_on.extend(resolved.depends_on);
+            managed.push(resolved.value.as_str().unwrap_or_default().to_string());
+        }
+        managed.sort();
+        managed.dedup();
+        state.resources.push(Desired {
+            id: id.clone(),
+            properties: Properties::from([
+                ("assume_role_policy".into(), trust_policy()),
+                ("policy".into(), json!({"Version": "2012-10-17", "Statement": statements})),
+                ("managed_policies".into(), json!(managed)),
+                ("tags".into(), json!(context.tags)),
+            ]),
+            depends_on,
+            ..Desired::default()
+        });
+        Ok(())
+    }
+
+    async fn live(&self, live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
+        let aws = &live.aws;
+        let mut names = aws.role_names();
+        names.insert(naming::role_name(&aws.scope.service, &aws.scope.stage, &aws.scope.region));
+        let mut found = Vec::new();
+        for name in names {
+            if let Some(role) = read(aws, &name).await? {
+                found.push(role);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn apply(
+        &self,
+        aws: &Aws,
+        step: &Step,
+        properties: &Properties,
+        context: &StepContext<'_>,
+    ) -> Result<Properties, ProviderError> {
+        let name = step.id.name.as_str();
+        let policy_name = policy_name(&aws.scope.service, &aws.scope.stage);
+        if step.action == Action::Delete || step.action == Action::Replace {
+            delete(aws, step).await?;
+            if step.action == Action::Delete {
+                return Ok(Properties::new());
+            }
+        }
+        let creating = matches!(step.action, Action::Create | Action::Replace);
+        let mut adopted = false;
+        let mut live_managed: BTreeSet<String> = step
+            .live
+            .as_ref()
+            .and_then(|l| l.properties.get("managed_policies"))
+            .and_then(Json::as_array)
+            .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        let mut live_tags = step.live.as_ref().map(|l| props::strings(&l.properties, "tags")).unwrap_or_default();
+        let tags = props::strings(properties, "tags");
+        if creating {
+            let create = aws
+                .iam
+                .create_role()
+                .role_name(name)
+                .assume_role_policy_document(text(properties, "assume_role_policy"))
+                .set_tags(Some(iam_tags(&tags)));
+            match retrying(context, &step.id, throttled, || create.clone().send()).await {
+                Ok(_) => {}
+                Err(error) if call::is(&error, &["EntityAlreadyExists"]) => {
+                    // A deploy stopped after creating it: adopt it if it is ours.
+                    match read(aws, name).await? {
+                        Some(existing) => {
+                            adopted = true;
+                            live_managed = existing.properties.get("managed_policies").and_then(Json::as_array)
+                                .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_string)).collect())
+                                .unwrap_or_default();
+                            live_tags = props::strings(&existing.properties, "tags");
+                        }
+                        None => {
+                            return Err(ProviderError::Call {
+                                operation: "iam:CreateRole".into(),
+                                resource: step.id.to_string(),
+                                message: format!("a role named {name} exists and does not belong to {} stage {}", aws.scope.service, aws.scope.stage),
+                                help: "delete or rename that role, or set `provider.iam.role.name` to another name".into(),
+                            })
+                        }
+                    }
+                }
+                Err(error) => return Err(call::failed("iam:CreateRole", &step.id, &error)),
+            }
+        }
+        if !creating && props::changes(step, "assume_role_policy") {
+            aws.iam
+                .update_assume_role_policy()
+                .role_name(name)
+                .policy_document(text(properties, "assume_role_policy"))
+                .send()
+                .await
+                .map_err(|e| call::failed("iam:UpdateAssumeRolePolicy", &step.id, &e))?;
+        }
+        if creating || props::changes(step, "policy") {
+            let put = aws
+                .iam
+                .put_role_policy()
+                .role_name(name)
+                .policy_name(&policy_name)
+                .policy_document(text(properties, "policy"));
+            retrying(context, &step.id, throttled, || put.clone().send())
+                .await
+                .map_err(|e| call::failed("iam:PutRolePolicy", &step.id, &e))?;
+        }
+        let wanted: BTreeSet<String> = properties
+            .get("managed_policies")
+            .and_then(Json::as_array)
+            .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        for arn in wanted.difference(&live_managed) {
+            aws.iam.attach_role_policy().role_name(name).policy_arn(arn).send().await
+                .map_err(|e| call::failed("iam:AttachRolePolicy", &step.id, &e))?;
+        }
+        for arn in live_managed.difference(&wanted) {
+            aws.iam.detach_role_policy().role_name(name).policy_arn(arn).send().await
+                .map_err(|e| call::failed("iam:DetachRolePolicy", &step.id, &e))?;
+        }
+        let retag = if creating { adopted && tags != live_tags } else { props::changes(step, "tags") };
+        if retag {
+            let stale: Vec<String> = live_tags.keys().filter(|k| !tags.contains_key(*k)).cloned().collect();
+            if !stale.is_empty() {
+                aws.iam.untag_role().role_name(name).set_tag_keys(Some(stale)).send().await
+                    .map_err(|e| call::failed("iam:UntagRole", &step.id, &e))?;
+            }
+            aws.iam.tag_role().role_name(name).set_tags(Some(iam_tags(&tags))).send().await
+                .map_err(|e| call::failed("iam:TagRole", &step.id, &e))?;
+        }
+        Ok(props::attributes([
+            ("arn", json!(format!("arn:{}:iam::{}:role/{name}", aws.partition, aws.account))),
+            ("name", json!(name)),
+        ]))
+    }
+}
+
+fn text(properties: &Properties, name: &str) -> String {
+    properties.get(name).map(Json::to_string).unwrap_or_default()
+}
+
+fn iam_tags(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_iam::types::Tag> {
+    tags.iter()
+        .filter_map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build().ok())
+        .collect()
+}
+
+/// The role of this name, if it exists and is ours.
+async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, ProviderError> {
+    let resource = format!("{} {name}", kind::ROLE);
+    let role = match aws.iam.get_role().role_name(name).send().await {
+        Ok(answer) => answer.role,
+        Err(error) if call::is(&error, &["NoSuchEntity"]) => return Ok(None),
+        Err(error) => return Err(call::failed("iam:GetRole", &resource, &error)),
+    };
+    let Some(role) = role else { return Ok(None) };
+    let tags: BTreeMap<String, String> = role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+    if !aws.owns(&tags) {
+        return Ok(None);
+    }
+    let policy = match aws
+        .iam
+        .get_role_policy()
+        .role_name(name)
+        .policy_name(policy_name(&aws.scope.service, &aws.scope.stage))
+        .send()
+        .await
+    {
+        Ok(answer) => parse_document(answer.policy_document()),
+        Err(error) if call::is(&error, &["NoSuchEntity"]) => Json::Null,
+        Err(error) => return Err(call::failed("iam:GetRolePolicy", &resource, &error)),
+    };
+    let mut managed = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let answer = aws.iam.list_attached_role_policies().role_name(name).set_marker(marker.take()).send().await
+            .map_err(|e| call::failed("iam:ListAttachedRolePolicies", &resource, &e))?;
+        managed.extend(answer.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)));
+        match answer.marker() {
+            Some(next) if answer.is_truncated() => marker = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    managed.sort();
+    Ok(Some(Live {
+        id: naming::id(kind::ROLE, name),
+        properties: Properties::from([
+            ("assume_role_policy".into(), parse_document(role.assume_role_policy_document().unwrap_or_default())),
+            ("policy".into(), policy),
+            ("managed_policies".into(), json!(managed)),
+            ("tags".into(), json!(tags)),
+        ]),
+        attributes: props::attributes([("arn", json!(role.arn())), ("name", json!(name))]),
+        ..Live::default()
+    }))
+}
+
+async fn delete(aws: &Aws, step: &Step) -> Result<(), ProviderError> {
+    let name = step.id.name.as_str();
+    let gone = |error: &aws_sdk_iam::error::SdkError<_, _>| call::is(error, &["NoSuchEntity"]);
+    match aws.iam.list_attached_role_policies().role_name(name).send().await {
+        Ok(answer) => {
+            for arn in answer.attached_policies().iter().filter_map(|p| p.policy_arn()) {
+                aws.iam.detach_role_policy().role_name(name).policy_arn(arn).send().await
+                    .map_err(|e| call::failed("iam:DetachRolePolicy", &step.id, &e))?;
+            }
+        }
+        Err(error) if gone(&error) => return Ok(()),
+        Err(error) => return Err(call::failed("iam:ListAttachedRolePolicies", &step.id, &error)),
+    }
+    match aws.iam.list_role_policies().role_name(name).send().await {
+        Ok(answer) => {
+            for policy in answer.policy_names() {
+                aws.iam.delete_role_policy().role_name(name).policy_name(policy).send().await
+                    .map_err(|e| call::failed("iam:DeleteRolePolicy", &step.id, &e))?;
+            }
+        }
+        Err(error) if gone(&error) => return Ok(()),
+        Err(error) => return Err(call::failed("iam:ListRolePolicies", &step.id, &error)),
+    }
+    match aws.iam.delete_role().role_name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(error) if gone(&error) => Ok(()),
+        Err(error) => Err(call::failed("iam:DeleteRole", &step.id, &error)),
+    }
+}
+
+/// IAM returns policy documents URL-encoded.
+fn parse_document(text: &str) -> Json {
+    let decoded = percent_decode(text);
+    serde_json::from_str(&decoded).unwrap_or(Json::String(decoded))
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while let Some(&byte) = bytes.get(index) {
+        let escaped = (byte == b'%')
+            .then(|| bytes.get(index + 1..index + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(value) => {
+                out.push(value);
+                index += 3;
+            }
+            None => {
+                out.push(byte);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_encoded_policy_documents_read_as_json() {
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        assert_eq!(parse_document(encoded), json!({"Version": "2012-10-17", "Statement": []}));
+        assert_eq!(parse_document("{\"a\": 1}"), json!({"a": 1}));
+    }
+}

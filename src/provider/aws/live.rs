@@ -1,0 +1,205 @@
+//! Reading what a service has, in a handful of calls for the whole service: the Resource Groups
+//! Tagging API lists every resource with both ownership tags (with their tags) in one paginated
+//! call, and each kind lists its resources once (ListFunctions, DescribeLogGroups, ...). The
+//! answers every kind shares are asked once and kept here; kinds read concurrently.
+//!
+//! The tagging index alone is not trusted for existence (AWS keeps recently deleted resources in
+//! it for a while): a resource is live when its own service lists it too.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use aws_sdk_lambda::types::FunctionConfiguration;
+use aws_sdk_resourcegroupstagging::types::TagFilter;
+use tokio::sync::OnceCell;
+use tokio::task::JoinSet;
+
+use super::call;
+use super::clients::Aws;
+use super::kinds::{ResourceKind, ALL};
+use super::naming::{SERVICE_TAG, STAGE_TAG};
+use crate::plan::{Live, LiveState};
+use crate::provider::ProviderError;
+
+/// One resource in the tagging index.
+#[derive(Debug, Clone)]
+pub struct Tagged {
+    pub arn: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A function the service owns, with its tags.
+#[derive(Debug, Clone)]
+pub struct OwnedFunction {
+    pub configuration: FunctionConfiguration,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Shared answers for one read of the live state.
+pub struct LiveContext {
+    pub aws: Arc<Aws>,
+    tagged: OnceCell<Vec<Tagged>>,
+    functions: OnceCell<Vec<OwnedFunction>>,
+}
+
+impl LiveContext {
+    pub fn new(aws: Arc<Aws>) -> LiveContext {
+        LiveContext {
+            aws,
+            tagged: OnceCell::new(),
+            functions: OnceCell::new(),
+        }
+    }
+
+    /// Every resource carrying both ownership tags, from the tagging index (one paginated call).
+    pub async fn tagged(&self) -> Result<&[Tagged], ProviderError> {
+        let found = self
+            .tagged
+            .get_or_try_init(|| async {
+                let mut found = Vec::new();
+                let mut token: Option<String> = None;
+                loop {
+                    let answer = self
+                        .aws
+                        .tagging
+                        .get_resources()
+                        .tag_filters(filter(SERVICE_TAG, &self.aws.scope.service))
+                        .tag_filters(filter(STAGE_TAG, &self.aws.scope.stage))
+                        .resources_per_page(100)
+                        .set_pagination_token(token.take())
+                        .send()
+                        .await
+                        .map_err(|e| call::failed("tag:GetResources", self.scope_name(), &e))?;
+                    for mapping in answer.resource_tag_mapping_list() {
+                        let Some(arn) = mapping.resource_arn() else {
+                            continue;
+                        };
+                        let tags = mapping
+                            .tags()
+                            .iter()
+                            .map(|tag| (tag.key().to_string(), tag.value().to_string()))
+                            .collect();
+                        found.push(Tagged {
+                            arn: arn.to_string(),
+                            tags,
+                        });
+                    }
+                    match answer.pagination_token() {
+                        Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                        _ => break,
+                    }
+                }
+                Ok::<_, ProviderError>(found)
+            })
+            .await?;
+        Ok(found)
+    }
+
+    /// Tagged resources whose ARN is of this service and type (`arn:...:lambda:...:function:`):
+    /// pass the part after the account, e.g. `function:`.
+    pub async fn tagged_of(&self, service: &str, kind_prefix: &str) -> Result<Vec<Tagged>, ProviderError> {
+        let prefix = format!(":{service}:");
+        Ok(self
+            .tagged()
+            .await?
+            .iter()
+            .filter(|tagged| {
+                tagged.arn.contains(&prefix)
+                    && tagged
+                        .arn
+                        .splitn(6, ':')
+                        .nth(5)
+                        .is_some_and(|rest| rest.starts_with(kind_prefix))
+            })
+            .cloned()
+            .collect())
+    }
+
+    /// The functions this service owns: ListFunctions (50 a page) joined with the tagging index.
+    pub async fn functions(&self) -> Result<&[OwnedFunction], ProviderError> {
+        let found = self
+            .functions
+            .get_or_try_init(|| async {
+                let tagged: BTreeMap<String, BTreeMap<String, String>> = self
+                    .tagged_of("lambda", "function:")
+                    .await?
+                    .into_iter()
+                    .map(|t| (t.arn, t.tags))
+                    .collect();
+                let mut found = Vec::new();
+                if tagged.is_empty() {
+                    return Ok(found);
+                }
+                let mut marker: Option<String> = None;
+                loop {
+                    let answer = self
+                        .aws
+                        .lambda
+                        .list_functions()
+                        .set_marker(marker.take())
+                        .send()
+                        .await
+                        .map_err(|e| call::failed("lambda:ListFunctions", self.scope_name(), &e))?;
+                    for configuration in answer.functions() {
+                        let arn = configuration.function_arn().unwrap_or_default();
+                        if let Some(tags) = tagged.get(arn) {
+                            found.push(OwnedFunction {
+                                configuration: configuration.clone(),
+                                tags: tags.clone(),
+                            });
+                        }
+                    }
+                    match answer.next_marker() {
+                        Some(next) if !next.is_empty() => marker = Some(next.to_string()),
+                        _ => break,
+                    }
+                }
+                Ok::<_, ProviderError>(found)
+            })
+            .await?;
+        Ok(found)
+    }
+
+    fn scope_name(&self) -> String {
+        format!("{}-{}", self.aws.scope.service, self.aws.scope.stage)
+    }
+}
+
+fn filter(key: &str, value: &str) -> TagFilter {
+    TagFilter::builder().key(key).values(value).build()
+}
+
+/// Reads every kind's live resources, the kinds concurrently.
+pub async fn read(aws: Arc<Aws>) -> Result<LiveState, ProviderError> {
+    let context = Arc::new(LiveContext::new(aws));
+    let mut readers: JoinSet<(usize, Result<Vec<Live>, ProviderError>)> = JoinSet::new();
+    for (index, kind) in ALL.iter().copied().enumerate() {
+        let context = Arc::clone(&context);
+        let kind: &'static dyn ResourceKind = kind;
+        readers.spawn(async move { (index, kind.live(&context).await) });
+    }
+    let mut by_kind: BTreeMap<usize, Vec<Live>> = BTreeMap::new();
+    let mut first_error = None;
+    while let Some(joined) = readers.join_next().await {
+        match joined {
+            Ok((index, Ok(resources))) => {
+                by_kind.insert(index, resources);
+            }
+            Ok((_, Err(error))) => {
+                first_error.get_or_insert(error);
+            }
+            Err(join_error) => {
+                first_error.get_or_insert(ProviderError::Internal {
+                    resource: crate::plan::ResourceId::new("aws", "live state"),
+                    message: join_error.to_string(),
+                });
+            }
+        }
+    }
+    if let Some(error) = first_error {
+        return Err(error);
+    }
+    let mut resources: Vec<Live> = by_kind.into_values().flatten().collect();
+    resources.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(LiveState { resources })
+}
