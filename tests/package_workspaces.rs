@@ -144,3 +144,48 @@ fn a_link_out_of_the_workspace_is_still_an_error() {
         run.stderr
     );
 }
+
+#[test]
+fn a_pnpm_workspace_link_into_the_store_is_packaged_as_its_content() {
+    let root = tempfile::tempdir().expect("temp dir");
+    write(
+        root.path(),
+        "pnpm-workspace.yaml",
+        "packages:\n  - 'packages/*'\n",
+    );
+    write(
+        root.path(),
+        "package.json",
+        r#"{"name": "monorepo", "private": true}"#,
+    );
+    let store = "node_modules/.pnpm/ms@2.1.3/node_modules/ms";
+    write(
+        root.path(),
+        &format!("{store}/package.json"),
+        r#"{"name": "ms", "version": "2.1.3"}"#,
+    );
+    write(
+        root.path(),
+        &format!("{store}/index.js"),
+        "module.exports = 3;\n",
+    );
+    let api = root.path().join("packages/api");
+    write(
+        &api,
+        "package.json",
+        r#"{"name": "api", "version": "1.0.0", "dependencies": {"ms": "2.1.3"}}"#,
+    );
+    write(
+        &api,
+        "serverless.yml",
+        "service: api\nprovider:\n  name: aws\n  runtime: nodejs18.x\nfunctions:\n  hello:\n    handler: handler.hello\n",
+    );
+    write(&api, "handler.js", "exports.hello = async () => 1;\n");
+    link(&format!("../../../{store}"), &api.join("node_modules/ms"));
+    package_ok(&api);
+    let entries = unzip(&artifact(&api, "api.zip"));
+    assert_eq!(
+        entries["node_modules/ms/index.js"].content,
+        b"module.exports = 3;\n"
+    );
+}

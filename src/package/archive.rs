@@ -13,11 +13,14 @@ use sha2::{Digest, Sha256};
 use super::error::PackageError;
 use super::walk::FileEntry;
 
-/// How many bytes of files are read and compressed at once, at most (one larger file is
-/// still taken alone).
+/// How many bytes of files are read and compressed at once, at most (besides one larger file).
 const WINDOW_BYTES: u64 = 8 * 1024 * 1024;
 /// How many files are compressed at once, at most.
 const WINDOW_FILES: usize = 256;
+
+/// Deflate level 5: on a large node_modules (25,000 files) it takes about 17% less time than
+/// zlib's default 6 for zips under 1% larger (docs/performance.md).
+const DEFLATE_LEVEL: u32 = 5;
 
 /// MS-DOS date of 1980-01-01 (the earliest a zip can hold); the time is 00:00:00.
 const DOS_DATE: u16 = (1 << 5) | 1;
@@ -162,21 +165,29 @@ fn write_entries(
     Ok((out.written, unzipped_bytes))
 }
 
-/// Consecutive runs of files to compress together, bounded in count and bytes (a file larger
-/// than the byte bound is a window alone).
+/// Consecutive runs of files to compress together: at most [`WINDOW_FILES`] files, at most
+/// [`WINDOW_BYTES`] of files up to that size, and at most one larger file. A large file shares
+/// its window with small ones, so the other threads have work while one deflates it.
 fn windows<'a, 'b>(files: &'b [&'a FileEntry]) -> Vec<&'b [&'a FileEntry]> {
     let mut windows = Vec::new();
     let mut start = 0;
     while start < files.len() {
         let mut end = start;
-        let mut window_bytes = 0u64;
+        let mut small_bytes = 0u64;
+        let mut has_large = false;
         while let Some(file) = files.get(end) {
+            let large = file.size > WINDOW_BYTES;
             let full = end - start >= WINDOW_FILES
-                || (end > start && window_bytes + file.size > WINDOW_BYTES);
+                || (large && has_large)
+                || (!large && end > start && small_bytes + file.size > WINDOW_BYTES);
             if full {
                 break;
             }
-            window_bytes += file.size;
+            if large {
+                has_large = true;
+            } else {
+                small_bytes += file.size;
+            }
             end += 1;
         }
         windows.push(&files[start..end]);
@@ -207,7 +218,7 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch {
         content: Vec::new(),
         deflated: Vec::new(),
-        deflater: flate2::Compress::new(flate2::Compression::default(), false),
+        deflater: flate2::Compress::new(flate2::Compression::new(DEFLATE_LEVEL), false),
     });
 }
 
@@ -510,5 +521,65 @@ impl<W: Write> Write for HashingWriter<W> {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, size: u64) -> FileEntry {
+        FileEntry {
+            relative: name.to_string(),
+            source: PathBuf::from(name),
+            size,
+            executable: false,
+        }
+    }
+
+    #[test]
+    fn a_large_file_shares_its_window_with_small_ones_but_not_with_another_large_one() {
+        let mib = 1024 * 1024;
+        let files = [
+            entry("a", 12 * mib),
+            entry("b", 3 * mib),
+            entry("c", 3 * mib),
+            entry("d", 9 * mib),
+            entry("e", 3 * mib),
+            entry("f", 3 * mib),
+            entry("g", 3 * mib),
+        ];
+        let references: Vec<&FileEntry> = files.iter().collect();
+        let names: Vec<Vec<&str>> = windows(&references)
+            .iter()
+            .map(|window| window.iter().map(|f| f.relative.as_str()).collect())
+            .collect();
+        assert_eq!(names, [vec!["a", "b", "c"], vec!["d", "e", "f"], vec!["g"]]);
+    }
+
+    #[test]
+    fn incompressible_content_is_stored_and_text_is_deflated() {
+        let mut deflater = flate2::Compress::new(flate2::Compression::new(DEFLATE_LEVEL), false);
+        let mut output = Vec::new();
+        let text = "the same line again\n".repeat(200).into_bytes();
+        let deflated = deflate_if_smaller("notes.txt", &text, &mut output, &mut deflater);
+        assert!(deflated.is_some_and(|length| length < text.len() / 4));
+        let mut state = 7u32;
+        let noise: Vec<u8> = (0..4096)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                state as u8
+            })
+            .collect();
+        assert_eq!(
+            deflate_if_smaller("blob.bin", &noise, &mut output, &mut deflater),
+            None
+        );
+        assert_eq!(
+            deflate_if_smaller("logo.PNG", &text, &mut output, &mut deflater),
+            None
+        );
     }
 }
