@@ -115,6 +115,10 @@ impl SourceMap {
         FileId((self.files.len() - 1) as u32)
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
     pub fn file(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }

@@ -1,6 +1,179 @@
-//! The clouds. Each backend reads live state and applies a plan; the AWS backend also answers the
-//! cloud variable sources (`${ssm:...}`, `${cf:...}`, `${s3:...}`, `${aws:accountId}`).
+//! The clouds behind one trait. A [`Backend`] turns a service into the resources it should have
+//! (pure), reads the resources it has, applies one planned step at a time, waits for a resource
+//! to be ready, and holds the deploy lock. The planner (`crate::plan`) compares the two states;
+//! the [`engine`] applies a plan through a backend with bounded concurrency.
+//!
+//! The trait is shaped for all three clouds: AWS configures each function on its own; Azure
+//! configures memory, timeout and environment per Function App, so its desired state has one
+//! app resource carrying what its functions share; Google's calls are long-running operations,
+//! which [`Backend::wait_ready`] polls. None of that reaches the planner.
+//!
+//! The AWS backend also answers the cloud variable sources (`${ssm:...}`, `${cf:...}`, ...).
 
 pub mod aws;
 pub mod azure;
+pub mod engine;
+pub mod error;
 pub mod gcp;
+pub mod lock;
+
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+
+use crate::manifest::model::Service;
+use crate::package::Artifact;
+use crate::plan::{DesiredState, LiveState, Plan, Properties, ResourceId, Step};
+
+pub use error::ProviderError;
+pub use lock::{LockAttempt, LockHolder, Operation};
+
+/// The service and stage a backend works on, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub service: String,
+    pub stage: String,
+    pub region: String,
+}
+
+/// What a step hears from the engine while it runs: where to report a long wait, and when to
+/// give up.
+pub trait StepProgress: Send + Sync {
+    /// A wait that the user should know about ("waiting for the function to finish updating").
+    fn waiting(&self, resource: &ResourceId, message: &str);
+}
+
+/// The context of one step.
+pub struct StepContext<'a> {
+    pub progress: &'a dyn StepProgress,
+    /// Waits for readiness end here with an error that names the resource.
+    pub deadline: Instant,
+    /// `deploy --force`: upload and update code even when the hashes match.
+    pub force: bool,
+}
+
+impl StepContext<'_> {
+    /// How long is left before the deadline.
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+}
+
+/// One cloud, for one service and stage.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    fn scope(&self) -> &Scope;
+
+    /// Where deploys go, for messages: an account and region, a subscription, a project.
+    fn target(&self) -> String;
+
+    /// The resources the service should have, given its built artifacts. Pure: no calls. An event
+    /// or setting this backend cannot deploy is an error here, before anything changes.
+    fn desired(
+        &self,
+        service: &Service,
+        artifacts: &[Artifact],
+    ) -> Result<DesiredState, ProviderError>;
+
+    /// The resources this service and stage have now: only those that carry its ownership marks.
+    async fn live(&self) -> Result<LiveState, ProviderError>;
+
+    /// Applies one step. `properties` are the desired properties with every reference resolved.
+    /// Returns the resource's attributes after the change (empty for a delete).
+    async fn apply(
+        &self,
+        step: &Step,
+        properties: &Properties,
+        context: &StepContext<'_>,
+    ) -> Result<Properties, ProviderError>;
+
+    /// Waits until a created or updated resource can be used by the steps that depend on it.
+    async fn wait_ready(
+        &self,
+        _step: &Step,
+        _attributes: &Properties,
+        _context: &StepContext<'_>,
+    ) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
+    /// Tries to take the deploy lock once.
+    async fn lock(&self, holder: &LockHolder) -> Result<LockAttempt, ProviderError>;
+
+    /// Releases a lock this process holds, or (with `updraft unlock`) one left behind; `id` must
+    /// match the holder's.
+    async fn unlock(&self, id: &str) -> Result<(), ProviderError>;
+
+    /// Who holds the lock now, if anyone.
+    async fn lock_holder(&self) -> Result<Option<LockHolder>, ProviderError>;
+
+    /// What `info` and `deploy` show from a live state: the functions and the endpoints.
+    fn info(&self, live: &LiveState) -> ServiceInfo;
+}
+
+/// The desired state, what is live, and the plan between them.
+#[derive(Debug)]
+pub struct Planned {
+    pub desired: DesiredState,
+    pub live: LiveState,
+    pub plan: Plan,
+}
+
+/// Plans a deploy of `service` with its built `artifacts`: what it should have (an unsupported
+/// event fails here, before any call), what it has, and the steps between.
+pub async fn plan_deploy(
+    backend: &dyn Backend,
+    service: &Service,
+    artifacts: &[Artifact],
+) -> Result<Planned, ProviderError> {
+    let desired = backend.desired(service, artifacts)?;
+    let live = backend.live().await?;
+    let plan = crate::plan::plan(&desired, &live)?;
+    Ok(Planned {
+        desired,
+        live,
+        plan,
+    })
+}
+
+/// Plans the removal of everything the service and stage own.
+pub async fn plan_remove(backend: &dyn Backend) -> Result<Planned, ProviderError> {
+    let desired = DesiredState::default();
+    let live = backend.live().await?;
+    let plan = crate::plan::plan(&desired, &live)?;
+    Ok(Planned {
+        desired,
+        live,
+        plan,
+    })
+}
+
+/// A deployed service as a user sees it.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct ServiceInfo {
+    pub functions: Vec<FunctionInfo>,
+    /// Sorted by URL.
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// One deployed function.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FunctionInfo {
+    /// The deployed name.
+    pub name: String,
+    pub runtime: Option<String>,
+    pub memory_size: Option<u64>,
+    pub timeout: Option<u64>,
+}
+
+/// One way to call the service from outside.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Endpoint {
+    /// `httpApi`, `http` or `url` (a function URL).
+    pub kind: String,
+    /// `GET`, `ANY`...; `None` for a function URL.
+    pub method: Option<String>,
+    pub url: String,
+    /// The deployed function name it calls.
+    pub function: Option<String>,
+}

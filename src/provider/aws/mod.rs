@@ -1,4 +1,5 @@
-//! Amazon Web Services: cloud variable sources now; deployment in a later step.
+//! Amazon Web Services: the deploy backend and the cloud variable sources.
 
+pub mod naming;
 mod sdk;
 pub mod variables;

@@ -1,0 +1,97 @@
+//! The two inputs of the planner as plain data: the resources a service should have
+//! ([`DesiredState`], built by a provider from the manifest and the artifact hashes) and the
+//! resources it has ([`LiveState`], read from the cloud). Neither knows any SDK: a resource is a
+//! type name, a name, and JSON properties.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+/// A resource's identity within one service and stage: its type (`aws.lambda.function`) and its
+/// name. The planner pairs desired and live resources by this alone.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ResourceId {
+    pub kind: String,
+    pub name: String,
+}
+
+impl ResourceId {
+    pub fn new(kind: impl Into<String>, name: impl Into<String>) -> Self {
+        ResourceId {
+            kind: kind.into(),
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for ResourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind, self.name)
+    }
+}
+
+/// Properties by name. Sorted, so a plan lists fields in the same order every time.
+pub type Properties = BTreeMap<String, Json>;
+
+/// One resource as the manifest wants it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Desired {
+    pub id: ResourceId,
+    /// Compared with the live resource's properties. A value may hold references to other
+    /// resources' attributes (see [`super::reference`]); `null` means "not set".
+    pub properties: Properties,
+    /// Given to the provider when applying but never compared: local file paths, content that
+    /// the properties identify by hash.
+    pub inputs: Properties,
+    /// Resources that must exist before this one. References imply dependencies; list them here
+    /// too (the planner checks that every reference is covered).
+    pub depends_on: BTreeSet<ResourceId>,
+    /// Properties that cannot change in place: a change to one replaces the resource.
+    pub replace_when: BTreeSet<String>,
+}
+
+impl Default for ResourceId {
+    fn default() -> Self {
+        ResourceId::new("", "")
+    }
+}
+
+/// One resource as the cloud has it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Live {
+    pub id: ResourceId,
+    /// The same property names a desired resource of this type uses.
+    pub properties: Properties,
+    /// What other resources may refer to (`arn`, `url`, ...), and what the provider needs to
+    /// change or delete it.
+    pub attributes: Properties,
+    /// Live resources that use this one: a delete waits for theirs.
+    pub depends_on: BTreeSet<ResourceId>,
+}
+
+/// Everything a service and stage should have.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct DesiredState {
+    pub resources: Vec<Desired>,
+}
+
+/// Everything a service and stage has: only resources that carry its ownership marks, so a plan
+/// never deletes what it does not own.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct LiveState {
+    pub resources: Vec<Live>,
+}
+
+impl DesiredState {
+    pub fn get(&self, id: &ResourceId) -> Option<&Desired> {
+        self.resources.iter().find(|r| &r.id == id)
+    }
+}
+
+impl LiveState {
+    pub fn get(&self, id: &ResourceId) -> Option<&Live> {
+        self.resources.iter().find(|r| &r.id == id)
+    }
+}

@@ -1,0 +1,120 @@
+//! The names, resource types and ownership tags of what updraft deploys to AWS. One place, so
+//! the desired state, the live reader and `remove` agree on them.
+//!
+//! Resources are named `{service}-{stage}-...` as the Serverless Framework names them, and every
+//! resource that takes tags carries [`SERVICE_TAG`] and [`STAGE_TAG`]: the live reader and
+//! `remove` only ever see (and so only ever change) resources with both.
+
+use crate::plan::ResourceId;
+
+/// Ownership tags.
+pub const SERVICE_TAG: &str = "updraft:service";
+pub const STAGE_TAG: &str = "updraft:stage";
+
+/// Resource types, as plans show them.
+pub mod kind {
+    pub const DEPLOYMENT_BUCKET: &str = "aws.s3.bucket";
+    pub const ARTIFACT: &str = "aws.s3.artifact";
+    pub const ROLE: &str = "aws.iam.role";
+    pub const LOG_GROUP: &str = "aws.logs.log-group";
+    pub const FUNCTION: &str = "aws.lambda.function";
+    pub const FUNCTION_URL: &str = "aws.lambda.url";
+    pub const PERMISSION: &str = "aws.lambda.permission";
+    pub const EVENT_SOURCE_MAPPING: &str = "aws.lambda.event-source-mapping";
+    pub const QUEUE: &str = "aws.sqs.queue";
+    pub const TOPIC: &str = "aws.sns.topic";
+    pub const SUBSCRIPTION: &str = "aws.sns.subscription";
+    pub const RULE: &str = "aws.events.rule";
+    pub const BUCKET_NOTIFICATION: &str = "aws.s3.notification";
+    pub const HTTP_API: &str = "aws.apigatewayv2.api";
+    pub const HTTP_API_ROUTE: &str = "aws.apigatewayv2.route";
+    pub const HTTP_API_INTEGRATION: &str = "aws.apigatewayv2.integration";
+    pub const HTTP_API_AUTHORIZER: &str = "aws.apigatewayv2.authorizer";
+    pub const HTTP_API_STAGE: &str = "aws.apigatewayv2.stage";
+    pub const REST_API: &str = "aws.apigateway.rest-api";
+    pub const REST_API_RESOURCE: &str = "aws.apigateway.resource";
+    pub const REST_API_METHOD: &str = "aws.apigateway.method";
+    pub const REST_API_DEPLOYMENT: &str = "aws.apigateway.deployment";
+}
+
+/// `{service}-{stage}`: the prefix of every name.
+pub fn prefix(service: &str, stage: &str) -> String {
+    format!("{service}-{stage}")
+}
+
+/// The execution role's name, as the Framework names it, shortened to IAM's 64 characters with
+/// a hash when the service name is long (so two long names never collide).
+pub fn role_name(service: &str, stage: &str, region: &str) -> String {
+    fit(format!("{service}-{stage}-{region}-lambdaRole"), 64)
+}
+
+/// The function's log group.
+pub fn log_group_name(function_name: &str) -> String {
+    format!("/aws/lambda/{function_name}")
+}
+
+/// The bucket updraft creates when `provider.deploymentBucket` names none: one per account and
+/// region, shared by services (as AWS SAM and CDK do), because bucket names are global and at
+/// most 63 characters, too few for `{service}-{stage}-...`. Each service keeps its objects under
+/// [`object_prefix`], and `remove` deletes only those.
+pub fn default_bucket_name(account: &str, region: &str) -> String {
+    format!("updraft-deployments-{account}-{region}")
+}
+
+/// Where a service's objects live in the deployment bucket.
+pub fn object_prefix(service: &str, stage: &str) -> String {
+    format!("updraft/{service}/{stage}/")
+}
+
+/// An artifact's key: named by its content hash, so an unchanged artifact is never uploaded
+/// again.
+pub fn artifact_key(service: &str, stage: &str, sha256: &str) -> String {
+    format!("{}artifacts/{sha256}.zip", object_prefix(service, stage))
+}
+
+/// The lock object's key.
+pub fn lock_key(service: &str, stage: &str) -> String {
+    format!("{}deploy.lock", object_prefix(service, stage))
+}
+
+pub fn id(kind: &str, name: impl Into<String>) -> ResourceId {
+    ResourceId::new(kind, name)
+}
+
+/// Cuts a name to `limit` characters, replacing the end with 8 hex digits of its hash when it
+/// is too long.
+pub fn fit(name: String, limit: usize) -> String {
+    if name.len() <= limit {
+        return name;
+    }
+    use sha2::{Digest, Sha256};
+    let digest = hex::encode(Sha256::digest(name.as_bytes()));
+    let mut cut = limit - 9;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}-{}", &name[..cut], &digest[..8])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_role_name_fits_iam_and_stays_unique() {
+        let a = role_name(&"a".repeat(60), "dev", "us-east-1");
+        let b = role_name(&format!("{}b", "a".repeat(59)), "dev", "us-east-1");
+        assert!(a.len() <= 64 && b.len() <= 64);
+        assert_ne!(a, b);
+        assert_eq!(
+            role_name("svc", "dev", "eu-west-1"),
+            "svc-dev-eu-west-1-lambdaRole"
+        );
+    }
+
+    #[test]
+    fn the_lock_key_says_lock() {
+        assert!(lock_key("svc", "dev").contains("lock"));
+        assert!(lock_key("svc", "dev").starts_with(&object_prefix("svc", "dev")));
+    }
+}
