@@ -502,3 +502,38 @@ fn a_deploy_stopped_half_way_converges_when_run_again() {
     let (after, _) = driver.plan_against(&desired);
     assert!(!after.has_changes(), "{:?}", changed(&after));
 }
+
+#[test]
+fn a_function_url_and_reserved_concurrency_deploy_then_plan_no_op() {
+    let Some(moto) = moto("a_function_url_and_reserved_concurrency_deploy_then_plan_no_op") else {
+        return;
+    };
+    let manifest = "service: urls\nprovider:\n  name: aws\n  runtime: nodejs20.x\n\
+                    functions:\n  api:\n    handler: handler.handle\n    url: true\n    reservedConcurrency: 3\n";
+    let service = fixture(manifest, &[("handler.js", HANDLER)]);
+    let driver = Driver::connect(&service.service);
+    let desired = driver.desired(&service);
+    let (plan, _) = driver.deploy(&desired);
+    assert_eq!(
+        actions(&plan).get(&format!("{} urls-dev-api", kind::FUNCTION_URL)),
+        Some(&Action::Create)
+    );
+    let lambda = moto::lambda(&driver.runtime, &moto);
+    let url = driver
+        .runtime
+        .block_on(lambda.get_function_url_config().function_name("urls-dev-api").send())
+        .expect("the function has a URL");
+    assert_eq!(url.auth_type().as_str(), "NONE");
+    let concurrency = driver
+        .runtime
+        .block_on(lambda.get_function_concurrency().function_name("urls-dev-api").send())
+        .expect("the concurrency reads");
+    assert_eq!(concurrency.reserved_concurrent_executions(), Some(3));
+
+    let (again, live) = driver.plan_against(&desired);
+    assert!(!again.has_changes(), "{:?}", changed(&again));
+    let info = driver.backend.info(&live);
+    assert_eq!(info.functions.len(), 1);
+    assert_eq!(info.endpoints.len(), 1);
+    assert_eq!(info.endpoints[0].url, url.function_url());
+}

@@ -19,6 +19,9 @@ pub mod naming;
 mod sdk;
 pub mod variables;
 
+#[cfg(test)]
+mod desired_tests;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -105,12 +108,7 @@ impl Backend for AwsBackend {
         if let Some(role) = &context.role {
             self.aws.remember_role_name(&role.name);
         }
-        check_provider(service)?;
-        let mut state = DesiredState::default();
-        for kind in kinds::ALL {
-            kind.desired(&context, &mut state)?;
-        }
-        Ok(state)
+        desired_state(&context)
     }
 
     async fn live(&self) -> Result<LiveState, ProviderError> {
@@ -188,8 +186,24 @@ impl Backend for AwsBackend {
     }
 }
 
+/// The desired state: every kind's builder, in [`kinds::ALL`] order. Pure.
+pub fn desired_state(context: &context::Context<'_>) -> Result<DesiredState, ProviderError> {
+    check_provider(context.service)?;
+    let mut state = DesiredState::default();
+    for kind in kinds::ALL {
+        kind.desired(context, &mut state)?;
+    }
+    Ok(state)
+}
+
 /// Provider settings updraft cannot deploy yet: refused before anything changes.
 fn check_provider(service: &Service) -> Result<(), ProviderError> {
+    if !service.layers.is_empty() {
+        return Err(intrinsic::unsupported(
+            intrinsic::Place { path: "layers", span: None },
+            "Lambda layers built from the service (`layers:`)",
+        ));
+    }
     const UNSUPPORTED: &[&str] = &["vpc", "tracing", "kmsKeyArn", "ecr", "s3", "alb"];
     let Some(provider) = service.provider.raw.as_object() else {
         return Ok(());

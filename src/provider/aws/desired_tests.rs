@@ -1,0 +1,166 @@
+//! The desired state built from manifests, without any call: names, references made of
+//! CloudFormation intrinsics, and what is refused before anything changes.
+
+use serde_json::{json, Value as Json};
+
+use super::context::Context;
+use super::desired_state;
+use super::naming::kind;
+use crate::manifest::model::Service;
+use crate::manifest::{Node, Span};
+use crate::package::Artifact;
+use crate::plan::{DesiredState, Reference, ResourceId};
+use crate::provider::ProviderError;
+
+fn service(manifest: Json) -> Service {
+    Service::from_tree(&Node::from_json(&manifest, Span::default())).expect("a service")
+}
+
+fn artifact(functions: &[&str]) -> Artifact {
+    Artifact {
+        path: "/nowhere/svc.zip".into(),
+        name: "svc.zip".into(),
+        functions: functions.iter().map(|f| f.to_string()).collect(),
+        layer: None,
+        sha256: "ab".repeat(32),
+        bytes: 10,
+        unzipped_bytes: None,
+        files: Vec::new(),
+        prebuilt: false,
+        rewritten: true,
+        secrets_left_out: Vec::new(),
+        milliseconds: 0,
+    }
+}
+
+fn build(manifest: Json) -> Result<DesiredState, ProviderError> {
+    let service = service(manifest);
+    let keys: Vec<&str> = service.functions.keys().map(String::as_str).collect();
+    let artifacts = vec![artifact(&keys)];
+    let context = Context::new(&service, &artifacts, "123456789012", "aws", "deploys");
+    desired_state(&context)
+}
+
+fn base(extra: Json) -> Json {
+    let mut manifest = json!({
+        "service": "svc",
+        "provider": {"name": "aws", "runtime": "nodejs20.x"},
+        "functions": {"api": {"handler": "handler.api"}},
+    });
+    if let (Some(target), Some(extra)) = (manifest.as_object_mut(), extra.as_object()) {
+        for (key, value) in extra {
+            target.insert(key.clone(), value.clone());
+        }
+    }
+    manifest
+}
+
+fn queue_resources() -> Json {
+    json!({"Resources": {"Jobs": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "svc-dev-jobs", "VisibilityTimeout": 60}}}})
+}
+
+#[test]
+fn a_queue_ref_becomes_a_reference_to_its_url_and_the_function_depends_on_it() {
+    let state = build(base(json!({
+        "provider": {"name": "aws", "runtime": "nodejs20.x", "environment": {"JOBS": {"Ref": "Jobs"}}},
+        "resources": queue_resources(),
+    })))
+    .expect("builds");
+    let queue = ResourceId::new(kind::QUEUE, "svc-dev-jobs");
+    let function = state
+        .get(&ResourceId::new(kind::FUNCTION, "svc-dev-api"))
+        .expect("the function is desired");
+    assert_eq!(
+        function.properties["environment"]["JOBS"],
+        Reference::new(queue.clone(), "url").to_json()
+    );
+    assert!(function.depends_on.contains(&queue));
+    assert_eq!(
+        state.get(&queue).expect("the queue is desired").properties["visibility_timeout"],
+        json!("60")
+    );
+}
+
+#[test]
+fn joins_and_substitutions_of_known_values_become_text() {
+    let state = build(base(json!({
+        "provider": {"name": "aws", "runtime": "nodejs20.x", "environment": {
+            "JOINED": {"Fn::Join": [":", ["arn", {"Ref": "AWS::Partition"}, {"Ref": "AWS::Region"}]]},
+            "SUBBED": {"Fn::Sub": "${AWS::AccountId}/${Jobs.Arn}"},
+        }},
+        "resources": queue_resources(),
+    })))
+    .expect("builds");
+    let function = state
+        .get(&ResourceId::new(kind::FUNCTION, "svc-dev-api"))
+        .expect("the function is desired");
+    assert_eq!(function.properties["environment"]["JOINED"], json!("arn:aws:us-east-1"));
+    assert_eq!(
+        function.properties["environment"]["SUBBED"],
+        json!("123456789012/arn:aws:sqs:us-east-1:123456789012:svc-dev-jobs")
+    );
+}
+
+#[test]
+fn a_queue_url_inside_a_join_is_refused_because_it_is_only_known_after_apply() {
+    let error = build(base(json!({
+        "provider": {"name": "aws", "runtime": "nodejs20.x", "environment": {
+            "URL": {"Fn::Join": ["", [{"Ref": "Jobs"}, "/x"]]},
+        }},
+        "resources": queue_resources(),
+    })))
+    .expect_err("refused");
+    assert!(matches!(error, ProviderError::Unsupported { .. }), "{error:?}");
+}
+
+#[test]
+fn another_resource_type_is_refused_naming_it() {
+    let error = build(base(json!({
+        "resources": {"Resources": {"Table": {"Type": "AWS::DynamoDB::Table", "Properties": {}}}},
+    })))
+    .expect_err("refused");
+    let text = error.to_string();
+    assert!(text.contains("AWS::DynamoDB::Table") && text.contains("resources.Resources.Table"), "{text}");
+}
+
+#[test]
+fn an_unsupported_function_setting_is_refused_before_any_change() {
+    let error = build(base(json!({
+        "functions": {"api": {"handler": "handler.api", "vpc": {"securityGroupIds": ["sg-1"]}}},
+    })))
+    .expect_err("refused");
+    assert!(error.to_string().contains("vpc"), "{error}");
+}
+
+#[test]
+fn a_given_role_arn_is_used_as_is_and_no_role_is_made() {
+    let state = build(base(json!({
+        "provider": {"name": "aws", "runtime": "nodejs20.x", "iam": {"role": "arn:aws:iam::123456789012:role/theirs"}},
+    })))
+    .expect("builds");
+    assert!(!state.resources.iter().any(|r| r.id.kind == kind::ROLE));
+    let function = state
+        .get(&ResourceId::new(kind::FUNCTION, "svc-dev-api"))
+        .expect("the function is desired");
+    assert_eq!(function.properties["role"], json!("arn:aws:iam::123456789012:role/theirs"));
+}
+
+#[test]
+fn the_generated_role_lets_functions_log_and_adds_the_manifest_statements() {
+    let state = build(base(json!({
+        "provider": {"name": "aws", "runtime": "nodejs20.x", "iam": {"role": {"statements": [
+            {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": {"Fn::GetAtt": ["Jobs", "Arn"]}}
+        ]}}},
+        "resources": queue_resources(),
+    })))
+    .expect("builds");
+    let role = state
+        .get(&ResourceId::new(kind::ROLE, "svc-dev-us-east-1-lambdaRole"))
+        .expect("the role is desired");
+    let statements = role.properties["policy"]["Statement"].as_array().expect("statements");
+    assert_eq!(statements.len(), 3);
+    assert_eq!(statements[0]["Action"][0], json!("logs:CreateLogStream"));
+    let queue = ResourceId::new(kind::QUEUE, "svc-dev-jobs");
+    assert_eq!(statements[2]["Resource"], Reference::new(queue.clone(), "arn").to_json());
+    assert!(role.depends_on.contains(&queue));
+}
