@@ -93,11 +93,13 @@ pub async fn apply(
 
     loop {
         if !stopping {
-            let others_left = waiting.iter().any(|s| s.action != Action::Delete)
-                || running_ids.values().any(|s| s.action != Action::Delete);
             let mut index = 0;
             while index < waiting.len() && running.len() < concurrency {
                 let step = waiting[index];
+                // Looked at again for every step: finishing no-ops in this pass may leave only
+                // deletes.
+                let others_left = waiting.iter().any(|s| s.action != Action::Delete)
+                    || running_ids.values().any(|s| s.action != Action::Delete);
                 let ready = step
                     .depends_on
                     .iter()

@@ -272,3 +272,30 @@ async fn a_cancelled_apply_finishes_running_steps_and_starts_no_more() {
     assert_eq!(outcome.not_started.len(), 1);
     assert_eq!(backend.calls().len(), 1);
 }
+
+#[tokio::test]
+async fn deletes_run_when_every_other_step_is_a_no_op() {
+    let backend = Arc::new(Recorder::new());
+    let kept = resource("kept", &[]);
+    let live = LiveState {
+        resources: vec![
+            Live {
+                id: kept.id.clone(),
+                properties: kept.properties.clone(),
+                ..Live::default()
+            },
+            Live {
+                id: ResourceId::new("test", "gone"),
+                ..Live::default()
+            },
+        ],
+    };
+    let outcome = run(Arc::clone(&backend), vec![kept], live, 10).await;
+    assert!(outcome.succeeded(), "{outcome:?}");
+    let calls = backend.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        (calls[0].0.name.as_str(), calls[0].1),
+        ("gone", Action::Delete)
+    );
+}

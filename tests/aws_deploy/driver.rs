@@ -13,11 +13,12 @@ use updraft::package::{package, Artifact, Request, Silent};
 use updraft::plan::{plan, DesiredState, LiveState, Plan, ResourceId, Step};
 use updraft::provider::aws::{connect, AwsBackend};
 use updraft::provider::engine::{self, Observer, Options, Outcome};
-use updraft::provider::{Backend, LockAttempt, LockHolder, Operation, ProviderError, Scope, StepProgress};
+use updraft::provider::{
+    Backend, LockAttempt, LockHolder, Operation, ProviderError, Scope, StepProgress,
+};
 
 /// A service on disk, loaded and packaged.
 pub struct Fixture {
-    pub dir: PathBuf,
     pub service: Service,
     pub artifacts: Vec<Artifact>,
     _temporary: Vec<tempfile::TempDir>,
@@ -33,7 +34,7 @@ pub fn fixture(manifest: &str, files: &[(&str, &str)]) -> Fixture {
         std::fs::write(path, content).expect("a file is written");
     }
     let path = dir.path().to_path_buf();
-    let mut fixture = load_and_package(&path, None);
+    let mut fixture = load_and_package(&path, Some("serverless.yml"));
     fixture._temporary.push(dir);
     fixture
 }
@@ -63,12 +64,12 @@ fn load_and_package(dir: &Path, config: Option<&str>) -> Fixture {
             service_dir: &loaded.service_dir,
             output_dir: output.path().to_path_buf(),
             config_file: config.map(|c| dir.join(c)),
+            interrupted: None,
         },
         &Silent,
     )
     .unwrap_or_else(|e| panic!("the fixture packages: {e:?}"));
     Fixture {
-        dir: dir.to_path_buf(),
         service,
         artifacts: report.artifacts,
         _temporary: vec![output],
@@ -140,10 +141,6 @@ impl Driver {
         let live = self.live();
         let planned = plan(desired, &live).unwrap_or_else(|e| panic!("plans: {e}"));
         (planned, live)
-    }
-
-    pub fn plan(&self, fixture: &Fixture) -> (Plan, LiveState) {
-        self.plan_against(&self.desired(fixture))
     }
 
     pub fn apply(&self, plan: &Plan, live: &LiveState) -> Outcome {

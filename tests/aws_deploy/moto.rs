@@ -39,6 +39,8 @@ pub fn moto(test: &str) -> Option<Moto> {
             .timeout(Duration::from_secs(10))
             .set("Content-Type", "application/json")
             .send_string(body)
+            .map(|_| ())
+            .map_err(|error| error.to_string())
     };
     if let Err(error) = post("/moto-api/reset", "") {
         panic!("UPDRAFT_TEST_MOTO_URL is {url}, but moto does not answer POST /moto-api/reset: {error}");
@@ -98,11 +100,4 @@ pub fn logs(runtime: &tokio::runtime::Runtime, moto: &Moto) -> aws_sdk_cloudwatc
 
 pub fn iam(runtime: &tokio::runtime::Runtime, moto: &Moto) -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::new(&direct_config(runtime, moto))
-}
-
-pub fn s3(runtime: &tokio::runtime::Runtime, moto: &Moto) -> aws_sdk_s3::Client {
-    let config = aws_sdk_s3::config::Builder::from(&direct_config(runtime, moto))
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
 }

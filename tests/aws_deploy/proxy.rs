@@ -183,8 +183,10 @@ fn read_request(stream: &mut TcpStream, pending: &mut Vec<u8>) -> Option<(Vec<u8
     let head: Vec<u8> = pending.drain(..header_end).collect();
     let text = String::from_utf8_lossy(&head).to_lowercase();
     let header = |name: &str| {
-        text.split("\r\n")
-            .find_map(|line| line.strip_prefix(&format!("{name}:")).map(|v| v.trim().to_string()))
+        text.split("\r\n").find_map(|line| {
+            line.strip_prefix(&format!("{name}:"))
+                .map(|v| v.trim().to_string())
+        })
     };
     let mut fill = |pending: &mut Vec<u8>, wanted: usize| -> Option<()> {
         while pending.len() < wanted {
@@ -208,7 +210,10 @@ fn read_request(stream: &mut TcpStream, pending: &mut Vec<u8>) -> Option<(Vec<u8
             if size == 0 {
                 // The last chunk, then trailers (if any) up to an empty line.
                 let end = loop {
-                    if let Some(at) = pending[line_end..].windows(4).position(|w| w == b"\r\n\r\n") {
+                    if let Some(at) = pending[line_end..]
+                        .windows(4)
+                        .position(|w| w == b"\r\n\r\n")
+                    {
                         break line_end + at + 4;
                     }
                     fill(pending, pending.len() + 1)?;

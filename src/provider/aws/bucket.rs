@@ -56,7 +56,13 @@ pub async fn ensure(aws: &Aws) -> Result<(), ProviderError> {
         .public_access_block_configuration(block)
         .send()
         .await
-        .map_err(|e| call::failed("s3:PutPublicAccessBlock", format!("bucket {}", aws.bucket), &e))?;
+        .map_err(|e| {
+            call::failed(
+                "s3:PutPublicAccessBlock",
+                format!("bucket {}", aws.bucket),
+                &e,
+            )
+        })?;
     Ok(())
 }
 

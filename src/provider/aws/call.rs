@@ -8,8 +8,8 @@ use std::fmt::Display;
 use std::future::Future;
 use std::time::Duration;
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 use super::sdk::{innermost_text, is_missing_credentials, ACCESS_DENIED, BAD_CREDENTIALS};
 use crate::plan::ResourceId;
@@ -34,7 +34,11 @@ pub fn status<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {
 }
 
 /// `operation` (as IAM names it, `lambda:CreateFunction`) failed for `resource`.
-pub fn failed<E, R>(operation: &str, resource: impl Display, error: &SdkError<E, R>) -> ProviderError
+pub fn failed<E, R>(
+    operation: &str,
+    resource: impl Display,
+    error: &SdkError<E, R>,
+) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
@@ -143,7 +147,9 @@ pub fn role_not_yet_assumable<E: ProvideErrorMetadata>(
 }
 
 /// Throttling in any service.
-pub fn throttled<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> Option<RetryReason> {
+pub fn throttled<E: ProvideErrorMetadata>(
+    error: &SdkError<E, HttpResponse>,
+) -> Option<RetryReason> {
     let throttling = [
         "Throttling",
         "ThrottlingException",
@@ -195,7 +201,11 @@ where
         }
         context.progress.waiting(
             resource,
-            &format!("{}; trying again in {:.1} s", retry.reason, wait.as_secs_f32()),
+            &format!(
+                "{}; trying again in {:.1} s",
+                retry.reason,
+                wait.as_secs_f32()
+            ),
         );
         tokio::time::sleep(wait).await;
         pause = (pause * 2).min(Duration::from_secs(8));

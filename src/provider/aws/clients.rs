@@ -60,9 +60,9 @@ impl Aws {
             s3 = s3.force_path_style(true);
         }
         let bucket_given = bucket.is_some();
-        let bucket = bucket.map(str::to_string).unwrap_or_else(|| {
-            super::naming::default_bucket_name(&account, &scope.region)
-        });
+        let bucket = bucket
+            .map(str::to_string)
+            .unwrap_or_else(|| super::naming::default_bucket_name(&account, &scope.region));
         Aws {
             scope,
             account,
@@ -85,7 +85,10 @@ impl Aws {
     }
 
     pub fn role_names(&self) -> BTreeSet<String> {
-        self.role_names.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.role_names
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn remember_role_name(&self, name: &str) {
@@ -128,7 +131,10 @@ pub fn ownership_tags(service: &str, stage: &str) -> BTreeMap<String, String> {
 
 /// The partition of an ARN (`arn:aws:sts::...` gives `aws`).
 pub fn partition_of(arn: &str) -> Option<&str> {
-    arn.strip_prefix("arn:")?.split(':').next().filter(|p| !p.is_empty())
+    arn.strip_prefix("arn:")?
+        .split(':')
+        .next()
+        .filter(|p| !p.is_empty())
 }
 
 /// The partition a region belongs to, when the caller's ARN does not say.

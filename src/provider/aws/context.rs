@@ -110,7 +110,10 @@ impl<'a> Context<'a> {
                     id: target.id.clone(),
                     reference: "name",
                     attributes: BTreeMap::from([("Arn", "arn")]),
-                    known: BTreeMap::from([("arn", target.arn.clone()), ("name", target.name.clone())]),
+                    known: BTreeMap::from([
+                        ("arn", target.arn.clone()),
+                        ("name", target.name.clone()),
+                    ]),
                 },
             );
             let log_group = naming::log_group_name(&function.name);
@@ -121,7 +124,10 @@ impl<'a> Context<'a> {
                     reference: "name",
                     attributes: BTreeMap::from([("Arn", "arn")]),
                     known: BTreeMap::from([
-                        ("arn", context.arn("logs", &format!("log-group:{log_group}:*"))),
+                        (
+                            "arn",
+                            context.arn("logs", &format!("log-group:{log_group}:*")),
+                        ),
                         ("name", log_group),
                     ]),
                 },
@@ -153,7 +159,11 @@ impl<'a> Context<'a> {
                 Logical {
                     id,
                     reference: "url",
-                    attributes: BTreeMap::from([("Arn", "arn"), ("QueueName", "name"), ("QueueUrl", "url")]),
+                    attributes: BTreeMap::from([
+                        ("Arn", "arn"),
+                        ("QueueName", "name"),
+                        ("QueueUrl", "url"),
+                    ]),
                     known: BTreeMap::from([("arn", arn), ("name", name)]),
                 },
             );

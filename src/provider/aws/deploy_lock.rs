@@ -49,7 +49,10 @@ pub async fn lock(aws: &Aws, holder: &LockHolder) -> Result<LockAttempt, Provide
             }
             Err(error)
                 if matches!(call::status(&error), Some(412) | Some(409))
-                    || call::is(&error, &["PreconditionFailed", "ConditionalRequestConflict"]) =>
+                    || call::is(
+                        &error,
+                        &["PreconditionFailed", "ConditionalRequestConflict"],
+                    ) =>
             {
                 match holder_of(aws).await? {
                     Some(other) => return Ok(LockAttempt::Held(other)),
@@ -59,7 +62,8 @@ pub async fn lock(aws: &Aws, holder: &LockHolder) -> Result<LockAttempt, Provide
                         return Err(ProviderError::Call {
                             operation: "s3:PutObject".into(),
                             resource: place(aws),
-                            message: "the lock was refused as held, but no holder could be read".into(),
+                            message: "the lock was refused as held, but no holder could be read"
+                                .into(),
                             help: "run the command again".into(),
                         })
                     }
@@ -72,27 +76,43 @@ pub async fn lock(aws: &Aws, holder: &LockHolder) -> Result<LockAttempt, Provide
 
 /// Who holds the lock, if anyone.
 pub async fn holder_of(aws: &Aws) -> Result<Option<LockHolder>, ProviderError> {
-    let answer = aws.s3.get_object().bucket(&aws.bucket).key(key(aws)).send().await;
+    let answer = aws
+        .s3
+        .get_object()
+        .bucket(&aws.bucket)
+        .key(key(aws))
+        .send()
+        .await;
     let answer = match answer {
         Ok(answer) => answer,
-        Err(error) if call::is(&error, &["NoSuchKey", "NoSuchBucket"]) || call::status(&error) == Some(404) => {
+        Err(error)
+            if call::is(&error, &["NoSuchKey", "NoSuchBucket"])
+                || call::status(&error) == Some(404) =>
+        {
             return Ok(None)
         }
         Err(error) => return Err(call::failed("s3:GetObject", place(aws), &error)),
     };
-    let bytes = answer.body.collect().await.map_err(|e| ProviderError::Call {
-        operation: "s3:GetObject".into(),
-        resource: place(aws),
-        message: format!("the lock could not be read: {e}"),
-        help: "run the command again".into(),
-    })?;
+    let bytes = answer
+        .body
+        .collect()
+        .await
+        .map_err(|e| ProviderError::Call {
+            operation: "s3:GetObject".into(),
+            resource: place(aws),
+            message: format!("the lock could not be read: {e}"),
+            help: "run the command again".into(),
+        })?;
     serde_json::from_slice(&bytes.into_bytes())
         .map(Some)
         .map_err(|e| ProviderError::Call {
             operation: "s3:GetObject".into(),
             resource: place(aws),
             message: format!("the lock object is not a lock updraft wrote: {e}"),
-            help: format!("look at {} and delete it if no deploy is running", place(aws)),
+            help: format!(
+                "look at {} and delete it if no deploy is running",
+                place(aws)
+            ),
         })
 }
 

@@ -66,7 +66,9 @@ impl Context<'_> {
                 };
                 match key.as_str() {
                     "Ref" => {
-                        let name = argument.as_str().ok_or_else(|| invalid(place, "`Ref` takes a name"))?;
+                        let name = argument
+                            .as_str()
+                            .ok_or_else(|| invalid(place, "`Ref` takes a name"))?;
                         if let Some(known) = self.pseudo(name) {
                             return Ok(Json::String(known));
                         }
@@ -78,7 +80,10 @@ impl Context<'_> {
                         let (name, attribute) = get_att(argument, place)?;
                         let logical = self.logical_named(&name, place)?;
                         let Some(attribute) = logical.attributes.get(attribute.as_str()) else {
-                            return Err(unsupported(place, &format!("`Fn::GetAtt` attribute `{attribute}` of `{name}`")));
+                            return Err(unsupported(
+                                place,
+                                &format!("`Fn::GetAtt` attribute `{attribute}` of `{name}`"),
+                            ));
                         };
                         depends_on.insert(logical.id.clone());
                         Ok(Reference::new(logical.id.clone(), *attribute).to_json())
@@ -86,9 +91,10 @@ impl Context<'_> {
                     "Fn::Join" | "Fn::Sub" => {
                         Ok(Json::String(self.text(value, place, depends_on)?))
                     }
-                    other if other.starts_with("Fn::") || other == "Condition" => {
-                        Err(unsupported(place, &format!("the CloudFormation function `{other}`")))
-                    }
+                    other if other.starts_with("Fn::") || other == "Condition" => Err(unsupported(
+                        place,
+                        &format!("the CloudFormation function `{other}`"),
+                    )),
                     _ => Ok(Json::Object(
                         map.iter()
                             .map(|(k, v)| Ok((k.clone(), self.walk(v, place, depends_on)?)))
@@ -113,24 +119,32 @@ impl Context<'_> {
         place: Place<'_>,
         depends_on: &mut BTreeSet<ResourceId>,
     ) -> Result<String, ProviderError> {
-        let single = value.as_object().filter(|m| m.len() == 1).and_then(|m| m.iter().next());
+        let single = value
+            .as_object()
+            .filter(|m| m.len() == 1)
+            .and_then(|m| m.iter().next());
         match (value, single) {
             (Json::String(text), _) => Ok(text.clone()),
             (Json::Number(number), _) => Ok(number.to_string()),
             (Json::Bool(flag), _) => Ok(flag.to_string()),
             (_, Some((key, argument))) if key == "Ref" => {
-                let name = argument.as_str().ok_or_else(|| invalid(place, "`Ref` takes a name"))?;
+                let name = argument
+                    .as_str()
+                    .ok_or_else(|| invalid(place, "`Ref` takes a name"))?;
                 if let Some(known) = self.pseudo(name) {
                     return Ok(known);
                 }
                 let logical = self.logical_named(name, place)?;
-                self.known(&name, logical.reference, place, depends_on)
+                self.known(name, logical.reference, place, depends_on)
             }
             (_, Some((key, argument))) if key == "Fn::GetAtt" => {
                 let (name, attribute) = get_att(argument, place)?;
                 let logical = self.logical_named(&name, place)?;
                 let Some(attribute) = logical.attributes.get(attribute.as_str()) else {
-                    return Err(unsupported(place, &format!("`Fn::GetAtt` attribute `{attribute}` of `{name}`")));
+                    return Err(unsupported(
+                        place,
+                        &format!("`Fn::GetAtt` attribute `{attribute}` of `{name}`"),
+                    ));
                 };
                 self.known(&name, attribute, place, depends_on)
             }
@@ -152,16 +166,25 @@ impl Context<'_> {
                 let (template, variables) = match argument {
                     Json::String(template) => (template.as_str(), None),
                     Json::Array(parts) if parts.len() == 2 => (
-                        parts.first().and_then(Json::as_str).ok_or_else(|| invalid(place, "`Fn::Sub` takes a string"))?,
+                        parts
+                            .first()
+                            .and_then(Json::as_str)
+                            .ok_or_else(|| invalid(place, "`Fn::Sub` takes a string"))?,
                         parts.get(1).and_then(Json::as_object),
                     ),
-                    _ => return Err(invalid(place, "`Fn::Sub` takes a string, or a string and a map")),
+                    _ => {
+                        return Err(invalid(
+                            place,
+                            "`Fn::Sub` takes a string, or a string and a map",
+                        ))
+                    }
                 };
                 self.substitute(template, variables, place, depends_on)
             }
-            (_, Some((key, _))) if key.starts_with("Fn::") => {
-                Err(unsupported(place, &format!("the CloudFormation function `{key}`")))
-            }
+            (_, Some((key, _))) if key.starts_with("Fn::") => Err(unsupported(
+                place,
+                &format!("the CloudFormation function `{key}`"),
+            )),
             _ => Err(invalid(place, "a text value is needed here")),
         }
     }
@@ -227,7 +250,11 @@ impl Context<'_> {
         Ok(value.clone())
     }
 
-    fn logical_named(&self, name: &str, place: Place<'_>) -> Result<&super::context::Logical, ProviderError> {
+    fn logical_named(
+        &self,
+        name: &str,
+        place: Place<'_>,
+    ) -> Result<&super::context::Logical, ProviderError> {
         self.logical.get(name).ok_or_else(|| ProviderError::Invalid {
             message: format!("`{}` refers to `{name}`, which the service does not define", place.path),
             span: place.span,
@@ -252,13 +279,19 @@ fn get_att(argument: &Json, place: Place<'_>) -> Result<(String, String), Provid
     match argument {
         Json::Array(parts) if parts.len() == 2 => match (parts[0].as_str(), parts[1].as_str()) {
             (Some(name), Some(attribute)) => Ok((name.to_string(), attribute.to_string())),
-            _ => Err(invalid(place, "`Fn::GetAtt` takes a resource and an attribute name")),
+            _ => Err(invalid(
+                place,
+                "`Fn::GetAtt` takes a resource and an attribute name",
+            )),
         },
         Json::String(dotted) => match dotted.split_once('.') {
             Some((name, attribute)) => Ok((name.to_string(), attribute.to_string())),
             None => Err(invalid(place, "`Fn::GetAtt` takes `Resource.Attribute`")),
         },
-        _ => Err(invalid(place, "`Fn::GetAtt` takes a resource and an attribute name")),
+        _ => Err(invalid(
+            place,
+            "`Fn::GetAtt` takes a resource and an attribute name",
+        )),
     }
 }
 

@@ -97,7 +97,11 @@ impl LiveContext {
 
     /// Tagged resources whose ARN is of this service and type (`arn:...:lambda:...:function:`):
     /// pass the part after the account, e.g. `function:`.
-    pub async fn tagged_of(&self, service: &str, kind_prefix: &str) -> Result<Vec<Tagged>, ProviderError> {
+    pub async fn tagged_of(
+        &self,
+        service: &str,
+        kind_prefix: &str,
+    ) -> Result<Vec<Tagged>, ProviderError> {
         let prefix = format!(":{service}:");
         Ok(self
             .tagged()

@@ -26,7 +26,9 @@ use async_trait::async_trait;
 use crate::manifest::model::Service;
 use crate::package::Artifact;
 use crate::plan::{Action, DesiredState, LiveState, Properties, Step};
-use crate::provider::{Backend, LockAttempt, LockHolder, ProviderError, Scope, StepContext};
+use crate::provider::{
+    Backend, FunctionInfo, LockAttempt, LockHolder, ProviderError, Scope, ServiceInfo, StepContext,
+};
 
 pub use clients::Aws;
 
@@ -44,11 +46,13 @@ pub async fn connect(
 ) -> Result<AwsBackend, ProviderError> {
     let config = sdk::load_for_deploy(profile, Some(&scope.region)).await;
     let sts = aws_sdk_sts::Client::new(&config);
-    let identity = sts
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| call::failed("sts:GetCallerIdentity", "the account of the credentials", &e))?;
+    let identity = sts.get_caller_identity().send().await.map_err(|e| {
+        call::failed(
+            "sts:GetCallerIdentity",
+            "the account of the credentials",
+            &e,
+        )
+    })?;
     let account = identity.account().unwrap_or_default().to_string();
     if account.is_empty() {
         return Err(ProviderError::Credentials {
@@ -80,10 +84,17 @@ impl Backend for AwsBackend {
     }
 
     fn target(&self) -> String {
-        format!("AWS account {} in {}", self.aws.account, self.aws.scope.region)
+        format!(
+            "AWS account {} in {}",
+            self.aws.account, self.aws.scope.region
+        )
     }
 
-    fn desired(&self, service: &Service, artifacts: &[Artifact]) -> Result<DesiredState, ProviderError> {
+    fn desired(
+        &self,
+        service: &Service,
+        artifacts: &[Artifact],
+    ) -> Result<DesiredState, ProviderError> {
         let context = context::Context::new(
             service,
             artifacts,
@@ -134,6 +145,36 @@ impl Backend for AwsBackend {
         }
     }
 
+    fn info(&self, live: &LiveState) -> ServiceInfo {
+        let mut info = ServiceInfo::default();
+        for resource in &live.resources {
+            if resource.id.kind == naming::kind::FUNCTION {
+                let number = |name: &str| {
+                    resource
+                        .properties
+                        .get(name)
+                        .and_then(serde_json::Value::as_u64)
+                };
+                info.functions.push(FunctionInfo {
+                    name: resource.id.name.clone(),
+                    runtime: resource
+                        .properties
+                        .get("runtime")
+                        .and_then(serde_json::Value::as_str)
+                        .map(str::to_string),
+                    memory_size: number("memory_size"),
+                    timeout: number("timeout"),
+                });
+            }
+            if let Some(kind) = kinds::for_kind(&resource.id.kind) {
+                info.endpoints.extend(kind.endpoints(resource));
+            }
+        }
+        info.functions.sort_by(|a, b| a.name.cmp(&b.name));
+        info.endpoints.sort_by(|a, b| a.url.cmp(&b.url));
+        info
+    }
+
     async fn lock(&self, holder: &LockHolder) -> Result<LockAttempt, ProviderError> {
         deploy_lock::lock(&self.aws, holder).await
     }
@@ -157,7 +198,10 @@ fn check_provider(service: &Service) -> Result<(), ProviderError> {
         Some(key) => {
             let path = format!("provider.{key}");
             Err(intrinsic::unsupported(
-                intrinsic::Place { path: &path, span: None },
+                intrinsic::Place {
+                    path: &path,
+                    span: None,
+                },
                 &format!("`provider.{key}`"),
             ))
         }

@@ -30,7 +30,11 @@ impl ResourceKind for Artifacts {
         &[kind::ARTIFACT]
     }
 
-    fn desired(&self, context: &Context<'_>, state: &mut DesiredState) -> Result<(), ProviderError> {
+    fn desired(
+        &self,
+        context: &Context<'_>,
+        state: &mut DesiredState,
+    ) -> Result<(), ProviderError> {
         let mut seen = BTreeSet::new();
         for artifact in context.artifacts {
             let used = artifact
@@ -47,10 +51,7 @@ impl ResourceKind for Artifacts {
                     ("bucket".into(), json!(context.bucket)),
                     ("sha256".into(), json!(artifact.sha256)),
                 ]),
-                inputs: Properties::from([(
-                    "path".into(),
-                    json!(artifact.path.to_string_lossy()),
-                )]),
+                inputs: Properties::from([("path".into(), json!(artifact.path.to_string_lossy()))]),
                 ..Desired::default()
             });
         }
@@ -100,7 +101,10 @@ impl ResourceKind for Artifacts {
                         ("bucket".into(), json!(aws.bucket)),
                         ("sha256".into(), json!(sha256)),
                     ]),
-                    attributes: props::attributes([("bucket", json!(aws.bucket)), ("key", json!(key))]),
+                    attributes: props::attributes([
+                        ("bucket", json!(aws.bucket)),
+                        ("key", json!(key)),
+                    ]),
                     ..Live::default()
                 });
             }
@@ -124,8 +128,16 @@ impl ResourceKind for Artifacts {
         let attributes = props::attributes([("bucket", json!(bucket_name)), ("key", json!(key))]);
         match step.action {
             Action::Delete => {
-                let bucket_name = props::live_attribute(step, "bucket").unwrap_or_else(|| aws.bucket.clone());
-                match aws.s3.delete_object().bucket(&bucket_name).key(&key).send().await {
+                let bucket_name =
+                    props::live_attribute(step, "bucket").unwrap_or_else(|| aws.bucket.clone());
+                match aws
+                    .s3
+                    .delete_object()
+                    .bucket(&bucket_name)
+                    .key(&key)
+                    .send()
+                    .await
+                {
                     Ok(_) => Ok(Properties::new()),
                     Err(error) if bucket::is_missing(&error) => Ok(Properties::new()),
                     Err(error) => Err(call::failed("s3:DeleteObject", &step.id, &error)),
@@ -139,12 +151,16 @@ impl ResourceKind for Artifacts {
                 let path = props::input(step, "path")?;
                 let mut missing_bucket_created = false;
                 loop {
-                    let body = ByteStream::from_path(&path).await.map_err(|e| ProviderError::Call {
-                        operation: "read".into(),
-                        resource: step.id.to_string(),
-                        message: format!("cannot read the artifact {path}: {e}"),
-                        help: "run `updraft package` again, or deploy without `--package`".into(),
-                    })?;
+                    let body =
+                        ByteStream::from_path(&path)
+                            .await
+                            .map_err(|e| ProviderError::Call {
+                                operation: "read".into(),
+                                resource: step.id.to_string(),
+                                message: format!("cannot read the artifact {path}: {e}"),
+                                help: "run `updraft package` again, or deploy without `--package`"
+                                    .into(),
+                            })?;
                     let sent = aws
                         .s3
                         .put_object()
@@ -169,9 +185,20 @@ impl ResourceKind for Artifacts {
 }
 
 async fn exists(aws: &Aws, bucket_name: &str, key: &str) -> Result<bool, ProviderError> {
-    match aws.s3.head_object().bucket(bucket_name).key(key).send().await {
+    match aws
+        .s3
+        .head_object()
+        .bucket(bucket_name)
+        .key(key)
+        .send()
+        .await
+    {
         Ok(_) => Ok(true),
         Err(error) if call::status(&error) == Some(404) => Ok(false),
-        Err(error) => Err(call::failed("s3:GetObject", format!("{bucket_name}/{key}"), &error)),
+        Err(error) => Err(call::failed(
+            "s3:GetObject",
+            format!("{bucket_name}/{key}"),
+            &error,
+        )),
     }
 }

@@ -75,77 +75,99 @@ impl ResourceKind for Functions {
         &[kind::FUNCTION]
     }
 
-    fn desired(&self, context: &Context<'_>, state: &mut DesiredState) -> Result<(), ProviderError> {
+    fn desired(
+        &self,
+        context: &Context<'_>,
+        state: &mut DesiredState,
+    ) -> Result<(), ProviderError> {
         for (key, function) in &context.service.functions {
-            state.resources.push(desired_function(context, key, function)?);
+            state
+                .resources
+                .push(desired_function(context, key, function)?);
         }
         Ok(())
     }
 
     async fn live(&self, live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
-        Ok(live.functions().await?.iter().map(|owned| {
-            let configuration = &owned.configuration;
-            let name = configuration.function_name().unwrap_or_default().to_string();
-            let environment: BTreeMap<String, String> = configuration
-                .environment()
-                .and_then(|e| e.variables())
-                .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default();
-            let tags: BTreeMap<String, String> = owned
-                .tags
-                .iter()
-                .filter(|(key, _)| !BOOKKEEPING_TAGS.contains(&key.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            let reserved = owned
-                .tags
-                .get(RESERVED_CONCURRENCY_TAG)
-                .and_then(|value| value.parse::<u64>().ok());
-            let description = configuration.description().filter(|d| !d.is_empty());
-            let architecture = configuration
-                .architectures()
-                .first()
-                .map(|a| a.as_str().to_string())
-                .unwrap_or_else(|| "x86_64".into());
-            let layers: Vec<Json> = configuration
-                .layers()
-                .iter()
-                .filter_map(|layer| layer.arn())
-                .map(|arn| json!(arn))
-                .collect();
-            Live {
-                id: naming::id(kind::FUNCTION, name.clone()),
-                properties: Properties::from([
-                    ("handler".into(), json!(configuration.handler())),
-                    ("runtime".into(), json!(configuration.runtime().map(|r| r.as_str()))),
-                    ("memory_size".into(), json!(configuration.memory_size())),
-                    ("timeout".into(), json!(configuration.timeout())),
-                    ("environment".into(), json!(environment)),
-                    ("architecture".into(), json!(architecture)),
-                    ("layers".into(), Json::Array(layers)),
-                    ("description".into(), json!(description)),
-                    ("role".into(), json!(configuration.role())),
-                    ("tags".into(), json!(tags)),
-                    ("code_sha256".into(), json!(configuration.code_sha256().and_then(base64_to_hex))),
-                    ("reserved_concurrency".into(), json!(reserved)),
-                ]),
-                attributes: props::attributes([
-                    ("arn", json!(configuration.function_arn())),
-                    ("name", json!(name)),
-                ]),
-                // Deleted before its log group and role.
-                depends_on: [
-                    Some(naming::id(kind::LOG_GROUP, naming::log_group_name(&name))),
-                    configuration
-                        .role()
-                        .and_then(|arn| arn.rsplit_once(":role/"))
-                        .map(|(_, role)| naming::id(kind::ROLE, role.rsplit('/').next().unwrap_or(role))),
-                ]
-                .into_iter()
-                .flatten()
-                .collect(),
-            }
-        }).collect())
+        Ok(live
+            .functions()
+            .await?
+            .iter()
+            .map(|owned| {
+                let configuration = &owned.configuration;
+                let name = configuration
+                    .function_name()
+                    .unwrap_or_default()
+                    .to_string();
+                let environment: BTreeMap<String, String> = configuration
+                    .environment()
+                    .and_then(|e| e.variables())
+                    .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default();
+                let tags: BTreeMap<String, String> = owned
+                    .tags
+                    .iter()
+                    .filter(|(key, _)| !BOOKKEEPING_TAGS.contains(&key.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let reserved = owned
+                    .tags
+                    .get(RESERVED_CONCURRENCY_TAG)
+                    .and_then(|value| value.parse::<u64>().ok());
+                let description = configuration.description().filter(|d| !d.is_empty());
+                let architecture = configuration
+                    .architectures()
+                    .first()
+                    .map(|a| a.as_str().to_string())
+                    .unwrap_or_else(|| "x86_64".into());
+                let layers: Vec<Json> = configuration
+                    .layers()
+                    .iter()
+                    .filter_map(|layer| layer.arn())
+                    .map(|arn| json!(arn))
+                    .collect();
+                Live {
+                    id: naming::id(kind::FUNCTION, name.clone()),
+                    properties: Properties::from([
+                        ("handler".into(), json!(configuration.handler())),
+                        (
+                            "runtime".into(),
+                            json!(configuration.runtime().map(|r| r.as_str())),
+                        ),
+                        ("memory_size".into(), json!(configuration.memory_size())),
+                        ("timeout".into(), json!(configuration.timeout())),
+                        ("environment".into(), json!(environment)),
+                        ("architecture".into(), json!(architecture)),
+                        ("layers".into(), Json::Array(layers)),
+                        ("description".into(), json!(description)),
+                        ("role".into(), json!(configuration.role())),
+                        ("tags".into(), json!(tags)),
+                        (
+                            "code_sha256".into(),
+                            json!(configuration.code_sha256().and_then(base64_to_hex)),
+                        ),
+                        ("reserved_concurrency".into(), json!(reserved)),
+                    ]),
+                    attributes: props::attributes([
+                        ("arn", json!(configuration.function_arn())),
+                        ("name", json!(name)),
+                    ]),
+                    // Deleted before its log group and role.
+                    depends_on: [
+                        Some(naming::id(kind::LOG_GROUP, naming::log_group_name(&name))),
+                        configuration
+                            .role()
+                            .and_then(|arn| arn.rsplit_once(":role/"))
+                            .map(|(_, role)| {
+                                naming::id(kind::ROLE, role.rsplit('/').next().unwrap_or(role))
+                            }),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+                }
+            })
+            .collect())
     }
 
     async fn apply(
@@ -169,12 +191,25 @@ impl ResourceKind for Functions {
     }
 }
 
-fn desired_function(context: &Context<'_>, key: &str, function: &Function) -> Result<Desired, ProviderError> {
+fn desired_function(
+    context: &Context<'_>,
+    key: &str,
+    function: &Function,
+) -> Result<Desired, ProviderError> {
     let path = format!("functions.{key}");
-    let place = |path: &str| Place { path, span: Some(function.span) };
+    let span = Some(function.span);
+    fn place(path: &str, span: Option<crate::manifest::source::Span>) -> Place<'_> {
+        Place { path, span }
+    }
     if let Some(settings) = function.raw.as_object() {
-        if let Some(other) = settings.keys().find(|k| !SUPPORTED_SETTINGS.contains(&k.as_str())) {
-            return Err(unsupported(place(&format!("{path}.{other}")), &format!("the function setting `{other}`")));
+        if let Some(other) = settings
+            .keys()
+            .find(|k| !SUPPORTED_SETTINGS.contains(&k.as_str()))
+        {
+            return Err(unsupported(
+                place(&format!("{path}.{other}"), span),
+                &format!("the function setting `{other}`"),
+            ));
         }
     }
     let Some(target) = context.functions.get(key) else {
@@ -184,44 +219,65 @@ fn desired_function(context: &Context<'_>, key: &str, function: &Function) -> Re
             help: "this is a bug in updraft: please report it with the manifest".into(),
         });
     };
-    let handler = function.handler.clone().ok_or_else(|| ProviderError::Invalid {
-        message: format!("function `{key}` has no `handler`"),
-        span: Some(function.span),
-        help: "set `handler: file.function` (container images are not supported yet)".into(),
-    })?;
-    let runtime = function.runtime.clone().ok_or_else(|| ProviderError::Invalid {
-        message: format!("function `{key}` has no `runtime`"),
-        span: Some(function.span),
-        help: "set `provider.runtime` or the function's `runtime` (e.g. nodejs20.x)".into(),
-    })?;
-    let artifact = context.artifact_for(key).ok_or_else(|| ProviderError::Invalid {
-        message: format!("function `{key}` has no packaged artifact"),
-        span: Some(function.span),
-        help: "package the service first (`updraft package`); deploy packages it for you".into(),
-    })?;
+    let handler = function
+        .handler
+        .clone()
+        .ok_or_else(|| ProviderError::Invalid {
+            message: format!("function `{key}` has no `handler`"),
+            span: Some(function.span),
+            help: "set `handler: file.function` (container images are not supported yet)".into(),
+        })?;
+    let runtime = function
+        .runtime
+        .clone()
+        .ok_or_else(|| ProviderError::Invalid {
+            message: format!("function `{key}` has no `runtime`"),
+            span: Some(function.span),
+            help: "set `provider.runtime` or the function's `runtime` (e.g. nodejs20.x)".into(),
+        })?;
+    let artifact = context
+        .artifact_for(key)
+        .ok_or_else(|| ProviderError::Invalid {
+            message: format!("function `{key}` has no packaged artifact"),
+            span: Some(function.span),
+            help: "package the service first (`updraft package`); deploy packages it for you"
+                .into(),
+        })?;
     let artifact_key = naming::artifact_key(&context.name, &context.stage, &artifact.sha256);
     let mut depends_on = BTreeSet::from([
         naming::id(kind::ARTIFACT, artifact_key.clone()),
         naming::id(kind::LOG_GROUP, naming::log_group_name(&function.name)),
     ]);
 
-    let role = match function.role.as_ref().or(context.service.provider.iam.role.as_ref()) {
-        Some(given) => role_arn(context, given, place(&format!("{path}.role")), &mut depends_on)?,
+    let role = match function
+        .role
+        .as_ref()
+        .or(context.service.provider.iam.role.as_ref())
+    {
+        Some(given) => role_arn(
+            context,
+            given,
+            place(&format!("{path}.role"), span),
+            &mut depends_on,
+        )?,
         None => match &context.role {
             Some(role) => {
                 depends_on.insert(role.clone());
                 Reference::new(role.clone(), "arn").to_json()
             }
-            None => return Err(ProviderError::Internal {
-                resource: target.id.clone(),
-                message: "no execution role was planned for a function that needs one".into(),
-            }),
+            None => {
+                return Err(ProviderError::Internal {
+                    resource: target.id.clone(),
+                    message: "no execution role was planned for a function that needs one".into(),
+                })
+            }
         },
     };
 
     let mut environment = serde_json::Map::new();
     for (name, value) in &function.environment {
-        let resolved = context.resolve(value, place(&format!("{path}.environment.{name}")))?;
+        let resolved =
+            context.resolve(value, place(&format!("{path}.environment.{name}"), span))?;
         depends_on.extend(resolved.depends_on);
         let value = match resolved.value {
             Json::String(_) => resolved.value,
@@ -230,7 +286,9 @@ fn desired_function(context: &Context<'_>, key: &str, function: &Function) -> Re
             other @ (Json::Number(_) | Json::Bool(_)) => json!(text(&other)),
             _ => {
                 return Err(ProviderError::Invalid {
-                    message: format!("environment variable `{name}` of function `{key}` is not a text value"),
+                    message: format!(
+                        "environment variable `{name}` of function `{key}` is not a text value"
+                    ),
                     span: Some(function.span),
                     help: "give environment variables strings, numbers or booleans".into(),
                 })
@@ -241,7 +299,8 @@ fn desired_function(context: &Context<'_>, key: &str, function: &Function) -> Re
 
     let mut layers = Vec::new();
     for (index, layer) in function.layers.iter().enumerate() {
-        let resolved = context.resolve_text(layer, place(&format!("{path}.layers[{index}]")))?;
+        let resolved =
+            context.resolve_text(layer, place(&format!("{path}.layers[{index}]"), span))?;
         depends_on.extend(resolved.depends_on);
         layers.push(resolved.value);
     }
@@ -274,7 +333,10 @@ fn desired_function(context: &Context<'_>, key: &str, function: &Function) -> Re
             ("environment".into(), Json::Object(environment)),
             ("architecture".into(), json!(architecture)),
             ("layers".into(), Json::Array(layers)),
-            ("description".into(), json!(function.description.as_deref().filter(|d| !d.is_empty()))),
+            (
+                "description".into(),
+                json!(function.description.as_deref().filter(|d| !d.is_empty())),
+            ),
             ("role".into(), role),
             ("tags".into(), json!(tags)),
             ("code_sha256".into(), json!(artifact.sha256)),
@@ -301,7 +363,10 @@ fn role_arn(
         if name.starts_with("arn:") {
             return Ok(json!(name));
         }
-        return Ok(json!(format!("arn:{}:iam::{}:role/{name}", context.partition, context.account)));
+        return Ok(json!(format!(
+            "arn:{}:iam::{}:role/{name}",
+            context.partition, context.account
+        )));
     }
     let resolved = context.resolve(given, place)?;
     depends_on.extend(resolved.depends_on);

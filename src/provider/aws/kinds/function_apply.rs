@@ -18,7 +18,9 @@ use aws_sdk_lambda::types::{
 use super::function::{BOOKKEEPING_TAGS, CONFIGURATION, RESERVED_CONCURRENCY_TAG};
 use super::props;
 use crate::plan::{Action, Properties, ResourceId, Step};
-use crate::provider::aws::call::{self, lambda_transient, retrying, role_not_yet_assumable, throttled};
+use crate::provider::aws::call::{
+    self, lambda_transient, retrying, role_not_yet_assumable, throttled,
+};
 use crate::provider::aws::clients::Aws;
 use crate::provider::{ProviderError, StepContext};
 
@@ -54,21 +56,33 @@ pub async fn apply(
 
 fn attributes(aws: &Aws, name: &str) -> Properties {
     props::attributes([
-        ("arn", serde_json::json!(aws.arn("lambda", &format!("function:{name}")))),
+        (
+            "arn",
+            serde_json::json!(aws.arn("lambda", &format!("function:{name}"))),
+        ),
         ("name", serde_json::json!(name)),
     ])
 }
 
 fn environment(properties: &Properties) -> Environment {
-    let variables: HashMap<String, String> = props::strings(properties, "environment").into_iter().collect();
-    Environment::builder().set_variables(Some(variables)).build()
+    let variables: HashMap<String, String> = props::strings(properties, "environment")
+        .into_iter()
+        .collect();
+    Environment::builder()
+        .set_variables(Some(variables))
+        .build()
 }
 
 fn layers(properties: &Properties) -> Vec<String> {
     properties
         .get("layers")
         .and_then(serde_json::Value::as_array)
-        .map(|items| items.iter().filter_map(|l| l.as_str().map(str::to_string)).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|l| l.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -104,7 +118,9 @@ async fn create(
         .environment(environment(properties))
         .set_layers(Some(layers(properties)))
         .set_description(props::string(properties, "description"))
-        .set_architectures(props::string(properties, "architecture").map(|a| vec![Architecture::from(a.as_str())]))
+        .set_architectures(
+            props::string(properties, "architecture").map(|a| vec![Architecture::from(a.as_str())]),
+        )
         .code(
             FunctionCode::builder()
                 .s3_bucket(props::input(step, "s3_bucket")?)
@@ -171,7 +187,12 @@ async fn adopt(
     let everything: Vec<&str> = CONFIGURATION
         .iter()
         .copied()
-        .chain(["code_sha256", "architecture", "tags", "reserved_concurrency"])
+        .chain([
+            "code_sha256",
+            "architecture",
+            "tags",
+            "reserved_concurrency",
+        ])
         .collect();
     update(aws, step, properties, context, &everything, &live_tags).await
 }
@@ -217,10 +238,15 @@ async fn update(
             .function_name(name)
             .s3_bucket(props::input(step, "s3_bucket")?)
             .s3_key(props::input(step, "s3_key")?)
-            .set_architectures(props::string(properties, "architecture").map(|a| vec![Architecture::from(a.as_str())]));
-        retrying(context, &step.id, lambda_transient, || request.clone().send())
-            .await
-            .map_err(|e| call::failed("lambda:UpdateFunctionCode", &step.id, &e))?;
+            .set_architectures(
+                props::string(properties, "architecture")
+                    .map(|a| vec![Architecture::from(a.as_str())]),
+            );
+        retrying(context, &step.id, lambda_transient, || {
+            request.clone().send()
+        })
+        .await
+        .map_err(|e| call::failed("lambda:UpdateFunctionCode", &step.id, &e))?;
     }
     if touches(&["reserved_concurrency"]) {
         set_reserved(aws, step, int(properties, "reserved_concurrency"), context).await?;
@@ -237,7 +263,11 @@ async fn update(
             stale.push(RESERVED_CONCURRENCY_TAG.into());
         }
         if !stale.is_empty() {
-            let untag = aws.lambda.untag_resource().resource(&arn).set_tag_keys(Some(stale));
+            let untag = aws
+                .lambda
+                .untag_resource()
+                .resource(&arn)
+                .set_tag_keys(Some(stale));
             retrying(context, &step.id, throttled, || untag.clone().send())
                 .await
                 .map_err(|e| call::failed("lambda:UntagResource", &step.id, &e))?;
@@ -267,23 +297,36 @@ async fn set_reserved(
                 .put_function_concurrency()
                 .function_name(&step.id.name)
                 .reserved_concurrent_executions(count);
-            retrying(context, &step.id, lambda_transient, || request.clone().send())
-                .await
-                .map(|_| ())
-                .map_err(|e| call::failed("lambda:PutFunctionConcurrency", &step.id, &e))
+            retrying(context, &step.id, lambda_transient, || {
+                request.clone().send()
+            })
+            .await
+            .map(|_| ())
+            .map_err(|e| call::failed("lambda:PutFunctionConcurrency", &step.id, &e))
         }
         None => {
-            let request = aws.lambda.delete_function_concurrency().function_name(&step.id.name);
-            retrying(context, &step.id, lambda_transient, || request.clone().send())
-                .await
-                .map(|_| ())
-                .map_err(|e| call::failed("lambda:DeleteFunctionConcurrency", &step.id, &e))
+            let request = aws
+                .lambda
+                .delete_function_concurrency()
+                .function_name(&step.id.name);
+            retrying(context, &step.id, lambda_transient, || {
+                request.clone().send()
+            })
+            .await
+            .map(|_| ())
+            .map_err(|e| call::failed("lambda:DeleteFunctionConcurrency", &step.id, &e))
         }
     }
 }
 
 async fn delete(aws: &Aws, step: &Step) -> Result<(), ProviderError> {
-    match aws.lambda.delete_function().function_name(&step.id.name).send().await {
+    match aws
+        .lambda
+        .delete_function()
+        .function_name(&step.id.name)
+        .send()
+        .await
+    {
         Ok(_) => Ok(()),
         Err(error) if call::is(&error, &["ResourceNotFoundException"]) => Ok(()),
         Err(error) => Err(call::failed("lambda:DeleteFunction", &step.id, &error)),
@@ -292,7 +335,11 @@ async fn delete(aws: &Aws, step: &Step) -> Result<(), ProviderError> {
 
 /// Waits until the function is `Active` and no update is `InProgress`, telling the user while
 /// it waits; an error when it failed or the deadline passed.
-pub async fn wait_idle(aws: &Aws, id: &ResourceId, context: &StepContext<'_>) -> Result<(), ProviderError> {
+pub async fn wait_idle(
+    aws: &Aws,
+    id: &ResourceId,
+    context: &StepContext<'_>,
+) -> Result<(), ProviderError> {
     let mut pause = Duration::from_millis(250);
     let started = std::time::Instant::now();
     loop {
@@ -305,7 +352,8 @@ pub async fn wait_idle(aws: &Aws, id: &ResourceId, context: &StepContext<'_>) ->
             .map_err(|e| call::failed("lambda:GetFunctionConfiguration", id, &e))?;
         let state = configuration.state().cloned();
         let update = configuration.last_update_status().cloned();
-        if matches!(state, Some(State::Failed)) || matches!(update, Some(LastUpdateStatus::Failed)) {
+        if matches!(state, Some(State::Failed)) || matches!(update, Some(LastUpdateStatus::Failed))
+        {
             let reason = configuration
                 .last_update_status_reason()
                 .or(configuration.state_reason())
@@ -314,7 +362,8 @@ pub async fn wait_idle(aws: &Aws, id: &ResourceId, context: &StepContext<'_>) ->
                 operation: "lambda:GetFunctionConfiguration".into(),
                 resource: id.to_string(),
                 message: format!("the function's last change failed: {reason}"),
-                help: "fix what the reason says (often the role or the code), then deploy again".into(),
+                help: "fix what the reason says (often the role or the code), then deploy again"
+                    .into(),
             });
         }
         let busy = matches!(state, Some(State::Pending))
@@ -333,7 +382,9 @@ pub async fn wait_idle(aws: &Aws, id: &ResourceId, context: &StepContext<'_>) ->
                 ),
             });
         }
-        context.progress.waiting(id, "waiting for the function to finish updating");
+        context
+            .progress
+            .waiting(id, "waiting for the function to finish updating");
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(5));
     }

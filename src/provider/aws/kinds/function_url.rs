@@ -22,7 +22,7 @@ use crate::provider::aws::clients::Aws;
 use crate::provider::aws::context::Context;
 use crate::provider::aws::live::LiveContext;
 use crate::provider::aws::naming::{self, kind};
-use crate::provider::{ProviderError, StepContext};
+use crate::provider::{Endpoint, ProviderError, StepContext};
 
 pub const URL_TAG: &str = "updraft:url";
 pub const URL_CONFIG_TAG: &str = "updraft:url-config";
@@ -70,22 +70,34 @@ impl ResourceKind for FunctionUrls {
         &[kind::FUNCTION_URL]
     }
 
-    fn desired(&self, context: &Context<'_>, state: &mut DesiredState) -> Result<(), ProviderError> {
+    fn desired(
+        &self,
+        context: &Context<'_>,
+        state: &mut DesiredState,
+    ) -> Result<(), ProviderError> {
         for (key, function) in &context.service.functions {
-            let Some(settings) = &function.url else { continue };
-            let Some(target) = context.functions.get(key) else { continue };
+            let Some(settings) = &function.url else {
+                continue;
+            };
+            let Some(target) = context.functions.get(key) else {
+                continue;
+            };
             let auth = match settings.get("authorizer").and_then(Json::as_str) {
                 Some("aws_iam") => "AWS_IAM",
                 Some(other) => {
                     return Err(ProviderError::Invalid {
                         message: format!("`functions.{key}.url.authorizer` is `{other}`"),
                         span: Some(function.span),
-                        help: "a function URL's authorizer is `aws_iam`, or none for a public URL".into(),
+                        help: "a function URL's authorizer is `aws_iam`, or none for a public URL"
+                            .into(),
                     })
                 }
                 None => "NONE",
             };
-            let invoke_mode = settings.get("invokeMode").and_then(Json::as_str).unwrap_or("BUFFERED");
+            let invoke_mode = settings
+                .get("invokeMode")
+                .and_then(Json::as_str)
+                .unwrap_or("BUFFERED");
             let cors = cors_of(settings);
             state.resources.push(Desired {
                 id: naming::id(kind::FUNCTION_URL, function.name.clone()),
@@ -129,17 +141,60 @@ impl ResourceKind for FunctionUrls {
             .collect())
     }
 
-    async fn apply(&self, aws: &Aws, step: &Step, properties: &Properties, context: &StepContext<'_>) -> Result<Properties, ProviderError> {
+    fn endpoints(&self, live: &Live) -> Vec<Endpoint> {
+        let Some(url) = live.attributes.get("url").and_then(Json::as_str) else {
+            return Vec::new();
+        };
+        vec![Endpoint {
+            kind: "url".into(),
+            method: None,
+            url: url.to_string(),
+            function: Some(live.id.name.clone()),
+        }]
+    }
+
+    async fn apply(
+        &self,
+        aws: &Aws,
+        step: &Step,
+        properties: &Properties,
+        context: &StepContext<'_>,
+    ) -> Result<Properties, ProviderError> {
         let name = step.id.name.as_str();
         let function_arn = aws.arn("lambda", &format!("function:{name}"));
         if step.action == Action::Delete {
-            match aws.lambda.delete_function_url_config().function_name(name).send().await {
+            match aws
+                .lambda
+                .delete_function_url_config()
+                .function_name(name)
+                .send()
+                .await
+            {
                 Ok(_) => {}
-                Err(error) if call::is(&error, &["ResourceNotFoundException"]) => return Ok(Properties::new()),
-                Err(error) => return Err(call::failed("lambda:DeleteFunctionUrlConfig", &step.id, &error)),
+                Err(error) if call::is(&error, &["ResourceNotFoundException"]) => {
+                    return Ok(Properties::new())
+                }
+                Err(error) => {
+                    return Err(call::failed(
+                        "lambda:DeleteFunctionUrlConfig",
+                        &step.id,
+                        &error,
+                    ))
+                }
             }
-            let _ = aws.lambda.remove_permission().function_name(name).statement_id(PERMISSION_ID).send().await;
-            let untag = aws.lambda.untag_resource().resource(&function_arn).tag_keys(URL_TAG).tag_keys(URL_CONFIG_TAG);
+            let _ = aws
+                .lambda
+                .remove_permission()
+                .function_name(name)
+                .statement_id(PERMISSION_ID)
+                .send()
+                .await;
+            let untag = aws
+                .lambda
+                .untag_resource()
+                .resource(&function_arn)
+                .tag_keys(URL_TAG)
+                .tag_keys(URL_CONFIG_TAG);
             match untag.send().await {
                 Ok(_) => {}
                 Err(error) if call::is(&error, &["ResourceNotFoundException"]) => {}
@@ -149,29 +204,54 @@ impl ResourceKind for FunctionUrls {
         }
         let auth = props::string(properties, "auth_type").unwrap_or_else(|| "NONE".into());
         let mode = props::string(properties, "invoke_mode").unwrap_or_else(|| "BUFFERED".into());
-        let cors = step.desired.as_ref().and_then(|d| d.inputs.get("cors")).cloned().unwrap_or(Json::Null);
+        let cors = step
+            .desired
+            .as_ref()
+            .and_then(|d| d.inputs.get("cors"))
+            .cloned()
+            .unwrap_or(Json::Null);
         let cors_config = lambda_cors(&cors);
-        let create = aws.lambda.create_function_url_config().function_name(name)
+        let create = aws
+            .lambda
+            .create_function_url_config()
+            .function_name(name)
             .auth_type(FunctionUrlAuthType::from(auth.as_str()))
             .invoke_mode(InvokeMode::from(mode.as_str()))
             .set_cors(cors_config.clone());
         let url = match retrying(context, &step.id, throttled, || create.clone().send()).await {
             Ok(answer) => answer.function_url().to_string(),
             Err(error) if call::is(&error, &["ResourceConflictException"]) => {
-                let update = aws.lambda.update_function_url_config().function_name(name)
+                let update = aws
+                    .lambda
+                    .update_function_url_config()
+                    .function_name(name)
                     .auth_type(FunctionUrlAuthType::from(auth.as_str()))
                     .invoke_mode(InvokeMode::from(mode.as_str()))
                     .cors(cors_config.unwrap_or_else(|| Cors::builder().build()));
-                retrying(context, &step.id, lambda_transient, || update.clone().send()).await
-                    .map_err(|e| call::failed("lambda:UpdateFunctionUrlConfig", &step.id, &e))?
-                    .function_url()
-                    .to_string()
+                retrying(context, &step.id, lambda_transient, || {
+                    update.clone().send()
+                })
+                .await
+                .map_err(|e| call::failed("lambda:UpdateFunctionUrlConfig", &step.id, &e))?
+                .function_url()
+                .to_string()
             }
-            Err(error) => return Err(call::failed("lambda:CreateFunctionUrlConfig", &step.id, &error)),
+            Err(error) => {
+                return Err(call::failed(
+                    "lambda:CreateFunctionUrlConfig",
+                    &step.id,
+                    &error,
+                ))
+            }
         };
         if auth == "NONE" {
-            let permission = aws.lambda.add_permission().function_name(name).statement_id(PERMISSION_ID)
-                .action("lambda:InvokeFunctionUrl").principal("*")
+            let permission = aws
+                .lambda
+                .add_permission()
+                .function_name(name)
+                .statement_id(PERMISSION_ID)
+                .action("lambda:InvokeFunctionUrl")
+                .principal("*")
                 .function_url_auth_type(FunctionUrlAuthType::None);
             match retrying(context, &step.id, throttled, || permission.clone().send()).await {
                 Ok(_) => {}
@@ -179,13 +259,31 @@ impl ResourceKind for FunctionUrls {
                 Err(error) => return Err(call::failed("lambda:AddPermission", &step.id, &error)),
             }
         } else {
-            let _ = aws.lambda.remove_permission().function_name(name).statement_id(PERMISSION_ID).send().await;
+            let _ = aws
+                .lambda
+                .remove_permission()
+                .function_name(name)
+                .statement_id(PERMISSION_ID)
+                .send()
+                .await;
         }
-        let config = format!("{auth} {mode} {}", props::string(properties, "cors_fingerprint").unwrap_or_else(|| "none".into()));
-        let tag = aws.lambda.tag_resource().resource(&function_arn).tags(URL_TAG, &url).tags(URL_CONFIG_TAG, config);
-        retrying(context, &step.id, lambda_transient, || tag.clone().send()).await
+        let config = format!(
+            "{auth} {mode} {}",
+            props::string(properties, "cors_fingerprint").unwrap_or_else(|| "none".into())
+        );
+        let tag = aws
+            .lambda
+            .tag_resource()
+            .resource(&function_arn)
+            .tags(URL_TAG, &url)
+            .tags(URL_CONFIG_TAG, config);
+        retrying(context, &step.id, lambda_transient, || tag.clone().send())
+            .await
             .map_err(|e| call::failed("lambda:TagResource", &step.id, &e))?;
-        Ok(props::attributes([("url", json!(url)), ("function_name", json!(name))]))
+        Ok(props::attributes([
+            ("url", json!(url)),
+            ("function_name", json!(name)),
+        ]))
     }
 }
 
@@ -194,7 +292,11 @@ fn lambda_cors(cors: &Json) -> Option<Cors> {
         return None;
     }
     let strings = |key: &str| -> Option<Vec<String>> {
-        cors.get(key)?.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        cors.get(key)?.as_array().map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
     };
     Some(
         Cors::builder()
@@ -203,7 +305,11 @@ fn lambda_cors(cors: &Json) -> Option<Cors> {
             .set_allow_methods(strings("allow_methods"))
             .set_expose_headers(strings("expose_headers"))
             .set_allow_credentials(cors.get("allow_credentials").and_then(Json::as_bool))
-            .set_max_age(cors.get("max_age").and_then(Json::as_i64).and_then(|n| i32::try_from(n).ok()))
+            .set_max_age(
+                cors.get("max_age")
+                    .and_then(Json::as_i64)
+                    .and_then(|n| i32::try_from(n).ok()),
+            )
             .build(),
     )
 }

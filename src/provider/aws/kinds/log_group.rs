@@ -29,13 +29,21 @@ impl ResourceKind for LogGroups {
         &[kind::LOG_GROUP]
     }
 
-    fn desired(&self, context: &Context<'_>, state: &mut DesiredState) -> Result<(), ProviderError> {
+    fn desired(
+        &self,
+        context: &Context<'_>,
+        state: &mut DesiredState,
+    ) -> Result<(), ProviderError> {
         for function in context.service.functions.values() {
-            let own = function
-                .raw
-                .get("logRetentionInDays")
-                .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
-            let retention = own.or(context.service.provider.log_retention_in_days.map(u64::from));
+            let own = function.raw.get("logRetentionInDays").and_then(|v| {
+                v.as_u64()
+                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            });
+            let retention = own.or(context
+                .service
+                .provider
+                .log_retention_in_days
+                .map(u64::from));
             state.resources.push(Desired {
                 id: naming::id(kind::LOG_GROUP, naming::log_group_name(&function.name)),
                 properties: Properties::from([
@@ -76,7 +84,10 @@ impl ResourceKind for LogGroups {
                         ("tags".into(), json!(tags)),
                     ]),
                     attributes: props::attributes([
-                        ("arn", json!(aws.arn("logs", &format!("log-group:{name}:*")))),
+                        (
+                            "arn",
+                            json!(aws.arn("logs", &format!("log-group:{name}:*"))),
+                        ),
                         ("name", json!(name)),
                     ]),
                     ..Live::default()
@@ -95,9 +106,17 @@ impl ResourceKind for LogGroups {
         let name = step.id.name.as_str();
         let arn = aws.arn("logs", &format!("log-group:{name}"));
         if step.action == Action::Delete {
-            return match aws.logs.delete_log_group().log_group_name(name).send().await {
+            return match aws
+                .logs
+                .delete_log_group()
+                .log_group_name(name)
+                .send()
+                .await
+            {
                 Ok(_) => Ok(Properties::new()),
-                Err(error) if call::is(&error, &["ResourceNotFoundException"]) => Ok(Properties::new()),
+                Err(error) if call::is(&error, &["ResourceNotFoundException"]) => {
+                    Ok(Properties::new())
+                }
                 Err(error) => Err(call::failed("logs:DeleteLogGroup", &step.id, &error)),
             };
         }
@@ -121,11 +140,19 @@ impl ResourceKind for LogGroups {
             tag(aws, step, &arn, &tags, context).await?;
         }
         let retention_changed = props::changes(step, "retention_in_days")
-            || (step.action != Action::Update && properties.get("retention_in_days").is_some_and(|v| !v.is_null()));
+            || (step.action != Action::Update
+                && properties
+                    .get("retention_in_days")
+                    .is_some_and(|v| !v.is_null()));
         if retention_changed {
-            match props::number(properties, "retention_in_days").and_then(|n| i32::try_from(n).ok()) {
+            match props::number(properties, "retention_in_days").and_then(|n| i32::try_from(n).ok())
+            {
                 Some(days) => {
-                    let put = aws.logs.put_retention_policy().log_group_name(name).retention_in_days(days);
+                    let put = aws
+                        .logs
+                        .put_retention_policy()
+                        .log_group_name(name)
+                        .retention_in_days(days);
                     retrying(context, &step.id, throttled, || put.clone().send())
                         .await
                         .map_err(|e| call::failed("logs:PutRetentionPolicy", &step.id, &e))?;
@@ -179,9 +206,17 @@ async fn tag(
         .as_ref()
         .map(|live| props::strings(&live.properties, "tags"))
         .unwrap_or_default();
-    let stale: Vec<String> = live_tags.keys().filter(|k| !tags.contains_key(*k)).cloned().collect();
+    let stale: Vec<String> = live_tags
+        .keys()
+        .filter(|k| !tags.contains_key(*k))
+        .cloned()
+        .collect();
     if !stale.is_empty() {
-        let untag = aws.logs.untag_resource().resource_arn(arn).set_tag_keys(Some(stale));
+        let untag = aws
+            .logs
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(stale));
         retrying(context, &step.id, throttled, || untag.clone().send())
             .await
             .map_err(|e| call::failed("logs:UntagResource", &step.id, &e))?;
@@ -199,7 +234,9 @@ async fn tag(
 
 /// `arn:aws:logs:{region}:{account}:log-group:{name}` (with or without `:*`) to the name.
 fn name_from_arn(arn: &str) -> Option<String> {
-    arn.splitn(7, ':').nth(6).map(|n| n.trim_end_matches(":*").to_string())
+    arn.splitn(7, ':')
+        .nth(6)
+        .map(|n| n.trim_end_matches(":*").to_string())
 }
 
 #[cfg(test)]
@@ -209,7 +246,13 @@ mod tests {
     #[test]
     fn log_group_names_come_out_of_arns_with_or_without_the_star() {
         let name = Some("/aws/lambda/svc-dev-hello".to_string());
-        assert_eq!(name_from_arn("arn:aws:logs:us-east-1:1:log-group:/aws/lambda/svc-dev-hello:*"), name);
-        assert_eq!(name_from_arn("arn:aws:logs:us-east-1:1:log-group:/aws/lambda/svc-dev-hello"), name);
+        assert_eq!(
+            name_from_arn("arn:aws:logs:us-east-1:1:log-group:/aws/lambda/svc-dev-hello:*"),
+            name
+        );
+        assert_eq!(
+            name_from_arn("arn:aws:logs:us-east-1:1:log-group:/aws/lambda/svc-dev-hello"),
+            name
+        );
     }
 }

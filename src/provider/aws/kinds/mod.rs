@@ -15,11 +15,12 @@
 //!    - `apply(aws, step, properties, context)`: make it so, idempotently (a create that finds
 //!      the resource adopts it; a delete of something gone succeeds); return the attributes
 //!      other resources refer to;
-//!    - optionally `wait_ready`.
+//!    - optionally `wait_ready`, and `endpoints` (what `info` shows for a live resource).
 //! 3. Add one line to [`ALL`]. The order there is the order builders run and plans list kinds.
 
 pub mod artifact;
 pub mod function;
+pub mod function_apply;
 pub mod function_url;
 pub mod log_group;
 pub mod queue;
@@ -31,7 +32,7 @@ use super::clients::Aws;
 use super::context::Context;
 use super::live::LiveContext;
 use crate::plan::{DesiredState, Live, Properties, Step};
-use crate::provider::{ProviderError, StepContext};
+use crate::provider::{Endpoint, ProviderError, StepContext};
 
 /// One kind (or a few closely tied kinds) of AWS resource.
 #[async_trait]
@@ -40,7 +41,8 @@ pub trait ResourceKind: Send + Sync {
     fn kinds(&self) -> &'static [&'static str];
 
     /// Adds the resources the service should have. Pure: no calls.
-    fn desired(&self, context: &Context<'_>, state: &mut DesiredState) -> Result<(), ProviderError>;
+    fn desired(&self, context: &Context<'_>, state: &mut DesiredState)
+        -> Result<(), ProviderError>;
 
     /// The live resources of these kinds that carry the ownership tags.
     async fn live(&self, live: &LiveContext) -> Result<Vec<Live>, ProviderError>;
@@ -53,6 +55,11 @@ pub trait ResourceKind: Send + Sync {
         properties: &Properties,
         context: &StepContext<'_>,
     ) -> Result<Properties, ProviderError>;
+
+    /// The ways to call the service that one of its live resources offers (`info`).
+    fn endpoints(&self, _live: &Live) -> Vec<Endpoint> {
+        Vec::new()
+    }
 
     /// Waits until a created or updated resource can be used by the steps after it.
     async fn wait_ready(
@@ -78,7 +85,9 @@ pub static ALL: &[&dyn ResourceKind] = &[
 
 /// The module that applies resources of this type.
 pub fn for_kind(kind: &str) -> Option<&'static dyn ResourceKind> {
-    ALL.iter().copied().find(|module| module.kinds().contains(&kind))
+    ALL.iter()
+        .copied()
+        .find(|module| module.kinds().contains(&kind))
 }
 
 /// Properties helpers shared by the kinds.
@@ -91,7 +100,10 @@ pub mod props {
     use crate::provider::ProviderError;
 
     pub fn string(properties: &Properties, name: &str) -> Option<String> {
-        properties.get(name).and_then(Json::as_str).map(str::to_string)
+        properties
+            .get(name)
+            .and_then(Json::as_str)
+            .map(str::to_string)
     }
 
     pub fn number(properties: &Properties, name: &str) -> Option<i64> {
@@ -105,7 +117,14 @@ pub mod props {
             .and_then(Json::as_object)
             .map(|map| {
                 map.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| v.to_string()),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default()

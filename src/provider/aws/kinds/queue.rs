@@ -48,7 +48,9 @@ const ATTRIBUTES: &[&str] = &[
 /// The queues' names by logical id, as the context's logical map needs them.
 pub fn queue_names(context: &Context<'_>) -> Vec<(String, String)> {
     resources(context)
-        .filter(|(_, resource)| resource.get("Type").and_then(Json::as_str) == Some("AWS::SQS::Queue"))
+        .filter(|(_, resource)| {
+            resource.get("Type").and_then(Json::as_str) == Some("AWS::SQS::Queue")
+        })
         .map(|(logical, resource)| (logical.clone(), queue_name(context, logical, resource)))
         .collect()
 }
@@ -66,12 +68,20 @@ fn resources<'c>(context: &'c Context<'_>) -> impl Iterator<Item = (&'c String, 
 
 fn queue_name(context: &Context<'_>, logical: &str, resource: &Json) -> String {
     let properties = resource.get("Properties");
-    match properties.and_then(|p| p.get("QueueName")).and_then(Json::as_str) {
+    match properties
+        .and_then(|p| p.get("QueueName"))
+        .and_then(Json::as_str)
+    {
         Some(name) => name.to_string(),
         None => {
-            let fifo = properties.and_then(|p| p.get("FifoQueue")).is_some_and(|f| f == &json!(true) || f == &json!("true"));
+            let fifo = properties
+                .and_then(|p| p.get("FifoQueue"))
+                .is_some_and(|f| f == &json!(true) || f == &json!("true"));
             let suffix = if fifo { ".fifo" } else { "" };
-            format!("{}{suffix}", naming::fit(format!("{}-{logical}", context.prefix), 80 - suffix.len()))
+            format!(
+                "{}{suffix}",
+                naming::fit(format!("{}-{logical}", context.prefix), 80 - suffix.len())
+            )
         }
     }
 }
@@ -91,7 +101,11 @@ pub fn snake_case(name: &str) -> String {
 /// JSON with every scalar leaf as a string, as SQS stores policies.
 fn string_leaves(value: &Json) -> Json {
     match value {
-        Json::Object(map) => Json::Object(map.iter().map(|(k, v)| (k.clone(), string_leaves(v))).collect()),
+        Json::Object(map) => Json::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), string_leaves(v)))
+                .collect(),
+        ),
         Json::Array(items) => Json::Array(items.iter().map(string_leaves).collect()),
         other => json!(text(other)),
     }
@@ -103,32 +117,63 @@ impl ResourceKind for Queues {
         &[kind::QUEUE]
     }
 
-    fn desired(&self, context: &Context<'_>, state: &mut DesiredState) -> Result<(), ProviderError> {
+    fn desired(
+        &self,
+        context: &Context<'_>,
+        state: &mut DesiredState,
+    ) -> Result<(), ProviderError> {
         if let Some(sections) = context.service.resources.as_ref().and_then(Json::as_object) {
             if let Some(other) = sections.keys().find(|k| k.as_str() != "Resources") {
                 let path = format!("resources.{other}");
-                return Err(unsupported(Place { path: &path, span: None }, &format!("`resources.{other}`")));
+                return Err(unsupported(
+                    Place {
+                        path: &path,
+                        span: None,
+                    },
+                    &format!("`resources.{other}`"),
+                ));
             }
         }
         for (logical, resource) in resources(context) {
             let path = format!("resources.Resources.{logical}");
-            let kind_name = resource.get("Type").and_then(Json::as_str).unwrap_or("a resource without a Type");
+            let kind_name = resource
+                .get("Type")
+                .and_then(Json::as_str)
+                .unwrap_or("a resource without a Type");
             if kind_name != "AWS::SQS::Queue" {
-                return Err(unsupported(Place { path: &path, span: None }, &format!("the resource type {kind_name}")));
+                return Err(unsupported(
+                    Place {
+                        path: &path,
+                        span: None,
+                    },
+                    &format!("the resource type {kind_name}"),
+                ));
             }
             let name = queue_name(context, logical, resource);
             let mut depends_on = BTreeSet::new();
             let mut properties = Properties::new();
             let mut tags = context.tags.clone();
-            for (key, value) in resource.get("Properties").and_then(Json::as_object).into_iter().flatten() {
+            for (key, value) in resource
+                .get("Properties")
+                .and_then(Json::as_object)
+                .into_iter()
+                .flatten()
+            {
                 let path = format!("{path}.Properties.{key}");
-                let place = Place { path: &path, span: None };
+                let place = Place {
+                    path: &path,
+                    span: None,
+                };
                 if key == "QueueName" {
                     continue;
                 }
                 if key == "Tags" {
                     for tag in value.as_array().into_iter().flatten() {
-                        let (Some(k), Some(v)) = (tag.get("Key").and_then(Json::as_str), tag.get("Value")) else { continue };
+                        let (Some(k), Some(v)) =
+                            (tag.get("Key").and_then(Json::as_str), tag.get("Value"))
+                        else {
+                            continue;
+                        };
                         let resolved = context.resolve_text(v, place)?;
                         depends_on.extend(resolved.depends_on);
                         tags.insert(k.to_string(), text(&resolved.value));
@@ -140,7 +185,9 @@ impl ResourceKind for Queues {
                 }
                 let resolved = if key.starts_with("Redrive") {
                     let resolved = match value {
-                        Json::String(json_text) => serde_json::from_str(json_text).unwrap_or(Json::Null),
+                        Json::String(json_text) => {
+                            serde_json::from_str(json_text).unwrap_or(Json::Null)
+                        }
                         other => other.clone(),
                     };
                     let mut found = BTreeSet::new();
@@ -175,13 +222,31 @@ impl ResourceKind for Queues {
         let aws = &live.aws;
         let mut found = Vec::new();
         for tagged in live.tagged_of("sqs", "").await? {
-            let Some(name) = tagged.arn.rsplit(':').next() else { continue };
+            let Some(name) = tagged.arn.rsplit(':').next() else {
+                continue;
+            };
             let url = match aws.sqs.get_queue_url().queue_name(name).send().await {
                 Ok(answer) => answer.queue_url().unwrap_or_default().to_string(),
-                Err(error) if call::is(&error, &["AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"]) => continue,
+                Err(error)
+                    if call::is(
+                        &error,
+                        &[
+                            "AWS.SimpleQueueService.NonExistentQueue",
+                            "QueueDoesNotExist",
+                        ],
+                    ) =>
+                {
+                    continue
+                }
                 Err(error) => return Err(call::failed("sqs:GetQueueUrl", name, &error)),
             };
-            let answer = aws.sqs.get_queue_attributes().queue_url(&url).attribute_names(QueueAttributeName::All).send().await
+            let answer = aws
+                .sqs
+                .get_queue_attributes()
+                .queue_url(&url)
+                .attribute_names(QueueAttributeName::All)
+                .send()
+                .await
                 .map_err(|e| call::failed("sqs:GetQueueAttributes", name, &e))?;
             let mut properties = Properties::new();
             for (attribute, value) in answer.attributes().into_iter().flatten() {
@@ -203,14 +268,27 @@ impl ResourceKind for Queues {
         Ok(found)
     }
 
-    async fn apply(&self, aws: &Aws, step: &Step, properties: &Properties, context: &StepContext<'_>) -> Result<Properties, ProviderError> {
+    async fn apply(
+        &self,
+        aws: &Aws,
+        step: &Step,
+        properties: &Properties,
+        context: &StepContext<'_>,
+    ) -> Result<Properties, ProviderError> {
         let name = step.id.name.as_str();
         let arn = aws.arn("sqs", name);
         if matches!(step.action, Action::Delete | Action::Replace) {
             if let Some(url) = props::live_attribute(step, "url") {
                 match aws.sqs.delete_queue().queue_url(&url).send().await {
                     Ok(_) => {}
-                    Err(error) if call::is(&error, &["AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"]) => {}
+                    Err(error)
+                        if call::is(
+                            &error,
+                            &[
+                                "AWS.SimpleQueueService.NonExistentQueue",
+                                "QueueDoesNotExist",
+                            ],
+                        ) => {}
                     Err(error) => return Err(call::failed("sqs:DeleteQueue", &step.id, &error)),
                 }
             }
@@ -222,7 +300,9 @@ impl ResourceKind for Queues {
         let wanted: HashMap<QueueAttributeName, String> = properties
             .iter()
             .filter(|(key, _)| key.as_str() != "tags")
-            .filter(|(key, _)| matches!(step.action, Action::Create | Action::Replace) || props::changes(step, key))
+            .filter(|(key, _)| {
+                matches!(step.action, Action::Create | Action::Replace) || props::changes(step, key)
+            })
             .filter_map(|(key, value)| {
                 let attribute = ATTRIBUTES.iter().find(|a| snake_case(a) == *key)?;
                 let value = match value {
@@ -233,7 +313,12 @@ impl ResourceKind for Queues {
             })
             .collect();
         let url = if matches!(step.action, Action::Create | Action::Replace) {
-            let create = aws.sqs.create_queue().queue_name(name).set_attributes(Some(wanted.clone())).set_tags(Some(tags.clone().into_iter().collect()));
+            let create = aws
+                .sqs
+                .create_queue()
+                .queue_name(name)
+                .set_attributes(Some(wanted.clone()))
+                .set_tags(Some(tags.clone().into_iter().collect()));
             match retrying(context, &step.id, throttled, || create.clone().send()).await {
                 Ok(answer) => answer.queue_url().unwrap_or_default().to_string(),
                 Err(error) if call::is(&error, &["QueueAlreadyExists", "QueueNameExists"]) => {
@@ -249,8 +334,16 @@ impl ResourceKind for Queues {
                 Some(url) => url,
                 None => queue_url(aws, step).await?,
             };
-            let live_tags = step.live.as_ref().map(|l| props::strings(&l.properties, "tags")).unwrap_or_default();
-            let retag = if props::changes(step, "tags") { tags.clone() } else { live_tags.clone() };
+            let live_tags = step
+                .live
+                .as_ref()
+                .map(|l| props::strings(&l.properties, "tags"))
+                .unwrap_or_default();
+            let retag = if props::changes(step, "tags") {
+                tags.clone()
+            } else {
+                live_tags.clone()
+            };
             set(aws, step, &url, wanted, &retag, &live_tags).await?;
             url
         };
@@ -259,11 +352,20 @@ impl ResourceKind for Queues {
 }
 
 fn attributes(url: &str, arn: &str, name: &str) -> Properties {
-    props::attributes([("url", json!(url)), ("arn", json!(arn)), ("name", json!(name))])
+    props::attributes([
+        ("url", json!(url)),
+        ("arn", json!(arn)),
+        ("name", json!(name)),
+    ])
 }
 
 async fn queue_url(aws: &Aws, step: &Step) -> Result<String, ProviderError> {
-    let answer = aws.sqs.get_queue_url().queue_name(&step.id.name).send().await
+    let answer = aws
+        .sqs
+        .get_queue_url()
+        .queue_name(&step.id.name)
+        .send()
+        .await
         .map_err(|e| call::failed("sqs:GetQueueUrl", &step.id, &e))?;
     Ok(answer.queue_url().unwrap_or_default().to_string())
 }
@@ -277,16 +379,35 @@ async fn set(
     live_tags: &BTreeMap<String, String>,
 ) -> Result<(), ProviderError> {
     if !attributes.is_empty() {
-        aws.sqs.set_queue_attributes().queue_url(url).set_attributes(Some(attributes)).send().await
+        aws.sqs
+            .set_queue_attributes()
+            .queue_url(url)
+            .set_attributes(Some(attributes))
+            .send()
+            .await
             .map_err(|e| call::failed("sqs:SetQueueAttributes", &step.id, &e))?;
     }
     if tags != live_tags {
-        let stale: Vec<String> = live_tags.keys().filter(|k| !tags.contains_key(*k)).cloned().collect();
+        let stale: Vec<String> = live_tags
+            .keys()
+            .filter(|k| !tags.contains_key(*k))
+            .cloned()
+            .collect();
         if !stale.is_empty() {
-            aws.sqs.untag_queue().queue_url(url).set_tag_keys(Some(stale)).send().await
+            aws.sqs
+                .untag_queue()
+                .queue_url(url)
+                .set_tag_keys(Some(stale))
+                .send()
+                .await
                 .map_err(|e| call::failed("sqs:UntagQueue", &step.id, &e))?;
         }
-        aws.sqs.tag_queue().queue_url(url).set_tags(Some(tags.clone().into_iter().collect())).send().await
+        aws.sqs
+            .tag_queue()
+            .queue_url(url)
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await
             .map_err(|e| call::failed("sqs:TagQueue", &step.id, &e))?;
     }
     Ok(())

@@ -16,7 +16,7 @@ use super::{props, ResourceKind};
 use crate::plan::{Action, Desired, DesiredState, Live, Properties, Step};
 use crate::provider::aws::call::{self, retrying, throttled};
 use crate::provider::aws::clients::Aws;
-use crate::provider::aws::context::{role_name, Context};
+use crate::provider::aws::context::Context;
 use crate::provider::aws::intrinsic::Place;
 use crate::provider::aws::live::LiveContext;
 use crate::provider::aws::naming::{self, kind};
@@ -46,23 +46,36 @@ impl ResourceKind for Roles {
         &[kind::ROLE]
     }
 
-    fn desired(&self, context: &Context<'_>, state: &mut DesiredState) -> Result<(), ProviderError> {
+    fn desired(
+        &self,
+        context: &Context<'_>,
+        state: &mut DesiredState,
+    ) -> Result<(), ProviderError> {
         let Some(id) = &context.role else {
             return Ok(());
         };
         let iam = &context.service.provider.iam;
         if iam.permissions_boundary.is_some() {
             return Err(crate::provider::aws::intrinsic::unsupported(
-                Place { path: "provider.iam.role.permissionsBoundary", span: None },
+                Place {
+                    path: "provider.iam.role.permissionsBoundary",
+                    span: None,
+                },
                 "a permissions boundary on the execution role",
             ));
         }
         let mut depends_on = BTreeSet::new();
         // The Framework's logging statements: every log group of the service.
-        let mut groups = vec![context.arn("logs", &format!("log-group:{}*:*", naming::log_group_name(&context.prefix)))];
+        let mut groups = vec![context.arn(
+            "logs",
+            &format!("log-group:{}*:*", naming::log_group_name(&context.prefix)),
+        )];
         for function in context.service.functions.values() {
             if !function.name.starts_with(&context.prefix) {
-                groups.push(context.arn("logs", &format!("log-group:{}:*", naming::log_group_name(&function.name))));
+                groups.push(context.arn(
+                    "logs",
+                    &format!("log-group:{}:*", naming::log_group_name(&function.name)),
+                ));
             }
         }
         let events: Vec<String> = groups.iter().map(|g| format!("{g}:*")).collect();
@@ -72,14 +85,26 @@ impl ResourceKind for Roles {
         ];
         for (index, statement) in iam.statements.iter().enumerate() {
             let path = format!("provider.iam.role.statements[{index}]");
-            let resolved = context.resolve(statement, Place { path: &path, span: None })?;
+            let resolved = context.resolve(
+                statement,
+                Place {
+                    path: &path,
+                    span: None,
+                },
+            )?;
             depends_on.extend(resolved.depends_on);
             statements.push(resolved.value);
         }
         let mut managed = Vec::new();
         for (index, policy) in iam.managed_policies.iter().enumerate() {
             let path = format!("provider.iam.role.managedPolicies[{index}]");
-            let resolved = context.resolve_text(policy, Place { path: &path, span: None })?;
+            let resolved = context.resolve_text(
+                policy,
+                Place {
+                    path: &path,
+                    span: None,
+                },
+            )?;
             depends_on.extend(resolved.depends_on);
             managed.push(resolved.value.as_str().unwrap_or_default().to_string());
         }
@@ -89,7 +114,10 @@ impl ResourceKind for Roles {
             id: id.clone(),
             properties: Properties::from([
                 ("assume_role_policy".into(), trust_policy()),
-                ("policy".into(), json!({"Version": "2012-10-17", "Statement": statements})),
+                (
+                    "policy".into(),
+                    json!({"Version": "2012-10-17", "Statement": statements}),
+                ),
                 ("managed_policies".into(), json!(managed)),
                 ("tags".into(), json!(context.tags)),
             ]),
@@ -102,7 +130,11 @@ impl ResourceKind for Roles {
     async fn live(&self, live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
         let aws = &live.aws;
         let mut names = aws.role_names();
-        names.insert(naming::role_name(&aws.scope.service, &aws.scope.stage, &aws.scope.region));
+        names.insert(naming::role_name(
+            &aws.scope.service,
+            &aws.scope.stage,
+            &aws.scope.region,
+        ));
         let mut found = Vec::new();
         for name in names {
             if let Some(role) = read(aws, &name).await? {
@@ -134,9 +166,17 @@ impl ResourceKind for Roles {
             .as_ref()
             .and_then(|l| l.properties.get("managed_policies"))
             .and_then(Json::as_array)
-            .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
-        let mut live_tags = step.live.as_ref().map(|l| props::strings(&l.properties, "tags")).unwrap_or_default();
+        let mut live_tags = step
+            .live
+            .as_ref()
+            .map(|l| props::strings(&l.properties, "tags"))
+            .unwrap_or_default();
         let tags = props::strings(properties, "tags");
         if creating {
             let create = aws
@@ -193,40 +233,87 @@ impl ResourceKind for Roles {
         let wanted: BTreeSet<String> = properties
             .get("managed_policies")
             .and_then(Json::as_array)
-            .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         for arn in wanted.difference(&live_managed) {
-            aws.iam.attach_role_policy().role_name(name).policy_arn(arn).send().await
+            aws.iam
+                .attach_role_policy()
+                .role_name(name)
+                .policy_arn(arn)
+                .send()
+                .await
                 .map_err(|e| call::failed("iam:AttachRolePolicy", &step.id, &e))?;
         }
         for arn in live_managed.difference(&wanted) {
-            aws.iam.detach_role_policy().role_name(name).policy_arn(arn).send().await
+            aws.iam
+                .detach_role_policy()
+                .role_name(name)
+                .policy_arn(arn)
+                .send()
+                .await
                 .map_err(|e| call::failed("iam:DetachRolePolicy", &step.id, &e))?;
         }
-        let retag = if creating { adopted && tags != live_tags } else { props::changes(step, "tags") };
+        let retag = if creating {
+            adopted && tags != live_tags
+        } else {
+            props::changes(step, "tags")
+        };
         if retag {
-            let stale: Vec<String> = live_tags.keys().filter(|k| !tags.contains_key(*k)).cloned().collect();
+            let stale: Vec<String> = live_tags
+                .keys()
+                .filter(|k| !tags.contains_key(*k))
+                .cloned()
+                .collect();
             if !stale.is_empty() {
-                aws.iam.untag_role().role_name(name).set_tag_keys(Some(stale)).send().await
+                aws.iam
+                    .untag_role()
+                    .role_name(name)
+                    .set_tag_keys(Some(stale))
+                    .send()
+                    .await
                     .map_err(|e| call::failed("iam:UntagRole", &step.id, &e))?;
             }
-            aws.iam.tag_role().role_name(name).set_tags(Some(iam_tags(&tags))).send().await
+            aws.iam
+                .tag_role()
+                .role_name(name)
+                .set_tags(Some(iam_tags(&tags)))
+                .send()
+                .await
                 .map_err(|e| call::failed("iam:TagRole", &step.id, &e))?;
         }
         Ok(props::attributes([
-            ("arn", json!(format!("arn:{}:iam::{}:role/{name}", aws.partition, aws.account))),
+            (
+                "arn",
+                json!(format!(
+                    "arn:{}:iam::{}:role/{name}",
+                    aws.partition, aws.account
+                )),
+            ),
             ("name", json!(name)),
         ]))
     }
 }
 
 fn text(properties: &Properties, name: &str) -> String {
-    properties.get(name).map(Json::to_string).unwrap_or_default()
+    properties
+        .get(name)
+        .map(Json::to_string)
+        .unwrap_or_default()
 }
 
 fn iam_tags(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_iam::types::Tag> {
     tags.iter()
-        .filter_map(|(k, v)| aws_sdk_iam::types::Tag::builder().key(k).value(v).build().ok())
+        .filter_map(|(k, v)| {
+            aws_sdk_iam::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .ok()
+        })
         .collect()
 }
 
@@ -239,7 +326,11 @@ async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, ProviderError> {
         Err(error) => return Err(call::failed("iam:GetRole", &resource, &error)),
     };
     let Some(role) = role else { return Ok(None) };
-    let tags: BTreeMap<String, String> = role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+    let tags: BTreeMap<String, String> = role
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
     if !aws.owns(&tags) {
         return Ok(None);
     }
@@ -258,9 +349,20 @@ async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, ProviderError> {
     let mut managed = Vec::new();
     let mut marker: Option<String> = None;
     loop {
-        let answer = aws.iam.list_attached_role_policies().role_name(name).set_marker(marker.take()).send().await
+        let answer = aws
+            .iam
+            .list_attached_role_policies()
+            .role_name(name)
+            .set_marker(marker.take())
+            .send()
+            .await
             .map_err(|e| call::failed("iam:ListAttachedRolePolicies", &resource, &e))?;
-        managed.extend(answer.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)));
+        managed.extend(
+            answer
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn().map(str::to_string)),
+        );
         match answer.marker() {
             Some(next) if answer.is_truncated() => marker = Some(next.to_string()),
             _ => break,
@@ -270,7 +372,10 @@ async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, ProviderError> {
     Ok(Some(Live {
         id: naming::id(kind::ROLE, name),
         properties: Properties::from([
-            ("assume_role_policy".into(), parse_document(role.assume_role_policy_document().unwrap_or_default())),
+            (
+                "assume_role_policy".into(),
+                parse_document(role.assume_role_policy_document().unwrap_or_default()),
+            ),
             ("policy".into(), policy),
             ("managed_policies".into(), json!(managed)),
             ("tags".into(), json!(tags)),
@@ -282,30 +387,55 @@ async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, ProviderError> {
 
 async fn delete(aws: &Aws, step: &Step) -> Result<(), ProviderError> {
     let name = step.id.name.as_str();
-    let gone = |error: &aws_sdk_iam::error::SdkError<_, _>| call::is(error, &["NoSuchEntity"]);
-    match aws.iam.list_attached_role_policies().role_name(name).send().await {
+    match aws
+        .iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .send()
+        .await
+    {
         Ok(answer) => {
-            for arn in answer.attached_policies().iter().filter_map(|p| p.policy_arn()) {
-                aws.iam.detach_role_policy().role_name(name).policy_arn(arn).send().await
+            for arn in answer
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn())
+            {
+                aws.iam
+                    .detach_role_policy()
+                    .role_name(name)
+                    .policy_arn(arn)
+                    .send()
+                    .await
                     .map_err(|e| call::failed("iam:DetachRolePolicy", &step.id, &e))?;
             }
         }
-        Err(error) if gone(&error) => return Ok(()),
-        Err(error) => return Err(call::failed("iam:ListAttachedRolePolicies", &step.id, &error)),
+        Err(error) if call::is(&error, &["NoSuchEntity"]) => return Ok(()),
+        Err(error) => {
+            return Err(call::failed(
+                "iam:ListAttachedRolePolicies",
+                &step.id,
+                &error,
+            ))
+        }
     }
     match aws.iam.list_role_policies().role_name(name).send().await {
         Ok(answer) => {
             for policy in answer.policy_names() {
-                aws.iam.delete_role_policy().role_name(name).policy_name(policy).send().await
+                aws.iam
+                    .delete_role_policy()
+                    .role_name(name)
+                    .policy_name(policy)
+                    .send()
+                    .await
                     .map_err(|e| call::failed("iam:DeleteRolePolicy", &step.id, &e))?;
             }
         }
-        Err(error) if gone(&error) => return Ok(()),
+        Err(error) if call::is(&error, &["NoSuchEntity"]) => return Ok(()),
         Err(error) => return Err(call::failed("iam:ListRolePolicies", &step.id, &error)),
     }
     match aws.iam.delete_role().role_name(name).send().await {
         Ok(_) => Ok(()),
-        Err(error) if gone(&error) => Ok(()),
+        Err(error) if call::is(&error, &["NoSuchEntity"]) => Ok(()),
         Err(error) => Err(call::failed("iam:DeleteRole", &step.id, &error)),
     }
 }
@@ -347,7 +477,10 @@ mod tests {
     #[test]
     fn url_encoded_policy_documents_read_as_json() {
         let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
-        assert_eq!(parse_document(encoded), json!({"Version": "2012-10-17", "Statement": []}));
+        assert_eq!(
+            parse_document(encoded),
+            json!({"Version": "2012-10-17", "Statement": []})
+        );
         assert_eq!(parse_document("{\"a\": 1}"), json!({"a": 1}));
     }
 }
