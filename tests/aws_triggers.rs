@@ -461,6 +461,42 @@ fn every_trigger_deploys_as_aws_reports_it_and_a_second_plan_changes_nothing() {
         topic
     );
 
+    // `info` lists every route and endpoint with its URL, method and function.
+    let info = driver.backend.info(&driver.live());
+    let endpoints: Vec<(String, Option<String>, String, Option<String>)> = info
+        .endpoints
+        .iter()
+        .map(|e| {
+            (
+                e.kind.clone(),
+                e.method.clone(),
+                e.url.clone(),
+                e.function.clone(),
+            )
+        })
+        .collect();
+    let http_api_url = format!("https://{api_id}.execute-api.us-east-1.amazonaws.com");
+    let rest_url = format!("https://{rest_id}.execute-api.us-east-1.amazonaws.com/dev");
+    let api_function = Some("trig-dev-api".to_string());
+    for expected in [
+        ("httpApi", "GET", format!("{http_api_url}/hello/{{name}}")),
+        ("httpApi", "POST", format!("{http_api_url}/jobs")),
+        ("http", "GET", format!("{rest_url}/hello")),
+    ] {
+        let wanted = (
+            expected.0.to_string(),
+            Some(expected.1.to_string()),
+            expected.2,
+            api_function.clone(),
+        );
+        assert!(endpoints.contains(&wanted), "{wanted:?} in {endpoints:#?}");
+    }
+    assert_eq!(
+        endpoints.len(),
+        3,
+        "the CORS preflight is not an endpoint: {endpoints:#?}"
+    );
+
     // Nothing changed: the next plan is all no-op, read without a single write.
     moto.proxy.clear();
     let (again, _) = driver.plan_against(&driver.desired(&service));

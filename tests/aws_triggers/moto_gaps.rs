@@ -5,10 +5,6 @@
 //!   `<GetBucketNotificationResponse/>`, which is not the document S3 sends (AWS answers an
 //!   empty `<NotificationConfiguration/>`), and the SDK refuses it. The proxy sends S3's.
 //!
-//! - A REST API integration response with an empty mapping template (`application/json: ""`,
-//!   as the Framework writes the CORS preflight's): moto keeps it as `null`, which the SDK
-//!   refuses in a map of strings. The proxy sends the empty string AWS keeps.
-//!
 //! Started once per test process; [`mended_moto_url`] points `UPDRAFT_TEST_MOTO_URL` at it.
 
 use std::io::{Read, Write};
@@ -81,17 +77,6 @@ fn serve(mut client: TcpStream, upstream: &str) {
         && String::from_utf8_lossy(&answer).contains("<GetBucketNotificationResponse")
     {
         answer = replace_body(&answer, EMPTY_NOTIFICATIONS);
-    }
-    let null_template = "\"responseTemplates\": {\"application/json\": null}";
-    let text = String::from_utf8_lossy(&answer).into_owned();
-    if request_line.contains(" /restapis/") && text.contains(null_template) {
-        if let Some(end) = text.find("\r\n\r\n") {
-            let body = text[end + 4..].replace(
-                null_template,
-                "\"responseTemplates\": {\"application/json\": \"\"}",
-            );
-            answer = replace_body(&answer, &body);
-        }
     }
     let _ = client.write_all(&answer);
 }

@@ -31,7 +31,7 @@ use super::live::LiveContext;
 use super::naming::kind;
 use crate::manifest::model::{Event, Function, Trigger};
 use crate::plan::{Desired, DesiredState, Live, Properties, ResourceId, Step};
-use crate::provider::{ProviderError, StepContext};
+use crate::provider::{Endpoint, ProviderError, StepContext};
 
 /// What the trigger kinds ask of the desired-state context.
 pub trait EventContext {
@@ -192,6 +192,31 @@ impl ResourceKind for Triggers {
 
     async fn live(&self, live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
         read(live).await
+    }
+
+    fn endpoints(&self, live: &Live) -> Vec<Endpoint> {
+        let kind = match live.id.kind.as_str() {
+            kind::HTTP_API_ROUTE => "httpApi",
+            kind::REST_API_METHOD => "http",
+            _ => return Vec::new(),
+        };
+        let text = |key: &str| {
+            live.attributes
+                .get(key)
+                .and_then(Json::as_str)
+                .map(str::to_string)
+        };
+        match (text("url"), text("method")) {
+            // The CORS preflight is API Gateway's own answer, not an endpoint of the service.
+            (Some(_), Some(method)) if kind == "http" && method == "OPTIONS" => Vec::new(),
+            (Some(url), method) => vec![Endpoint {
+                kind: kind.to_string(),
+                method,
+                url,
+                function: text("function"),
+            }],
+            _ => Vec::new(),
+        }
     }
 
     async fn apply(

@@ -82,6 +82,12 @@ pub async fn live(
                     "max_age": cors.max_age(),
                 }))
             });
+            let attributes = attributes(site, api_id, api.api_endpoint());
+            let url = attributes
+                .get("url")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_string();
             found.push(Live {
                 id: id.clone(),
                 properties: Properties::from([
@@ -97,10 +103,10 @@ pub async fn live(
                     ),
                     ("tags".to_string(), tags_from(&tags)),
                 ]),
-                attributes: attributes(site, api_id, api.api_endpoint()),
+                attributes,
                 depends_on: BTreeSet::new(),
             });
-            found.extend(children(client, &id, api_id, authorizers_defined).await?);
+            found.extend(children(client, &id, api_id, &url, authorizers_defined).await?);
         }
         token = page.next_token().map(str::to_string);
         if token.is_none() {
@@ -115,6 +121,7 @@ async fn children(
     client: &Client,
     api: &ResourceId,
     api_id: &str,
+    api_url: &str,
     authorizers_defined: bool,
 ) -> Result<Vec<Live>, ProviderError> {
     let what = format!("HTTP API {}", api.name);
@@ -236,6 +243,14 @@ async fn children(
                 .cloned(),
         );
         let scopes = route.authorization_scopes();
+        let (method, url) = match route_key.split_once(' ') {
+            Some((method, path)) => (method, format!("{api_url}{path}")),
+            None => ("ANY", api_url.to_string()),
+        };
+        let function = integration_id
+            .as_ref()
+            .and_then(|i| integration_names.get(i))
+            .map(|i| i.name.clone());
         found.push(Live {
             id: naming::id(kind::HTTP_API_ROUTE, route_key),
             properties: Properties::from([
@@ -259,7 +274,12 @@ async fn children(
                     },
                 ),
             ]),
-            attributes: Properties::from([("id".to_string(), json!(route_id))]),
+            attributes: Properties::from([
+                ("id".to_string(), json!(route_id)),
+                ("method".to_string(), json!(method)),
+                ("url".to_string(), json!(url)),
+                ("function".to_string(), json!(function)),
+            ]),
             depends_on,
         });
     }

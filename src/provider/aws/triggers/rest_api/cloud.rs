@@ -86,7 +86,11 @@ pub async fn live(client: &Client, site: &Site) -> Result<Vec<Live>, ProviderErr
                 .and_then(|c| c.types().first())
                 .map(|t| t.as_str().to_string())
                 .unwrap_or_else(|| "EDGE".to_string());
-            let (children, root) = children(client, &id, api_id).await?;
+            let url = format!(
+                "https://{api_id}.execute-api.{}.amazonaws.com/{}",
+                site.region, site.stage
+            );
+            let (children, root) = children(client, &id, api_id, &url).await?;
             let root = api
                 .root_resource_id()
                 .map(str::to_string)
@@ -117,6 +121,7 @@ async fn children(
     client: &Client,
     api: &ResourceId,
     api_id: &str,
+    api_url: &str,
 ) -> Result<(Vec<Live>, Option<String>), ProviderError> {
     let what = format!("REST API {}", api.name);
     let mut items = Vec::new();
@@ -208,6 +213,12 @@ async fn children(
                     }
                 }
             });
+            let function = integration
+                .as_ref()
+                .and_then(|i| i.get("function_arn"))
+                .and_then(Json::as_str)
+                .and_then(function_name_of)
+                .map(str::to_string);
             found.push(Live {
                 id: naming::id(kind::REST_API_METHOD, format!("{http_method} {path}")),
                 properties: Properties::from([
@@ -220,7 +231,11 @@ async fn children(
                     ),
                     ("integration".to_string(), integration.unwrap_or(Json::Null)),
                 ]),
-                attributes: Properties::new(),
+                attributes: Properties::from([
+                    ("method".to_string(), json!(http_method)),
+                    ("url".to_string(), json!(format!("{api_url}{path}"))),
+                    ("function".to_string(), json!(function)),
+                ]),
                 depends_on,
             });
         }
@@ -613,7 +628,6 @@ async fn put_method(
                 .http_method(&http_method)
                 .status_code("200")
                 .set_response_parameters(Some(headers.into_iter().collect()))
-                .response_templates("application/json", "")
                 .send()
                 .await
                 .map_err(|e| {
