@@ -363,6 +363,23 @@ fn every_trigger_deploys_as_aws_reports_it_and_a_second_plan_changes_nothing() {
         ["ReportBatchItemFailures"]
     );
 
+    // Lambda reads the queue with the functions' role.
+    let role_policy = block(
+        &driver,
+        aws.iam
+            .get_role_policy()
+            .role_name("trig-dev-us-east-1-lambdaRole")
+            .policy_name("trig-dev-lambda")
+            .send(),
+    )
+    .expect("the role's inline policy");
+    let document = role_policy.policy_document();
+    let document = document.replace("%3A", ":").replace("%2A", "*");
+    assert!(
+        document.contains("sqs:ReceiveMessage") && document.contains(":trig-dev-jobs"),
+        "{document}"
+    );
+
     // The buckets: the new one created and tagged, both notifying the function.
     for bucket in ["trig-dev-photos", "trig-existing"] {
         let notification = block(
