@@ -17,6 +17,7 @@ pub mod kinds;
 pub mod live;
 pub mod naming;
 mod sdk;
+pub mod triggers;
 pub mod variables;
 
 #[cfg(test)]

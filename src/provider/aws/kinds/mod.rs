@@ -81,6 +81,7 @@ pub static ALL: &[&dyn ResourceKind] = &[
     &log_group::LogGroups,
     &function::Functions,
     &function_url::FunctionUrls,
+    &crate::provider::aws::triggers::Triggers,
 ];
 
 /// The module that applies resources of this type.

@@ -95,6 +95,10 @@ impl ResourceKind for Roles {
             depends_on.extend(resolved.depends_on);
             statements.push(resolved.value);
         }
+        let (event_statements, event_sources) =
+            crate::provider::aws::triggers::role_statements(context)?;
+        statements.extend(event_statements);
+        depends_on.extend(event_sources);
         let mut managed = Vec::new();
         for (index, policy) in iam.managed_policies.iter().enumerate() {
             let path = format!("provider.iam.role.managedPolicies[{index}]");

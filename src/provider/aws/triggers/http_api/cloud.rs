@@ -1,0 +1,717 @@
+//! Reading and changing the HTTP API: one `GetApis` listing finds the service's API by its
+//! tags, then one listing each of its integrations, routes and stages, and of its authorizers
+//! when a route uses one or the service defines some.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_apigatewayv2::error::ProvideErrorMetadata;
+use aws_sdk_apigatewayv2::types::{
+    AuthorizationType, AuthorizerType, Cors, IntegrationType, JwtConfiguration, ProtocolType,
+};
+use aws_sdk_apigatewayv2::Client;
+use serde_json::{json, Value as Json};
+
+use super::normalize_cors;
+use crate::plan::{Action, Live, Properties, ResourceId, Step};
+use crate::provider::aws::naming::{self, kind};
+use crate::provider::aws::triggers::{
+    attribute, call_error, function_name_of, owned, string_map, tag_changes, tags_from, text, Site,
+};
+use crate::provider::ProviderError;
+
+/// The API's attributes: its id, URL and the ARN its permissions name.
+fn attributes(site: &Site, api_id: &str, endpoint: Option<&str>) -> Properties {
+    let url = endpoint
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("https://{api_id}.execute-api.{}.amazonaws.com", site.region));
+    Properties::from([
+        ("id".to_string(), json!(api_id)),
+        ("url".to_string(), json!(url)),
+        (
+            "source_arn".to_string(),
+            json!(format!(
+                "arn:{}:execute-api:{}:{}:{api_id}/*",
+                site.partition, site.region, site.account
+            )),
+        ),
+    ])
+}
+
+fn api_arn(site: &Site, api_id: &str) -> String {
+    format!(
+        "arn:{}:apigateway:{}::/apis/{api_id}",
+        site.partition, site.region
+    )
+}
+
+fn not_found<E: ProvideErrorMetadata>(error: &E) -> bool {
+    error.code() == Some("NotFoundException")
+}
+
+/// The service's HTTP API and everything in it.
+pub async fn live(
+    client: &Client,
+    site: &Site,
+    authorizers_defined: bool,
+) -> Result<Vec<Live>, ProviderError> {
+    let mut found = Vec::new();
+    let mut token = None;
+    loop {
+        let page = client
+            .get_apis()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| call_error("apigateway:GET /apis", "HTTP APIs", &e))?;
+        for api in page.items() {
+            let tags = api.tags().cloned().unwrap_or_default();
+            if !owned(&tags, &site.service, &site.stage) {
+                continue;
+            }
+            let (Some(api_id), Some(name)) = (api.api_id(), api.name()) else {
+                continue;
+            };
+            let id = naming::id(kind::HTTP_API, name);
+            let cors = api.cors_configuration().map(|cors| {
+                normalize_cors(&json!({
+                    "allow_origins": cors.allow_origins(),
+                    "allow_headers": cors.allow_headers(),
+                    "allow_methods": cors.allow_methods(),
+                    "allow_credentials": cors.allow_credentials(),
+                    "expose_headers": cors.expose_headers(),
+                    "max_age": cors.max_age(),
+                }))
+            });
+            let attributes = attributes(site, api_id, api.api_endpoint());
+            let url = attributes
+                .get("url")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_string();
+            found.push(Live {
+                id: id.clone(),
+                properties: Properties::from([
+                    ("name".to_string(), json!(name)),
+                    (
+                        "protocol_type".to_string(),
+                        json!(api.protocol_type().map(|p| p.as_str())),
+                    ),
+                    ("cors".to_string(), cors.unwrap_or(Json::Null)),
+                    (
+                        "disable_execute_api_endpoint".to_string(),
+                        json!(api.disable_execute_api_endpoint().unwrap_or(false)),
+                    ),
+                    ("tags".to_string(), tags_from(&tags)),
+                ]),
+                attributes,
+                depends_on: BTreeSet::new(),
+            });
+            found.extend(children(client, &id, api_id, &url, authorizers_defined).await?);
+        }
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(found)
+}
+
+/// The integrations, authorizers, routes and stages of one API.
+async fn children(
+    client: &Client,
+    api: &ResourceId,
+    api_id: &str,
+    api_url: &str,
+    authorizers_defined: bool,
+) -> Result<Vec<Live>, ProviderError> {
+    let what = format!("HTTP API {}", api.name);
+    let (integrations, routes, stages) = tokio::join!(
+        client
+            .get_integrations()
+            .api_id(api_id)
+            .max_results("500")
+            .send(),
+        client.get_routes().api_id(api_id).max_results("500").send(),
+        client.get_stages().api_id(api_id).max_results("500").send(),
+    );
+    let integrations = integrations
+        .map_err(|e| call_error("apigateway:GET /apis/{id}/integrations", &what, &e))?;
+    let routes = routes.map_err(|e| call_error("apigateway:GET /apis/{id}/routes", &what, &e))?;
+    let authorizers =
+        if authorizers_defined || routes.items().iter().any(|r| r.authorizer_id().is_some()) {
+            client
+                .get_authorizers()
+                .api_id(api_id)
+                .max_results("500")
+                .send()
+                .await
+                .map_err(|e| call_error("apigateway:GET /apis/{id}/authorizers", &what, &e))?
+                .items()
+                .to_vec()
+        } else {
+            Vec::new()
+        };
+    let stages = stages.map_err(|e| call_error("apigateway:GET /apis/{id}/stages", &what, &e))?;
+    let mut found = Vec::new();
+    let mut integration_names: BTreeMap<String, ResourceId> = BTreeMap::new();
+    for integration in integrations.items() {
+        let (Some(integration_id), uri) =
+            (integration.integration_id(), integration.integration_uri())
+        else {
+            continue;
+        };
+        let uri = uri.unwrap_or_default();
+        let function = function_name_of(uri);
+        let id = naming::id(
+            kind::HTTP_API_INTEGRATION,
+            function.unwrap_or(integration_id),
+        );
+        integration_names.insert(integration_id.to_string(), id.clone());
+        let mut depends_on = BTreeSet::from([api.clone()]);
+        depends_on.extend(function.map(|f| naming::id(kind::FUNCTION, f)));
+        found.push(Live {
+            id,
+            properties: Properties::from([
+                ("api_id".to_string(), json!(api_id)),
+                (
+                    "integration_type".to_string(),
+                    json!(integration.integration_type().map(|t| t.as_str())),
+                ),
+                ("integration_uri".to_string(), json!(uri)),
+                (
+                    "payload_format_version".to_string(),
+                    json!(integration.payload_format_version()),
+                ),
+            ]),
+            attributes: Properties::from([("id".to_string(), json!(integration_id))]),
+            depends_on,
+        });
+    }
+    let mut authorizer_names: BTreeMap<String, ResourceId> = BTreeMap::new();
+    for authorizer in &authorizers {
+        let (Some(authorizer_id), Some(name)) = (authorizer.authorizer_id(), authorizer.name())
+        else {
+            continue;
+        };
+        let id = naming::id(kind::HTTP_API_AUTHORIZER, name);
+        authorizer_names.insert(authorizer_id.to_string(), id.clone());
+        let jwt = authorizer.jwt_configuration();
+        found.push(Live {
+            id,
+            properties: Properties::from([
+                ("api_id".to_string(), json!(api_id)),
+                ("name".to_string(), json!(name)),
+                (
+                    "authorizer_type".to_string(),
+                    json!(authorizer.authorizer_type().map(|t| t.as_str())),
+                ),
+                (
+                    "identity_source".to_string(),
+                    json!(authorizer.identity_source()),
+                ),
+                (
+                    "jwt_configuration".to_string(),
+                    json!({
+                        "audience": jwt.map(|j| j.audience()).unwrap_or_default(),
+                        "issuer": jwt.and_then(|j| j.issuer()),
+                    }),
+                ),
+            ]),
+            attributes: Properties::from([("id".to_string(), json!(authorizer_id))]),
+            depends_on: BTreeSet::from([api.clone()]),
+        });
+    }
+    for route in routes.items() {
+        let (Some(route_id), Some(route_key)) = (route.route_id(), route.route_key()) else {
+            continue;
+        };
+        let integration_id = route
+            .target()
+            .and_then(|t| t.strip_prefix("integrations/"))
+            .map(str::to_string);
+        let mut depends_on = BTreeSet::from([api.clone()]);
+        depends_on.extend(
+            integration_id
+                .as_ref()
+                .and_then(|i| integration_names.get(i))
+                .cloned(),
+        );
+        depends_on.extend(
+            route
+                .authorizer_id()
+                .and_then(|a| authorizer_names.get(a))
+                .cloned(),
+        );
+        let scopes = route.authorization_scopes();
+        let (method, url) = match route_key.split_once(' ') {
+            Some((method, path)) => (method, format!("{api_url}{path}")),
+            None => ("ANY", api_url.to_string()),
+        };
+        let function = integration_id
+            .as_ref()
+            .and_then(|i| integration_names.get(i))
+            .map(|i| i.name.clone());
+        found.push(Live {
+            id: naming::id(kind::HTTP_API_ROUTE, route_key),
+            properties: Properties::from([
+                ("api_id".to_string(), json!(api_id)),
+                ("route_key".to_string(), json!(route_key)),
+                ("integration_id".to_string(), json!(integration_id)),
+                (
+                    "authorization_type".to_string(),
+                    json!(route
+                        .authorization_type()
+                        .map(|t| t.as_str())
+                        .unwrap_or("NONE")),
+                ),
+                ("authorizer_id".to_string(), json!(route.authorizer_id())),
+                (
+                    "authorization_scopes".to_string(),
+                    if scopes.is_empty() {
+                        Json::Null
+                    } else {
+                        json!(scopes)
+                    },
+                ),
+            ]),
+            attributes: Properties::from([
+                ("id".to_string(), json!(route_id)),
+                ("method".to_string(), json!(method)),
+                ("url".to_string(), json!(url)),
+                ("function".to_string(), json!(function)),
+            ]),
+            depends_on,
+        });
+    }
+    for stage in stages.items() {
+        let Some(name) = stage.stage_name() else {
+            continue;
+        };
+        found.push(Live {
+            id: naming::id(kind::HTTP_API_STAGE, name),
+            properties: Properties::from([
+                ("api_id".to_string(), json!(api_id)),
+                ("stage_name".to_string(), json!(name)),
+                (
+                    "auto_deploy".to_string(),
+                    json!(stage.auto_deploy().unwrap_or(false)),
+                ),
+                (
+                    "tags".to_string(),
+                    tags_from(&stage.tags().cloned().unwrap_or_default()),
+                ),
+            ]),
+            attributes: Properties::new(),
+            depends_on: BTreeSet::from([api.clone()]),
+        });
+    }
+    Ok(found)
+}
+
+/// Applies one step to a resource of the HTTP API.
+pub async fn apply(
+    client: &Client,
+    site: &Site,
+    step: &Step,
+    properties: &Properties,
+) -> Result<Properties, ProviderError> {
+    let live = step.live.as_ref();
+    let resource = step.id.to_string();
+    let api_id = match step.action {
+        Action::Delete => live
+            .and_then(|l| l.properties.get("api_id"))
+            .and_then(Json::as_str)
+            .map(str::to_string)
+            .unwrap_or_default(),
+        _ => text(properties, "api_id"),
+    };
+    if step.action == Action::Replace || step.action == Action::Delete {
+        delete(client, step, &api_id).await?;
+        if step.action == Action::Delete {
+            return Ok(Properties::new());
+        }
+    }
+    let existing = if step.action == Action::Update {
+        attribute(live, "id")
+    } else {
+        None
+    };
+    match step.id.kind.as_str() {
+        kind::HTTP_API => {
+            let cors = properties.get("cors").filter(|c| !c.is_null()).map(to_cors);
+            let disable = properties
+                .get("disable_execute_api_endpoint")
+                .and_then(Json::as_bool)
+                .unwrap_or(false);
+            let (api_id, endpoint) = match existing {
+                Some(api_id) => {
+                    client
+                        .update_api()
+                        .api_id(&api_id)
+                        .name(text(properties, "name"))
+                        .set_cors_configuration(cors.clone())
+                        .disable_execute_api_endpoint(disable)
+                        .send()
+                        .await
+                        .map_err(|e| call_error("apigateway:PATCH /apis/{id}", &resource, &e))?;
+                    if cors.is_none() {
+                        match client
+                            .delete_cors_configuration()
+                            .api_id(&api_id)
+                            .send()
+                            .await
+                        {
+                            Ok(_) => {}
+                            Err(e) if not_found(&e) => {}
+                            Err(e) => {
+                                return Err(call_error(
+                                    "apigateway:DELETE /apis/{id}/cors",
+                                    &resource,
+                                    &e,
+                                ))
+                            }
+                        }
+                    }
+                    let (set, remove) = tag_changes(
+                        live.and_then(|l| l.properties.get("tags")),
+                        properties.get("tags"),
+                    );
+                    retag(client, &api_arn(site, &api_id), set, remove, &resource).await?;
+                    let endpoint = live
+                        .and_then(|l| l.attributes.get("url"))
+                        .and_then(Json::as_str)
+                        .map(str::to_string);
+                    (api_id, endpoint)
+                }
+                None => {
+                    let created = client
+                        .create_api()
+                        .name(text(properties, "name"))
+                        .protocol_type(ProtocolType::Http)
+                        .set_cors_configuration(cors)
+                        .disable_execute_api_endpoint(disable)
+                        .set_tags(Some(
+                            string_map(properties.get("tags")).into_iter().collect(),
+                        ))
+                        .send()
+                        .await
+                        .map_err(|e| call_error("apigateway:POST /apis", &resource, &e))?;
+                    let api_id = created.api_id().unwrap_or_default().to_string();
+                    (api_id, created.api_endpoint().map(str::to_string))
+                }
+            };
+            Ok(attributes(site, &api_id, endpoint.as_deref()))
+        }
+        kind::HTTP_API_INTEGRATION => {
+            let uri = text(properties, "integration_uri");
+            let payload = text(properties, "payload_format_version");
+            let integration_id = match existing {
+                Some(integration_id) => {
+                    client
+                        .update_integration()
+                        .api_id(&api_id)
+                        .integration_id(&integration_id)
+                        .integration_type(IntegrationType::AwsProxy)
+                        .integration_uri(uri)
+                        .payload_format_version(payload)
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            call_error("apigateway:PATCH /apis/{id}/integrations", &resource, &e)
+                        })?;
+                    integration_id
+                }
+                None => client
+                    .create_integration()
+                    .api_id(&api_id)
+                    .integration_type(IntegrationType::AwsProxy)
+                    .integration_uri(uri)
+                    .payload_format_version(payload)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        call_error("apigateway:POST /apis/{id}/integrations", &resource, &e)
+                    })?
+                    .integration_id()
+                    .unwrap_or_default()
+                    .to_string(),
+            };
+            Ok(Properties::from([(
+                "id".to_string(),
+                json!(integration_id),
+            )]))
+        }
+        kind::HTTP_API_AUTHORIZER => {
+            let jwt = properties.get("jwt_configuration");
+            let configuration = JwtConfiguration::builder()
+                .set_audience(Some(strings(jwt.and_then(|j| j.get("audience")))))
+                .set_issuer(
+                    jwt.and_then(|j| j.get("issuer"))
+                        .and_then(Json::as_str)
+                        .map(str::to_string),
+                )
+                .build();
+            let sources = strings(properties.get("identity_source"));
+            let authorizer_id = match existing {
+                Some(authorizer_id) => {
+                    client
+                        .update_authorizer()
+                        .api_id(&api_id)
+                        .authorizer_id(&authorizer_id)
+                        .name(text(properties, "name"))
+                        .authorizer_type(AuthorizerType::Jwt)
+                        .set_identity_source(Some(sources))
+                        .jwt_configuration(configuration)
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            call_error("apigateway:PATCH /apis/{id}/authorizers", &resource, &e)
+                        })?;
+                    authorizer_id
+                }
+                None => client
+                    .create_authorizer()
+                    .api_id(&api_id)
+                    .name(text(properties, "name"))
+                    .authorizer_type(AuthorizerType::Jwt)
+                    .set_identity_source(Some(sources))
+                    .jwt_configuration(configuration)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        call_error("apigateway:POST /apis/{id}/authorizers", &resource, &e)
+                    })?
+                    .authorizer_id()
+                    .unwrap_or_default()
+                    .to_string(),
+            };
+            Ok(Properties::from([("id".to_string(), json!(authorizer_id))]))
+        }
+        kind::HTTP_API_ROUTE => {
+            let target = format!("integrations/{}", text(properties, "integration_id"));
+            let authorization = AuthorizationType::from(
+                properties
+                    .get("authorization_type")
+                    .and_then(Json::as_str)
+                    .unwrap_or("NONE"),
+            );
+            let authorizer = properties
+                .get("authorizer_id")
+                .and_then(Json::as_str)
+                .map(str::to_string);
+            let scopes = properties
+                .get("authorization_scopes")
+                .filter(|s| !s.is_null())
+                .map(|s| strings(Some(s)));
+            let route_id = match existing {
+                Some(route_id) => {
+                    client
+                        .update_route()
+                        .api_id(&api_id)
+                        .route_id(&route_id)
+                        .target(target)
+                        .authorization_type(authorization)
+                        .set_authorizer_id(authorizer)
+                        .set_authorization_scopes(scopes)
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            call_error("apigateway:PATCH /apis/{id}/routes", &resource, &e)
+                        })?;
+                    route_id
+                }
+                None => client
+                    .create_route()
+                    .api_id(&api_id)
+                    .route_key(text(properties, "route_key"))
+                    .target(target)
+                    .authorization_type(authorization)
+                    .set_authorizer_id(authorizer)
+                    .set_authorization_scopes(scopes)
+                    .send()
+                    .await
+                    .map_err(|e| call_error("apigateway:POST /apis/{id}/routes", &resource, &e))?
+                    .route_id()
+                    .unwrap_or_default()
+                    .to_string(),
+            };
+            Ok(Properties::from([("id".to_string(), json!(route_id))]))
+        }
+        kind::HTTP_API_STAGE => {
+            let stage = text(properties, "stage_name");
+            let arn = format!("{}/stages/{stage}", api_arn(site, &api_id));
+            if existing.is_some() || step.action == Action::Update {
+                // Only the tags of the auto-deployed stage can differ.
+                let (set, remove) = tag_changes(
+                    live.and_then(|l| l.properties.get("tags")),
+                    properties.get("tags"),
+                );
+                retag(client, &arn, set, remove, &resource).await?;
+            } else {
+                match client
+                    .create_stage()
+                    .api_id(&api_id)
+                    .stage_name(&stage)
+                    .auto_deploy(true)
+                    .set_tags(Some(
+                        string_map(properties.get("tags")).into_iter().collect(),
+                    ))
+                    .send()
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(e) if e.code() == Some("ConflictException") => {}
+                    Err(e) => {
+                        return Err(call_error(
+                            "apigateway:POST /apis/{id}/stages",
+                            &resource,
+                            &e,
+                        ))
+                    }
+                }
+            }
+            Ok(Properties::new())
+        }
+        _ => Err(ProviderError::Internal {
+            resource: step.id.clone(),
+            message: "not an HTTP API resource".to_string(),
+        }),
+    }
+}
+
+async fn delete(client: &Client, step: &Step, api_id: &str) -> Result<(), ProviderError> {
+    let resource = step.id.to_string();
+    let live = step.live.as_ref();
+    let id = attribute(live, "id").unwrap_or_default();
+    let result = match step.id.kind.as_str() {
+        kind::HTTP_API => client
+            .delete_api()
+            .api_id(&id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                (
+                    not_found(&e),
+                    call_error("apigateway:DELETE /apis/{id}", &resource, &e),
+                )
+            }),
+        kind::HTTP_API_INTEGRATION => client
+            .delete_integration()
+            .api_id(api_id)
+            .integration_id(&id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                (
+                    not_found(&e),
+                    call_error("apigateway:DELETE /apis/{id}/integrations", &resource, &e),
+                )
+            }),
+        kind::HTTP_API_AUTHORIZER => client
+            .delete_authorizer()
+            .api_id(api_id)
+            .authorizer_id(&id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                (
+                    not_found(&e),
+                    call_error("apigateway:DELETE /apis/{id}/authorizers", &resource, &e),
+                )
+            }),
+        kind::HTTP_API_ROUTE => client
+            .delete_route()
+            .api_id(api_id)
+            .route_id(&id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                (
+                    not_found(&e),
+                    call_error("apigateway:DELETE /apis/{id}/routes", &resource, &e),
+                )
+            }),
+        kind::HTTP_API_STAGE => client
+            .delete_stage()
+            .api_id(api_id)
+            .stage_name(&step.id.name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                (
+                    not_found(&e),
+                    call_error("apigateway:DELETE /apis/{id}/stages", &resource, &e),
+                )
+            }),
+        _ => Ok(()),
+    };
+    match result {
+        Ok(()) | Err((true, _)) => Ok(()),
+        Err((false, error)) => Err(error),
+    }
+}
+
+async fn retag(
+    client: &Client,
+    arn: &str,
+    set: std::collections::HashMap<String, String>,
+    remove: Vec<String>,
+    resource: &str,
+) -> Result<(), ProviderError> {
+    if !set.is_empty() {
+        client
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(set))
+            .send()
+            .await
+            .map_err(|e| call_error("apigateway:POST /tags", resource, &e))?;
+    }
+    if !remove.is_empty() {
+        client
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .map_err(|e| call_error("apigateway:DELETE /tags", resource, &e))?;
+    }
+    Ok(())
+}
+
+fn to_cors(cors: &Json) -> Cors {
+    Cors::builder()
+        .set_allow_origins(Some(strings(cors.get("allow_origins"))))
+        .set_allow_headers(Some(strings(cors.get("allow_headers"))))
+        .set_allow_methods(Some(strings(cors.get("allow_methods"))))
+        .allow_credentials(
+            cors.get("allow_credentials")
+                .and_then(Json::as_bool)
+                .unwrap_or(false),
+        )
+        .set_expose_headers(Some(strings(cors.get("expose_headers"))).filter(|h| !h.is_empty()))
+        .set_max_age(
+            cors.get("max_age")
+                .and_then(Json::as_i64)
+                .and_then(|age| i32::try_from(age).ok()),
+        )
+        .build()
+}
+
+fn strings(value: Option<&Json>) -> Vec<String> {
+    value
+        .and_then(Json::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Json::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}

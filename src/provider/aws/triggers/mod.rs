@@ -1,0 +1,627 @@
+//! The event sources that invoke a service's functions on AWS, one module per kind: `httpApi`
+//! events on one HTTP API ([`http_api`]), `http` events on one REST API ([`rest_api`]),
+//! `schedule` as EventBridge rules ([`schedule`]), `sqs` as event source mappings ([`sqs`]),
+//! `s3` as bucket notifications ([`s3`]), `sns` as subscriptions ([`sns`]), and the Lambda
+//! permissions each of them needs ([`permission`]).
+//!
+//! Each module has the three parts every AWS kind has: a pure `desired` that turns the events
+//! into resources, a live reader that lists (never one call per function where a listing
+//! answers), and `apply`. Any other event type is refused while the desired state is built,
+//! naming the function, the event and its place in the manifest, before anything changes.
+
+pub mod http_api;
+pub mod permission;
+pub mod rest_api;
+pub mod s3;
+pub mod schedule;
+pub mod sns;
+pub mod sqs;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value as Json};
+
+use async_trait::async_trait;
+
+use super::clients::Aws;
+use super::context::Context;
+use super::intrinsic::Place;
+use super::kinds::ResourceKind;
+use super::live::LiveContext;
+use super::naming::kind;
+use crate::manifest::model::{Event, Function, Trigger};
+use crate::plan::{Desired, DesiredState, Live, Properties, ResourceId, Step};
+use crate::provider::{Endpoint, ProviderError, StepContext};
+
+/// What the trigger kinds ask of the desired-state context.
+pub trait EventContext {
+    /// The function resource of `function`.
+    fn function_id(&self, function: &Function) -> Result<ResourceId, ProviderError>;
+    /// A reference to the function's ARN.
+    fn function_arn(&self, function: &Function) -> Result<Json, ProviderError>;
+    /// The ownership and provider tags, as a JSON object.
+    fn tags_json(&self) -> Json;
+    /// A value of the event with its CloudFormation intrinsics resolved (a `resources:` queue's
+    /// `Fn::GetAtt` becomes a reference), and the resources it refers to.
+    fn resolve_event(
+        &self,
+        value: &Json,
+        function: &Function,
+        event: &Event,
+    ) -> Result<(Json, BTreeSet<ResourceId>), ProviderError>;
+}
+
+impl EventContext for Context<'_> {
+    fn function_id(&self, function: &Function) -> Result<ResourceId, ProviderError> {
+        self.functions
+            .get(&function.key)
+            .map(|target| target.id.clone())
+            .ok_or_else(|| missing_function(function))
+    }
+
+    fn function_arn(&self, function: &Function) -> Result<Json, ProviderError> {
+        self.functions
+            .get(&function.key)
+            .map(|target| target.arn_reference())
+            .ok_or_else(|| missing_function(function))
+    }
+
+    fn tags_json(&self) -> Json {
+        json!(self.tags)
+    }
+
+    fn resolve_event(
+        &self,
+        value: &Json,
+        function: &Function,
+        event: &Event,
+    ) -> Result<(Json, BTreeSet<ResourceId>), ProviderError> {
+        let path = format!("functions.{}.events ({})", function.key, event.kind);
+        let resolved = self.resolve(
+            value,
+            Place {
+                path: &path,
+                span: Some(event.span),
+            },
+        )?;
+        Ok((resolved.value, resolved.depends_on))
+    }
+}
+
+fn missing_function(function: &Function) -> ProviderError {
+    ProviderError::Invalid {
+        message: format!(
+            "function `{}` has no resource to attach events to",
+            function.key
+        ),
+        span: Some(function.key_span),
+        help: "give the function a handler or an image".to_string(),
+    }
+}
+
+/// Where the live readers and apply work: the service and stage that own the resources, and
+/// the account and region they are in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub service: String,
+    pub stage: String,
+    pub region: String,
+    pub account: String,
+    pub partition: String,
+}
+
+impl Site {
+    pub fn of(aws: &Aws) -> Site {
+        Site {
+            service: aws.scope.service.clone(),
+            stage: aws.scope.stage.clone(),
+            region: aws.scope.region.clone(),
+            account: aws.account.clone(),
+            partition: aws.partition.clone(),
+        }
+    }
+}
+
+/// What a tag update sends: the tags to set and the keys to remove.
+pub fn tag_changes(
+    old: Option<&Json>,
+    new: Option<&Json>,
+) -> (std::collections::HashMap<String, String>, Vec<String>) {
+    let old = string_map(old);
+    let new = string_map(new);
+    let set = new
+        .iter()
+        .filter(|(key, value)| old.get(*key) != Some(value))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    let remove = old
+        .keys()
+        .filter(|key| !new.contains_key(*key))
+        .cloned()
+        .collect();
+    (set, remove)
+}
+
+/// One event of one function, with its place among the function's events of the same kind
+/// (schedules are numbered from 1, as the Framework numbers them).
+pub struct FunctionEvent<'a> {
+    pub function: &'a Function,
+    pub event: &'a Event,
+    pub number: usize,
+}
+
+/// The trigger kinds, as one entry of the backend's kind list.
+pub struct Triggers;
+
+/// Every resource type the trigger modules read and apply.
+pub const KINDS: &[&str] = &[
+    kind::HTTP_API,
+    kind::HTTP_API_ROUTE,
+    kind::HTTP_API_INTEGRATION,
+    kind::HTTP_API_AUTHORIZER,
+    kind::HTTP_API_STAGE,
+    kind::REST_API,
+    kind::REST_API_RESOURCE,
+    kind::REST_API_METHOD,
+    kind::REST_API_DEPLOYMENT,
+    kind::RULE,
+    kind::EVENT_SOURCE_MAPPING,
+    s3::BUCKET,
+    kind::BUCKET_NOTIFICATION,
+    kind::TOPIC,
+    kind::SUBSCRIPTION,
+    kind::PERMISSION,
+];
+
+#[async_trait]
+impl ResourceKind for Triggers {
+    fn kinds(&self) -> &'static [&'static str] {
+        KINDS
+    }
+
+    fn desired(
+        &self,
+        context: &Context<'_>,
+        state: &mut DesiredState,
+    ) -> Result<(), ProviderError> {
+        let resources = desired(context)?;
+        hints::remember(&context.service.name, &context.stage, &resources);
+        state.resources.extend(resources);
+        Ok(())
+    }
+
+    async fn live(&self, live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
+        read(live).await
+    }
+
+    fn endpoints(&self, live: &Live) -> Vec<Endpoint> {
+        let kind = match live.id.kind.as_str() {
+            kind::HTTP_API_ROUTE => "httpApi",
+            kind::REST_API_METHOD => "http",
+            _ => return Vec::new(),
+        };
+        let text = |key: &str| {
+            live.attributes
+                .get(key)
+                .and_then(Json::as_str)
+                .map(str::to_string)
+        };
+        match (text("url"), text("method")) {
+            // The CORS preflight is API Gateway's own answer, not an endpoint of the service.
+            (Some(_), Some(method)) if kind == "http" && method == "OPTIONS" => Vec::new(),
+            (Some(url), method) => vec![Endpoint {
+                kind: kind.to_string(),
+                method,
+                url,
+                function: text("function"),
+            }],
+            _ => Vec::new(),
+        }
+    }
+
+    async fn apply(
+        &self,
+        aws: &Aws,
+        step: &Step,
+        properties: &Properties,
+        _context: &StepContext<'_>,
+    ) -> Result<Properties, ProviderError> {
+        let site = Site::of(aws);
+        match step.id.kind.as_str() {
+            kind::HTTP_API
+            | kind::HTTP_API_ROUTE
+            | kind::HTTP_API_INTEGRATION
+            | kind::HTTP_API_AUTHORIZER
+            | kind::HTTP_API_STAGE => {
+                http_api::apply(&aws.apigatewayv2, &site, step, properties).await
+            }
+            kind::REST_API
+            | kind::REST_API_RESOURCE
+            | kind::REST_API_METHOD
+            | kind::REST_API_DEPLOYMENT => {
+                rest_api::apply(&aws.apigateway, &site, step, properties).await
+            }
+            kind::RULE => schedule::apply(&aws.events, step, properties).await,
+            kind::EVENT_SOURCE_MAPPING => sqs::apply(&aws.lambda, step, properties).await,
+            kind::BUCKET_NOTIFICATION => s3::apply(&aws.s3, &site, step, properties).await,
+            s3::BUCKET => s3::apply(&aws.s3, &site, step, properties).await,
+            kind::TOPIC | kind::SUBSCRIPTION => sns::apply(&aws.sns, step, properties).await,
+            kind::PERMISSION => permission::apply(&aws.lambda, step, properties).await,
+            _ => Err(ProviderError::Internal {
+                resource: step.id.clone(),
+                message: "not a trigger resource".to_string(),
+            }),
+        }
+    }
+}
+
+/// The service's trigger resources as they are: a listing per API and service, then the
+/// policies of the functions that have events (Lambda lists no policies, so these are read one
+/// function at a time, and only for functions with events).
+async fn read(live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
+    let aws = &live.aws;
+    let site = Site::of(aws);
+    let functions: BTreeSet<String> = live
+        .functions()
+        .await?
+        .iter()
+        .filter_map(|f| f.configuration.function_name().map(str::to_string))
+        .collect();
+    let hints = hints::recall(&site.service, &site.stage);
+    let tagged = |service: &'static str| async move {
+        Ok::<_, ProviderError>(
+            live.tagged_of(service, "")
+                .await?
+                .into_iter()
+                .map(|t| (t.arn, t.tags))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let (http, rest, rules, mappings, subscriptions, buckets, topics) = tokio::join!(
+        http_api::live(&aws.apigatewayv2, &site, hints.authorizers),
+        rest_api::live(&aws.apigateway, &site),
+        schedule::live(&aws.events, &site),
+        sqs::live(&aws.lambda, &functions),
+        sns::live(&aws.sns, &functions),
+        tagged("s3"),
+        tagged("sns"),
+    );
+    let buckets: Vec<_> = buckets?
+        .into_iter()
+        .filter(|(arn, _)| arn.rsplit(':').next() != Some(aws.bucket.as_str()))
+        .collect();
+    let mut found = Vec::new();
+    found.extend(http?);
+    found.extend(rest?);
+    found.extend(rules?);
+    found.extend(mappings?);
+    found.extend(subscriptions?);
+    found.extend(s3::bucket_lives(&buckets));
+    found.extend(sns::topic_lives(&topics?));
+    let mut notified: BTreeSet<String> = buckets
+        .iter()
+        .filter_map(|(arn, _)| arn.rsplit(':').next().map(str::to_string))
+        .collect();
+    notified.extend(hints.buckets.iter().cloned());
+    found.extend(s3::live(&aws.s3, &site, notified.clone()).await?);
+    let mut targeted = hints.functions.clone();
+    for resource in &found {
+        for value in resource.properties.values() {
+            collect_functions(value, &mut targeted);
+        }
+    }
+    let readable: Vec<String> = targeted.intersection(&functions).cloned().collect();
+    let permissions = permission::live(&aws.lambda, &readable).await?;
+    // An S3 permission names a bucket whose notification may need deleting.
+    let more: BTreeSet<String> = permissions
+        .iter()
+        .filter_map(|grant| grant.properties.get("source_arn").and_then(Json::as_str))
+        .filter_map(|arn| {
+            arn.split_once(":s3:::")
+                .map(|(_, bucket)| bucket.to_string())
+        })
+        .filter(|bucket| !notified.contains(bucket))
+        .collect();
+    if !more.is_empty() {
+        found.extend(s3::live(&aws.s3, &site, more).await?);
+    }
+    found.extend(permissions);
+    Ok(found)
+}
+
+/// The functions named by Lambda ARNs anywhere in a value.
+fn collect_functions(value: &Json, found: &mut BTreeSet<String>) {
+    match value {
+        Json::String(text) => {
+            if let Some(function) = function_name_of(text) {
+                found.insert(function.to_string());
+            }
+        }
+        Json::Array(items) => items.iter().for_each(|item| collect_functions(item, found)),
+        Json::Object(map) => map.values().for_each(|item| collect_functions(item, found)),
+        _ => {}
+    }
+}
+
+/// What the last desired state of a service and stage says the live reader should look at
+/// besides what the listings find: the functions that event sources invoke (whose policies hold
+/// the permissions), the existing buckets that get notifications (S3 cannot list the buckets
+/// that notify a function), and whether the HTTP API has authorizers to read. Kept per process,
+/// as the backend keeps the role names it was asked for.
+mod hints {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::Mutex;
+
+    use serde_json::Value as Json;
+
+    use crate::plan::Desired;
+    use crate::provider::aws::naming::kind;
+
+    #[derive(Debug, Clone, Default)]
+    pub struct Hints {
+        pub functions: BTreeSet<String>,
+        pub buckets: BTreeSet<String>,
+        /// The service defines HTTP API authorizers.
+        pub authorizers: bool,
+    }
+
+    static HINTS: Mutex<BTreeMap<(String, String), Hints>> = Mutex::new(BTreeMap::new());
+
+    pub fn remember(service: &str, stage: &str, resources: &[Desired]) {
+        let mut hints = Hints::default();
+        for resource in resources {
+            hints.authorizers |= resource.id.kind == kind::HTTP_API_AUTHORIZER;
+            if resource.id.kind != kind::PERMISSION {
+                continue;
+            }
+            let text = |key: &str| resource.properties.get(key).and_then(Json::as_str);
+            if let Some(function) = text("function_name") {
+                hints.functions.insert(function.to_string());
+            }
+            if let Some((_, bucket)) = text("source_arn").and_then(|arn| arn.split_once(":s3:::")) {
+                hints.buckets.insert(bucket.to_string());
+            }
+        }
+        let mut all = HINTS.lock().unwrap_or_else(|p| p.into_inner());
+        all.insert((service.to_string(), stage.to_string()), hints);
+    }
+
+    pub fn recall(service: &str, stage: &str) -> Hints {
+        let all = HINTS.lock().unwrap_or_else(|p| p.into_inner());
+        all.get(&(service.to_string(), stage.to_string()))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// Every trigger resource of the service, permissions included.
+pub fn desired(context: &Context) -> Result<Vec<Desired>, ProviderError> {
+    let by_kind = grouped(context)?;
+    let events = |kind: &str| by_kind.get(kind).map(Vec::as_slice).unwrap_or_default();
+    let mut resources = Vec::new();
+    resources.extend(http_api::desired(context, events(HTTP_API))?);
+    resources.extend(rest_api::desired(context, events(REST_API))?);
+    resources.extend(schedule::desired(context, events(SCHEDULE))?);
+    resources.extend(sqs::desired(context, events(SQS))?);
+    resources.extend(s3::desired(context, events(S3))?);
+    resources.extend(sns::desired(context, events(SNS))?);
+    Ok(resources)
+}
+
+/// What the execution role must allow for the service's events (Lambda reads `sqs` queues
+/// with the function's role), and the resources those statements refer to.
+pub fn role_statements(
+    context: &Context,
+) -> Result<(Vec<Json>, BTreeSet<ResourceId>), ProviderError> {
+    let by_kind = grouped(context)?;
+    let events = by_kind.get(SQS).map(Vec::as_slice).unwrap_or_default();
+    let mappings = sqs::desired(context, events)?;
+    let statements = sqs::role_statements(&mappings);
+    let refers_to = statements
+        .iter()
+        .flat_map(crate::plan::reference::references)
+        .map(|reference| reference.resource)
+        .collect();
+    Ok((statements, refers_to))
+}
+
+/// The service's events by the module that deploys them; an error for the first event no
+/// module deploys.
+fn grouped<'a>(
+    context: &'a Context,
+) -> Result<BTreeMap<&'static str, Vec<FunctionEvent<'a>>>, ProviderError> {
+    let mut by_kind: BTreeMap<&'static str, Vec<FunctionEvent>> = BTreeMap::new();
+    for function in context.service.functions.values() {
+        let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for event in &function.events {
+            let kind = supported_kind(function, event)?;
+            let count = counts.entry(kind).or_default();
+            *count += 1;
+            by_kind.entry(kind).or_default().push(FunctionEvent {
+                function,
+                event,
+                number: *count,
+            });
+        }
+    }
+    Ok(by_kind)
+}
+
+const HTTP_API: &str = "httpApi";
+const REST_API: &str = "http";
+const SCHEDULE: &str = "schedule";
+const SQS: &str = "sqs";
+const S3: &str = "s3";
+const SNS: &str = "sns";
+
+/// Which module deploys the event, or why none does.
+fn supported_kind(function: &Function, event: &Event) -> Result<&'static str, ProviderError> {
+    use crate::manifest::model::Api;
+    match (&event.trigger, event.kind.as_str()) {
+        (Trigger::Http(http), _) if http.api == Api::HttpApi => Ok(HTTP_API),
+        (Trigger::Http(_), "http") => Ok(REST_API),
+        (Trigger::Schedule { .. }, "schedule" | "eventBridge") => Ok(SCHEDULE),
+        (Trigger::Queue { .. }, "sqs") => Ok(SQS),
+        (Trigger::Storage { .. }, "s3") => Ok(S3),
+        (Trigger::Topic { .. }, "sns") => Ok(SNS),
+        _ => Err(unsupported(
+            function,
+            event,
+            "updraft deploys httpApi, http, schedule, sqs, s3 and sns events; deploy this \
+             function with the Serverless Framework for now, or remove the event",
+        )),
+    }
+}
+
+/// The error for an event (or one setting of it) updraft cannot deploy yet.
+pub fn unsupported(function: &Function, event: &Event, help: &str) -> ProviderError {
+    ProviderError::Unsupported {
+        what: format!("the `{}` event of function `{}`", event.kind, function.key),
+        span: Some(event.span),
+        help: help.to_string(),
+    }
+}
+
+/// The error for a setting of an event updraft cannot deploy yet.
+pub fn unsupported_setting(
+    function: &Function,
+    event: &Event,
+    setting: &str,
+    help: &str,
+) -> ProviderError {
+    ProviderError::Unsupported {
+        what: format!(
+            "`{setting}` on the `{}` event of function `{}`",
+            event.kind, function.key
+        ),
+        span: Some(event.span),
+        help: help.to_string(),
+    }
+}
+
+/// A value of the event that cannot be deployed as written.
+pub fn invalid(function: &Function, event: &Event, message: String, help: &str) -> ProviderError {
+    ProviderError::Invalid {
+        message: format!(
+            "the `{}` event of function `{}`: {message}",
+            event.kind, function.key
+        ),
+        span: Some(event.span),
+        help: help.to_string(),
+    }
+}
+
+/// The event's settings map (the value under the event type), when it is one.
+pub fn settings(event: &Event) -> Option<&serde_json::Map<String, Json>> {
+    event
+        .raw
+        .as_object()
+        .and_then(|item| item.get(&event.kind))
+        .and_then(Json::as_object)
+}
+
+/// A tag map as JSON, from tags as AWS returns them.
+pub fn tags_from<'a>(pairs: impl IntoIterator<Item = (&'a String, &'a String)>) -> Json {
+    Json::Object(
+        pairs
+            .into_iter()
+            .map(|(key, value)| (key.clone(), Json::String(value.clone())))
+            .collect(),
+    )
+}
+
+/// Whether tags (as returned by AWS) mark the resource as this service's and stage's.
+pub fn owned<'a>(
+    tags: impl IntoIterator<Item = (&'a String, &'a String)>,
+    service: &str,
+    stage: &str,
+) -> bool {
+    let mut service_matches = false;
+    let mut stage_matches = false;
+    for (key, value) in tags {
+        if key == super::naming::SERVICE_TAG {
+            service_matches = value == service;
+        }
+        if key == super::naming::STAGE_TAG {
+            stage_matches = value == stage;
+        }
+    }
+    service_matches && stage_matches
+}
+
+/// Tags as a string map, from a desired `tags` property.
+pub fn string_map(value: Option<&Json>) -> BTreeMap<String, String> {
+    value
+        .and_then(Json::as_object)
+        .map(|map| {
+            map.iter()
+                .map(|(key, value)| {
+                    let text = match value {
+                        Json::String(text) => text.clone(),
+                        other => other.to_string(),
+                    };
+                    (key.clone(), text)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The last `:`-separated part of an ARN (a function's or a queue's name).
+pub fn arn_name(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap_or(arn)
+}
+
+/// The function name in a Lambda function ARN, without a version or alias qualifier.
+pub fn function_name_of(arn: &str) -> Option<&str> {
+    let rest = arn.split_once(":function:")?.1;
+    Some(rest.split(':').next().unwrap_or(rest))
+}
+
+/// A failed call, named by its IAM action and the resource it was for.
+pub use super::call::failed as call_error;
+
+/// Runs the futures at most ten at a time, returning their outputs in order: for the reads
+/// that AWS offers no listing for.
+pub async fn concurrently<T, F>(futures: impl IntoIterator<Item = F>) -> Vec<T>
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(10));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, future) in futures.into_iter().enumerate() {
+        let limit = limit.clone();
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            (index, future.await)
+        });
+    }
+    let mut outputs = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok(output) = joined {
+            outputs.push(output);
+        }
+    }
+    outputs.sort_by_key(|(index, _)| *index);
+    outputs.into_iter().map(|(_, output)| output).collect()
+}
+
+/// The attribute `key` of the resource a step works on, as a string.
+pub fn attribute(live: Option<&crate::plan::Live>, key: &str) -> Option<String> {
+    live.and_then(|l| l.attributes.get(key))
+        .and_then(Json::as_str)
+        .map(str::to_string)
+}
+
+/// A text property, empty when absent.
+pub fn text(properties: &crate::plan::Properties, key: &str) -> String {
+    properties
+        .get(key)
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[cfg(test)]
+pub(crate) mod test_support;

@@ -1,0 +1,399 @@
+//! `http` events: one API Gateway REST API per service and stage, named `{stage}-{service}` as
+//! the Framework names it; a resource per path segment, a method per event with a Lambda proxy
+//! (`AWS_PROXY`) integration, an `OPTIONS` method answering the CORS preflight on every path
+//! with `cors` set, and a deployment served by the stage named after the stage.
+//!
+//! A REST API serves what was deployed, not what it holds, so the deployment carries a hash of
+//! the routes (`routes_hash`): it is deployed again only when the routes changed, and then the
+//! stage moves to the new deployment. The API itself stays, and so does its URL.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value as Json};
+
+use super::super::naming::{self, kind};
+use super::permission::{self, Grant};
+use super::{invalid, settings, unsupported_setting, EventContext, FunctionEvent};
+use crate::manifest::model::Trigger;
+use crate::plan::{Desired, Properties, Reference, ResourceId};
+use crate::provider::aws::context::Context;
+use crate::provider::ProviderError;
+
+mod cloud;
+
+pub use cloud::{apply, live};
+
+/// The Framework's CORS defaults for `cors: true`.
+const DEFAULT_ALLOWED_HEADERS: &[&str] = &[
+    "Content-Type",
+    "X-Amz-Date",
+    "Authorization",
+    "X-Api-Key",
+    "X-Amz-Security-Token",
+    "X-Amz-User-Agent",
+    "X-Amzn-Trace-Id",
+];
+
+/// The settings of an `http` event updraft deploys; any other is refused.
+const SUPPORTED: &[&str] = &["path", "method", "cors", "integration"];
+
+pub fn statement_id() -> String {
+    permission::statement_id("rest-api")
+}
+
+pub fn api_name(context: &Context<'_>) -> String {
+    context
+        .service
+        .provider
+        .raw
+        .get("apiName")
+        .and_then(Json::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{}-{}", context.stage, context.service.name))
+}
+
+/// `/users/{id}` -> `users`, `users/{id}`.
+fn segments(path: &str) -> Vec<String> {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    (1..=parts.len())
+        .map(|n| format!("/{}", parts[..n].join("/")))
+        .collect()
+}
+
+pub fn desired(
+    context: &Context<'_>,
+    events: &[FunctionEvent],
+) -> Result<Vec<Desired>, ProviderError> {
+    let Some(first) = events.first() else {
+        return Ok(Vec::new());
+    };
+    let gateway = context.service.provider.api_gateway.as_ref();
+    if gateway.is_some_and(|g| g.get("restApiId").is_some()) {
+        return Err(unsupported_setting(
+            first.function,
+            first.event,
+            "provider.apiGateway.restApiId",
+            "updraft creates the service's own REST API; remove `restApiId`",
+        ));
+    }
+    let endpoint_type = context
+        .service
+        .provider
+        .raw
+        .get("endpointType")
+        .and_then(Json::as_str)
+        .unwrap_or("edge")
+        .to_ascii_uppercase();
+    if endpoint_type == "PRIVATE" {
+        return Err(unsupported_setting(
+            first.function,
+            first.event,
+            "provider.endpointType: private",
+            "updraft deploys edge and regional REST APIs",
+        ));
+    }
+    let api = naming::id(kind::REST_API, api_name(context));
+    let api_id = Reference::new(api.clone(), "id").to_json();
+    let root = Reference::new(api.clone(), "root_resource_id").to_json();
+    let mut resources = Vec::new();
+    let mut paths: BTreeSet<String> = BTreeSet::new();
+    let mut methods: BTreeMap<String, Desired> = BTreeMap::new();
+    // Path -> (CORS settings, the methods on the path).
+    let mut preflights: BTreeMap<String, (Json, Vec<String>)> = BTreeMap::new();
+    let mut permitted: BTreeSet<String> = BTreeSet::new();
+    let mut shape: Vec<Json> = Vec::new();
+    for FunctionEvent {
+        function, event, ..
+    } in events
+    {
+        let Trigger::Http(http) = &event.trigger else {
+            continue;
+        };
+        if let Some(setting) =
+            settings(event).and_then(|s| s.keys().find(|k| !SUPPORTED.contains(&k.as_str())))
+        {
+            return Err(unsupported_setting(
+                function,
+                event,
+                setting,
+                "updraft deploys an http event's `path`, `method`, `cors` and the lambda-proxy \
+                 integration; remove this setting or deploy with the Serverless Framework",
+            ));
+        }
+        let integration = settings(event)
+            .and_then(|s| s.get("integration"))
+            .and_then(Json::as_str)
+            .unwrap_or("lambda-proxy")
+            .to_ascii_lowercase();
+        if !matches!(
+            integration.as_str(),
+            "lambda-proxy" | "aws_proxy" | "aws-proxy"
+        ) {
+            return Err(unsupported_setting(
+                function,
+                event,
+                &format!("integration: {integration}"),
+                "updraft deploys lambda-proxy integrations",
+            ));
+        }
+        let path = if http.path == "*" {
+            "/".to_string()
+        } else {
+            http.path.clone()
+        };
+        for segment in segments(&path) {
+            paths.insert(segment);
+        }
+        let method_name = format!("{} {path}", http.method);
+        if methods.contains_key(&method_name) {
+            return Err(invalid(
+                function,
+                event,
+                format!("the endpoint `{method_name}` is defined twice"),
+                "give each http event its own method and path",
+            ));
+        }
+        let function_id = context.function_id(function)?;
+        let resource = resource_reference(&api, &path);
+        let mut depends_on = BTreeSet::from([api.clone(), function_id.clone()]);
+        depends_on.extend(resource.1.clone());
+        methods.insert(
+            method_name.clone(),
+            method(
+                &method_name,
+                &api_id,
+                resource.0,
+                &http.method,
+                json!({"type": "AWS_PROXY", "function_arn": context.function_arn(function)?}),
+                depends_on,
+            ),
+        );
+        shape.push(json!([method_name, function_id.name, http.cors]));
+        if let Some(cors) = &http.cors {
+            let entry = preflights
+                .entry(path.clone())
+                .or_insert_with(|| (cors.clone(), vec!["OPTIONS".to_string()]));
+            entry.1.push(http.method.clone());
+        }
+        if permitted.insert(function_id.name.clone()) {
+            resources.push(permission::desired(Grant {
+                function: function_id,
+                statement_id: statement_id(),
+                principal: "apigateway.amazonaws.com",
+                source_arn: Reference::new(api.clone(), "source_arn").to_json(),
+                source: Some(api.clone()),
+            }));
+        }
+    }
+    for (path, (cors, path_methods)) in &preflights {
+        let name = format!("OPTIONS {path}");
+        if methods.contains_key(&name) {
+            continue;
+        }
+        let headers = preflight_headers(cors, path_methods)
+            .map_err(|message| invalid(first.function, first.event, message, "give one origin"))?;
+        let resource = resource_reference(&api, path);
+        let mut depends_on = BTreeSet::from([api.clone()]);
+        depends_on.extend(resource.1.clone());
+        methods.insert(
+            name.clone(),
+            method(
+                &name,
+                &api_id,
+                resource.0,
+                "OPTIONS",
+                json!({"type": "MOCK", "response_headers": headers}),
+                depends_on,
+            ),
+        );
+    }
+    for path in &paths {
+        let (parent_path, part) = match path.rsplit_once('/') {
+            Some((parent, part)) => (parent, part),
+            None => ("", path.as_str()),
+        };
+        let parent = if parent_path.is_empty() {
+            (root.clone(), None)
+        } else {
+            resource_reference(&api, parent_path)
+        };
+        let mut depends_on = BTreeSet::from([api.clone()]);
+        depends_on.extend(parent.1);
+        resources.push(Desired {
+            id: naming::id(kind::REST_API_RESOURCE, path),
+            properties: Properties::from([
+                ("rest_api_id".to_string(), api_id.clone()),
+                ("parent_id".to_string(), parent.0),
+                ("path_part".to_string(), json!(part)),
+            ]),
+            inputs: Properties::new(),
+            depends_on,
+            replace_when: BTreeSet::from([
+                "rest_api_id".to_string(),
+                "parent_id".to_string(),
+                "path_part".to_string(),
+            ]),
+        });
+    }
+    let method_ids: BTreeSet<ResourceId> = methods.values().map(|m| m.id.clone()).collect();
+    resources.extend(methods.into_values());
+    resources.push(Desired {
+        id: api.clone(),
+        properties: Properties::from([
+            ("name".to_string(), json!(api.name)),
+            ("endpoint_type".to_string(), json!(endpoint_type)),
+            ("tags".to_string(), context.tags_json()),
+        ]),
+        inputs: Properties::from([("stage".to_string(), json!(context.stage))]),
+        depends_on: BTreeSet::new(),
+        replace_when: BTreeSet::from(["endpoint_type".to_string()]),
+    });
+    let mut depends_on = method_ids;
+    depends_on.insert(api.clone());
+    resources.push(Desired {
+        id: naming::id(kind::REST_API_DEPLOYMENT, &context.stage),
+        properties: Properties::from([
+            ("rest_api_id".to_string(), api_id),
+            ("stage_name".to_string(), json!(context.stage)),
+            ("routes_hash".to_string(), json!(routes_hash(&shape))),
+            ("tags".to_string(), context.tags_json()),
+        ]),
+        inputs: Properties::from([(
+            "methods".to_string(),
+            json!(depends_on
+                .iter()
+                .filter(|id| id.kind == kind::REST_API_METHOD)
+                .map(|id| id.name.clone())
+                .collect::<Vec<_>>()),
+        )]),
+        depends_on,
+        replace_when: BTreeSet::from(["rest_api_id".to_string()]),
+    });
+    Ok(resources)
+}
+
+/// The id of the resource at `path` (the API's root for `/`) and the resource to wait for.
+fn resource_reference(api: &ResourceId, path: &str) -> (Json, Option<ResourceId>) {
+    if path == "/" || path.is_empty() {
+        return (
+            Reference::new(api.clone(), "root_resource_id").to_json(),
+            None,
+        );
+    }
+    let id = naming::id(kind::REST_API_RESOURCE, path);
+    (Reference::new(id.clone(), "id").to_json(), Some(id))
+}
+
+fn method(
+    name: &str,
+    api_id: &Json,
+    resource_id: Json,
+    http_method: &str,
+    integration: Json,
+    depends_on: BTreeSet<ResourceId>,
+) -> Desired {
+    Desired {
+        id: naming::id(kind::REST_API_METHOD, name),
+        properties: Properties::from([
+            ("rest_api_id".to_string(), api_id.clone()),
+            ("resource_id".to_string(), resource_id),
+            ("http_method".to_string(), json!(http_method)),
+            ("authorization_type".to_string(), json!("NONE")),
+            ("integration".to_string(), integration),
+        ]),
+        inputs: Properties::new(),
+        depends_on,
+        replace_when: BTreeSet::from([
+            "rest_api_id".to_string(),
+            "resource_id".to_string(),
+            "http_method".to_string(),
+        ]),
+    }
+}
+
+/// The headers the preflight answers with, as the Framework sets them (values quoted, as API
+/// Gateway's response parameters take them).
+fn preflight_headers(cors: &Json, methods: &[String]) -> Result<Json, String> {
+    let mut origins: Vec<String> = match cors.get("origins").or_else(|| cors.get("origin")) {
+        Some(Json::Array(items)) => items
+            .iter()
+            .filter_map(Json::as_str)
+            .map(str::to_string)
+            .collect(),
+        Some(Json::String(origin)) => origin.split(',').map(|o| o.trim().to_string()).collect(),
+        _ => vec!["*".to_string()],
+    };
+    if origins.len() > 1 {
+        return Err(format!(
+            "several CORS origins ({}) need a response template updraft does not write yet",
+            origins.join(", ")
+        ));
+    }
+    let origin = origins.pop().unwrap_or_else(|| "*".to_string());
+    let headers: Vec<String> = match cors.get("headers") {
+        Some(Json::Array(items)) => items
+            .iter()
+            .filter_map(Json::as_str)
+            .map(str::to_string)
+            .collect(),
+        _ => DEFAULT_ALLOWED_HEADERS
+            .iter()
+            .map(|h| h.to_string())
+            .collect(),
+    };
+    let mut unique: Vec<String> = Vec::new();
+    for method in methods {
+        let expanded: Vec<String> = if method == "ANY" {
+            ["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"]
+                .iter()
+                .map(|m| m.to_string())
+                .collect()
+        } else {
+            vec![method.clone()]
+        };
+        for method in expanded {
+            if !unique.contains(&method) {
+                unique.push(method);
+            }
+        }
+    }
+    let mut response = serde_json::Map::new();
+    response.insert(
+        "Access-Control-Allow-Origin".into(),
+        json!(format!("'{origin}'")),
+    );
+    response.insert(
+        "Access-Control-Allow-Headers".into(),
+        json!(format!("'{}'", headers.join(","))),
+    );
+    response.insert(
+        "Access-Control-Allow-Methods".into(),
+        json!(format!("'{}'", unique.join(","))),
+    );
+    if cors.get("allowCredentials").and_then(Json::as_bool) == Some(true) {
+        response.insert("Access-Control-Allow-Credentials".into(), json!("'true'"));
+    }
+    if let Some(age) = cors.get("maxAge").filter(|a| !a.is_null()) {
+        let age = age
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| age.to_string());
+        response.insert("Access-Control-Max-Age".into(), json!(format!("'{age}'")));
+    }
+    if let Some(control) = cors.get("cacheControl").and_then(Json::as_str) {
+        response.insert("Cache-Control".into(), json!(format!("'{control}'")));
+    }
+    Ok(Json::Object(response))
+}
+
+/// What a deployment serves, in a few characters: the endpoints, their functions and CORS.
+fn routes_hash(shape: &[Json]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut sorted: Vec<String> = shape.iter().map(Json::to_string).collect();
+    sorted.sort();
+    let digest = Sha256::digest(sorted.join("\n").as_bytes());
+    hex::encode(digest)[..16].to_string()
+}
+
+#[cfg(test)]
+mod tests;

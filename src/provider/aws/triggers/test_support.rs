@@ -1,0 +1,55 @@
+//! Building the desired trigger resources of a manifest written as JSON, for the kinds' unit
+//! tests.
+
+use serde_json::Value as Json;
+
+use crate::manifest::model::Service;
+use crate::manifest::node::Node;
+use crate::manifest::source::Span;
+use crate::plan::Desired;
+use crate::provider::aws::context::Context;
+use crate::provider::ProviderError;
+
+pub struct Fixture {
+    pub service: Service,
+}
+
+impl Fixture {
+    pub fn new(manifest: Json) -> Fixture {
+        let root = Node::from_json(&manifest, Span::default());
+        match Service::from_tree(&root) {
+            Ok(service) => Fixture { service },
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    pub fn desired(&self) -> Result<Vec<Desired>, ProviderError> {
+        let context = Context::new(&self.service, &[], "123456789012", "aws", "deployments");
+        super::desired(&context)
+    }
+}
+
+/// The one resource of `kind` named `name`.
+pub fn find<'a>(resources: &'a [Desired], kind: &str, name: &str) -> &'a Desired {
+    match resources
+        .iter()
+        .find(|r| r.id.kind == kind && r.id.name == name)
+    {
+        Some(found) => found,
+        None => panic!(
+            "no {kind} {name} among {:?}",
+            resources
+                .iter()
+                .map(|r| r.id.to_string())
+                .collect::<Vec<_>>()
+        ),
+    }
+}
+
+pub fn names(resources: &[Desired], kind: &str) -> Vec<String> {
+    resources
+        .iter()
+        .filter(|r| r.id.kind == kind)
+        .map(|r| r.id.name.clone())
+        .collect()
+}
