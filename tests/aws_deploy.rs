@@ -521,12 +521,22 @@ fn a_function_url_and_reserved_concurrency_deploy_then_plan_no_op() {
     let lambda = moto::lambda(&driver.runtime, &moto);
     let url = driver
         .runtime
-        .block_on(lambda.get_function_url_config().function_name("urls-dev-api").send())
+        .block_on(
+            lambda
+                .get_function_url_config()
+                .function_name("urls-dev-api")
+                .send(),
+        )
         .expect("the function has a URL");
     assert_eq!(url.auth_type().as_str(), "NONE");
     let concurrency = driver
         .runtime
-        .block_on(lambda.get_function_concurrency().function_name("urls-dev-api").send())
+        .block_on(
+            lambda
+                .get_function_concurrency()
+                .function_name("urls-dev-api")
+                .send(),
+        )
         .expect("the concurrency reads");
     assert_eq!(concurrency.reserved_concurrent_executions(), Some(3));
 

@@ -94,7 +94,10 @@ fn joins_and_substitutions_of_known_values_become_text() {
     let function = state
         .get(&ResourceId::new(kind::FUNCTION, "svc-dev-api"))
         .expect("the function is desired");
-    assert_eq!(function.properties["environment"]["JOINED"], json!("arn:aws:us-east-1"));
+    assert_eq!(
+        function.properties["environment"]["JOINED"],
+        json!("arn:aws:us-east-1")
+    );
     assert_eq!(
         function.properties["environment"]["SUBBED"],
         json!("123456789012/arn:aws:sqs:us-east-1:123456789012:svc-dev-jobs")
@@ -110,7 +113,10 @@ fn a_queue_url_inside_a_join_is_refused_because_it_is_only_known_after_apply() {
         "resources": queue_resources(),
     })))
     .expect_err("refused");
-    assert!(matches!(error, ProviderError::Unsupported { .. }), "{error:?}");
+    assert!(
+        matches!(error, ProviderError::Unsupported { .. }),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -120,7 +126,10 @@ fn another_resource_type_is_refused_naming_it() {
     })))
     .expect_err("refused");
     let text = error.to_string();
-    assert!(text.contains("AWS::DynamoDB::Table") && text.contains("resources.Resources.Table"), "{text}");
+    assert!(
+        text.contains("AWS::DynamoDB::Table") && text.contains("resources.Resources.Table"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -142,7 +151,10 @@ fn a_given_role_arn_is_used_as_is_and_no_role_is_made() {
     let function = state
         .get(&ResourceId::new(kind::FUNCTION, "svc-dev-api"))
         .expect("the function is desired");
-    assert_eq!(function.properties["role"], json!("arn:aws:iam::123456789012:role/theirs"));
+    assert_eq!(
+        function.properties["role"],
+        json!("arn:aws:iam::123456789012:role/theirs")
+    );
 }
 
 #[test]
@@ -157,10 +169,15 @@ fn the_generated_role_lets_functions_log_and_adds_the_manifest_statements() {
     let role = state
         .get(&ResourceId::new(kind::ROLE, "svc-dev-us-east-1-lambdaRole"))
         .expect("the role is desired");
-    let statements = role.properties["policy"]["Statement"].as_array().expect("statements");
+    let statements = role.properties["policy"]["Statement"]
+        .as_array()
+        .expect("statements");
     assert_eq!(statements.len(), 3);
     assert_eq!(statements[0]["Action"][0], json!("logs:CreateLogStream"));
     let queue = ResourceId::new(kind::QUEUE, "svc-dev-jobs");
-    assert_eq!(statements[2]["Resource"], Reference::new(queue.clone(), "arn").to_json());
+    assert_eq!(
+        statements[2]["Resource"],
+        Reference::new(queue.clone(), "arn").to_json()
+    );
     assert!(role.depends_on.contains(&queue));
 }

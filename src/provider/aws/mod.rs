@@ -201,7 +201,10 @@ pub fn desired_state(context: &context::Context<'_>) -> Result<DesiredState, Pro
 fn check_provider(service: &Service) -> Result<(), ProviderError> {
     if !service.layers.is_empty() {
         return Err(intrinsic::unsupported(
-            intrinsic::Place { path: "layers", span: None },
+            intrinsic::Place {
+                path: "layers",
+                span: None,
+            },
             "Lambda layers built from the service (`layers:`)",
         ));
     }
