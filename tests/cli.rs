@@ -104,3 +104,23 @@ fn no_color_flag_and_env_keep_escape_codes_out() {
     let run = common::updraft(&fixture("yaml-error"), &["print", "--no-color"], &[]);
     assert!(!run.stderr.contains('\u{1b}'), "{}", run.stderr);
 }
+
+#[test]
+fn deploy_help_documents_the_change_options() {
+    insta::assert_snapshot!(common::transcript(
+        &fixture("service"),
+        &["deploy", "--help"],
+        &[]
+    ));
+}
+
+#[test]
+fn a_malformed_lock_timeout_is_an_argument_error_not_exit_2() {
+    let run = common::updraft(
+        &fixture("service"),
+        &["deploy", "--lock-timeout", "5d"],
+        &[],
+    );
+    assert_eq!(run.status, Some(1), "{}", run.stderr);
+    assert!(run.stderr.contains("unknown unit `d`"), "{}", run.stderr);
+}

@@ -2,11 +2,17 @@
 //! `Args` plus a thin `exec` over one library call; [`output`] does all printing and [`error`]
 //! maps every outcome to an exit code.
 
+pub mod cloud;
 pub mod completions;
+pub mod deploy;
 pub mod error;
+pub mod info;
 pub mod output;
 pub mod package;
+pub mod plan;
 pub mod print;
+pub mod remove;
+pub mod unlock;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -65,6 +71,11 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
 pub enum Command {
     Print(print::PrintArgs),
     Package(package::PackageArgs),
+    Plan(plan::PlanArgs),
+    Deploy(deploy::DeployArgs),
+    Remove(remove::RemoveArgs),
+    Info(info::InfoArgs),
+    Unlock(unlock::UnlockArgs),
     Completions(completions::CompletionsArgs),
 }
 
@@ -122,6 +133,11 @@ fn run(
     match cli.command {
         Command::Print(args) => print::exec(&cli.global, args, printer, runtime),
         Command::Package(args) => package::exec(&cli.global, args, printer, runtime),
+        Command::Plan(args) => plan::exec(&cli.global, args, printer, runtime),
+        Command::Deploy(args) => deploy::exec(&cli.global, args, printer, runtime),
+        Command::Remove(args) => remove::exec(&cli.global, args, printer, runtime),
+        Command::Info(args) => info::exec(&cli.global, args, printer, runtime),
+        Command::Unlock(args) => unlock::exec(&cli.global, args, printer, runtime),
         Command::Completions(args) => completions::exec(args, printer),
     }
 }

@@ -17,11 +17,12 @@ pub mod error;
 pub mod gcp;
 pub mod lock;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use crate::manifest::model::Service;
+use crate::manifest::model::{Cloud, Service};
 use crate::package::Artifact;
 use crate::plan::{DesiredState, LiveState, Plan, Properties, ResourceId, Step};
 
@@ -146,6 +147,34 @@ pub async fn plan_remove(backend: &dyn Backend) -> Result<Planned, ProviderError
         live,
         plan,
     })
+}
+
+/// Connects to the cloud `service` deploys to, for its stage and region.
+pub async fn connect(
+    service: &Service,
+    profile: Option<&str>,
+) -> Result<Arc<dyn Backend>, ProviderError> {
+    let scope = Scope {
+        service: service.name.clone(),
+        stage: service.provider.stage.clone(),
+        region: service.provider.region.clone(),
+    };
+    match service.provider.cloud {
+        Cloud::Aws => {
+            let bucket = service
+                .provider
+                .deployment_bucket
+                .as_ref()
+                .and_then(|b| b.name.as_deref());
+            let backend = aws::connect(scope, profile, bucket).await?;
+            Ok(Arc::new(backend))
+        }
+        cloud => Err(ProviderError::Unsupported {
+            what: format!("deploying to {}", cloud.name()),
+            span: None,
+            help: "updraft deploys to AWS today; `updraft print` and `updraft package` work for every provider".into(),
+        }),
+    }
 }
 
 /// A deployed service as a user sees it.

@@ -5,6 +5,8 @@
 //! with `miette` (file:line:col, a snippet, a hint) at a fixed width when not on a terminal so
 //! that output is the same on every machine.
 
+pub mod plan;
+pub mod progress;
 pub mod yaml;
 
 use std::fmt;
@@ -15,6 +17,7 @@ use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, Severity};
 use super::error::Failure;
 
 /// Where output goes and how it looks.
+#[derive(Clone)]
 pub struct Printer {
     color: bool,
     verbose: u8,

@@ -1,0 +1,107 @@
+//! moto for the end-to-end deploy tests: one test at a time (its state is shared), reset and
+//! configured for Lambda without Docker, and the environment the `updraft` binary gets to reach
+//! it.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+static MOTO_LOCK: Mutex<()> = Mutex::new(());
+
+/// moto's default account.
+pub const ACCOUNT: &str = "123456789012";
+
+/// A reset moto, held for one test.
+pub struct Moto {
+    pub url: String,
+    _serial: MutexGuard<'static, ()>,
+}
+
+/// moto for one test, reset; `None` (after saying so) when `UPDRAFT_TEST_MOTO_URL` is unset.
+/// A configured moto that does not answer is a failure, not a skip.
+pub fn moto(test: &str) -> Option<Moto> {
+    let Some(url) = std::env::var("UPDRAFT_TEST_MOTO_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!(
+            "{test}: SKIPPED: UPDRAFT_TEST_MOTO_URL is not set; run `bash scripts/test.sh` to \
+             run the deploy tests against a local moto"
+        );
+        return None;
+    };
+    let url = url.trim_end_matches('/').to_string();
+    let serial = MOTO_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let reset = ureq::post(&format!("{url}/moto-api/reset"))
+        .timeout(Duration::from_secs(10))
+        .call();
+    if let Err(error) = reset {
+        panic!("UPDRAFT_TEST_MOTO_URL is {url}, but moto does not answer: {error}");
+    }
+    // Lambda without Docker: functions are stored and Invoke echoes its payload.
+    ureq::post(&format!("{url}/moto-api/config"))
+        .timeout(Duration::from_secs(10))
+        .send_string(r#"{"lambda":{"use_docker":false}}"#)
+        .expect("moto takes its Lambda configuration");
+    Some(Moto {
+        url,
+        _serial: serial,
+    })
+}
+
+impl Moto {
+    /// What the binary needs to reach moto as a user would point it at an emulator.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.url.clone()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_REGION", "us-east-1".into()),
+        ]
+    }
+
+    /// An SDK configuration for checking moto's state from the test.
+    pub fn sdk(&self, runtime: &tokio::runtime::Runtime) -> aws_config::SdkConfig {
+        let credentials = aws_sdk_s3::config::Credentials::new("test", "test", None, None, "test");
+        runtime.block_on(
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .endpoint_url(&self.url)
+                .region(aws_config::Region::new("us-east-1"))
+                .credentials_provider(credentials)
+                .load(),
+        )
+    }
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+}
+
+/// The example service (manifest and handlers) copied into a fresh directory, so packaging
+/// walks only it.
+pub fn example_service() -> (tempfile::TempDir, PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let service = dir.path().to_path_buf();
+    std::fs::copy(
+        root.join("serverless.example.yml"),
+        service.join("serverless.yml"),
+    )
+    .expect("the example manifest copies");
+    for language in ["node", "python"] {
+        let from = root.join("examples").join(language);
+        let to = service.join("examples").join(language);
+        std::fs::create_dir_all(&to).expect("the examples folder is created");
+        for entry in std::fs::read_dir(&from).expect("the example handlers are there") {
+            let entry = entry.expect("a readable entry");
+            if entry.path().is_file() {
+                std::fs::copy(entry.path(), to.join(entry.file_name())).expect("a handler copies");
+            }
+        }
+    }
+    (dir, service)
+}
