@@ -212,8 +212,15 @@ fn unknown_function(key: &str, context: &cloud::Context) -> Failure {
 
 /// The endpoints on stdout, one per line, so scripts can pick them up.
 pub fn print_endpoints(info: &ServiceInfo, printer: &Printer) {
+    if !info.endpoints.is_empty() {
+        printer.data(&endpoint_lines(info));
+    }
+}
+
+/// `endpoints:` and one indented `METHOD URL` line each; empty when there are none.
+pub fn endpoint_lines(info: &ServiceInfo) -> String {
     if info.endpoints.is_empty() {
-        return;
+        return String::new();
     }
     let mut text = String::from("endpoints:\n");
     for endpoint in &info.endpoints {
@@ -222,5 +229,5 @@ pub fn print_endpoints(info: &ServiceInfo, printer: &Printer) {
             None => text.push_str(&format!("  {}\n", endpoint.url)),
         }
     }
-    printer.data(&text);
+    text
 }

@@ -66,15 +66,7 @@ pub fn exec(
             text.push_str(&format!("  {} ({})\n", function.name, details.join(", ")));
         }
     }
-    if !info.endpoints.is_empty() {
-        text.push_str("endpoints:\n");
-        for endpoint in &info.endpoints {
-            match &endpoint.method {
-                Some(method) => text.push_str(&format!("  {method:<7} {}\n", endpoint.url)),
-                None => text.push_str(&format!("  {}\n", endpoint.url)),
-            }
-        }
-    }
+    text.push_str(&super::deploy::endpoint_lines(&info));
     printer.data(&text);
     Ok(Status::Success)
 }
