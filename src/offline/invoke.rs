@@ -22,7 +22,7 @@ pub struct Invocation {
 }
 
 /// What a finished invocation gave.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Completed {
     pub request_id: String,
     pub result: InvocationResult,
