@@ -11,6 +11,8 @@ use super::proxy::Proxy;
 
 #[path = "../support/moto.rs"]
 mod support;
+// Not every test binary that includes this file starts a runtime of its own.
+#[allow(unused_imports)]
 pub use support::runtime;
 
 static PROXY: OnceLock<Proxy> = OnceLock::new();

@@ -7,6 +7,8 @@ use aws_config::SdkConfig;
 
 #[path = "../support/moto.rs"]
 mod support;
+// Not every test binary that includes this file starts a runtime of its own.
+#[allow(unused_imports)]
 pub use support::runtime;
 
 static PROCESS_ENVIRONMENT: Once = Once::new();

@@ -7,6 +7,8 @@ use std::sync::MutexGuard;
 
 #[path = "../support/moto.rs"]
 mod support;
+// Not every test binary that includes this file starts a runtime of its own.
+#[allow(unused_imports)]
 pub use support::runtime;
 
 /// moto's default account.
