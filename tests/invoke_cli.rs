@@ -5,7 +5,7 @@
 
 mod common;
 #[path = "deploy_cli/moto.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod moto;
 #[path = "invoke_cli/recorded.rs"]
 mod recorded;
