@@ -5,7 +5,7 @@
 
 mod common;
 #[path = "deploy_cli/moto.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod moto;
 #[path = "invoke_cli/recorded.rs"]
 mod recorded;
@@ -347,4 +347,57 @@ fn invoke_help_documents_every_flag() {
 fn invoke_without_a_function_is_an_argument_error() {
     let (_dir, service) = service();
     insta::assert_snapshot!(common::transcript(&service, &["invoke"], &[]));
+}
+
+/// `updraft ARGS` with its stdout on a terminal (a pseudo-terminal from util-linux `script`);
+/// `None` when `script` is not installed.
+fn on_a_terminal(service: &Path, env: &[(&'static str, String)], args: &str) -> Option<String> {
+    let line = format!("'{}' {args}", env!("CARGO_BIN_EXE_updraft"));
+    let mut command = common::clean_command("script", service);
+    command
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    match command.output() {
+        Ok(output) => Some(String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n")),
+        Err(error) => {
+            eprintln!("SKIPPED: `script` (util-linux) does not run: {error}");
+            None
+        }
+    }
+}
+
+#[test]
+fn a_terminal_gets_pretty_json_unless_raw_is_given() {
+    let server = recorded::Recorded::start(recorded::InvokeAnswer {
+        payload: br#"{"ok":true,"list":[1]}"#.to_vec(),
+        ..recorded::InvokeAnswer::default()
+    });
+    let (_dir, service) = service();
+    let env = recorded_env(&server);
+    let Some(pretty) = on_a_terminal(&service, &env, "invoke -f echo") else {
+        return;
+    };
+    assert_eq!(pretty, "{\n  \"ok\": true,\n  \"list\": [\n    1\n  ]\n}\n");
+    let raw = on_a_terminal(&service, &env, "invoke -f echo --raw").unwrap_or_default();
+    assert_eq!(raw, r#"{"ok":true,"list":[1]}"#);
+}
+
+#[test]
+fn dry_run_checks_the_call_and_prints_no_payload() {
+    let Some((moto, _dir, service)) = deployed("dry_run_checks_the_call_and_prints_no_payload")
+    else {
+        return;
+    };
+    let invoked = run(
+        &service,
+        &moto.env(),
+        &["invoke", "-f", "echo", "-t", "DryRun"],
+    );
+    assert_eq!(invoked.status, Some(0), "{}", invoked.stderr);
+    assert_eq!(invoked.stdout, "");
+    assert!(invoked.stderr.contains("Dry run"), "{}", invoked.stderr);
+    assert!(invoked.stderr.contains("status 204"), "{}", invoked.stderr);
 }

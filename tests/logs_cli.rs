@@ -4,7 +4,7 @@
 
 mod common;
 #[path = "deploy_cli/moto.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod moto;
 
 use std::io::{BufRead, BufReader};

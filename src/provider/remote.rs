@@ -217,6 +217,163 @@ pub async fn follow_logs(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::model::Service;
+    use crate::package::Artifact;
+    use crate::plan::{DesiredState, LiveState, Properties, Step};
+    use crate::provider::{LockAttempt, LockHolder, Scope, ServiceInfo, StepContext};
+    use std::sync::Mutex;
+
+    /// A log as a cloud would page it: each poll reads the next snapshot (the last one again
+    /// once they run out), `page_size` events per page, and records the queries it was sent.
+    struct PagedLog {
+        scope: Scope,
+        snapshots: Vec<Vec<LogEvent>>,
+        page_size: usize,
+        polls: Mutex<usize>,
+        queries: Mutex<Vec<(i64, Option<String>)>>,
+    }
+
+    impl PagedLog {
+        fn new(snapshots: Vec<Vec<LogEvent>>, page_size: usize) -> Self {
+            PagedLog {
+                scope: Scope {
+                    service: "svc".into(),
+                    stage: "dev".into(),
+                    region: "us-east-1".into(),
+                },
+                snapshots,
+                page_size,
+                polls: Mutex::new(0),
+                queries: Mutex::new(Vec::new()),
+            }
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Backend for PagedLog {
+        fn scope(&self) -> &Scope {
+            &self.scope
+        }
+        fn target(&self) -> String {
+            "a test log".into()
+        }
+        fn desired(&self, _: &Service, _: &[Artifact]) -> Result<DesiredState, ProviderError> {
+            Ok(DesiredState::default())
+        }
+        async fn live(&self) -> Result<LiveState, ProviderError> {
+            Ok(LiveState::default())
+        }
+        async fn apply(
+            &self,
+            _: &Step,
+            _: &Properties,
+            _: &StepContext<'_>,
+        ) -> Result<Properties, ProviderError> {
+            Ok(Properties::new())
+        }
+        async fn lock(&self, _: &LockHolder) -> Result<LockAttempt, ProviderError> {
+            Ok(LockAttempt::Acquired)
+        }
+        async fn unlock(&self, _: &str) -> Result<(), ProviderError> {
+            Ok(())
+        }
+        async fn lock_holder(&self) -> Result<Option<LockHolder>, ProviderError> {
+            Ok(None)
+        }
+        fn info(&self, _: &LiveState) -> ServiceInfo {
+            ServiceInfo::default()
+        }
+
+        async fn log_page(
+            &self,
+            query: &LogQuery,
+            page: Option<&str>,
+        ) -> Result<LogPage, ProviderError> {
+            self.queries
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((query.start_ms, page.map(str::to_string)));
+            let mut polls = self.polls.lock().unwrap_or_else(|p| p.into_inner());
+            if page.is_none() {
+                *polls += 1;
+            }
+            let index = (*polls - 1).min(self.snapshots.len() - 1);
+            let matching: Vec<LogEvent> = self.snapshots[index]
+                .iter()
+                .filter(|e| e.timestamp_ms >= query.start_ms)
+                .cloned()
+                .collect();
+            let from: usize = page.map_or(0, |p| p.parse().unwrap_or(0));
+            let to = (from + self.page_size).min(matching.len());
+            Ok(LogPage {
+                events: matching[from..to].to_vec(),
+                next: (to < matching.len()).then(|| to.to_string()),
+                log_missing: false,
+            })
+        }
+    }
+
+    fn run<T>(future: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(future)
+    }
+
+    #[test]
+    fn every_page_of_a_query_is_read() {
+        let events: Vec<LogEvent> = (0..25).map(|i| event(&format!("e{i:02}"), i)).collect();
+        let log = PagedLog::new(vec![events], 10);
+        let query = LogQuery::default();
+        let read = run(read_logs(&log, &query, |_| {})).expect("the log reads");
+        assert_eq!(read.events.len(), 25);
+        assert_eq!(log.queries.lock().expect("queries").len(), 3, "three pages");
+    }
+
+    #[test]
+    fn following_gives_each_event_once_across_polls_and_pages() {
+        let first = vec![event("a", 1_000), event("b", 2_000)];
+        let mut second = first.clone();
+        second.extend([event("c", 2_000), event("d", 3_000), event("e", 3_500)]);
+        let log = PagedLog::new(vec![first, second], 2);
+        let stop = CancellationToken::new();
+        let mut given = Vec::new();
+        let query = LogQuery {
+            start_ms: 500,
+            ..LogQuery::default()
+        };
+        let followed = run(async {
+            tokio::time::timeout(
+                Duration::from_secs(10),
+                follow_logs(
+                    &log,
+                    &query,
+                    Duration::from_millis(1),
+                    &stop,
+                    |e| {
+                        given.push(e.id.clone());
+                        if given.len() == 5 {
+                            stop.cancel();
+                        }
+                    },
+                    || {},
+                ),
+            )
+            .await
+        });
+        // A follower that lost an event would never reach five and run into the timeout.
+        followed
+            .expect("all five events came")
+            .expect("following ends cleanly when stopped");
+        assert_eq!(given, ["a", "b", "c", "d", "e"]);
+        // The second poll started from the first start (the window reaches back before it).
+        let queries = log.queries.lock().expect("queries");
+        assert!(
+            queries.iter().all(|(start, _)| *start == 500),
+            "{queries:?}"
+        );
+    }
 
     fn event(id: &str, timestamp_ms: i64) -> LogEvent {
         LogEvent {
