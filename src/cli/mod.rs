@@ -7,6 +7,9 @@ pub mod completions;
 pub mod deploy;
 pub mod error;
 pub mod info;
+pub mod invoke;
+pub mod invoke_input;
+pub mod logs;
 pub mod output;
 pub mod package;
 pub mod plan;
@@ -75,6 +78,8 @@ pub enum Command {
     Deploy(deploy::DeployArgs),
     Remove(remove::RemoveArgs),
     Info(info::InfoArgs),
+    Invoke(invoke::InvokeArgs),
+    Logs(logs::LogsArgs),
     Unlock(unlock::UnlockArgs),
     Completions(completions::CompletionsArgs),
 }
@@ -137,6 +142,8 @@ fn run(
         Command::Deploy(args) => deploy::exec(&cli.global, args, printer, runtime),
         Command::Remove(args) => remove::exec(&cli.global, args, printer, runtime),
         Command::Info(args) => info::exec(&cli.global, args, printer, runtime),
+        Command::Invoke(args) => invoke::exec(&cli.global, args, printer, runtime),
+        Command::Logs(args) => logs::exec(&cli.global, args, printer, runtime),
         Command::Unlock(args) => unlock::exec(&cli.global, args, printer, runtime),
         Command::Completions(args) => completions::exec(args, printer),
     }
