@@ -3,4 +3,5 @@
 //!
 //! [`invoke`] is the contract between the front ends and the execution engine.
 
+pub mod engine;
 pub mod invoke;
