@@ -14,8 +14,6 @@ mod driver;
 #[allow(dead_code, clippy::result_large_err)]
 #[path = "aws_deploy/moto.rs"]
 mod moto;
-#[path = "aws_triggers/moto_gaps.rs"]
-mod moto_gaps;
 #[allow(dead_code)]
 #[path = "aws_deploy/proxy.rs"]
 mod proxy;
@@ -87,9 +85,9 @@ const EVERY_TRIGGER: &str = "  api:
       - sns: trig-dev-alerts
 ";
 
-/// moto for one test, behind the proxy that mends its known gaps (see [`moto_gaps`]).
+/// moto for one test, behind the recording proxy that also mends its known gaps (see
+/// [`proxy`]).
 fn moto(test: &str) -> Option<Moto> {
-    moto_gaps::mended_moto_url();
     moto::moto(test)
 }
 

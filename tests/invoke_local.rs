@@ -67,7 +67,10 @@ fn invoke(dir: &Path, args: &[&str]) -> common::Run {
 
 fn stdout_json(run: &common::Run) -> Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|error| {
-        panic!("stdout is not JSON ({error}):\n{}\nstderr:\n{}", run.stdout, run.stderr)
+        panic!(
+            "stdout is not JSON ({error}):\n{}\nstderr:\n{}",
+            run.stdout, run.stderr
+        )
     })
 }
 
@@ -77,7 +80,14 @@ fn success_prints_the_payload_and_the_log() {
     for function in ["node", "python", "rust"] {
         let run = invoke(
             dir.path(),
-            &["-f", function, "--data", r#"{"hello":"world"}"#, "--context", r#"{"custom":{"k":"v"}}"#],
+            &[
+                "-f",
+                function,
+                "--data",
+                r#"{"hello":"world"}"#,
+                "--context",
+                r#"{"custom":{"k":"v"}}"#,
+            ],
         );
         assert_eq!(run.status, Some(0), "{function}: {}", run.stderr);
         let seen = stdout_json(&run);
@@ -86,14 +96,24 @@ fn success_prints_the_payload_and_the_log() {
             seen["arn"],
             format!("arn:aws:lambda:eu-west-1:123456789012:function:local-fixture-dev-{function}")
         );
-        assert_eq!(seen["clientContext"]["custom"], json!({"k": "v"}), "{function}");
+        assert_eq!(
+            seen["clientContext"]["custom"],
+            json!({"k": "v"}),
+            "{function}"
+        );
         let request_id = seen["requestId"].as_str().unwrap_or_default();
         assert!(
-            run.stderr.contains(&format!("START RequestId: {request_id} Version: $LATEST")),
+            run.stderr
+                .contains(&format!("START RequestId: {request_id} Version: $LATEST")),
             "{}",
             run.stderr
         );
-        assert!(run.stderr.contains(&format!("REPORT RequestId: {request_id}")), "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("REPORT RequestId: {request_id}")),
+            "{}",
+            run.stderr
+        );
         assert!(run.stderr.contains("Memory Size: 256 MB"), "{}", run.stderr);
     }
 }
@@ -104,7 +124,14 @@ fn env_flags_override_the_configured_environment_and_path_and_stdin_give_the_eve
     std::fs::write(dir.path().join("event.json"), r#"{"from": "file"}"#).expect("event");
     let run = invoke(
         dir.path(),
-        &["-f", "node", "--path", "event.json", "--env", "GREETING=overridden"],
+        &[
+            "-f",
+            "node",
+            "--path",
+            "event.json",
+            "--env",
+            "GREETING=overridden",
+        ],
     );
     assert_eq!(run.status, Some(0), "{}", run.stderr);
     let seen = stdout_json(&run);
@@ -136,17 +163,28 @@ fn env_flags_override_the_configured_environment_and_path_and_stdin_give_the_eve
 #[test]
 fn a_thrown_error_exits_1_with_lambdas_error_object() {
     let dir = service();
-    for (function, error_type) in [("node", "TypeError"), ("python", "ValueError"), ("rust", "&str")] {
-        let run = invoke(dir.path(), &["-f", function, "--data", r#"{"action":"fail"}"#]);
+    for (function, error_type) in [
+        ("node", "TypeError"),
+        ("python", "ValueError"),
+        ("rust", "FixtureError"),
+    ] {
+        let run = invoke(
+            dir.path(),
+            &["-f", function, "--data", r#"{"action":"fail"}"#],
+        );
         assert_eq!(run.status, Some(1), "{function}: {}", run.stderr);
         let error = stdout_json(&run);
         assert_eq!(error["errorType"], error_type, "{function}: {error}");
         assert!(
-            error["errorMessage"].as_str().unwrap_or_default().contains("failed on purpose"),
+            error["errorMessage"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("failed on purpose"),
             "{function}: {error}"
         );
         assert!(
-            run.stderr.contains(&format!("function `{function}` failed: {error_type}")),
+            run.stderr
+                .contains(&format!("function `{function}` failed: {error_type}")),
             "{}",
             run.stderr
         );
@@ -182,17 +220,29 @@ fn init_errors_exit_1_naming_the_cause() {
         let run = invoke(dir.path(), &["-f", function]);
         assert_eq!(run.status, Some(1), "{function}: {}", run.stderr);
         let error = stdout_json(&run);
-        assert_eq!(error["errorType"], "Runtime.UserCodeSyntaxError", "{function}: {error}");
+        assert_eq!(
+            error["errorType"], "Runtime.UserCodeSyntaxError",
+            "{function}: {error}"
+        );
         assert!(
-            run.stderr.contains(&format!("function `{function}` could not start")),
+            run.stderr
+                .contains(&format!("function `{function}` could not start")),
             "{}",
             run.stderr
         );
     }
     let run = invoke(dir.path(), &["-f", "nope"]);
     assert_eq!(run.status, Some(1));
-    assert!(run.stderr.contains("function `nope` is not in this service"), "{}", run.stderr);
-    assert!(run.stderr.contains("nodeBroken"), "names the service's functions: {}", run.stderr);
+    assert!(
+        run.stderr.contains("function `nope` is not in service"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("nodeBroken"),
+        "names the service's functions: {}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -135,7 +135,10 @@ async fn check_round_trip(engine: &TestEngine, function: &str, client_context_ch
         .await
         .expect("invoke");
     let seen = success(&completed);
-    assert_eq!(seen["event"], event, "{function}: the event arrives unchanged");
+    assert_eq!(
+        seen["event"], event,
+        "{function}: the event arrives unchanged"
+    );
     assert_eq!(seen["requestId"], "11111111-2222-3333-4444-555555555555");
     assert_eq!(completed.request_id, "11111111-2222-3333-4444-555555555555");
     assert_eq!(
@@ -160,7 +163,10 @@ async fn check_round_trip(engine: &TestEngine, function: &str, client_context_ch
         log.contains("START RequestId: 11111111-2222-3333-4444-555555555555 Version: $LATEST"),
         "{log}"
     );
-    assert!(log.contains("END RequestId: 11111111-2222-3333-4444-555555555555"), "{log}");
+    assert!(
+        log.contains("END RequestId: 11111111-2222-3333-4444-555555555555"),
+        "{log}"
+    );
     assert!(log.contains("Memory Size: 256 MB"), "{log}");
     let used: u64 = log
         .split("Max Memory Used: ")
@@ -177,11 +183,23 @@ async fn check_round_trip(engine: &TestEngine, function: &str, client_context_ch
     let second = call(engine, function, json!({"again": true})).await;
     let second_seen = success(&second);
     assert_ne!(second.request_id, completed.request_id, "fresh request ids");
-    if let (Some(first_pid), Some(second_pid)) = (seen["pid"].as_u64(), second_seen["pid"].as_u64()) {
-        assert_eq!(first_pid, second_pid, "{function}: the warm instance is reused");
+    if let (Some(first_pid), Some(second_pid)) = (seen["pid"].as_u64(), second_seen["pid"].as_u64())
+    {
+        assert_eq!(
+            first_pid, second_pid,
+            "{function}: the warm instance is reused"
+        );
     }
-    assert!(!second.log.contains("Init Duration"), "a warm call has no init: {}", second.log);
-    assert_eq!(engine.processes().len(), 1, "{function}: one instance for sequential calls");
+    assert!(
+        !second.log.contains("Init Duration"),
+        "a warm call has no init: {}",
+        second.log
+    );
+    assert_eq!(
+        engine.engine.live_instances(),
+        1,
+        "{function}: one instance for sequential calls"
+    );
 }
 
 async fn check_handler_error(engine: &TestEngine, function: &str, error_type: &str, message: &str) {
@@ -190,7 +208,10 @@ async fn check_handler_error(engine: &TestEngine, function: &str, error_type: &s
     assert_eq!(cause, ErrorCause::Handler, "{function}: {error}");
     assert_eq!(error["errorType"], error_type, "{function}: {error}");
     assert!(
-        error["errorMessage"].as_str().unwrap_or_default().contains(message),
+        error["errorMessage"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(message),
         "{function}: {error}"
     );
     // The instance survives a handled error.
@@ -207,7 +228,12 @@ async fn node_bootstrap_round_trip_and_handler_styles() {
             spec("succeed", "nodejs20.x", "handler.succeed", &dir),
             spec("done", "nodejs20.x", "handler.done", &dir),
             spec("mjs", "nodejs20.x", "module.handler", &dir),
-            spec("typeModule", "nodejs20.x", "esm-package/handler.handler", &dir),
+            spec(
+                "typeModule",
+                "nodejs20.x",
+                "esm-package/handler.handler",
+                &dir,
+            ),
         ],
         vec![],
     );
@@ -217,7 +243,13 @@ async fn node_bootstrap_round_trip_and_handler_styles() {
     assert_eq!(seen["env"]["greeting"], "hello");
     assert_eq!(seen["env"]["handler"], "handler.echo");
     assert_eq!(seen["functionName"], "fixtures-dev-node");
-    check_handler_error(&engine, "node", "TypeError", "the handler failed on purpose").await;
+    check_handler_error(
+        &engine,
+        "node",
+        "TypeError",
+        "the handler failed on purpose",
+    )
+    .await;
 
     for function in ["callback", "succeed", "done"] {
         let seen = success(&call(&engine, function, json!({"style": function})).await);
@@ -239,15 +271,26 @@ async fn node_bootstrap_round_trip_and_handler_styles() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_bootstrap_round_trip() {
     let dir = fixture("runtime-python");
-    let engine = engine(vec![spec("python", "python3.12", "handler.echo", &dir)], vec![]);
+    let engine = engine(
+        vec![spec("python", "python3.12", "handler.echo", &dir)],
+        vec![],
+    );
     check_round_trip(&engine, "python", true).await;
     let seen = success(&call(&engine, "python", json!({})).await);
     assert_eq!(seen["env"]["isOffline"], "true");
     assert_eq!(seen["env"]["greeting"], "hello");
-    check_handler_error(&engine, "python", "ValueError", "the handler failed on purpose").await;
+    check_handler_error(
+        &engine,
+        "python",
+        "ValueError",
+        "the handler failed on purpose",
+    )
+    .await;
     let (_, error) = failure(&call(&engine, "python", json!({"action": "fail"})).await);
     assert!(
-        error["stackTrace"].as_array().is_some_and(|lines| !lines.is_empty()),
+        error["stackTrace"]
+            .as_array()
+            .is_some_and(|lines| !lines.is_empty()),
         "Python errors carry the stack: {error}"
     );
 }
@@ -255,9 +298,18 @@ async fn python_bootstrap_round_trip() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust_lambda_runtime_client_round_trip() {
     let dir = rust_bootstrap_dir();
-    let engine = engine(vec![spec("rust", "provided.al2023", "bootstrap", &dir)], vec![]);
+    let engine = engine(
+        vec![spec("rust", "provided.al2023", "bootstrap", &dir)],
+        vec![],
+    );
     check_round_trip(&engine, "rust", true).await;
-    check_handler_error(&engine, "rust", "&str", "the handler failed on purpose").await;
+    check_handler_error(
+        &engine,
+        "rust",
+        "FixtureError",
+        "the handler failed on purpose",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -268,7 +320,11 @@ async fn awslambdaric_round_trip() {
     // A provided runtime whose bootstrap runs awslambdaric on the same Python handlers.
     let service = tempfile::tempdir().expect("service dir");
     for file in ["handler.py", "syntax_error.py"] {
-        std::fs::copy(fixture("runtime-python").join(file), service.path().join(file)).expect("copy");
+        std::fs::copy(
+            fixture("runtime-python").join(file),
+            service.path().join(file),
+        )
+        .expect("copy");
     }
     std::fs::copy(
         fixture("runtime-python/ric-bootstrap"),
@@ -279,12 +335,23 @@ async fn awslambdaric_round_trip() {
     let engine = engine(
         vec![
             spec("ric", "provided.al2023", "handler.echo", service.path()),
-            spec("ricBroken", "provided.al2023", "syntax_error.handler", service.path()),
+            spec(
+                "ricBroken",
+                "provided.al2023",
+                "syntax_error.handler",
+                service.path(),
+            ),
         ],
         vec![("UPDRAFT_TEST_RIC_PYTHON".into(), python)],
     );
     check_round_trip(&engine, "ric", true).await;
-    check_handler_error(&engine, "ric", "ValueError", "the handler failed on purpose").await;
+    check_handler_error(
+        &engine,
+        "ric",
+        "ValueError",
+        "the handler failed on purpose",
+    )
+    .await;
     let (cause, error) = failure(&call(&engine, "ricBroken", json!({})).await);
     assert_eq!(cause, ErrorCause::Init, "{error}");
     assert_eq!(error["errorType"], "Runtime.UserCodeSyntaxError", "{error}");
@@ -293,7 +360,12 @@ async fn awslambdaric_round_trip() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shell_bootstrap_with_curl_round_trip() {
     let engine = engine(
-        vec![spec("shell", "provided.al2", "unused", &fixture("runtime-shell"))],
+        vec![spec(
+            "shell",
+            "provided.al2",
+            "unused",
+            &fixture("runtime-shell"),
+        )],
         vec![],
     );
     check_round_trip(&engine, "shell", false).await;
@@ -312,22 +384,49 @@ async fn init_errors_carry_the_runtimes_message() {
     let engine = engine(
         vec![
             spec("nodeSyntax", "nodejs20.x", "syntax_error.handler", &node),
-            spec("nodeMissing", "nodejs20.x", "imports_missing.handler", &node),
+            spec(
+                "nodeMissing",
+                "nodejs20.x",
+                "imports_missing.handler",
+                &node,
+            ),
             spec("nodeNoFile", "nodejs20.x", "no_such_file.handler", &node),
             spec("nodeNoExport", "nodejs20.x", "handler.nothing", &node),
-            spec("pythonSyntax", "python3.12", "syntax_error.handler", &python),
-            spec("pythonNoModule", "python3.12", "no_such_module.handler", &python),
+            spec(
+                "pythonSyntax",
+                "python3.12",
+                "syntax_error.handler",
+                &python,
+            ),
+            spec(
+                "pythonNoModule",
+                "python3.12",
+                "no_such_module.handler",
+                &python,
+            ),
             rust_failing,
         ],
         vec![],
     );
     let expectations = [
         ("nodeSyntax", "Runtime.UserCodeSyntaxError", "SyntaxError"),
-        ("nodeMissing", "Runtime.ImportModuleError", "a-package-that-is-not-installed"),
+        (
+            "nodeMissing",
+            "Runtime.ImportModuleError",
+            "a-package-that-is-not-installed",
+        ),
         ("nodeNoFile", "Runtime.ImportModuleError", "no_such_file"),
         ("nodeNoExport", "Runtime.HandlerNotFound", "handler.nothing"),
-        ("pythonSyntax", "Runtime.UserCodeSyntaxError", "syntax_error"),
-        ("pythonNoModule", "Runtime.ImportModuleError", "no_such_module"),
+        (
+            "pythonSyntax",
+            "Runtime.UserCodeSyntaxError",
+            "syntax_error",
+        ),
+        (
+            "pythonNoModule",
+            "Runtime.ImportModuleError",
+            "no_such_module",
+        ),
         ("rustInit", "Runtime.ExitError", "exit status 2"),
     ];
     for (function, error_type, message) in expectations {
@@ -336,7 +435,10 @@ async fn init_errors_carry_the_runtimes_message() {
         assert_eq!(cause, ErrorCause::Init, "{function}: {error}");
         assert_eq!(error["errorType"], error_type, "{function}: {error}");
         assert!(
-            error["errorMessage"].as_str().unwrap_or_default().contains(message),
+            error["errorMessage"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(message),
             "{function}: {error}"
         );
     }
@@ -369,7 +471,10 @@ async fn check_timeout_then_recovery(engine: &TestEngine, function: &str) {
         "{function}: the timeout ended the call after {elapsed:?}"
     );
     let seen = success(&call(engine, function, json!({"after": "timeout"})).await);
-    assert_eq!(seen["event"]["after"], "timeout", "{function}: the next call succeeds");
+    assert_eq!(
+        seen["event"]["after"], "timeout",
+        "{function}: the next call succeeds"
+    );
     assert!(
         seen["remainingMs"].as_i64().unwrap_or(0) > 500,
         "a fresh instance gets a fresh deadline: {seen}"
@@ -385,8 +490,18 @@ async fn timeout_kills_the_instance_and_the_next_call_recovers() {
     };
     let engine = engine(
         vec![
-            short(spec("node", "nodejs20.x", "handler.echo", &fixture("runtime-node"))),
-            short(spec("python", "python3.12", "handler.echo", &fixture("runtime-python"))),
+            short(spec(
+                "node",
+                "nodejs20.x",
+                "handler.echo",
+                &fixture("runtime-node"),
+            )),
+            short(spec(
+                "python",
+                "python3.12",
+                "handler.echo",
+                &fixture("runtime-python"),
+            )),
             short(spec("rust", "provided.al2023", "bootstrap", &rust)),
         ],
         vec![],
@@ -394,7 +509,11 @@ async fn timeout_kills_the_instance_and_the_next_call_recovers() {
     for function in ["node", "python", "rust"] {
         check_timeout_then_recovery(&engine, function).await;
     }
-    assert_eq!(engine.processes().len(), 3, "one live instance each, the timed-out ones gone");
+    assert_eq!(
+        engine.processes().len(),
+        3,
+        "one live instance each, the timed-out ones gone"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -402,8 +521,18 @@ async fn a_crash_fails_only_that_call() {
     let rust = rust_bootstrap_dir();
     let engine = engine(
         vec![
-            spec("node", "nodejs20.x", "handler.echo", &fixture("runtime-node")),
-            spec("python", "python3.12", "handler.echo", &fixture("runtime-python")),
+            spec(
+                "node",
+                "nodejs20.x",
+                "handler.echo",
+                &fixture("runtime-node"),
+            ),
+            spec(
+                "python",
+                "python3.12",
+                "handler.echo",
+                &fixture("runtime-python"),
+            ),
             spec("rust", "provided.al2023", "bootstrap", &rust),
         ],
         vec![],
@@ -412,9 +541,15 @@ async fn a_crash_fails_only_that_call() {
         success(&call(&engine, function, json!({"warm": "up"})).await);
         let (cause, error) = failure(&call(&engine, function, json!({"action": "crash"})).await);
         assert_eq!(cause, ErrorCause::Crash, "{function}: {error}");
-        assert_eq!(error["errorType"], "Runtime.ExitError", "{function}: {error}");
+        assert_eq!(
+            error["errorType"], "Runtime.ExitError",
+            "{function}: {error}"
+        );
         assert!(
-            error["errorMessage"].as_str().unwrap_or_default().contains("exit status 3"),
+            error["errorMessage"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("exit status 3"),
             "{function}: {error}"
         );
         success(&call(&engine, function, json!({"after": "crash"})).await);
@@ -426,8 +561,18 @@ async fn six_megabyte_limits() {
     let rust = rust_bootstrap_dir();
     let engine = engine(
         vec![
-            spec("node", "nodejs20.x", "handler.echo", &fixture("runtime-node")),
-            spec("python", "python3.12", "handler.echo", &fixture("runtime-python")),
+            spec(
+                "node",
+                "nodejs20.x",
+                "handler.echo",
+                &fixture("runtime-node"),
+            ),
+            spec(
+                "python",
+                "python3.12",
+                "handler.echo",
+                &fixture("runtime-python"),
+            ),
             spec("rust", "provided.al2023", "bootstrap", &rust),
         ],
         vec![],
@@ -457,7 +602,12 @@ async fn six_megabyte_limits() {
         );
     }
     for function in ["node", "python"] {
-        let completed = call(&engine, function, json!({"action": "big", "bytes": 7 * 1024 * 1024})).await;
+        let completed = call(
+            &engine,
+            function,
+            json!({"action": "big", "bytes": 7 * 1024 * 1024}),
+        )
+        .await;
         let (cause, error) = failure(&completed);
         assert_eq!(cause, ErrorCause::ResponseTooLarge, "{function}: {error}");
         assert_eq!(error["errorType"], "Function.ResponseSizeTooLarge");
@@ -467,7 +617,12 @@ async fn six_megabyte_limits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_calls_use_separate_instances() {
     let engine = engine(
-        vec![spec("node", "nodejs20.x", "handler.echo", &fixture("runtime-node"))],
+        vec![spec(
+            "node",
+            "nodejs20.x",
+            "handler.echo",
+            &fixture("runtime-node"),
+        )],
         vec![],
     );
     let slow = json!({"action": "sleep", "ms": 400});
@@ -476,7 +631,10 @@ async fn concurrent_calls_use_separate_instances() {
         call(&engine, "node", slow.clone())
     );
     let (first, second) = (success(&first), success(&second));
-    assert_ne!(first["pid"], second["pid"], "two parallel calls run in two instances");
+    assert_ne!(
+        first["pid"], second["pid"],
+        "two parallel calls run in two instances"
+    );
     assert_eq!(engine.engine.idle_instances("node"), 2, "both stay warm");
     let third = success(&call(&engine, "node", json!({})).await);
     assert!(
@@ -487,7 +645,12 @@ async fn concurrent_calls_use_separate_instances() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reserved_concurrency_throttles_and_unknown_functions_are_named() {
-    let mut limited = spec("node", "nodejs20.x", "handler.echo", &fixture("runtime-node"));
+    let mut limited = spec(
+        "node",
+        "nodejs20.x",
+        "handler.echo",
+        &fixture("runtime-node"),
+    );
     limited.reserved_concurrency = Some(1);
     let engine = engine(vec![limited], vec![]);
     let slow = json!({"action": "sleep", "ms": 500});
@@ -499,7 +662,10 @@ async fn reserved_concurrency_throttles_and_unknown_functions_are_named() {
     let (busy, throttled) = tokio::join!(busy, throttled);
     success(&busy);
     assert!(
-        matches!(throttled, Err(InvokeError::TooManyRequests { limit: 1, .. })),
+        matches!(
+            throttled,
+            Err(InvokeError::TooManyRequests { limit: 1, .. })
+        ),
         "{throttled:?}"
     );
     let unknown = engine.engine.invoke("nope", invocation(&json!({}))).await;
@@ -514,7 +680,12 @@ async fn idle_instances_are_stopped() {
     let cache = tempfile::tempdir().expect("cache");
     let marker = uuid_like();
     let engine = Engine::new(
-        vec![spec("node", "nodejs20.x", "handler.echo", &fixture("runtime-node"))],
+        vec![spec(
+            "node",
+            "nodejs20.x",
+            "handler.echo",
+            &fixture("runtime-node"),
+        )],
         EngineOptions {
             idle_timeout: Duration::from_millis(300),
             cache_dir: Some(cache.path().to_path_buf()),
@@ -522,10 +693,17 @@ async fn idle_instances_are_stopped() {
             ..EngineOptions::default()
         },
     );
-    engine.invoke("node", invocation(&json!({}))).await.expect("invoke");
+    engine
+        .invoke("node", invocation(&json!({})))
+        .await
+        .expect("invoke");
     assert_eq!(engine.idle_instances("node"), 1);
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(engine.idle_instances("node"), 0, "the idle instance was stopped");
+    assert_eq!(
+        engine.idle_instances("node"),
+        0,
+        "the idle instance was stopped"
+    );
     assert!(processes_with_env(&format!("UPDRAFT_TEST_MARKER={marker}")).is_empty());
 }
 
@@ -534,8 +712,18 @@ async fn shutdown_leaves_no_process_behind() {
     let rust = rust_bootstrap_dir();
     let engine = std::sync::Arc::new(engine(
         vec![
-            spec("node", "nodejs20.x", "handler.echo", &fixture("runtime-node")),
-            spec("python", "python3.12", "handler.echo", &fixture("runtime-python")),
+            spec(
+                "node",
+                "nodejs20.x",
+                "handler.echo",
+                &fixture("runtime-node"),
+            ),
+            spec(
+                "python",
+                "python3.12",
+                "handler.echo",
+                &fixture("runtime-python"),
+            ),
             spec("rust", "provided.al2023", "bootstrap", &rust),
             spec("shell", "provided.al2", "unused", &fixture("runtime-shell")),
         ],
@@ -558,12 +746,19 @@ async fn shutdown_leaves_no_process_behind() {
     assert!(engine.processes().len() >= 4, "{:?}", engine.processes());
     engine.engine.shutdown();
     let outcome = busy.await.expect("the busy call ends");
-    assert!(matches!(outcome, Err(InvokeError::ShuttingDown)), "{outcome:?}");
+    assert!(
+        matches!(outcome, Err(InvokeError::ShuttingDown)),
+        "{outcome:?}"
+    );
     let deadline = Instant::now() + Duration::from_secs(2);
     while !engine.processes().is_empty() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(engine.processes(), Vec::<u32>::new(), "no process left after shutdown");
+    assert_eq!(
+        engine.processes(),
+        Vec::<u32>::new(),
+        "no process left after shutdown"
+    );
     let after = engine.engine.invoke("node", invocation(&json!({}))).await;
     assert!(matches!(after, Err(InvokeError::ShuttingDown)), "{after:?}");
 }
@@ -571,7 +766,12 @@ async fn shutdown_leaves_no_process_behind() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropping_the_engine_leaves_no_process_behind() {
     let engine = engine(
-        vec![spec("python", "python3.12", "handler.echo", &fixture("runtime-python"))],
+        vec![spec(
+            "python",
+            "python3.12",
+            "handler.echo",
+            &fixture("runtime-python"),
+        )],
         vec![],
     );
     success(&call(&engine, "python", json!({})).await);

@@ -7,7 +7,10 @@ pub mod completions;
 pub mod deploy;
 pub mod error;
 pub mod info;
+pub mod invoke;
+pub mod invoke_input;
 pub mod invoke_local;
+pub mod logs;
 pub mod output;
 pub mod package;
 pub mod plan;
@@ -76,8 +79,8 @@ pub enum Command {
     Deploy(deploy::DeployArgs),
     Remove(remove::RemoveArgs),
     Info(info::InfoArgs),
-    /// Call a function
-    Invoke(invoke_local::InvokeArgs),
+    Invoke(invoke::InvokeArgs),
+    Logs(logs::LogsArgs),
     Unlock(unlock::UnlockArgs),
     Completions(completions::CompletionsArgs),
 }
@@ -140,11 +143,8 @@ fn run(
         Command::Deploy(args) => deploy::exec(&cli.global, args, printer, runtime),
         Command::Remove(args) => remove::exec(&cli.global, args, printer, runtime),
         Command::Info(args) => info::exec(&cli.global, args, printer, runtime),
-        Command::Invoke(args) => match args.command {
-            invoke_local::InvokeCommand::Local(args) => {
-                invoke_local::exec(&cli.global, args, printer, runtime)
-            }
-        },
+        Command::Invoke(args) => invoke::exec(&cli.global, args, printer, runtime),
+        Command::Logs(args) => logs::exec(&cli.global, args, printer, runtime),
         Command::Unlock(args) => unlock::exec(&cli.global, args, printer, runtime),
         Command::Completions(args) => completions::exec(args, printer),
     }

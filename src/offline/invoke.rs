@@ -22,7 +22,7 @@ pub struct Invocation {
 }
 
 /// What a finished invocation gave.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Completed {
     pub request_id: String,
     pub result: InvocationResult,
@@ -38,10 +38,7 @@ pub enum InvocationResult {
     Success(Vec<u8>),
     /// Lambda's `X-Amz-Function-Error: Unhandled` with an error object
     /// (`{"errorMessage", "errorType", "stackTrace"}`) as the payload.
-    Error {
-        cause: ErrorCause,
-        payload: Vec<u8>,
-    },
+    Error { cause: ErrorCause, payload: Vec<u8> },
 }
 
 /// Why an invocation failed; API Gateway maps a timeout to 504 and the rest to 502.

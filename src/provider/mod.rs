@@ -16,6 +16,7 @@ pub mod engine;
 pub mod error;
 pub mod gcp;
 pub mod lock;
+pub mod remote;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,6 +29,7 @@ use crate::plan::{DesiredState, LiveState, Plan, Properties, ResourceId, Step};
 
 pub use error::ProviderError;
 pub use lock::{LockAttempt, LockHolder, Operation};
+pub use remote::{InvocationType, InvokeRequest, InvokeResponse, LogEvent, LogPage, LogQuery};
 
 /// The service and stage a backend works on, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +112,30 @@ pub trait Backend: Send + Sync {
 
     /// What `info` and `deploy` show from a live state: the functions and the endpoints.
     fn info(&self, live: &LiveState) -> ServiceInfo;
+
+    /// Calls a deployed function once (`updraft invoke`). A function that fails is an answer
+    /// with `function_error` set, not an error.
+    async fn invoke(&self, _request: &InvokeRequest) -> Result<InvokeResponse, ProviderError> {
+        Err(ProviderError::Unsupported {
+            what: format!("invoking a deployed function on {}", self.target()),
+            span: None,
+            help: "`updraft invoke` works with AWS today".into(),
+        })
+    }
+
+    /// One page of a function's log events (`updraft logs`); `page` is the `next` of the page
+    /// before, `None` for the first. [`remote::read_logs`] reads them all.
+    async fn log_page(
+        &self,
+        _query: &LogQuery,
+        _page: Option<&str>,
+    ) -> Result<LogPage, ProviderError> {
+        Err(ProviderError::Unsupported {
+            what: format!("reading function logs on {}", self.target()),
+            span: None,
+            help: "`updraft logs` works with AWS today".into(),
+        })
+    }
 }
 
 /// The desired state, what is live, and the plan between them.

@@ -3,14 +3,18 @@
 //! run Lambda without Docker. The code under test reaches it through `AWS_ENDPOINT_URL`, set
 //! to the proxy, as a user would point updraft at an emulator.
 
-use std::sync::{Mutex, MutexGuard, OnceLock};
-use std::time::Duration;
+use std::sync::{MutexGuard, OnceLock};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::SdkConfig;
 
 use super::proxy::Proxy;
 
-static MOTO_LOCK: Mutex<()> = Mutex::new(());
+#[path = "../support/moto.rs"]
+mod support;
+// Not every test binary that includes this file starts a runtime of its own.
+#[allow(unused_imports)]
+pub use support::runtime;
+
 static PROXY: OnceLock<Proxy> = OnceLock::new();
 
 pub struct Moto {
@@ -22,34 +26,9 @@ pub struct Moto {
 /// moto for one test, reset; `None` (after saying so) when `UPDRAFT_TEST_MOTO_URL` is unset.
 /// Panics when it is set and moto does not answer.
 pub fn moto(test: &str) -> Option<Moto> {
-    let Some(url) = std::env::var("UPDRAFT_TEST_MOTO_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        eprintln!(
-            "{test}: SKIPPED: UPDRAFT_TEST_MOTO_URL is not set; run `bash scripts/test.sh` to \
-             run the AWS tests against a local moto"
-        );
-        return None;
-    };
-    let url = url.trim_end_matches('/').to_string();
-    let serial = MOTO_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    let post = |path: &str, body: &str| {
-        ureq::post(&format!("{url}{path}"))
-            .timeout(Duration::from_secs(10))
-            .set("Content-Type", "application/json")
-            .send_string(body)
-            .map(|_| ())
-            .map_err(|error| error.to_string())
-    };
-    if let Err(error) = post("/moto-api/reset", "") {
-        panic!("UPDRAFT_TEST_MOTO_URL is {url}, but moto does not answer POST /moto-api/reset: {error}");
-    }
-    // Lambda without Docker: functions are stored and "run" by echoing; no container needed.
-    post("/moto-api/config", r#"{"lambda":{"use_docker":false}}"#)
-        .expect("moto takes its Lambda configuration");
+    let taken = support::take(test)?;
     let proxy = PROXY.get_or_init(|| {
-        let proxy = Proxy::start(&url);
+        let proxy = Proxy::start(&taken.url);
         // The code under test reads its endpoint and credentials from the environment, as it
         // does for users; set once, under the lock, before any test touches the SDK.
         std::env::set_var("AWS_ENDPOINT_URL", &proxy.url);
@@ -63,31 +42,16 @@ pub fn moto(test: &str) -> Option<Moto> {
     });
     proxy.clear();
     Some(Moto {
-        url,
+        url: taken.url,
         proxy,
-        _serial: serial,
+        _serial: taken.serial,
     })
-}
-
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime starts")
 }
 
 /// SDK configuration that talks to moto directly (not through the proxy), for seeding and
 /// checking independently of the code under test.
 pub fn direct_config(runtime: &tokio::runtime::Runtime, moto: &Moto) -> SdkConfig {
-    let credentials = aws_sdk_ssm::config::Credentials::new("test", "test", None, None, "test");
-    runtime.block_on(
-        aws_config::defaults(BehaviorVersion::latest())
-            .endpoint_url(&moto.url)
-            .region(Region::new("us-east-1"))
-            .credentials_provider(credentials)
-            .load(),
-    )
+    support::sdk_config(runtime, &moto.url, "us-east-1")
 }
 
 pub fn lambda(runtime: &tokio::runtime::Runtime, moto: &Moto) -> aws_sdk_lambda::Client {

@@ -1,12 +1,16 @@
 //! The moto emulator for the AWS tests: finding it (`UPDRAFT_TEST_MOTO_URL`), taking it for one
 //! test at a time (its state is shared) with a reset, and seeding it with the SDK.
 
-use std::sync::{Mutex, MutexGuard, Once};
-use std::time::Duration;
+use std::sync::{MutexGuard, Once};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::SdkConfig;
 
-static MOTO_LOCK: Mutex<()> = Mutex::new(());
+#[path = "../support/moto.rs"]
+mod support;
+// Not every test binary that includes this file starts a runtime of its own.
+#[allow(unused_imports)]
+pub use support::runtime;
+
 static PROCESS_ENVIRONMENT: Once = Once::new();
 
 /// A reset moto, held for one test.
@@ -16,32 +20,14 @@ pub struct Moto {
 }
 
 /// moto for one test, reset; `None` (after saying so on stderr) when `UPDRAFT_TEST_MOTO_URL` is
-/// unset. Panics when it is set and moto does not answer: a configured emulator that is down
-/// is a failure, not a skip.
+/// unset. Panics when it is set and moto does not answer.
 pub fn moto(test: &str) -> Option<Moto> {
-    let Some(url) = std::env::var("UPDRAFT_TEST_MOTO_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        eprintln!(
-            "{test}: SKIPPED: UPDRAFT_TEST_MOTO_URL is not set; run `bash scripts/test.sh` to \
-             run the AWS tests against a local moto"
-        );
-        return None;
-    };
-    let url = url.trim_end_matches('/').to_string();
-    let serial = MOTO_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    if let Err(error) = ureq::post(&format!("{url}/moto-api/reset"))
-        .timeout(Duration::from_secs(10))
-        .call()
-    {
-        panic!("UPDRAFT_TEST_MOTO_URL is {url}, but moto does not answer POST /moto-api/reset: {error}");
-    }
+    let taken = support::take(test)?;
     // The code under test reads its endpoint and credentials from the environment, as it does
     // for users. Every in-process test here wants the same values, so they are set once, under
     // the lock, before any of these tests touches the SDK.
     PROCESS_ENVIRONMENT.call_once(|| {
-        std::env::set_var("AWS_ENDPOINT_URL", &url);
+        std::env::set_var("AWS_ENDPOINT_URL", &taken.url);
         std::env::set_var("AWS_ACCESS_KEY_ID", "test");
         std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
         std::env::set_var("AWS_REGION", "us-east-1");
@@ -50,29 +36,14 @@ pub fn moto(test: &str) -> Option<Moto> {
         std::env::remove_var("AWS_SESSION_TOKEN");
     });
     Some(Moto {
-        url,
-        _serial: serial,
+        url: taken.url,
+        _serial: taken.serial,
     })
-}
-
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime starts")
 }
 
 /// SDK configuration for seeding moto, independent of the code under test.
 pub fn seed_config(runtime: &tokio::runtime::Runtime, moto: &Moto, region: &str) -> SdkConfig {
-    let credentials = aws_sdk_ssm::config::Credentials::new("test", "test", None, None, "test");
-    runtime.block_on(
-        aws_config::defaults(BehaviorVersion::latest())
-            .endpoint_url(&moto.url)
-            .region(Region::new(region.to_string()))
-            .credentials_provider(credentials)
-            .load(),
-    )
+    support::sdk_config(runtime, &moto.url, region)
 }
 
 pub fn put_parameter(

@@ -3,10 +3,13 @@
 //! it.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::MutexGuard;
 
-static MOTO_LOCK: Mutex<()> = Mutex::new(());
+#[path = "../support/moto.rs"]
+mod support;
+// Not every test binary that includes this file starts a runtime of its own.
+#[allow(unused_imports)]
+pub use support::runtime;
 
 /// moto's default account.
 pub const ACCOUNT: &str = "123456789012";
@@ -20,32 +23,10 @@ pub struct Moto {
 /// moto for one test, reset; `None` (after saying so) when `UPDRAFT_TEST_MOTO_URL` is unset.
 /// A configured moto that does not answer is a failure, not a skip.
 pub fn moto(test: &str) -> Option<Moto> {
-    let Some(url) = std::env::var("UPDRAFT_TEST_MOTO_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        eprintln!(
-            "{test}: SKIPPED: UPDRAFT_TEST_MOTO_URL is not set; run `bash scripts/test.sh` to \
-             run the deploy tests against a local moto"
-        );
-        return None;
-    };
-    let url = url.trim_end_matches('/').to_string();
-    let serial = MOTO_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    let reset = ureq::post(&format!("{url}/moto-api/reset"))
-        .timeout(Duration::from_secs(10))
-        .call();
-    if let Err(error) = reset {
-        panic!("UPDRAFT_TEST_MOTO_URL is {url}, but moto does not answer: {error}");
-    }
-    // Lambda without Docker: functions are stored and Invoke echoes its payload.
-    ureq::post(&format!("{url}/moto-api/config"))
-        .timeout(Duration::from_secs(10))
-        .send_string(r#"{"lambda":{"use_docker":false}}"#)
-        .expect("moto takes its Lambda configuration");
+    let taken = support::take(test)?;
     Some(Moto {
-        url,
-        _serial: serial,
+        url: taken.url,
+        _serial: taken.serial,
     })
 }
 
@@ -62,23 +43,8 @@ impl Moto {
 
     /// An SDK configuration for checking moto's state from the test.
     pub fn sdk(&self, runtime: &tokio::runtime::Runtime) -> aws_config::SdkConfig {
-        let credentials = aws_sdk_s3::config::Credentials::new("test", "test", None, None, "test");
-        runtime.block_on(
-            aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .endpoint_url(&self.url)
-                .region(aws_config::Region::new("us-east-1"))
-                .credentials_provider(credentials)
-                .load(),
-        )
+        support::sdk_config(runtime, &self.url, "us-east-1")
     }
-}
-
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime starts")
 }
 
 /// The example service (manifest and handlers) copied into a fresh directory, so packaging

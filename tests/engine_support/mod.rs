@@ -31,7 +31,9 @@ static RUST_BUILD: Mutex<Option<PathBuf>> = Mutex::new(None);
 /// Builds the `lambda_runtime` fixture (once per test binary; cargo's lock orders concurrent
 /// builds from other test binaries) and returns a service directory holding it as `bootstrap`.
 pub fn rust_bootstrap_dir() -> PathBuf {
-    let mut built = RUST_BUILD.lock().unwrap_or_else(|poison| poison.into_inner());
+    let mut built = RUST_BUILD
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner());
     if let Some(dir) = built.as_ref() {
         return dir.clone();
     }
@@ -45,7 +47,10 @@ pub fn rust_bootstrap_dir() -> PathBuf {
         .env_remove("RUSTFLAGS")
         .status()
         .expect("cargo runs");
-    assert!(status.success(), "building tests/fixtures/runtime-rust failed");
+    assert!(
+        status.success(),
+        "building tests/fixtures/runtime-rust failed"
+    );
     let binary = fixture_target.join("debug/bootstrap");
     let dir = fixture_target.join("service");
     std::fs::create_dir_all(&dir).expect("service directory");
@@ -87,11 +92,18 @@ pub fn processes_with_env(needle: &str) -> Vec<u32> {
         return found;
     };
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
             continue;
         };
         let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
-        if status.lines().any(|l| l.starts_with("State:") && l.contains('Z')) {
+        if status
+            .lines()
+            .any(|l| l.starts_with("State:") && l.contains('Z'))
+        {
             continue;
         }
         let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();

@@ -5,6 +5,8 @@
 //! with `miette` (file:line:col, a snippet, a hint) at a fixed width when not on a terminal so
 //! that output is the same on every machine.
 
+pub mod invoke;
+pub mod logs;
 pub mod plan;
 pub mod progress;
 pub mod yaml;

@@ -123,10 +123,7 @@ fn function_spec(
         memory_size: function.memory_size,
         timeout: Duration::from_secs(u64::from(function.timeout.max(1))),
         environment,
-        reserved_concurrency: function
-            .reserved_concurrency
-            .as_ref()
-            .and_then(json_count),
+        reserved_concurrency: function.reserved_concurrency.as_ref().and_then(json_count),
         region: service.provider.region.clone(),
     }
 }

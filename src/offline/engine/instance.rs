@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 use tokio::process::{Child, Command};
 
 use super::function::FunctionSpec;
@@ -82,7 +83,11 @@ fn nonblocking(fd: OwnedFd) -> std::io::Result<File> {
 fn capture(pipes: Vec<OwnedFd>) -> std::io::Result<Arc<Output>> {
     let mut watched = Vec::new();
     for fd in pipes {
-        watched.push(Arc::new(AsyncFd::new(nonblocking(fd)?)?));
+        let file = nonblocking(fd)?;
+        // SAFETY: the `File` owns its descriptor and is owned by the `AsyncFd`, so the
+        // descriptor stays open and the same for the `AsyncFd`'s whole life.
+        let registered = unsafe { AsyncFd::register_with_interest(file, Interest::READABLE) }?;
+        watched.push(Arc::new(registered));
     }
     let output = Arc::new(Output {
         buffer: Mutex::new(Vec::new()),
@@ -209,7 +214,7 @@ fn environment(spec: &FunctionSpec, api: &RuntimeApi) -> Vec<(String, String)> {
         "AWS_ENDPOINT_URL",
     ]
     .into_iter()
-        .filter_map(|name| Some((name.to_string(), std::env::var(name).ok()?)));
+    .filter_map(|name| Some((name.to_string(), std::env::var(name).ok()?)));
     let date = crate::provider::lock::rfc3339(std::time::SystemTime::now());
     let day = date.get(..10).unwrap_or_default().replace('-', "/");
     let stream = format!("{day}/[$LATEST]{}", uuid::Uuid::new_v4().simple());
@@ -222,8 +227,14 @@ fn environment(spec: &FunctionSpec, api: &RuntimeApi) -> Vec<(String, String)> {
             ("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", spec.runtime)),
             ("AWS_LAMBDA_FUNCTION_NAME", spec.name.clone()),
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_string()),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", spec.memory_size.to_string()),
-            ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", spec.name)),
+            (
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                spec.memory_size.to_string(),
+            ),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{}", spec.name),
+            ),
             ("AWS_LAMBDA_LOG_STREAM_NAME", stream),
             ("AWS_REGION", spec.region.clone()),
             ("AWS_DEFAULT_REGION", spec.region.clone()),

@@ -8,7 +8,9 @@ use serde_json::{json, Value as Json};
 use super::function::FunctionSpec;
 use super::instance::Instance;
 use super::runtime_api::{ApiEvent, PendingEvent};
-use crate::offline::invoke::{Completed, ErrorCause, Invocation, InvocationResult, MAX_PAYLOAD_BYTES};
+use crate::offline::invoke::{
+    Completed, ErrorCause, Invocation, InvocationResult, MAX_PAYLOAD_BYTES,
+};
 
 /// Lambda gives a function's init phase 10 seconds before it gives up on the environment.
 pub const INIT_LIMIT: Duration = Duration::from_secs(10);
@@ -75,7 +77,10 @@ pub async fn run(
     if instance.api.inbox.send(pending).is_err() {
         outcome = Some(Outcome::Failed(
             ErrorCause::Crash,
-            error_object("Runtime.ExitError", "the instance's Runtime API stopped".into()),
+            error_object(
+                "Runtime.ExitError",
+                "the instance's Runtime API stopped".into(),
+            ),
         ));
     }
 
@@ -156,7 +161,8 @@ pub async fn run(
     ));
     let reusable = matches!(
         outcome,
-        Outcome::Response(_) | Outcome::Failed(ErrorCause::Handler | ErrorCause::ResponseTooLarge, _)
+        Outcome::Response(_)
+            | Outcome::Failed(ErrorCause::Handler | ErrorCause::ResponseTooLarge, _)
     );
     if !reusable {
         // The environment is gone (timeout, crash, init failure): kill it now, so its output
@@ -181,7 +187,13 @@ pub async fn run(
     if delivered_at.is_none() {
         log.push_str(&start_line);
     }
-    log.push_str(&report_lines(&request_id, duration, spec.memory_size, memory, init_duration));
+    log.push_str(&report_lines(
+        &request_id,
+        duration,
+        spec.memory_size,
+        memory,
+        init_duration,
+    ));
     let result = match outcome {
         Outcome::Response(body) => InvocationResult::Success(body),
         Outcome::Failed(cause, error) => InvocationResult::Error {

@@ -103,14 +103,19 @@ impl Pool {
             name: self.spec.key.clone(),
             reason,
         };
-        let launch =
-            runtimes::launch(&self.spec, &self.cache_dir).map_err(|error| failure(error.to_string()))?;
+        let launch = runtimes::launch(&self.spec, &self.cache_dir)
+            .map_err(|error| failure(error.to_string()))?;
         let id = self.next_instance.fetch_add(1, Ordering::Relaxed);
         let generation = self.generation.load(Ordering::SeqCst);
-        let mut instance =
-            Instance::start(id, &self.spec, &launch, &self.extra_env, Arc::clone(&self.registry))
-                .await
-                .map_err(|error| failure(format!("{}: {error}", launch.program.display())))?;
+        let mut instance = Instance::start(
+            id,
+            &self.spec,
+            &launch,
+            &self.extra_env,
+            Arc::clone(&self.registry),
+        )
+        .await
+        .map_err(|error| failure(format!("{}: {error}", launch.program.display())))?;
         instance.generation = generation;
         Ok(instance)
     }

@@ -35,15 +35,22 @@ pub struct PendingEvent {
 #[derive(Debug, PartialEq, Eq)]
 pub enum ApiEvent {
     /// The runtime took the event (its `next` call returned it).
-    Delivered { request_id: String },
-    Response { request_id: String, body: Vec<u8> },
+    Delivered {
+        request_id: String,
+    },
+    Response {
+        request_id: String,
+        body: Vec<u8>,
+    },
     Error {
         request_id: String,
         body: Vec<u8>,
         error_type: Option<String>,
     },
     /// The response was over the 6 MB limit and was refused.
-    ResponseTooLarge { request_id: String },
+    ResponseTooLarge {
+        request_id: String,
+    },
     InitError {
         body: Vec<u8>,
         error_type: Option<String>,

@@ -53,7 +53,12 @@ pub fn default_cache_dir() -> PathBuf {
 /// Writes `contents` as `{cache}/{stem}-{hash}.{extension}` unless it is there already. The
 /// hash in the name means a newer updraft never runs an older bootstrap, and a concurrent
 /// writer is harmless: each writes a temporary file and renames it into place.
-fn cached_file(cache: &Path, stem: &str, extension: &str, contents: &str) -> Result<PathBuf, RuntimeError> {
+fn cached_file(
+    cache: &Path,
+    stem: &str,
+    extension: &str,
+    contents: &str,
+) -> Result<PathBuf, RuntimeError> {
     let digest = Sha256::digest(contents.as_bytes());
     let name = format!("{stem}-{}.{extension}", hex::encode(&digest[..6]));
     let path = cache.join(name);
@@ -121,5 +126,6 @@ pub fn launch(spec: &FunctionSpec, cache: &Path) -> Result<Launch, RuntimeError>
 
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    std::fs::metadata(path)
+        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }

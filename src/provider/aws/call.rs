@@ -28,6 +28,25 @@ pub fn is<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>, codes: &[&str]) ->
     code(error).is_some_and(|found| codes.contains(&found))
 }
 
+/// The outcome of a delete call: a target that is already gone (`missing` is the service's
+/// not-found code) counts as deleted, so a remove re-run after an interruption converges.
+pub fn deleted<T, E, R>(
+    result: Result<T, SdkError<E, R>>,
+    missing: &str,
+    operation: &str,
+    resource: impl Display,
+) -> Result<(), ProviderError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(error) if is(&error, &[missing]) => Ok(()),
+        Err(error) => Err(failed(operation, resource, &error)),
+    }
+}
+
 /// The HTTP status of the answer, if there was one.
 pub fn status<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {
     error.raw_response().map(|r| r.status().as_u16())

@@ -13,8 +13,10 @@ pub mod clients;
 pub mod context;
 mod deploy_lock;
 pub mod intrinsic;
+pub mod invoke;
 pub mod kinds;
 pub mod live;
+pub mod logs;
 pub mod naming;
 mod sdk;
 pub mod triggers;
@@ -31,7 +33,8 @@ use crate::manifest::model::Service;
 use crate::package::Artifact;
 use crate::plan::{Action, DesiredState, LiveState, Properties, Step};
 use crate::provider::{
-    Backend, FunctionInfo, LockAttempt, LockHolder, ProviderError, Scope, ServiceInfo, StepContext,
+    Backend, FunctionInfo, InvokeRequest, InvokeResponse, LockAttempt, LockHolder, LogPage,
+    LogQuery, ProviderError, Scope, ServiceInfo, StepContext,
 };
 
 pub use clients::Aws;
@@ -184,6 +187,19 @@ impl Backend for AwsBackend {
 
     async fn lock_holder(&self) -> Result<Option<LockHolder>, ProviderError> {
         deploy_lock::holder_of(&self.aws).await
+    }
+
+    async fn invoke(&self, request: &InvokeRequest) -> Result<InvokeResponse, ProviderError> {
+        let lambda = invoke::client(&self.aws.lambda);
+        invoke::invoke(&lambda, self.aws.region(), request).await
+    }
+
+    async fn log_page(
+        &self,
+        query: &LogQuery,
+        page: Option<&str>,
+    ) -> Result<LogPage, ProviderError> {
+        logs::page(&self.aws.logs, query, page).await
     }
 }
 

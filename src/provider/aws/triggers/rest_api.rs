@@ -20,8 +20,10 @@ use crate::provider::aws::context::Context;
 use crate::provider::ProviderError;
 
 mod cloud;
+mod read;
 
-pub use cloud::{apply, live};
+pub use cloud::apply;
+pub use read::live;
 
 /// The Framework's CORS defaults for `cors: true`.
 const DEFAULT_ALLOWED_HEADERS: &[&str] = &[

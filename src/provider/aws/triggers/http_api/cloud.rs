@@ -13,6 +13,7 @@ use serde_json::{json, Value as Json};
 
 use super::normalize_cors;
 use crate::plan::{Action, Live, Properties, ResourceId, Step};
+use crate::provider::aws::call::deleted;
 use crate::provider::aws::naming::{self, kind};
 use crate::provider::aws::triggers::{
     attribute, call_error, function_name_of, owned, string_map, tag_changes, tags_from, text, Site,
@@ -44,8 +45,11 @@ fn api_arn(site: &Site, api_id: &str) -> String {
     )
 }
 
+/// API Gateway's answer for an id that does not exist (any more).
+const NOT_FOUND: &str = "NotFoundException";
+
 fn not_found<E: ProvideErrorMetadata>(error: &E) -> bool {
-    error.code() == Some("NotFoundException")
+    error.code() == Some(NOT_FOUND)
 }
 
 /// The service's HTTP API and everything in it.
@@ -581,78 +585,59 @@ pub async fn apply(
 
 async fn delete(client: &Client, step: &Step, api_id: &str) -> Result<(), ProviderError> {
     let resource = step.id.to_string();
-    let live = step.live.as_ref();
-    let id = attribute(live, "id").unwrap_or_default();
-    let result = match step.id.kind.as_str() {
-        kind::HTTP_API => client
-            .delete_api()
-            .api_id(&id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                (
-                    not_found(&e),
-                    call_error("apigateway:DELETE /apis/{id}", &resource, &e),
-                )
-            }),
-        kind::HTTP_API_INTEGRATION => client
-            .delete_integration()
-            .api_id(api_id)
-            .integration_id(&id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                (
-                    not_found(&e),
-                    call_error("apigateway:DELETE /apis/{id}/integrations", &resource, &e),
-                )
-            }),
-        kind::HTTP_API_AUTHORIZER => client
-            .delete_authorizer()
-            .api_id(api_id)
-            .authorizer_id(&id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                (
-                    not_found(&e),
-                    call_error("apigateway:DELETE /apis/{id}/authorizers", &resource, &e),
-                )
-            }),
-        kind::HTTP_API_ROUTE => client
-            .delete_route()
-            .api_id(api_id)
-            .route_id(&id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                (
-                    not_found(&e),
-                    call_error("apigateway:DELETE /apis/{id}/routes", &resource, &e),
-                )
-            }),
-        kind::HTTP_API_STAGE => client
-            .delete_stage()
-            .api_id(api_id)
-            .stage_name(&step.id.name)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                (
-                    not_found(&e),
-                    call_error("apigateway:DELETE /apis/{id}/stages", &resource, &e),
-                )
-            }),
+    let id = attribute(step.live.as_ref(), "id").unwrap_or_default();
+    match step.id.kind.as_str() {
+        kind::HTTP_API => deleted(
+            client.delete_api().api_id(&id).send().await,
+            NOT_FOUND,
+            "apigateway:DELETE /apis/{id}",
+            &resource,
+        ),
+        kind::HTTP_API_INTEGRATION => deleted(
+            client
+                .delete_integration()
+                .api_id(api_id)
+                .integration_id(&id)
+                .send()
+                .await,
+            NOT_FOUND,
+            "apigateway:DELETE /apis/{id}/integrations",
+            &resource,
+        ),
+        kind::HTTP_API_AUTHORIZER => deleted(
+            client
+                .delete_authorizer()
+                .api_id(api_id)
+                .authorizer_id(&id)
+                .send()
+                .await,
+            NOT_FOUND,
+            "apigateway:DELETE /apis/{id}/authorizers",
+            &resource,
+        ),
+        kind::HTTP_API_ROUTE => deleted(
+            client
+                .delete_route()
+                .api_id(api_id)
+                .route_id(&id)
+                .send()
+                .await,
+            NOT_FOUND,
+            "apigateway:DELETE /apis/{id}/routes",
+            &resource,
+        ),
+        kind::HTTP_API_STAGE => deleted(
+            client
+                .delete_stage()
+                .api_id(api_id)
+                .stage_name(&step.id.name)
+                .send()
+                .await,
+            NOT_FOUND,
+            "apigateway:DELETE /apis/{id}/stages",
+            &resource,
+        ),
         _ => Ok(()),
-    };
-    match result {
-        Ok(()) | Err((true, _)) => Ok(()),
-        Err((false, error)) => Err(error),
     }
 }
 

@@ -1,8 +1,7 @@
-//! Reading and changing the REST API: one `GetRestApis` listing finds the service's API by its
-//! tags, then `GetResources` (with the methods embedded), `GetStages` and `GetDeployments`
-//! read everything in it.
+//! Changing the REST API: each step creates, updates or deletes one API, resource, method or
+//! deployment (reading it is in `read.rs`).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_apigateway::error::ProvideErrorMetadata;
@@ -12,17 +11,16 @@ use aws_sdk_apigateway::types::{
 use aws_sdk_apigateway::Client;
 use serde_json::{json, Value as Json};
 
-use crate::plan::{Action, Live, Properties, ResourceId, Step};
-use crate::provider::aws::naming::{self, kind};
-use crate::provider::aws::triggers::{
-    attribute, call_error, function_name_of, owned, string_map, tag_changes, tags_from, text, Site,
-};
+use crate::plan::{Action, Properties, Step};
+use crate::provider::aws::call::deleted;
+use crate::provider::aws::naming::kind;
+use crate::provider::aws::triggers::{attribute, call_error, string_map, tag_changes, text, Site};
 use crate::provider::ProviderError;
 
 /// What the deployment's description starts with; the rest is the routes hash.
-const DEPLOYMENT_MARK: &str = "updraft routes ";
+pub(super) const DEPLOYMENT_MARK: &str = "updraft routes ";
 
-fn attributes(site: &Site, api_id: &str, root: &str) -> Properties {
+pub(super) fn attributes(site: &Site, api_id: &str, root: &str) -> Properties {
     Properties::from([
         ("id".to_string(), json!(api_id)),
         ("root_resource_id".to_string(), json!(root)),
@@ -50,226 +48,11 @@ fn function_uri(site: &Site, function_arn: &str) -> String {
     )
 }
 
-fn function_arn_of(uri: &str) -> Option<&str> {
-    uri.split_once("/functions/")?
-        .1
-        .strip_suffix("/invocations")
-}
+/// API Gateway's answer for an id that does not exist (any more).
+const NOT_FOUND: &str = "NotFoundException";
 
 fn not_found<E: ProvideErrorMetadata>(error: &E) -> bool {
-    error.code() == Some("NotFoundException")
-}
-
-/// The service's REST API and everything in it.
-pub async fn live(client: &Client, site: &Site) -> Result<Vec<Live>, ProviderError> {
-    let mut found = Vec::new();
-    let mut position = None;
-    loop {
-        let page = client
-            .get_rest_apis()
-            .limit(500)
-            .set_position(position)
-            .send()
-            .await
-            .map_err(|e| call_error("apigateway:GET /restapis", "REST APIs", &e))?;
-        for api in page.items() {
-            let tags = api.tags().cloned().unwrap_or_default();
-            if !owned(&tags, &site.service, &site.stage) {
-                continue;
-            }
-            let (Some(api_id), Some(name)) = (api.id(), api.name()) else {
-                continue;
-            };
-            let id = naming::id(kind::REST_API, name);
-            let endpoint_type = api
-                .endpoint_configuration()
-                .and_then(|c| c.types().first())
-                .map(|t| t.as_str().to_string())
-                .unwrap_or_else(|| "EDGE".to_string());
-            let url = format!(
-                "https://{api_id}.execute-api.{}.amazonaws.com/{}",
-                site.region, site.stage
-            );
-            let (children, root) = children(client, &id, api_id, &url).await?;
-            let root = api
-                .root_resource_id()
-                .map(str::to_string)
-                .or(root)
-                .unwrap_or_default();
-            found.push(Live {
-                id: id.clone(),
-                properties: Properties::from([
-                    ("name".to_string(), json!(name)),
-                    ("endpoint_type".to_string(), json!(endpoint_type)),
-                    ("tags".to_string(), tags_from(&tags)),
-                ]),
-                attributes: attributes(site, api_id, &root),
-                depends_on: BTreeSet::new(),
-            });
-            found.extend(children);
-        }
-        position = page.position().map(str::to_string);
-        if position.is_none() {
-            break;
-        }
-    }
-    Ok(found)
-}
-
-/// The resources, methods and stages of one API, and its root resource's id.
-async fn children(
-    client: &Client,
-    api: &ResourceId,
-    api_id: &str,
-    api_url: &str,
-) -> Result<(Vec<Live>, Option<String>), ProviderError> {
-    let what = format!("REST API {}", api.name);
-    let mut items = Vec::new();
-    let mut position = None;
-    loop {
-        let page = client
-            .get_resources()
-            .rest_api_id(api_id)
-            .embed("methods")
-            .limit(500)
-            .set_position(position)
-            .send()
-            .await
-            .map_err(|e| call_error("apigateway:GET /restapis/{id}/resources", &what, &e))?;
-        items.extend(page.items().iter().cloned());
-        position = page.position().map(str::to_string);
-        if position.is_none() {
-            break;
-        }
-    }
-    let (stages, deployments) = tokio::join!(
-        client.get_stages().rest_api_id(api_id).send(),
-        client
-            .get_deployments()
-            .rest_api_id(api_id)
-            .limit(500)
-            .send(),
-    );
-    let stages =
-        stages.map_err(|e| call_error("apigateway:GET /restapis/{id}/stages", &what, &e))?;
-    let deployments = deployments
-        .map_err(|e| call_error("apigateway:GET /restapis/{id}/deployments", &what, &e))?;
-    let paths: HashMap<String, String> = items
-        .iter()
-        .filter_map(|r| Some((r.id()?.to_string(), r.path()?.to_string())))
-        .collect();
-    let mut root = None;
-    let mut found = Vec::new();
-    for item in &items {
-        let (Some(resource_id), Some(path)) = (item.id(), item.path()) else {
-            continue;
-        };
-        if path == "/" {
-            root = Some(resource_id.to_string());
-        } else {
-            let parent = item.parent_id().unwrap_or_default();
-            let mut depends_on = BTreeSet::from([api.clone()]);
-            if let Some(parent_path) = paths.get(parent).filter(|p| p.as_str() != "/") {
-                depends_on.insert(naming::id(kind::REST_API_RESOURCE, parent_path));
-            }
-            found.push(Live {
-                id: naming::id(kind::REST_API_RESOURCE, path),
-                properties: Properties::from([
-                    ("rest_api_id".to_string(), json!(api_id)),
-                    ("parent_id".to_string(), json!(parent)),
-                    ("path_part".to_string(), json!(item.path_part())),
-                ]),
-                attributes: Properties::from([("id".to_string(), json!(resource_id))]),
-                depends_on,
-            });
-        }
-        for (http_method, method) in item.resource_methods().into_iter().flatten() {
-            let mut depends_on = BTreeSet::from([api.clone()]);
-            if path != "/" {
-                depends_on.insert(naming::id(kind::REST_API_RESOURCE, path));
-            }
-            let integration = method.method_integration().map(|integration| {
-                match integration.r#type().map(|t| t.as_str()) {
-                    Some("MOCK") => {
-                        let headers: serde_json::Map<String, Json> = integration
-                            .integration_responses()
-                            .and_then(|r| r.get("200"))
-                            .and_then(|r| r.response_parameters())
-                            .into_iter()
-                            .flatten()
-                            .filter_map(|(key, value)| {
-                                let header = key.strip_prefix("method.response.header.")?;
-                                Some((header.to_string(), json!(value)))
-                            })
-                            .collect();
-                        json!({"type": "MOCK", "response_headers": headers})
-                    }
-                    other => {
-                        let arn = integration.uri().and_then(function_arn_of);
-                        if let Some(function) = arn.and_then(function_name_of) {
-                            depends_on.insert(naming::id(kind::FUNCTION, function));
-                        }
-                        json!({"type": other, "function_arn": arn})
-                    }
-                }
-            });
-            let function = integration
-                .as_ref()
-                .and_then(|i| i.get("function_arn"))
-                .and_then(Json::as_str)
-                .and_then(function_name_of)
-                .map(str::to_string);
-            found.push(Live {
-                id: naming::id(kind::REST_API_METHOD, format!("{http_method} {path}")),
-                properties: Properties::from([
-                    ("rest_api_id".to_string(), json!(api_id)),
-                    ("resource_id".to_string(), json!(resource_id)),
-                    ("http_method".to_string(), json!(http_method)),
-                    (
-                        "authorization_type".to_string(),
-                        json!(method.authorization_type().unwrap_or("NONE")),
-                    ),
-                    ("integration".to_string(), integration.unwrap_or(Json::Null)),
-                ]),
-                attributes: Properties::from([
-                    ("method".to_string(), json!(http_method)),
-                    ("url".to_string(), json!(format!("{api_url}{path}"))),
-                    ("function".to_string(), json!(function)),
-                ]),
-                depends_on,
-            });
-        }
-    }
-    let descriptions: HashMap<&str, &str> = deployments
-        .items()
-        .iter()
-        .filter_map(|d| Some((d.id()?, d.description().unwrap_or_default())))
-        .collect();
-    for stage in stages.item() {
-        let Some(name) = stage.stage_name() else {
-            continue;
-        };
-        let deployment = stage.deployment_id().unwrap_or_default();
-        let hash = descriptions
-            .get(deployment)
-            .and_then(|d| d.strip_prefix(DEPLOYMENT_MARK))
-            .map(str::to_string);
-        found.push(Live {
-            id: naming::id(kind::REST_API_DEPLOYMENT, name),
-            properties: Properties::from([
-                ("rest_api_id".to_string(), json!(api_id)),
-                ("stage_name".to_string(), json!(name)),
-                ("routes_hash".to_string(), json!(hash)),
-                (
-                    "tags".to_string(),
-                    tags_from(&stage.tags().cloned().unwrap_or_default()),
-                ),
-            ]),
-            attributes: Properties::from([("id".to_string(), json!(deployment))]),
-            depends_on: BTreeSet::from([api.clone()]),
-        });
-    }
-    Ok((found, root))
+    error.code() == Some(NOT_FOUND)
 }
 
 /// Applies one step to a resource of the REST API.
@@ -700,7 +483,7 @@ async fn delete(client: &Client, step: &Step, api_id: &str) -> Result<(), Provid
             .unwrap_or_default()
             .to_string()
     };
-    let outcome = match step.id.kind.as_str() {
+    match step.id.kind.as_str() {
         kind::REST_API => {
             // API Gateway allows one REST API delete every 30 seconds per account.
             let id = attribute(live, "id").unwrap_or_default();
@@ -712,69 +495,51 @@ async fn delete(client: &Client, step: &Step, api_id: &str) -> Result<(), Provid
                         tokio::time::sleep(Duration::from_secs(5)).await;
                     }
                     other => {
-                        break other.map(|_| ()).map_err(|e| {
-                            (
-                                not_found(&e),
-                                call_error("apigateway:DELETE /restapis/{id}", &resource, &e),
-                            )
-                        })
+                        break deleted(
+                            other,
+                            NOT_FOUND,
+                            "apigateway:DELETE /restapis/{id}",
+                            &resource,
+                        )
                     }
                 }
             }
         }
-        kind::REST_API_RESOURCE => client
-            .delete_resource()
-            .rest_api_id(api_id)
-            .resource_id(attribute(live, "id").unwrap_or_default())
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                (
-                    not_found(&e),
-                    call_error(
-                        "apigateway:DELETE /restapis/{id}/resources/{id}",
-                        &resource,
-                        &e,
-                    ),
-                )
-            }),
-        kind::REST_API_METHOD => client
-            .delete_method()
-            .rest_api_id(api_id)
-            .resource_id(property("resource_id"))
-            .http_method(property("http_method"))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                (
-                    not_found(&e),
-                    call_error(
-                        "apigateway:DELETE /restapis/{id}/resources/{id}/methods",
-                        &resource,
-                        &e,
-                    ),
-                )
-            }),
-        kind::REST_API_DEPLOYMENT => client
-            .delete_stage()
-            .rest_api_id(api_id)
-            .stage_name(&step.id.name)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                (
-                    not_found(&e),
-                    call_error("apigateway:DELETE /restapis/{id}/stages", &resource, &e),
-                )
-            }),
+        kind::REST_API_RESOURCE => deleted(
+            client
+                .delete_resource()
+                .rest_api_id(api_id)
+                .resource_id(attribute(live, "id").unwrap_or_default())
+                .send()
+                .await,
+            NOT_FOUND,
+            "apigateway:DELETE /restapis/{id}/resources/{id}",
+            &resource,
+        ),
+        kind::REST_API_METHOD => deleted(
+            client
+                .delete_method()
+                .rest_api_id(api_id)
+                .resource_id(property("resource_id"))
+                .http_method(property("http_method"))
+                .send()
+                .await,
+            NOT_FOUND,
+            "apigateway:DELETE /restapis/{id}/resources/{id}/methods",
+            &resource,
+        ),
+        kind::REST_API_DEPLOYMENT => deleted(
+            client
+                .delete_stage()
+                .rest_api_id(api_id)
+                .stage_name(&step.id.name)
+                .send()
+                .await,
+            NOT_FOUND,
+            "apigateway:DELETE /restapis/{id}/stages",
+            &resource,
+        ),
         _ => Ok(()),
-    };
-    match outcome {
-        Ok(()) | Err((true, _)) => Ok(()),
-        Err((false, error)) => Err(error),
     }
 }
 

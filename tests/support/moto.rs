@@ -1,0 +1,72 @@
+//! The moto server every AWS test shares: found through `UPDRAFT_TEST_MOTO_URL` (set by
+//! `scripts/test.sh`, which starts it), taken by one test at a time (its state is global),
+//! reset, and set to run Lambda without Docker. Each test binary wraps this in its own
+//! `moto.rs` with what its tests need besides.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+static MOTO_LOCK: Mutex<()> = Mutex::new(());
+
+/// moto, reset and held for one test.
+pub struct Taken {
+    pub url: String,
+    pub serial: MutexGuard<'static, ()>,
+}
+
+/// Takes moto for `test`; `None` (after saying so on stderr) when `UPDRAFT_TEST_MOTO_URL` is
+/// unset. Panics when it is set and moto does not answer: a configured emulator that is down
+/// is a failure, not a skip.
+pub fn take(test: &str) -> Option<Taken> {
+    let Some(url) = std::env::var("UPDRAFT_TEST_MOTO_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!(
+            "{test}: SKIPPED: UPDRAFT_TEST_MOTO_URL is not set; run `bash scripts/test.sh` to \
+             run the AWS tests against a local moto"
+        );
+        return None;
+    };
+    let url = url.trim_end_matches('/').to_string();
+    let serial = MOTO_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let post = |path: &str, body: &str| {
+        ureq::post(&format!("{url}{path}"))
+            .timeout(Duration::from_secs(10))
+            .set("Content-Type", "application/json")
+            .send_string(body)
+            .map(|_| ())
+            .map_err(|error| error.to_string())
+    };
+    if let Err(error) = post("/moto-api/reset", "") {
+        panic!("UPDRAFT_TEST_MOTO_URL is {url}, but moto does not answer POST /moto-api/reset: {error}");
+    }
+    // Lambda without Docker: functions are stored and Invoke echoes its payload.
+    if let Err(error) = post("/moto-api/config", r#"{"lambda":{"use_docker":false}}"#) {
+        panic!("moto at {url} refused its Lambda configuration: {error}");
+    }
+    Some(Taken { url, serial })
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+}
+
+/// SDK configuration that talks to moto directly, for seeding and checking independently of
+/// the code under test.
+pub fn sdk_config(runtime: &tokio::runtime::Runtime, url: &str, region: &str) -> SdkConfig {
+    let credentials = aws_sdk_s3::config::Credentials::new("test", "test", None, None, "test");
+    runtime.block_on(
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(url)
+            .region(Region::new(region.to_string()))
+            .credentials_provider(credentials)
+            .load(),
+    )
+}
