@@ -108,6 +108,8 @@ say "moto is up (pid $moto_pid)"
 
 # --- The tests -----------------------------------------------------------------------------
 export UPDRAFT_TEST_MOTO_URL="$moto_url"
+# The offline engine tests run AWS's Python runtime interface client from this environment.
+export UPDRAFT_TEST_RIC_PYTHON="$venv/bin/python"
 # Tests never send traffic off this machine: no asking the instance metadata service for
 # credentials.
 export AWS_EC2_METADATA_DISABLED=true

@@ -42,7 +42,9 @@ pub struct InvokeArgs {
 
 /// What `invoke` does besides calling the deployed function.
 #[derive(Debug, Subcommand)]
-pub enum InvokeCommand {}
+pub enum InvokeCommand {
+    Local(super::invoke_local::InvokeLocalArgs),
+}
 
 /// `--type`, as Lambda names the invocation types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -72,7 +74,11 @@ pub fn exec(
     runtime: &tokio::runtime::Handle,
 ) -> Result<Status, Failure> {
     if let Some(command) = args.command {
-        match command {}
+        return match command {
+            InvokeCommand::Local(local) => {
+                super::invoke_local::exec(global, local, printer, runtime)
+            }
+        };
     }
     let name = args.function.unwrap_or_default();
     let payload = args

@@ -9,7 +9,9 @@ pub mod error;
 pub mod info;
 pub mod invoke;
 pub mod invoke_input;
+pub mod invoke_local;
 pub mod logs;
+pub mod offline;
 pub mod output;
 pub mod package;
 pub mod plan;
@@ -80,6 +82,7 @@ pub enum Command {
     Info(info::InfoArgs),
     Invoke(invoke::InvokeArgs),
     Logs(logs::LogsArgs),
+    Offline(offline::OfflineArgs),
     Unlock(unlock::UnlockArgs),
     Completions(completions::CompletionsArgs),
 }
@@ -144,6 +147,7 @@ fn run(
         Command::Info(args) => info::exec(&cli.global, args, printer, runtime),
         Command::Invoke(args) => invoke::exec(&cli.global, args, printer, runtime),
         Command::Logs(args) => logs::exec(&cli.global, args, printer, runtime),
+        Command::Offline(args) => offline::exec(&cli.global, args, printer, runtime),
         Command::Unlock(args) => unlock::exec(&cli.global, args, printer, runtime),
         Command::Completions(args) => completions::exec(args, printer),
     }

@@ -7,6 +7,7 @@
 //! functions whose code changed.
 
 pub mod emit;
+pub mod engine;
 pub mod events;
 pub mod http;
 pub mod invoke;

@@ -7,6 +7,7 @@
 
 pub mod invoke;
 pub mod logs;
+pub mod offline;
 pub mod plan;
 pub mod progress;
 pub mod yaml;

@@ -1,0 +1,300 @@
+//! `updraft offline`: runs the service on this machine (API Gateway routes, the Lambda Invoke
+//! API, schedules) until Ctrl-C, and `updraft offline emit`, which delivers queue, topic,
+//! storage, bus and schedule events to a running emulator.
+//!
+//! Ctrl-C (or SIGTERM) is how a server is meant to stop: it stops every function instance,
+//! leaves no process behind and exits 0.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use serde_json::Value;
+
+use super::cloud;
+use super::error::{Failure, Status};
+use super::output::offline::{self as show, OfflineLog};
+use super::output::Printer;
+use super::GlobalArgs;
+use crate::offline::engine::{functions_from_service, Engine, EngineOptions, FunctionSpec};
+use crate::offline::http::routes::RouteOptions;
+use crate::offline::invoke::Invoker;
+use crate::offline::reload::{self, Reloading, Watcher};
+use crate::offline::server::{self, OfflineOptions};
+
+/// Run the service locally: HTTP routes, the Lambda Invoke API and schedules
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct OfflineArgs {
+    #[command(subcommand)]
+    pub command: Option<OfflineCommand>,
+    /// Port of the HTTP routes (`http` and `httpApi` events)
+    #[arg(long = "httpPort", default_value_t = 3000, value_name = "PORT")]
+    pub http_port: u16,
+    /// Port of the Lambda Invoke API and of `offline emit`
+    #[arg(long = "lambdaPort", default_value_t = 3002, value_name = "PORT")]
+    pub lambda_port: u16,
+    /// Address to listen on (anything but loopback exposes the functions to the network)
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDRESS")]
+    pub host: IpAddr,
+    /// Serve REST API (`http`) routes without the `/{stage}` prefix
+    #[arg(long = "noPrependStageInUrl")]
+    pub no_prepend_stage_in_url: bool,
+    /// A path prefix for every route, e.g. `api`
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: Option<String>,
+    /// Restart a function's instances when a file under the service directory changes
+    #[arg(long)]
+    pub reload: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OfflineCommand {
+    Emit(EmitArgs),
+}
+
+/// Deliver an event to a function of a running `updraft offline`
+#[derive(Debug, Args)]
+pub struct EmitArgs {
+    /// The function (its key under `functions:`, or its deployed name)
+    #[arg(short = 'f', long, value_name = "NAME")]
+    pub function: String,
+    /// The kind of event
+    #[arg(long, value_parser = crate::offline::emit::KINDS.to_vec())]
+    pub event: String,
+    /// An item: a message body (sqs, sns), an object key or {"key","bucket","size"} (s3),
+    /// {"source","detail-type","detail"} (eventbridge). Repeat for more (one SQS batch)
+    #[arg(long, value_name = "DATA")]
+    pub data: Vec<String>,
+    /// The emulator's lambda port
+    #[arg(long = "lambdaPort", default_value_t = 3002, value_name = "PORT")]
+    pub lambda_port: u16,
+    /// The emulator's address
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDRESS")]
+    pub host: IpAddr,
+}
+
+/// Listening beyond loopback lets anyone on the network run the service's functions.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("listening on {host}: anyone who can reach this machine can call the functions")]
+#[diagnostic(help("leave out --host to listen on 127.0.0.1 only"))]
+struct ExposedHost {
+    host: IpAddr,
+}
+
+pub fn exec(
+    global: &GlobalArgs,
+    args: OfflineArgs,
+    printer: &mut Printer,
+    runtime: &tokio::runtime::Handle,
+) -> Result<Status, Failure> {
+    if let Some(OfflineCommand::Emit(emit)) = args.command {
+        return exec_emit(emit, printer, runtime);
+    }
+    let context = cloud::load(global, printer, runtime)?;
+    if !args.host.is_loopback() {
+        printer.warning(&ExposedHost { host: args.host });
+    }
+    let options = OfflineOptions {
+        host: args.host,
+        http_port: args.http_port,
+        lambda_port: args.lambda_port,
+        routes: RouteOptions {
+            prefix: args.prefix.clone(),
+            no_prepend_stage: args.no_prepend_stage_in_url,
+        },
+    };
+    let (specs, warnings) = functions_from_service(&context.service, &context.loaded.service_dir);
+    for warning in &warnings {
+        printer.warning(warning);
+    }
+    let observer = Arc::new(OfflineLog {
+        printer: printer.clone(),
+    });
+    // The engine spawns its tasks on the runtime it is made in.
+    let _guard = runtime.enter();
+    let engines = Engines::new(specs, args.reload);
+    let watch = args
+        .reload
+        .then(|| watch(&engines, &context.loaded.service_dir, printer));
+    let emulator = runtime
+        .block_on(server::start(
+            &context.service,
+            &options,
+            engines.invoker(),
+            observer,
+        ))
+        .map_err(Failure::user)?;
+    for (_, error) in &emulator.schedule_errors {
+        printer.warning(error);
+    }
+    show::routes(printer, &emulator.http_url(), &emulator.routes);
+    show::ready(printer, &emulator.http_url(), &emulator.lambda_url());
+    runtime.block_on(stop_signal());
+    printer.info("stopping: ending every function instance");
+    if let Some(watch) = watch {
+        watch.abort();
+    }
+    engines.shutdown();
+    runtime.block_on(emulator.stop());
+    engines.shutdown();
+    Ok(Status::Success)
+}
+
+/// One engine for every function, or with `--reload` one per function so each can be restarted
+/// alone.
+enum Engines {
+    Shared(Arc<Engine>),
+    Reloading(Arc<Reloading<Engine>>),
+}
+
+impl Engines {
+    fn new(specs: Vec<FunctionSpec>, reload: bool) -> Engines {
+        if !reload {
+            return Engines::Shared(Arc::new(Engine::new(specs, EngineOptions::default())));
+        }
+        let keys: Vec<String> = specs.iter().map(|s| s.key.clone()).collect();
+        let by_key: HashMap<String, FunctionSpec> =
+            specs.into_iter().map(|s| (s.key.clone(), s)).collect();
+        Engines::Reloading(Arc::new(Reloading::new(
+            &keys,
+            Box::new(move |key| {
+                let spec = by_key.get(key)?.clone();
+                Some(Arc::new(Engine::new(vec![spec], EngineOptions::default())))
+            }),
+        )))
+    }
+
+    fn invoker(&self) -> Arc<dyn Invoker> {
+        match self {
+            Engines::Shared(engine) => engine.clone(),
+            Engines::Reloading(reloading) => reloading.clone(),
+        }
+    }
+
+    /// Kills every instance (those of engines still draining too: they are killed when the
+    /// last call holding them ends, which the servers' stop waits for).
+    fn shutdown(&self) {
+        match self {
+            Engines::Shared(engine) => engine.shutdown(),
+            Engines::Reloading(reloading) => reloading.all().iter().for_each(|e| e.shutdown()),
+        }
+    }
+}
+
+/// Polls the service directory and restarts the functions whose files changed.
+fn watch(
+    engines: &Engines,
+    service_dir: &std::path::Path,
+    printer: &Printer,
+) -> tokio::task::JoinHandle<()> {
+    let Engines::Reloading(reloading) = engines else {
+        return tokio::spawn(async {});
+    };
+    let reloading = Arc::clone(reloading);
+    let handler_dirs: Vec<(String, PathBuf)> = reloading_dirs(&reloading, service_dir);
+    let mut watcher = Watcher::new(service_dir);
+    let printer = printer.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(reload::POLL_INTERVAL).await;
+            let changed = tokio::task::block_in_place(|| watcher.changes());
+            let mut functions: Vec<String> = changed
+                .iter()
+                .flat_map(|path| reload::affected(path, &handler_dirs))
+                .collect();
+            functions.sort();
+            functions.dedup();
+            for function in functions {
+                reloading.restart(&function);
+                printer.info(&format!("reloaded {function}: its code changed"));
+            }
+        }
+    })
+}
+
+fn reloading_dirs(
+    reloading: &Reloading<Engine>,
+    service_dir: &std::path::Path,
+) -> Vec<(String, PathBuf)> {
+    let mut dirs: Vec<(String, PathBuf)> = reloading
+        .all()
+        .iter()
+        .flat_map(|engine| {
+            engine
+                .functions()
+                .map(|spec| {
+                    (
+                        spec.key.clone(),
+                        reload::handler_dir(service_dir, &spec.handler),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// Ctrl-C, or SIGTERM (how process managers and test harnesses stop a server).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn exec_emit(
+    args: EmitArgs,
+    printer: &mut Printer,
+    runtime: &tokio::runtime::Handle,
+) -> Result<Status, Failure> {
+    let items: Vec<Value> = args
+        .data
+        .iter()
+        .map(|text| serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone())))
+        .collect();
+    let address = SocketAddr::new(args.host, args.lambda_port);
+    let answer = runtime
+        .block_on(crate::offline::emit::send(
+            address,
+            &args.function,
+            &args.event,
+            &items,
+        ))
+        .map_err(Failure::user)?;
+    let invocations = answer
+        .get("invocations")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut failed = false;
+    for invocation in &invocations {
+        failed |= invocation.get("error").and_then(Value::as_bool) == Some(true);
+        let payload = invocation.get("payload").cloned().unwrap_or(Value::Null);
+        printer.data(&serde_json::to_string_pretty(&payload).unwrap_or_default());
+    }
+    if failed {
+        return Err(Failure::user(FunctionFailed {
+            function: args.function,
+        }));
+    }
+    Ok(Status::Success)
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("function `{function}` failed on the emitted event")]
+#[diagnostic(help("its error object is printed above; the emulator's output has its log"))]
+struct FunctionFailed {
+    function: String,
+}

@@ -1,0 +1,200 @@
+// updraft's runtime interface client for Node.js: loads the handler named by _HANDLER from
+// LAMBDA_TASK_ROOT (ES module or CommonJS) and serves events from the Lambda Runtime API at
+// AWS_LAMBDA_RUNTIME_API, one at a time, as Lambda's own Node.js runtime does. Handlers may be
+// async (a promise), take a callback, or call context.succeed/fail/done.
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import util from 'node:util';
+import { pathToFileURL } from 'node:url';
+
+const api = process.env.AWS_LAMBDA_RUNTIME_API ?? '';
+const separator = api.lastIndexOf(':');
+const apiHost = api.slice(0, separator);
+const apiPort = Number(api.slice(separator + 1));
+const agent = new http.Agent({ keepAlive: true });
+const base = '/2018-06-01/runtime';
+
+function call(method, urlPath, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : Buffer.from(body);
+    const request = http.request(
+      {
+        host: apiHost,
+        port: apiPort,
+        path: urlPath,
+        method,
+        agent,
+        headers: payload
+          ? { ...headers, 'Content-Type': 'application/json', 'Content-Length': payload.length }
+          : headers,
+      },
+      (response) => {
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    if (payload) request.write(payload);
+    request.end();
+  });
+}
+
+// Lines as Lambda's Node.js runtime writes them: time, request id, level, message.
+let currentRequestId;
+for (const [name, level] of [['log', 'INFO'], ['info', 'INFO'], ['warn', 'WARN'], ['error', 'ERROR'], ['debug', 'DEBUG'], ['trace', 'TRACE']]) {
+  console[name] = (...args) => {
+    process.stdout.write(`${new Date().toISOString()}\t${currentRequestId ?? 'undefined'}\t${level}\t${util.format(...args)}\n`);
+  };
+}
+
+function errorObject(error) {
+  if (error instanceof Error) {
+    return {
+      errorType: error.name && error.name !== 'Error' ? error.name : error.constructor?.name ?? 'Error',
+      errorMessage: error.message,
+      stackTrace: String(error.stack ?? '').split('\n'),
+    };
+  }
+  if (typeof error === 'string') return { errorType: 'string', errorMessage: error, stackTrace: [] };
+  let text;
+  try { text = JSON.stringify(error); } catch { text = String(error); }
+  return { errorType: typeof error, errorMessage: text ?? String(error), stackTrace: [] };
+}
+
+function namedError(name, message, cause) {
+  const error = new Error(message);
+  error.name = name;
+  if (cause?.stack) error.stack = `${name}: ${message}\n${cause.stack}`;
+  return error;
+}
+
+async function loadHandler() {
+  const root = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
+  const setting = process.env._HANDLER ?? '';
+  // "src/users.create" is function "create" of module "src/users"; the module name ends at
+  // the first dot after the last slash.
+  const slash = setting.lastIndexOf('/');
+  const dot = setting.indexOf('.', slash + 1);
+  if (dot < 0) throw namedError('Runtime.MalformedHandlerName', `Bad handler ${setting}`);
+  const moduleName = setting.slice(0, dot);
+  const functionPath = setting.slice(dot + 1).split('.');
+  const stem = path.resolve(root, moduleName);
+  const file = ['.js', '.mjs', '.cjs'].map((extension) => stem + extension).find((candidate) => fs.existsSync(candidate));
+  let module;
+  try {
+    module = await import(file ? pathToFileURL(file).href : moduleName);
+  } catch (error) {
+    if (error instanceof SyntaxError) {
+      throw namedError('Runtime.UserCodeSyntaxError', `${error.name}: ${error.message}`, error);
+    }
+    if (error?.code === 'ERR_MODULE_NOT_FOUND' || error?.code === 'MODULE_NOT_FOUND' || error?.code === 'ERR_UNSUPPORTED_DIR_IMPORT') {
+      throw namedError('Runtime.ImportModuleError', `Error: ${error.message}`, error);
+    }
+    throw error;
+  }
+  let handler = module;
+  for (const part of functionPath) handler = handler?.[part];
+  if (typeof handler !== 'function' && module.default && typeof module.default === 'object') {
+    handler = module.default;
+    for (const part of functionPath) handler = handler?.[part];
+  }
+  if (typeof handler !== 'function') {
+    throw namedError('Runtime.HandlerNotFound', `${moduleName}.${functionPath.join('.')} is undefined or not exported`);
+  }
+  return handler;
+}
+
+function runHandler(handler, event, context) {
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (error, value) => {
+      if (settled) return;
+      settled = true;
+      resolve(error !== undefined && error !== null ? { error } : { value });
+    };
+    context.succeed = (value) => finish(null, value);
+    context.fail = (error) => finish(error ?? 'handled');
+    context.done = (error, value) => finish(error, value);
+    try {
+      const result = handler(event, context, (error, value) => finish(error, value));
+      if (result && typeof result.then === 'function') {
+        result.then((value) => finish(null, value), (error) => finish(error ?? 'rejected'));
+      }
+    } catch (error) {
+      finish(error);
+    }
+  });
+}
+
+function makeContext(headers, deadline) {
+  let clientContext;
+  const rawContext = headers['lambda-runtime-client-context'];
+  if (rawContext) {
+    try { clientContext = JSON.parse(rawContext); } catch { clientContext = undefined; }
+  }
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+    invokedFunctionArn: headers['lambda-runtime-invoked-function-arn'],
+    awsRequestId: headers['lambda-runtime-aws-request-id'],
+    clientContext,
+    identity: undefined,
+    getRemainingTimeInMillis: () => Math.max(deadline - Date.now(), 0),
+  };
+}
+
+async function main() {
+  let handler;
+  try {
+    handler = await loadHandler();
+  } catch (error) {
+    const body = errorObject(error);
+    console.error(`${body.errorType}: ${body.errorMessage}`);
+    await call('POST', `${base}/init/error`, JSON.stringify(body), { 'Lambda-Runtime-Function-Error-Type': body.errorType });
+    process.exit(1);
+  }
+  for (;;) {
+    const next = await call('GET', `${base}/invocation/next`);
+    if (next.status !== 200) throw new Error(`the Runtime API answered ${next.status} to next: ${next.body}`);
+    const requestId = next.headers['lambda-runtime-aws-request-id'];
+    const deadline = Number(next.headers['lambda-runtime-deadline-ms']);
+    process.env._X_AMZN_TRACE_ID = next.headers['lambda-runtime-trace-id'] ?? '';
+    currentRequestId = requestId;
+    let outcome;
+    try {
+      outcome = await runHandler(handler, JSON.parse(next.body), makeContext(next.headers, deadline));
+    } catch (error) {
+      outcome = { error };
+    }
+    let body;
+    if (!('error' in outcome)) {
+      try {
+        body = JSON.stringify(outcome.value === undefined ? null : outcome.value);
+      } catch (error) {
+        outcome = { error: namedError('Runtime.MarshalError', `Unable to stringify response body: ${error.message}`) };
+      }
+    }
+    if ('error' in outcome) {
+      const error = errorObject(outcome.error);
+      console.error(`Invoke Error \t${JSON.stringify(error)}`);
+      await call('POST', `${base}/invocation/${requestId}/error`, JSON.stringify(error), { 'Lambda-Runtime-Function-Error-Type': error.errorType });
+    } else {
+      await call('POST', `${base}/invocation/${requestId}/response`, body);
+    }
+    currentRequestId = undefined;
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`updraft runtime: ${error?.stack ?? error}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,145 @@
+# updraft's runtime interface client for Python: imports the handler named by _HANDLER
+# ("package/module.function") from LAMBDA_TASK_ROOT and serves events from the Lambda Runtime
+# API at AWS_LAMBDA_RUNTIME_API, one at a time, with the context object Lambda's Python runtime
+# passes (aws_request_id, invoked_function_arn, client_context, get_remaining_time_in_millis...).
+import http.client
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+
+API = os.environ.get("AWS_LAMBDA_RUNTIME_API", "")
+HOST, _, PORT = API.rpartition(":")
+BASE = "/2018-06-01/runtime"
+connection = http.client.HTTPConnection(HOST, int(PORT or 0))
+
+
+def call(method, path, body=None, headers=None):
+    global connection
+    headers = dict(headers or {})
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    for attempt in (0, 1):
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.headers, response.read()
+        except (http.client.HTTPException, ConnectionError):
+            # A kept-alive connection the server closed: one retry on a new one.
+            connection.close()
+            connection = http.client.HTTPConnection(HOST, int(PORT or 0))
+            if attempt:
+                raise
+
+
+def error_object(error, error_type=None):
+    stack = traceback.format_list(traceback.extract_tb(error.__traceback__)) if error.__traceback__ else []
+    return {
+        "errorMessage": str(error),
+        "errorType": error_type or type(error).__name__,
+        "requestId": "",
+        "stackTrace": stack,
+    }
+
+
+class InitError(Exception):
+    def __init__(self, error_type, message, cause=None):
+        super().__init__(message)
+        self.error_type = error_type
+        self.cause = cause
+
+
+def load_handler():
+    setting = os.environ.get("_HANDLER", "")
+    root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    module_path, _, function_name = setting.rpartition(".")
+    if not module_path or not function_name:
+        raise InitError("Runtime.MalformedHandlerName", f"Bad handler '{setting}': expected module.function")
+    module_name = module_path.replace("/", ".")
+    try:
+        module = importlib.import_module(module_name)
+    except SyntaxError as error:
+        raise InitError("Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {error}", error)
+    except ImportError as error:
+        raise InitError("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {error}", error)
+    handler = getattr(module, function_name, None)
+    if not callable(handler):
+        raise InitError("Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module '{module_name}'")
+    return handler
+
+
+class ClientContext:
+    def __init__(self, raw):
+        self.client = raw.get("client")
+        self.custom = raw.get("custom")
+        self.env = raw.get("env")
+
+
+class Context:
+    def __init__(self, headers):
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.aws_request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
+        self.invoked_function_arn = headers.get("Lambda-Runtime-Invoked-Function-Arn")
+        self.identity = None
+        self.client_context = None
+        raw = headers.get("Lambda-Runtime-Client-Context")
+        if raw:
+            try:
+                self.client_context = ClientContext(json.loads(raw))
+            except (ValueError, AttributeError):
+                self.client_context = None
+        self._deadline = int(headers.get("Lambda-Runtime-Deadline-Ms") or 0)
+
+    def get_remaining_time_in_millis(self):
+        return max(self._deadline - int(time.time() * 1000), 0)
+
+
+def main():
+    try:
+        handler = load_handler()
+    except Exception as error:
+        error_type = getattr(error, "error_type", None) or "Runtime.Unknown"
+        body = error_object(error, error_type)
+        cause = getattr(error, "cause", None)
+        if cause is not None:
+            body["stackTrace"] = traceback.format_exception(cause)
+        print(f"[ERROR] {error_type}: {error}", file=sys.stderr, flush=True)
+        call("POST", f"{BASE}/init/error", json.dumps(body), {"Lambda-Runtime-Function-Error-Type": error_type})
+        sys.exit(1)
+    while True:
+        status, headers, body = call("GET", f"{BASE}/invocation/next")
+        if status != 200:
+            raise RuntimeError(f"the Runtime API answered {status} to next: {body!r}")
+        request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
+        os.environ["_X_AMZN_TRACE_ID"] = headers.get("Lambda-Runtime-Trace-Id") or ""
+        try:
+            result = handler(json.loads(body), Context(headers))
+            try:
+                response = json.dumps(result)
+            except (TypeError, ValueError) as error:
+                raise InitError("Runtime.MarshalError", f"Unable to marshal response: {error}") from None
+        except Exception as error:
+            error_type = error.error_type if isinstance(error, InitError) else None
+            failure = error_object(error, error_type)
+            failure["requestId"] = request_id
+            print(f"[ERROR] {failure['errorType']}: {failure['errorMessage']}", file=sys.stderr, flush=True)
+            call(
+                "POST",
+                f"{BASE}/invocation/{request_id}/error",
+                json.dumps(failure),
+                {"Lambda-Runtime-Function-Error-Type": failure["errorType"]},
+            )
+            continue
+        call("POST", f"{BASE}/invocation/{request_id}/response", response)
+
+
+if __name__ == "__main__":
+    main()

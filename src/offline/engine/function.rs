@@ -1,0 +1,259 @@
+//! What the engine needs to know to run one function, read from the service model: runtime,
+//! handler, code directory, memory, timeout, concurrency and the environment as the function
+//! would see it offline.
+//!
+//! Environment values that are CloudFormation intrinsics (`Ref: JobsQueue`,
+//! `Fn::GetAtt: [Table, Arn]`, `Fn::Join`, `Fn::Sub`, `Fn::ImportValue`) have no value without
+//! a deployed stack. Offline they resolve to stand-ins: pseudo parameters to this service's
+//! values (`AWS::Region`, `AWS::AccountId` as 123456789012, `AWS::StackName`, `AWS::Partition`,
+//! `AWS::URLSuffix`), `Ref` of a resource to its logical id, `Fn::GetAtt` to `LogicalId.Attribute`,
+//! and `Fn::Join`/`Fn::Sub` built from those. Each such variable is reported as a warning so the
+//! user can set the real value with `--env` (or in the manifest per stage).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde_json::Value as Json;
+
+use crate::manifest::model::{Function, Service};
+
+/// The account id offline: Lambda's ARNs need one and the documentation examples use it.
+pub const OFFLINE_ACCOUNT_ID: &str = "123456789012";
+
+/// One function as the engine runs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionSpec {
+    /// The key under `functions:`.
+    pub key: String,
+    /// The deployed name (`{service}-{stage}-{key}` unless `name:` is set).
+    pub name: String,
+    pub runtime: String,
+    pub handler: String,
+    /// The code directory (`LAMBDA_TASK_ROOT`): the service directory.
+    pub task_root: PathBuf,
+    pub memory_size: u32,
+    pub timeout: Duration,
+    /// Provider variables overlaid with the function's own, as strings.
+    pub environment: IndexMap<String, String>,
+    pub reserved_concurrency: Option<usize>,
+    pub region: String,
+}
+
+impl FunctionSpec {
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:lambda:{}:{OFFLINE_ACCOUNT_ID}:function:{}",
+            self.region, self.name
+        )
+    }
+}
+
+/// A variable whose value offline is a stand-in for what CloudFormation would give.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("function `{function}`: environment variable {variable} is a CloudFormation reference; offline it is \"{value}\"")]
+#[diagnostic(help(
+    "pass the real value with `--env {variable}=VALUE`, or give the variable a plain value for local stages"
+))]
+pub struct StandInWarning {
+    pub function: String,
+    pub variable: String,
+    pub value: String,
+}
+
+/// The functions of a service that the engine can run, with warnings for stand-in values.
+/// Container-image functions are left out (they need Docker); they are not warned about here,
+/// since invoking one gives an error that says so.
+pub fn functions_from_service(
+    service: &Service,
+    service_dir: &Path,
+) -> (Vec<FunctionSpec>, Vec<StandInWarning>) {
+    let mut specs = Vec::new();
+    let mut warnings = Vec::new();
+    for function in service.functions.values() {
+        if function.image.is_some() {
+            continue;
+        }
+        specs.push(function_spec(service, service_dir, function, &mut warnings));
+    }
+    (specs, warnings)
+}
+
+fn function_spec(
+    service: &Service,
+    service_dir: &Path,
+    function: &Function,
+    warnings: &mut Vec<StandInWarning>,
+) -> FunctionSpec {
+    let context = Pseudo {
+        region: &service.provider.region,
+        stack_name: service
+            .provider
+            .stack_name
+            .clone()
+            .unwrap_or_else(|| format!("{}-{}", service.name, service.provider.stage)),
+    };
+    let mut environment = IndexMap::new();
+    for (variable, value) in &function.environment {
+        let (text, stand_in) = match value {
+            Json::String(text) => (text.clone(), false),
+            Json::Null => continue,
+            Json::Bool(_) | Json::Number(_) => (value.to_string(), false),
+            other => (context.resolve(other), true),
+        };
+        if stand_in {
+            warnings.push(StandInWarning {
+                function: function.key.clone(),
+                variable: variable.clone(),
+                value: text.clone(),
+            });
+        }
+        environment.insert(variable.clone(), text);
+    }
+    FunctionSpec {
+        key: function.key.clone(),
+        name: function.name.clone(),
+        // The Framework's default runtime when neither the function nor the provider names one.
+        runtime: function
+            .runtime
+            .clone()
+            .unwrap_or_else(|| "nodejs18.x".to_string()),
+        handler: function.handler.clone().unwrap_or_default(),
+        task_root: service_dir.to_path_buf(),
+        memory_size: function.memory_size,
+        timeout: Duration::from_secs(u64::from(function.timeout.max(1))),
+        environment,
+        reserved_concurrency: function.reserved_concurrency.as_ref().and_then(json_count),
+        region: service.provider.region.clone(),
+    }
+}
+
+fn json_count(value: &Json) -> Option<usize> {
+    match value {
+        Json::Number(number) => number.as_u64().and_then(|n| usize::try_from(n).ok()),
+        Json::String(text) => text.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+struct Pseudo<'a> {
+    region: &'a str,
+    stack_name: String,
+}
+
+impl Pseudo<'_> {
+    /// The offline stand-in for a CloudFormation value (see the module documentation).
+    fn resolve(&self, value: &Json) -> String {
+        match value {
+            Json::String(text) => text.clone(),
+            Json::Null => String::new(),
+            Json::Bool(_) | Json::Number(_) => value.to_string(),
+            Json::Array(items) => items
+                .iter()
+                .map(|item| self.resolve(item))
+                .collect::<Vec<_>>()
+                .join(","),
+            Json::Object(map) => {
+                let Some((name, argument)) = map.iter().next().filter(|_| map.len() == 1) else {
+                    return value.to_string();
+                };
+                match name.as_str() {
+                    "Ref" => self.reference(&self.resolve(argument)),
+                    "Fn::GetAtt" => match argument {
+                        Json::Array(parts) => parts
+                            .iter()
+                            .map(|part| self.resolve(part))
+                            .collect::<Vec<_>>()
+                            .join("."),
+                        other => self.resolve(other),
+                    },
+                    "Fn::Join" => match argument.as_array().map(Vec::as_slice) {
+                        Some([separator, Json::Array(parts)]) => parts
+                            .iter()
+                            .map(|part| self.resolve(part))
+                            .collect::<Vec<_>>()
+                            .join(separator.as_str().unwrap_or_default()),
+                        _ => value.to_string(),
+                    },
+                    "Fn::Sub" => {
+                        let template = match argument {
+                            Json::Array(parts) => parts.first().cloned().unwrap_or_default(),
+                            other => other.clone(),
+                        };
+                        self.substitute(template.as_str().unwrap_or_default())
+                    }
+                    "Fn::ImportValue" => self.resolve(argument),
+                    _ => value.to_string(),
+                }
+            }
+        }
+    }
+
+    fn reference(&self, name: &str) -> String {
+        match name {
+            "AWS::Region" => self.region.to_string(),
+            "AWS::AccountId" => OFFLINE_ACCOUNT_ID.to_string(),
+            "AWS::StackName" => self.stack_name.clone(),
+            "AWS::Partition" => "aws".to_string(),
+            "AWS::URLSuffix" => "amazonaws.com".to_string(),
+            other => other.to_string(),
+        }
+    }
+
+    /// `${Name}` and `${Name.Attribute}` in an `Fn::Sub` template.
+    fn substitute(&self, template: &str) -> String {
+        let mut out = String::new();
+        let mut rest = template;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else {
+                out.push_str(&rest[start..]);
+                return out;
+            };
+            out.push_str(&self.reference(&after[..end]));
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pseudo() -> Pseudo<'static> {
+        Pseudo {
+            region: "eu-west-1",
+            stack_name: "jobs-dev".into(),
+        }
+    }
+
+    #[test]
+    fn intrinsics_resolve_to_offline_stand_ins() {
+        let pseudo = pseudo();
+        assert_eq!(pseudo.resolve(&json!({"Ref": "JobsQueue"})), "JobsQueue");
+        assert_eq!(pseudo.resolve(&json!({"Ref": "AWS::Region"})), "eu-west-1");
+        assert_eq!(
+            pseudo.resolve(&json!({"Fn::GetAtt": ["Table", "Arn"]})),
+            "Table.Arn"
+        );
+        assert_eq!(
+            pseudo.resolve(&json!({"Fn::Join": ["", ["arn:aws:s3:::", {"Ref": "Bucket"}, "/*"]]})),
+            "arn:aws:s3:::Bucket/*"
+        );
+        assert_eq!(
+            pseudo.resolve(
+                &json!({"Fn::Sub": "arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:${Queue}"})
+            ),
+            "arn:aws:sqs:eu-west-1:123456789012:Queue"
+        );
+    }
+
+    #[test]
+    fn unclosed_sub_placeholder_is_kept_as_written() {
+        assert_eq!(pseudo().substitute("a-${AWS::Region"), "a-${AWS::Region");
+    }
+}

@@ -1,0 +1,249 @@
+//! One execution environment: a native process in its own process group, its own Runtime API,
+//! and the capture of everything it writes to stdout and stderr.
+//!
+//! The output pipes are read by a background task, and read once more (without waiting) under
+//! the same lock when an invocation ends, so that what the function printed before posting its
+//! result is always in that invocation's log, with no sleep and no race.
+
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::OwnedFd;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+use tokio::process::{Child, Command};
+
+use super::function::FunctionSpec;
+use super::registry::Registry;
+use super::runtime_api::RuntimeApi;
+use super::runtimes::Launch;
+
+/// A live instance; dropping it kills its process group.
+pub struct Instance {
+    pub id: u64,
+    pub pid: u32,
+    pub child: Child,
+    pub api: RuntimeApi,
+    pub output: Arc<Output>,
+    /// When it last finished an invocation (for stopping idle instances).
+    pub last_used: Instant,
+    /// Invocations it has taken: 0 means the next one is a cold start.
+    pub invocations: u64,
+    pub started: Instant,
+    /// The pool's generation when it started: a restart makes older instances retire.
+    pub generation: u64,
+    registry: Arc<Registry>,
+}
+
+/// The process's stdout and stderr, merged as CloudWatch shows them.
+pub struct Output {
+    buffer: Mutex<Vec<u8>>,
+    pipes: Vec<Arc<AsyncFd<File>>>,
+}
+
+impl Output {
+    /// Everything written so far and not yet taken, including what is still in the pipes.
+    pub fn take(&self) -> String {
+        let Ok(mut buffer) = self.buffer.lock() else {
+            return String::new();
+        };
+        for pipe in &self.pipes {
+            read_available(pipe.get_ref(), &mut buffer);
+        }
+        String::from_utf8_lossy(&std::mem::take(&mut *buffer)).into_owned()
+    }
+}
+
+/// Reads what the pipe holds without blocking; returns false at end of file.
+fn read_available(mut file: &File, buffer: &mut Vec<u8>) -> bool {
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        match file.read(&mut chunk) {
+            Ok(0) => return false,
+            Ok(count) => buffer.extend_from_slice(chunk.get(..count).unwrap_or_default()),
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return true,
+        }
+    }
+}
+
+fn nonblocking(fd: OwnedFd) -> std::io::Result<File> {
+    use std::os::fd::AsRawFd;
+    let raw = fd.as_raw_fd();
+    // SAFETY: fcntl on a descriptor we own, with flags read from it.
+    let flags = unsafe { libc::fcntl(raw, libc::F_GETFL) };
+    if flags < 0 || unsafe { libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(File::from(fd))
+}
+
+fn capture(pipes: Vec<OwnedFd>) -> std::io::Result<Arc<Output>> {
+    let mut watched = Vec::new();
+    for fd in pipes {
+        let file = nonblocking(fd)?;
+        // SAFETY: the `File` owns its descriptor and is owned by the `AsyncFd`, so the
+        // descriptor stays open and the same for the `AsyncFd`'s whole life.
+        let registered = unsafe { AsyncFd::register_with_interest(file, Interest::READABLE) }?;
+        watched.push(Arc::new(registered));
+    }
+    let output = Arc::new(Output {
+        buffer: Mutex::new(Vec::new()),
+        pipes: watched.clone(),
+    });
+    for pipe in watched {
+        let weak = Arc::downgrade(&output);
+        tokio::spawn(async move {
+            loop {
+                let Ok(mut ready) = pipe.readable().await else {
+                    return;
+                };
+                let Some(output) = weak.upgrade() else {
+                    return;
+                };
+                let Ok(mut buffer) = output.buffer.lock() else {
+                    return;
+                };
+                if !read_available(pipe.get_ref(), &mut buffer) {
+                    return;
+                }
+                ready.clear_ready();
+            }
+        });
+    }
+    Ok(output)
+}
+
+impl Instance {
+    /// Starts the Runtime API and the process; it is ready when it calls `next`.
+    pub async fn start(
+        id: u64,
+        spec: &FunctionSpec,
+        launch: &Launch,
+        extra_env: &[(String, String)],
+        registry: Arc<Registry>,
+    ) -> std::io::Result<Instance> {
+        let api = RuntimeApi::start(spec.arn()).await?;
+        let mut command = Command::new(&launch.program);
+        command
+            .args(&launch.args)
+            .current_dir(&spec.task_root)
+            .env_clear()
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true);
+        for (key, value) in environment(spec, &api) {
+            command.env(key, value);
+        }
+        for (key, value) in launch.env.iter().chain(extra_env) {
+            command.env(key, value);
+        }
+        let mut child = command.spawn()?;
+        let pid = child.id().unwrap_or_default();
+        registry.add(id, pid);
+        let mut pipes: Vec<OwnedFd> = Vec::new();
+        if let Some(stdout) = child.stdout.take() {
+            pipes.push(stdout.into_owned_fd()?);
+        }
+        if let Some(stderr) = child.stderr.take() {
+            pipes.push(stderr.into_owned_fd()?);
+        }
+        let output = match capture(pipes) {
+            Ok(output) => output,
+            Err(error) => {
+                registry.remove_and_kill(id);
+                return Err(error);
+            }
+        };
+        Ok(Instance {
+            id,
+            pid,
+            child,
+            api,
+            output,
+            last_used: Instant::now(),
+            invocations: 0,
+            started: Instant::now(),
+            generation: 0,
+            registry,
+        })
+    }
+
+    /// The most memory the process has used, in MB (`VmHWM`), if the system says.
+    pub fn max_memory_mb(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
+        let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+        let kilobytes: u64 = line
+            .trim_start_matches("VmHWM:")
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kilobytes.div_ceil(1024))
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.registry.remove_and_kill(self.id);
+    }
+}
+
+/// The variables a runtime expects, then the function's own (which may not override the
+/// Runtime API's address).
+fn environment(spec: &FunctionSpec, api: &RuntimeApi) -> Vec<(String, String)> {
+    // Lambda gives a function its role's credentials; offline it gets the caller's, so that
+    // code calling AWS (or a local emulator through AWS_ENDPOINT_URL) works as it would.
+    let passed = [
+        "PATH",
+        "HOME",
+        "LANG",
+        "TZ",
+        "TMPDIR",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_ENDPOINT_URL",
+    ]
+    .into_iter()
+    .filter_map(|name| Some((name.to_string(), std::env::var(name).ok()?)));
+    let date = crate::provider::lock::rfc3339(std::time::SystemTime::now());
+    let day = date.get(..10).unwrap_or_default().replace('-', "/");
+    let stream = format!("{day}/[$LATEST]{}", uuid::Uuid::new_v4().simple());
+    let mut variables: Vec<(String, String)> = passed.collect();
+    variables.extend(
+        [
+            ("LAMBDA_TASK_ROOT", spec.task_root.display().to_string()),
+            ("LAMBDA_RUNTIME_DIR", spec.task_root.display().to_string()),
+            ("_HANDLER", spec.handler.clone()),
+            ("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", spec.runtime)),
+            ("AWS_LAMBDA_FUNCTION_NAME", spec.name.clone()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_string()),
+            (
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                spec.memory_size.to_string(),
+            ),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{}", spec.name),
+            ),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", stream),
+            ("AWS_REGION", spec.region.clone()),
+            ("AWS_DEFAULT_REGION", spec.region.clone()),
+            ("IS_OFFLINE", "true".to_string()),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_string(), value)),
+    );
+    variables.extend(spec.environment.clone());
+    variables.push(("AWS_LAMBDA_RUNTIME_API".into(), api.address.to_string()));
+    variables
+}

@@ -1,0 +1,118 @@
+//! What the engine and `invoke local` tests share: the fixture functions under
+//! `tests/fixtures/runtime-*`, the Rust function built with the `lambda_runtime` crate, and the
+//! Python that has AWS's `awslambdaric` installed.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The target directory this test binary was built into (`.../debug/deps/test-binary`).
+fn target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    let exe = std::env::current_exe().expect("the test binary has a path");
+    exe.ancestors()
+        .nth(3)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+static RUST_BUILD: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// Builds the `lambda_runtime` fixture (once per test binary; cargo's lock orders concurrent
+/// builds from other test binaries) and returns a service directory holding it as `bootstrap`.
+pub fn rust_bootstrap_dir() -> PathBuf {
+    let mut built = RUST_BUILD
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner());
+    if let Some(dir) = built.as_ref() {
+        return dir.clone();
+    }
+    let fixture_target = target_dir().join("fixtures");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--locked", "--quiet", "--manifest-path"])
+        .arg(fixture("runtime-rust/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&fixture_target)
+        .env_remove("RUSTFLAGS")
+        .status()
+        .expect("cargo runs");
+    assert!(
+        status.success(),
+        "building tests/fixtures/runtime-rust failed"
+    );
+    let binary = fixture_target.join("debug/bootstrap");
+    let dir = fixture_target.join("service");
+    std::fs::create_dir_all(&dir).expect("service directory");
+    let bootstrap = dir.join("bootstrap");
+    // A copy, not a link: the build may replace the binary while another test binary runs it.
+    let staged = dir.join(format!("bootstrap.{}", std::process::id()));
+    std::fs::copy(&binary, &staged).expect("copy the bootstrap");
+    std::fs::rename(&staged, &bootstrap).expect("place the bootstrap");
+    *built = Some(dir.clone());
+    dir
+}
+
+/// A Python with AWS's `awslambdaric`: `UPDRAFT_TEST_RIC_PYTHON` (exported by `scripts/test.sh`),
+/// else the repository's `.venv`. `None`, with a message saying what did not run, when absent.
+pub fn ric_python() -> Option<PathBuf> {
+    let candidate = std::env::var_os("UPDRAFT_TEST_RIC_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    let works = Command::new(&candidate)
+        .args(["-c", "import awslambdaric"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if works {
+        Some(candidate)
+    } else {
+        eprintln!(
+            "awslambdaric not found (set UPDRAFT_TEST_RIC_PYTHON to a python that has it, or run \
+             scripts/test.sh): the awslambdaric checks did not run"
+        );
+        None
+    }
+}
+
+/// Process ids of live (not zombie) processes whose environment names this Runtime API
+/// address prefix; used to prove that nothing is left behind.
+pub fn processes_with_env(needle: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
+        if status
+            .lines()
+            .any(|l| l.starts_with("State:") && l.contains('Z'))
+        {
+            continue;
+        }
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if environ
+            .split(|byte| *byte == 0)
+            .any(|variable| variable == needle.as_bytes())
+        {
+            found.push(pid);
+        }
+    }
+    found
+}

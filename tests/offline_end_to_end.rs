@@ -1,0 +1,312 @@
+//! `updraft offline` as a user runs it: the binary on the example service (real Node and Python
+//! handlers through the execution engine) and on a small fixture service for the error paths,
+//! driven over real HTTP, stopped with Ctrl-C (SIGINT) with no function process left behind.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A running `updraft offline`, stopped with SIGINT when dropped.
+struct Offline {
+    child: Child,
+    http: String,
+    lambda: String,
+    /// Every stderr line so far (for failure messages and log checks).
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Offline {
+    fn start(dir: &Path, config: &str) -> Offline {
+        let mut command = common::clean_command(env!("CARGO_BIN_EXE_updraft"), dir);
+        command
+            .args([
+                "offline",
+                "-c",
+                config,
+                "--httpPort",
+                "0",
+                "--lambdaPort",
+                "0",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("updraft starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut offline = Offline {
+            child,
+            http: String::new(),
+            lambda: String::new(),
+            lines,
+            seen: Vec::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while offline.http.is_empty() {
+            let line = offline.next_line(deadline).unwrap_or_else(|| {
+                panic!(
+                    "no `Server ready` line; stderr:\n{}",
+                    offline.seen.join("\n")
+                )
+            });
+            if let Some(url) = line.strip_prefix("Lambda Invoke API: ") {
+                offline.lambda = url.trim().to_string();
+            }
+            if let Some(url) = line.strip_prefix("Server ready: ") {
+                offline.http = url.trim().to_string();
+            }
+        }
+        offline
+    }
+
+    fn next_line(&mut self, deadline: Instant) -> Option<String> {
+        let wait = deadline.checked_duration_since(Instant::now())?;
+        let line = self.lines.recv_timeout(wait).ok()?;
+        self.seen.push(line.clone());
+        Some(line)
+    }
+
+    /// Waits for a stderr line containing `text`.
+    fn wait_for(&mut self, text: &str) -> bool {
+        if self.seen.iter().any(|l| l.contains(text)) {
+            return true;
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while let Some(line) = self.next_line(deadline) {
+            if line.contains(text) {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.http)
+    }
+
+    /// Process ids whose parent is the emulator: its function instances.
+    fn children(&self) -> Vec<u32> {
+        let parent = self.child.id();
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            // `pid (name) state ppid ...`: the name may hold spaces, so read after the `)`.
+            let fields: Vec<&str> = stat
+                .rsplit_once(')')
+                .map(|(_, rest)| rest.split_whitespace().collect())
+                .unwrap_or_default();
+            if fields.get(1).and_then(|p| p.parse::<u32>().ok()) == Some(parent) {
+                found.push(pid);
+            }
+        }
+        found
+    }
+
+    /// Ctrl-C, then the exit code.
+    fn interrupt(&mut self) -> Option<i32> {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        None
+    }
+}
+
+impl Drop for Offline {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.interrupt();
+        }
+    }
+}
+
+/// Alive and not a zombie.
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().to_string())
+        })
+        .is_some_and(|rest| !rest.starts_with('Z'))
+}
+
+fn call(request: ureq::Request, body: Option<&[u8]>) -> ureq::Response {
+    let result = match body {
+        Some(body) => request.send_bytes(body),
+        None => request.call(),
+    };
+    match result {
+        Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+        Err(error) => panic!("request failed: {error}"),
+    }
+}
+
+fn json_body(response: ureq::Response) -> Value {
+    let text = response.into_string().expect("body");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+#[test]
+fn example_service_answers_on_its_routes_and_stops_clean_on_ctrl_c() {
+    let mut offline = Offline::start(&repo(), "serverless.example.yml");
+    assert!(offline
+        .seen
+        .iter()
+        .any(|l| l.contains("/dev/hello") && l.contains("hello")));
+
+    // REST API route under the stage, CORS from `cors: true`.
+    let response = call(
+        ureq::get(&offline.url("/dev/hello?name=Ada")).set("origin", "http://localhost:5173"),
+        None,
+    );
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.header("access-control-allow-origin"), Some("*"));
+    let body = json_body(response);
+    assert_eq!(body["message"], "hello, Ada from updraft-example (dev)");
+    assert_eq!(body["stage"], "dev");
+
+    // HTTP API route with a path parameter.
+    let body = json_body(call(ureq::get(&offline.url("/hello/Grace")), None));
+    assert_eq!(body["message"], "hello, Grace from updraft-example (dev)");
+
+    // The Python handler through the HTTP API.
+    let body = json_body(call(ureq::get(&offline.url("/report")), None));
+    assert_eq!(body["title"], "updraft-example report");
+    assert_eq!(body["trigger"], "GET");
+
+    // Preflight.
+    let preflight = call(
+        ureq::request("OPTIONS", &offline.url("/dev/hello"))
+            .set("origin", "http://localhost:5173")
+            .set("access-control-request-method", "GET"),
+        None,
+    );
+    assert_eq!(preflight.status(), 204);
+    assert!(preflight
+        .header("access-control-allow-methods")
+        .is_some_and(|m| m.contains("GET")));
+
+    // No route.
+    let missing = call(ureq::get(&offline.url("/dev/nowhere")), None);
+    assert_eq!(missing.status(), 404);
+
+    // The request and the function's own log line are shown.
+    assert!(offline.wait_for("GET /dev/hello -> hello 200"));
+    assert!(offline.wait_for("REPORT RequestId"));
+
+    let instances = offline.children();
+    assert!(
+        !instances.is_empty(),
+        "warm instances are children of the emulator"
+    );
+    assert_eq!(
+        offline.interrupt(),
+        Some(0),
+        "stderr:\n{}",
+        offline.seen.join("\n")
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let left: Vec<u32> = instances.into_iter().filter(|p| alive(*p)).collect();
+    assert!(
+        left.is_empty(),
+        "function processes left after Ctrl-C: {left:?}"
+    );
+}
+
+#[test]
+fn handler_error_is_502_timeout_504_and_binary_round_trips() {
+    let dir = repo().join("tests/fixtures/offline-errors");
+    let offline = Offline::start(&dir, "serverless.yml");
+
+    let failed = call(ureq::get(&offline.url("/fail")), None);
+    assert_eq!(failed.status(), 502);
+    assert_eq!(
+        json_body(failed),
+        json!({"message": "Internal server error"})
+    );
+    assert_eq!(
+        call(ureq::get(&offline.url("/dev/fail")), None).status(),
+        502
+    );
+
+    let started = Instant::now();
+    let slow = call(ureq::get(&offline.url("/slow")), None);
+    assert_eq!(slow.status(), 504);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the 1 s timeout ends it"
+    );
+
+    let bytes: Vec<u8> = (0..=255u8).rev().collect();
+    let response = call(
+        ureq::post(&offline.url("/image")).set("content-type", "image/png"),
+        Some(&bytes),
+    );
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.header("content-type"), Some("image/png"));
+    let mut received = Vec::new();
+    std::io::Read::read_to_end(&mut response.into_reader(), &mut received).expect("read");
+    assert_eq!(received, bytes);
+
+    let plain = call(ureq::get(&offline.url("/plain")), None);
+    assert_eq!(plain.status(), 200);
+    assert_eq!(plain.header("content-type"), Some("application/json"));
+    assert_eq!(plain.into_string().expect("body"), "just a string");
+}
+
+#[test]
+fn invoke_api_runs_real_handlers_and_reports_function_errors() {
+    let dir = repo().join("tests/fixtures/offline-errors");
+    let offline = Offline::start(&dir, "serverless.yml");
+    let url = |name: &str| format!("{}/2015-03-31/functions/{name}/invocations", offline.lambda);
+
+    let plain = call(ureq::post(&url("plain")), Some(b"{}"));
+    assert_eq!(plain.status(), 200);
+    assert_eq!(json_body(plain), json!("just a string"));
+
+    let failed = call(
+        ureq::post(&url("offline-errors-dev-fail")).set("x-amz-log-type", "Tail"),
+        Some(b"{}"),
+    );
+    assert_eq!(failed.status(), 200);
+    assert_eq!(failed.header("x-amz-function-error"), Some("Unhandled"));
+    let log = failed
+        .header("x-amz-log-result")
+        .and_then(|l| base64::engine::general_purpose::STANDARD.decode(l).ok())
+        .map(|l| String::from_utf8_lossy(&l).into_owned())
+        .unwrap_or_default();
+    assert!(log.contains("REPORT RequestId"), "log tail: {log}");
+    let error = json_body(failed);
+    assert_eq!(error["errorMessage"], "this handler always fails");
+    assert_eq!(error["errorType"], "Error");
+}
