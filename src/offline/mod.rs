@@ -1,7 +1,17 @@
 //! The local emulator behind `updraft offline` and `updraft invoke local`: HTTP, schedule, queue
 //! and storage triggers running real function code through the Lambda Runtime API.
 //!
-//! [`invoke`] is the contract between the front ends and the execution engine.
+//! [`invoke`] is the contract between the front ends and the execution engine. The front ends:
+//! [`http`] (API Gateway), [`invoke_api`] (the Lambda Invoke API), [`schedule`] and [`emit`];
+//! [`events`] builds what they send; [`server`] runs them together; [`reload`] restarts
+//! functions whose code changed.
 
+pub mod emit;
 pub mod engine;
+pub mod events;
+pub mod http;
 pub mod invoke;
+pub mod invoke_api;
+pub mod reload;
+pub mod schedule;
+pub mod server;

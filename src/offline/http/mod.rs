@@ -1,0 +1,217 @@
+//! HTTP triggers: `http` events served as an API Gateway REST API and `httpApi` events as an HTTP
+//! API, on one port, each request turned into the event its route's payload version asks for and
+//! the function's result turned back into a response.
+//!
+//! [`routes`] finds the route, [`crate::offline::events::apigw`] builds the event, [`response`]
+//! and [`integration`] map the result, [`cors`] answers preflights. This file is the axum
+//! handler that strings them together.
+
+pub mod cors;
+pub mod integration;
+pub mod response;
+pub mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use axum::Router;
+
+use crate::offline::events::{self, HttpRequest, Meta, RouteMatch};
+use crate::offline::invoke::{Invocation, InvokeError, Invoker};
+use crate::offline::server::Observer;
+use cors::Cors;
+use response::HttpResponse;
+use routes::{Integration, Lookup, RouteTable};
+
+/// API Gateway's request payload limit (10 MB).
+pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
+
+/// The API id in events and host names.
+pub const API_ID: &str = "offlineapi";
+
+/// What the HTTP handler needs.
+pub struct HttpState {
+    pub table: RouteTable,
+    pub invoker: Arc<dyn Invoker>,
+    pub region: String,
+    pub observer: Arc<dyn Observer>,
+}
+
+/// One request served, for the log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestLog {
+    pub method: String,
+    pub path: String,
+    /// The function that ran, if a route matched.
+    pub function: Option<String>,
+    pub status: u16,
+    pub duration_ms: u128,
+}
+
+pub fn router(state: Arc<HttpState>) -> Router {
+    Router::new().fallback(handle).with_state(state)
+}
+
+async fn handle(
+    State(state): State<Arc<HttpState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request<Body>,
+) -> Response<Body> {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let request = HttpRequest {
+        method: parts.method.as_str().to_string(),
+        path: parts.uri.path().to_string(),
+        raw_query: parts.uri.query().unwrap_or_default().to_string(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_string(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: Vec::new(),
+        source_ip: peer.ip().to_string(),
+    };
+    let (function, response) = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
+        Ok(bytes) => {
+            let request = HttpRequest {
+                body: bytes.to_vec(),
+                ..request.clone()
+            };
+            serve(&state, &request).await
+        }
+        Err(_) => (None, HttpResponse::message(413, "Request Too Long")),
+    };
+    state.observer.request(&RequestLog {
+        method: request.method.clone(),
+        path: request.path.clone(),
+        function,
+        status: response.status,
+        duration_ms: started.elapsed().as_millis(),
+    });
+    into_axum(response)
+}
+
+/// Routes one request; gives the function that ran and the response.
+pub async fn serve(state: &HttpState, request: &HttpRequest) -> (Option<String>, HttpResponse) {
+    let origin = request.header("origin");
+    if request.method == "OPTIONS" && request.header("access-control-request-method").is_some() {
+        if let Some(cors) = preflight_cors(&state.table, &request.path) {
+            let response = HttpResponse {
+                status: 204,
+                headers: cors.preflight_headers(origin),
+                body: Vec::new(),
+            };
+            return (None, response);
+        }
+    }
+    let (route, path_parameters, api_path) =
+        match state.table.lookup(&request.method, &request.path) {
+            Lookup::Found {
+                route,
+                path_parameters,
+                api_path,
+            } => (route, path_parameters, api_path),
+            Lookup::OtherMethods(_) | Lookup::NotFound => return (None, HttpResponse::not_found()),
+        };
+    let stage = match route.version {
+        events::PayloadVersion::Rest => state.table.stage.clone(),
+        _ => "$default".to_string(),
+    };
+    let matched = RouteMatch {
+        version: route.version,
+        method: route.method.clone(),
+        resource: route.resource.clone(),
+        path: match route.version {
+            events::PayloadVersion::Rest => api_path,
+            _ => request.path.clone(),
+        },
+        stage,
+        path_parameters,
+        api_id: API_ID.to_string(),
+    };
+    let event = match route.integration {
+        Integration::Proxy => events::apigw::event(request, &matched, &Meta::now(&state.region)),
+        Integration::Lambda => integration::request_event(request, &matched),
+    };
+    let invocation = Invocation {
+        payload: event.to_string().into_bytes(),
+        ..Invocation::default()
+    };
+    let mut response = match state.invoker.invoke(&route.function, invocation).await {
+        Ok(completed) => {
+            state.observer.invocation(&route.function, &completed);
+            match route.integration {
+                Integration::Proxy => response::from_result(route.version, &completed.result),
+                Integration::Lambda => integration::response(&completed.result),
+            }
+        }
+        Err(error) => refused(&error),
+    };
+    if let Some(cors) = &route.cors {
+        for (name, value) in cors.response_headers(origin) {
+            if response.header(&name).is_none() {
+                response.headers.push((name, value));
+            }
+        }
+    }
+    (Some(route.function.clone()), response)
+}
+
+/// The CORS settings of every route on a path, merged (a REST API answers one preflight for
+/// all the methods of a resource).
+fn preflight_cors(table: &RouteTable, path: &str) -> Option<Cors> {
+    let mut merged: Option<Cors> = None;
+    for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] {
+        if let Lookup::Found { route, .. } = table.lookup(method, path) {
+            if let Some(cors) = &route.cors {
+                merged = Some(match merged {
+                    Some(existing) => existing.merge(cors),
+                    None => cors.clone(),
+                });
+            }
+        }
+    }
+    merged
+}
+
+/// An invocation the engine would not attempt, as API Gateway reports it.
+fn refused(error: &InvokeError) -> HttpResponse {
+    match error {
+        InvokeError::PayloadTooLarge { .. } => HttpResponse::message(413, "Request Too Long"),
+        InvokeError::TooManyRequests { .. } => HttpResponse::message(429, "Too Many Requests"),
+        InvokeError::ShuttingDown => HttpResponse::message(503, "Service Unavailable"),
+        InvokeError::UnknownFunction { .. } | InvokeError::Start { .. } => {
+            HttpResponse::internal_error()
+        }
+    }
+}
+
+/// Converts the result of a translation into an axum response.
+pub fn into_axum(response: HttpResponse) -> Response<Body> {
+    let mut builder = Response::builder()
+        .status(StatusCode::from_u16(response.status).unwrap_or(StatusCode::BAD_GATEWAY));
+    if let Some(headers) = builder.headers_mut() {
+        for (name, value) in &response.headers {
+            // A header a handler wrote that HTTP cannot carry is left out rather than failing
+            // the whole response.
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                headers.append(name, value);
+            }
+        }
+    }
+    builder
+        .body(Body::from(Bytes::from(response.body)))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}

@@ -1,0 +1,295 @@
+//! `updraft offline` as a library call: binds the HTTP port (API Gateway routes) and the lambda
+//! port (the Invoke API and the emit endpoint), starts the schedule timers, and stops them all.
+//!
+//! Nothing here prints: what happens is told to an [`Observer`], which the command line turns
+//! into lines through its printer.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::emit::{self, EmitState, Sources};
+use super::events::{scheduled, Meta};
+use super::http::routes::{RouteOptions, RouteTable};
+use super::http::{self, HttpState, RequestLog};
+use super::invoke::{Completed, Invocation, InvokeError, Invoker};
+use super::invoke_api::{self, FunctionNames, InvokeApiState};
+use super::schedule::{Schedule, ScheduleError};
+use crate::manifest::model::{Service, Trigger};
+
+/// What the emulator tells as it runs.
+pub trait Observer: Send + Sync {
+    /// An HTTP request was answered.
+    fn request(&self, _log: &RequestLog) {}
+    /// A function finished an invocation (its log, as CloudWatch would show it).
+    fn invocation(&self, _function: &str, _completed: &Completed) {}
+    /// A schedule fired.
+    fn scheduled(&self, _function: &str, _expression: &str) {}
+    /// An invocation could not be attempted.
+    fn refused(&self, _function: &str, _error: &InvokeError) {}
+}
+
+/// An observer that tells nobody (tests).
+pub struct Silent;
+impl Observer for Silent {}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfflineOptions {
+    pub host: IpAddr,
+    /// 0 picks a free port.
+    pub http_port: u16,
+    pub lambda_port: u16,
+    pub routes: RouteOptions,
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum OfflineError {
+    #[error("cannot listen on {address} for {purpose}: {source}")]
+    #[diagnostic(help(
+        "another program (or another `updraft offline`) uses that port: stop it, or choose \
+         another with --httpPort / --lambdaPort"
+    ))]
+    Bind {
+        address: SocketAddr,
+        purpose: &'static str,
+        source: std::io::Error,
+    },
+}
+
+/// One line of the route listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteLine {
+    pub method: String,
+    pub path: String,
+    pub function: String,
+    /// `REST`, `HTTP API` or `HTTP API (payload 1.0)`.
+    pub api: &'static str,
+}
+
+/// A running emulator.
+pub struct Emulator {
+    pub routes: Vec<RouteLine>,
+    pub http_address: SocketAddr,
+    pub lambda_address: SocketAddr,
+    /// Schedules that cannot fire offline, with why.
+    pub schedule_errors: Vec<(String, ScheduleError)>,
+    stop: CancellationToken,
+    tasks: JoinSet<()>,
+}
+
+async fn bind(host: IpAddr, port: u16, purpose: &'static str) -> Result<TcpListener, OfflineError> {
+    let address = SocketAddr::new(host, port);
+    TcpListener::bind(address)
+        .await
+        .map_err(|source| OfflineError::Bind {
+            address,
+            purpose,
+            source,
+        })
+}
+
+/// Binds both ports and starts serving; requests are accepted when this returns.
+pub async fn start(
+    service: &Service,
+    options: &OfflineOptions,
+    invoker: Arc<dyn Invoker>,
+    observer: Arc<dyn Observer>,
+) -> Result<Emulator, OfflineError> {
+    let http_listener = bind(options.host, options.http_port, "HTTP routes").await?;
+    let lambda_listener = bind(options.host, options.lambda_port, "the Lambda Invoke API").await?;
+    let http_address = http_listener
+        .local_addr()
+        .map_err(|source| OfflineError::Bind {
+            address: SocketAddr::new(options.host, options.http_port),
+            purpose: "HTTP routes",
+            source,
+        })?;
+    let lambda_address = lambda_listener
+        .local_addr()
+        .map_err(|source| OfflineError::Bind {
+            address: SocketAddr::new(options.host, options.lambda_port),
+            purpose: "the Lambda Invoke API",
+            source,
+        })?;
+    let region = service.provider.region.clone();
+    let table = RouteTable::from_service(service, &options.routes);
+    let routes = table
+        .routes
+        .iter()
+        .map(|route| RouteLine {
+            method: route.method.clone(),
+            path: route.url_path(),
+            function: route.function.clone(),
+            api: match route.version {
+                super::events::PayloadVersion::Rest => "REST",
+                super::events::PayloadVersion::HttpApiV1 => "HTTP API (payload 1.0)",
+                super::events::PayloadVersion::V2 => "HTTP API",
+            },
+        })
+        .collect();
+    let functions = FunctionNames {
+        names: service
+            .functions
+            .iter()
+            .map(|(key, f)| (key.clone(), f.name.clone()))
+            .collect(),
+        region: region.clone(),
+    };
+    let stop = CancellationToken::new();
+    let mut tasks = JoinSet::new();
+
+    let http_router = http::router(Arc::new(HttpState {
+        table,
+        invoker: Arc::clone(&invoker),
+        region: region.clone(),
+        observer: Arc::clone(&observer),
+    }));
+    let lambda_router = invoke_api::router(Arc::new(InvokeApiState {
+        functions: functions.clone(),
+        invoker: Arc::clone(&invoker),
+        observer: Arc::clone(&observer),
+    }))
+    .merge(emit::router(Arc::new(EmitState {
+        functions,
+        sources: service
+            .functions
+            .iter()
+            .map(|(key, f)| {
+                (
+                    key.clone(),
+                    Sources::of(&service.name, &service.provider.stage, &region, f),
+                )
+            })
+            .collect(),
+        invoker: Arc::clone(&invoker),
+        observer: Arc::clone(&observer),
+        region: region.clone(),
+    })));
+    for (listener, router) in [
+        (http_listener, http_router),
+        (lambda_listener, lambda_router),
+    ] {
+        let stop = stop.clone();
+        tasks.spawn(async move {
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            let _ = axum::serve(listener, service)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await;
+        });
+    }
+
+    let mut schedule_errors = Vec::new();
+    for (key, function) in &service.functions {
+        let mut count = 0;
+        for event in &function.events {
+            let Trigger::Schedule {
+                expression,
+                input,
+                enabled,
+            } = &event.trigger
+            else {
+                continue;
+            };
+            count += 1;
+            if !enabled {
+                continue;
+            }
+            let schedule = match Schedule::parse(expression) {
+                Ok(schedule) => schedule,
+                Err(error) => {
+                    schedule_errors.push((key.clone(), error));
+                    continue;
+                }
+            };
+            let rule = scheduled::rule_arn(
+                &region,
+                &format!(
+                    "{}-{}-{key}-rule-{count}",
+                    service.name, service.provider.stage
+                ),
+            );
+            tasks.spawn(run_schedule(ScheduleTask {
+                function: key.clone(),
+                expression: expression.clone(),
+                schedule,
+                rule,
+                input: input.clone(),
+                region: region.clone(),
+                invoker: Arc::clone(&invoker),
+                observer: Arc::clone(&observer),
+                stop: stop.clone(),
+            }));
+        }
+    }
+
+    Ok(Emulator {
+        routes,
+        http_address,
+        lambda_address,
+        schedule_errors,
+        stop,
+        tasks,
+    })
+}
+
+struct ScheduleTask {
+    function: String,
+    expression: String,
+    schedule: Schedule,
+    rule: String,
+    input: Option<serde_json::Value>,
+    region: String,
+    invoker: Arc<dyn Invoker>,
+    observer: Arc<dyn Observer>,
+    stop: CancellationToken,
+}
+
+async fn run_schedule(task: ScheduleTask) {
+    let start = chrono::Utc::now();
+    loop {
+        let now = chrono::Utc::now();
+        let Some(next) = task.schedule.next_after(start, now) else {
+            return;
+        };
+        let wait = (next - now).to_std().unwrap_or_default();
+        tokio::select! {
+            _ = task.stop.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        task.observer.scheduled(&task.function, &task.expression);
+        let event = scheduled::scheduled(&task.rule, task.input.as_ref(), &Meta::now(&task.region));
+        let invocation = Invocation {
+            payload: event.to_string().into_bytes(),
+            ..Invocation::default()
+        };
+        // EventBridge invokes asynchronously: a slow function does not delay the next firing.
+        let invoker = Arc::clone(&task.invoker);
+        let observer = Arc::clone(&task.observer);
+        let function = task.function.clone();
+        tokio::spawn(async move {
+            match invoker.invoke(&function, invocation).await {
+                Ok(completed) => observer.invocation(&function, &completed),
+                Err(error) => observer.refused(&function, &error),
+            }
+        });
+    }
+}
+
+impl Emulator {
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.http_address)
+    }
+
+    pub fn lambda_url(&self) -> String {
+        format!("http://{}", self.lambda_address)
+    }
+
+    /// Stops accepting, lets requests in flight finish, and ends the timers.
+    pub async fn stop(mut self) {
+        self.stop.cancel();
+        while self.tasks.join_next().await.is_some() {}
+    }
+}

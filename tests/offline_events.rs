@@ -1,0 +1,294 @@
+//! The events the emulator builds against AWS's own shapes: each deserialises into the
+//! `aws_lambda_events` types and has the same keys, recursively, as the matching fixture shipped
+//! inside that crate (less the differences listed with their reasons). The sample events in
+//! `templates/events/` must be what the emulator's code builds: `UPDRAFT_BLESS=1` rewrites them.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use updraft::offline::events::{self, apigw, Meta};
+
+/// Maps whose keys are data (header names, attribute names), not part of the shape.
+const DATA_MAPS: &[&str] = &[
+    ".headers",
+    ".multiValueHeaders",
+    ".queryStringParameters",
+    ".multiValueQueryStringParameters",
+    ".pathParameters",
+    ".stageVariables",
+    ".requestContext.authorizer",
+    ".Records[].messageAttributes",
+    ".Records[].Sns.MessageAttributes",
+    ".detail",
+];
+
+struct Expectation {
+    fixture: &'static str,
+    /// Keys the service sends that the fixture leaves out.
+    extra: &'static [&'static str],
+    /// Keys (and everything under them) the fixture has that the emulator never sends.
+    missing: &'static [&'static str],
+}
+
+fn expectation(name: &str) -> Expectation {
+    match name {
+        "apigw-v1" => Expectation {
+            fixture: "example-apigw-request.json",
+            // REST APIs send both; this fixture predates them.
+            extra: &[".isBase64Encoded", ".requestContext.extendedRequestId"],
+            // No authorizer runs offline, and API Gateway sends none without one.
+            missing: &[".requestContext.authorizer"],
+        },
+        "apigw-http-v1" => Expectation {
+            fixture: "example-apigw-request.json",
+            extra: &[
+                ".version",
+                ".isBase64Encoded",
+                ".requestContext.extendedRequestId",
+            ],
+            missing: &[".requestContext.authorizer"],
+        },
+        "apigw-v2" => Expectation {
+            fixture: "example-apigw-v2-request-no-authorizer.json",
+            // Present when the request has cookies, a query, a body or path parameters; the
+            // fixture's request has none of them.
+            extra: &[
+                ".cookies",
+                ".queryStringParameters",
+                ".body",
+                ".pathParameters",
+            ],
+            // Sent only with mutual TLS.
+            missing: &[".requestContext.authentication"],
+        },
+        "sqs" => Expectation {
+            fixture: "example-sqs-event.json",
+            extra: &[],
+            missing: &[],
+        },
+        "sns" => Expectation {
+            fixture: "example-sns-event.json",
+            // SNS sends `MessageAttributes` (empty when none); this fixture leaves it out.
+            extra: &[".Records[].Sns.MessageAttributes"],
+            missing: &[],
+        },
+        "s3" => Expectation {
+            fixture: "example-s3-event.json",
+            extra: &[],
+            // Only for versioned buckets.
+            missing: &[".Records[].s3.object.versionId"],
+        },
+        "schedule" => Expectation {
+            fixture: "example-eventbridge-schedule.json",
+            extra: &[],
+            missing: &[],
+        },
+        "eventbridge" => Expectation {
+            fixture: "example-eventbridge-event-obj.json",
+            // Every EventBridge event has `version` ("0"); this fixture leaves it out.
+            extra: &[".version"],
+            missing: &[],
+        },
+        other => panic!("no fixture chosen for `{other}`"),
+    }
+}
+
+fn key_paths(value: &Value, path: &str, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let child_path = format!("{path}.{key}");
+                out.insert(child_path.clone());
+                if !DATA_MAPS.contains(&child_path.as_str()) {
+                    key_paths(child, &child_path, out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                key_paths(item, &format!("{path}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn paths_of(value: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    key_paths(value, "", &mut out);
+    out
+}
+
+/// The `src/fixtures` directory of the `aws_lambda_events` crate this build uses.
+fn fixtures_dir() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = std::process::Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `cargo metadata` to find aws_lambda_events: {e}"));
+    let metadata: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "`cargo metadata` gave no JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let manifest = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["name"] == "aws_lambda_events")
+        .and_then(|p| p["manifest_path"].as_str())
+        .map(PathBuf::from)
+        .expect("aws_lambda_events is not among the packages `cargo metadata` lists: it is a dev-dependency of updraft, run `cargo fetch`");
+    let dir = manifest
+        .parent()
+        .map(|p| p.join("src/fixtures"))
+        .expect("manifest path has a parent");
+    assert!(
+        dir.is_dir(),
+        "aws_lambda_events has no fixtures at {} (the published crate ships them in src/fixtures)",
+        dir.display()
+    );
+    dir
+}
+
+fn read_fixture(dir: &Path, name: &str) -> Value {
+    let path = dir.join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("fixture {name} is not JSON: {e}"))
+}
+
+fn assert_same_keys(name: &str, event: &Value, dir: &Path) {
+    let expect = expectation(name);
+    let fixture = read_fixture(dir, expect.fixture);
+    let ours = paths_of(event);
+    let theirs = paths_of(&fixture);
+    let extra: Vec<&String> = ours
+        .difference(&theirs)
+        .filter(|p| !expect.extra.contains(&p.as_str()))
+        .collect();
+    let missing: Vec<&String> = theirs
+        .difference(&ours)
+        .filter(|p| !expect.missing.iter().any(|m| p.starts_with(m)))
+        .collect();
+    assert!(
+        extra.is_empty() && missing.is_empty(),
+        "`{name}` differs from {}:\n  keys only in ours: {extra:?}\n  keys only in the fixture: {missing:?}",
+        expect.fixture
+    );
+    // An allowed difference that no longer happens is a stale list.
+    for key in expect.extra {
+        assert!(
+            ours.contains(*key),
+            "`{name}`: listed extra key {key} is not sent any more"
+        );
+    }
+}
+
+fn http_api_payload_1_event() -> Value {
+    let request = apigw::HttpRequest {
+        method: "GET".into(),
+        path: "/report".into(),
+        raw_query: "a=1".into(),
+        headers: vec![("host".into(), "127.0.0.1:3000".into())],
+        body: Vec::new(),
+        source_ip: "127.0.0.1".into(),
+    };
+    let route = apigw::RouteMatch {
+        version: apigw::PayloadVersion::HttpApiV1,
+        method: "GET".into(),
+        resource: "/report".into(),
+        path: "/report".into(),
+        stage: "$default".into(),
+        path_parameters: Default::default(),
+        api_id: "offlineapi".into(),
+    };
+    apigw::event(&request, &route, &Meta::fixed(0, "us-east-1"))
+}
+
+fn sample(name: &str) -> Value {
+    events::sample(name).unwrap_or_else(|| panic!("no sample `{name}`"))
+}
+
+#[test]
+fn every_event_has_the_keys_of_the_aws_lambda_events_fixture() {
+    let dir = fixtures_dir();
+    for name in events::sample_names() {
+        assert_same_keys(name, &sample(name), &dir);
+    }
+    assert_same_keys("apigw-http-v1", &http_api_payload_1_event(), &dir);
+}
+
+#[test]
+fn every_event_deserialises_into_the_aws_lambda_events_types() {
+    use aws_lambda_events::{apigw as types, eventbridge, s3, sns, sqs};
+
+    let v1: types::ApiGatewayProxyRequest = serde_json::from_value(sample("apigw-v1")).unwrap();
+    assert_eq!(v1.path_parameters.get("id").map(String::as_str), Some("42"));
+    assert_eq!(v1.request_context.stage.as_deref(), Some("dev"));
+    let http_v1: types::ApiGatewayProxyRequest =
+        serde_json::from_value(http_api_payload_1_event()).unwrap();
+    assert_eq!(http_v1.path.as_deref(), Some("/report"));
+    let v2: types::ApiGatewayV2httpRequest = serde_json::from_value(sample("apigw-v2")).unwrap();
+    assert_eq!(v2.route_key.as_deref(), Some("POST /users/{id}"));
+    assert_eq!(v2.cookies.map(|c| c.len()), Some(2));
+
+    let sqs: sqs::SqsEvent = serde_json::from_value(sample("sqs")).unwrap();
+    assert_eq!(sqs.records.len(), 2);
+    let sns: sns::SnsEvent = serde_json::from_value(sample("sns")).unwrap();
+    assert_eq!(sns.records.len(), 1);
+    let s3: s3::S3Event = serde_json::from_value(sample("s3")).unwrap();
+    assert_eq!(s3.records[0].s3.object.size, Some(2048));
+    let schedule: eventbridge::EventBridgeEvent =
+        serde_json::from_value(sample("schedule")).unwrap();
+    assert_eq!(schedule.detail_type, "Scheduled Event");
+    let custom: eventbridge::EventBridgeEvent =
+        serde_json::from_value(sample("eventbridge")).unwrap();
+    assert_eq!(custom.source, "com.example.orders");
+}
+
+fn rendered(name: &str) -> String {
+    let mut text = serde_json::to_string_pretty(&sample(name)).expect("JSON value serialises");
+    text.push('\n');
+    text
+}
+
+#[test]
+fn template_events_are_what_the_emulator_builds() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/events");
+    let bless = std::env::var_os("UPDRAFT_BLESS").is_some_and(|v| v == "1");
+    let mut stale = Vec::new();
+    for name in events::sample_names() {
+        let path = dir.join(format!("{name}.json"));
+        let expected = rendered(name);
+        if bless {
+            std::fs::create_dir_all(&dir).expect("create templates/events");
+            std::fs::write(&path, &expected).expect("write sample event");
+            continue;
+        }
+        match std::fs::read_to_string(&path) {
+            Ok(actual) if actual == expected => {}
+            Ok(_) => stale.push(format!("{} differs", path.display())),
+            Err(e) => stale.push(format!("{} cannot be read: {e}", path.display())),
+        }
+    }
+    let known: BTreeSet<String> = events::sample_names()
+        .iter()
+        .map(|n| format!("{n}.json"))
+        .collect();
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if !known.contains(&file) {
+            stale.push(format!("{file} is not a sample the emulator builds"));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "templates/events/ is out of date with src/offline/events:\n  {}\n\
+         Regenerate with: UPDRAFT_BLESS=1 cargo test --test offline_events",
+        stale.join("\n  ")
+    );
+}
