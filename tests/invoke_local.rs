@@ -265,3 +265,27 @@ fn a_five_megabyte_event_goes_through() {
         );
     }
 }
+
+#[test]
+fn event_flag_sends_the_sample_event_shipped_in_templates() {
+    let dir = service();
+    let run = invoke(dir.path(), &["-f", "node", "--event", "sqs"]);
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    let shipped: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/events/sqs.json"),
+        )
+        .expect("templates/events/sqs.json is there"),
+    )
+    .expect("the sample is JSON");
+    assert_eq!(stdout_json(&run)["event"], shipped);
+    assert_eq!(shipped["Records"][0]["eventSource"], "aws:sqs");
+
+    let unknown = invoke(dir.path(), &["-f", "node", "--event", "kinesis"]);
+    assert_eq!(unknown.status, Some(1), "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("apigw-v2") && unknown.stderr.contains("schedule"),
+        "the error lists the sample events: {}",
+        unknown.stderr
+    );
+}

@@ -1,5 +1,5 @@
 //! The input flags `updraft invoke` and `updraft invoke local` share: where the event comes from
-//! (`--data`, `--path`, standard input), the client context, and how the answer prints
+//! (`--data`, `--path`, `--event`, standard input), the client context, and how the answer prints
 //! (`--raw`), and how they become the bytes sent to the function.
 //!
 //! An event is JSON, as Lambda requires. Text that is already JSON is sent byte for byte; any
@@ -19,8 +19,17 @@ pub struct InputArgs {
     #[arg(short = 'd', long, value_name = "JSON", conflicts_with = "path")]
     pub data: Option<String>,
     /// A file holding the event (JSON)
-    #[arg(short = 'p', long, value_name = "FILE")]
+    #[arg(short = 'p', long, value_name = "FILE", conflicts_with = "event")]
     pub path: Option<PathBuf>,
+    /// A sample event in the shape the service sends it (the files in templates/events/, built by
+    /// the same code as `updraft offline`'s events)
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with = "data",
+        value_parser = clap::builder::PossibleValuesParser::new(crate::offline::events::sample_names())
+    )]
+    pub event: Option<String>,
     /// The client context the function sees, as a JSON object
     #[arg(long, value_name = "JSON")]
     pub context: Option<String>,
@@ -39,6 +48,10 @@ pub enum InputError {
     ))]
     File { path: PathBuf, message: String },
 
+    #[error("there is no sample event named `{name}`")]
+    #[diagnostic(help("the sample events are: {}", crate::offline::events::sample_names().join(", ")))]
+    Event { name: String },
+
     #[error("cannot read the event from standard input: {message}")]
     #[diagnostic(help("pass the event with --data JSON or --path FILE instead"))]
     Stdin { message: String },
@@ -51,7 +64,8 @@ pub enum InputError {
 }
 
 impl InputArgs {
-    /// The event's bytes: `--data`, else the `--path` file, else standard input (read only when
+    /// The event's bytes: `--data`, else the `--path` file, else the `--event` sample, else
+    /// standard input (read only when
     /// `stdin_is_terminal` is false), else `{}`.
     pub fn payload(
         &self,
@@ -63,6 +77,12 @@ impl InputArgs {
         }
         if let Some(path) = &self.path {
             return read_file(path).map(as_event);
+        }
+        if let Some(name) = &self.event {
+            // The names are checked by clap against the same list.
+            let event = crate::offline::events::sample(name)
+                .ok_or_else(|| InputError::Event { name: name.clone() })?;
+            return Ok(serde_json::to_vec_pretty(&event).unwrap_or_else(|_| b"{}".to_vec()));
         }
         if !stdin_is_terminal {
             let mut bytes = Vec::new();
