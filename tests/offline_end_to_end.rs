@@ -310,3 +310,45 @@ fn invoke_api_runs_real_handlers_and_reports_function_errors() {
     assert_eq!(error["errorMessage"], "this handler always fails");
     assert_eq!(error["errorType"], "Error");
 }
+
+/// `updraft invoke` (the remote command) pointed at the emulator's Invoke API with
+/// `AWS_ENDPOINT_URL_LAMBDA`, as a user checks a function before deploying it: the payload on
+/// stdout and exit 0, and for a handler that throws, Lambda's error object and exit 1. The
+/// account lookup goes to moto (the emulator serves Lambda only).
+#[test]
+fn updraft_invoke_against_the_emulator_exits_1_on_a_function_error() {
+    let Some(moto) = std::env::var("UPDRAFT_TEST_MOTO_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!(
+            "SKIPPED: UPDRAFT_TEST_MOTO_URL is not set; run `bash scripts/test.sh` to run \
+             `updraft invoke` against the emulator"
+        );
+        return;
+    };
+    let dir = repo().join("tests/fixtures/offline-errors");
+    let offline = Offline::start(&dir, "serverless.yml");
+    let env = [
+        ("AWS_ENDPOINT_URL", moto.as_str()),
+        ("AWS_ENDPOINT_URL_LAMBDA", offline.lambda.as_str()),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+
+    let plain = common::updraft(&dir, &["invoke", "-f", "plain", "--data", "{}"], &env);
+    assert_eq!(plain.status, Some(0), "{}", plain.stderr);
+    assert_eq!(plain.stdout.trim(), "\"just a string\"");
+
+    let failed = common::updraft(&dir, &["invoke", "-f", "fail", "--log"], &env);
+    assert_eq!(failed.status, Some(1), "{}", failed.stderr);
+    let error: Value = serde_json::from_str(failed.stdout.trim())
+        .unwrap_or_else(|e| panic!("the error object on stdout ({e}): {}", failed.stdout));
+    assert_eq!(error["errorMessage"], "this handler always fails");
+    assert!(
+        failed.stderr.contains("REPORT RequestId"),
+        "--log prints the log tail on stderr: {}",
+        failed.stderr
+    );
+}
