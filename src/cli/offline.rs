@@ -48,6 +48,15 @@ pub struct OfflineArgs {
     /// Restart a function's instances when a file under the service directory changes
     #[arg(long)]
     pub reload: bool,
+    /// Instances of one function at most, for functions without `reservedConcurrency`; more
+    /// concurrent calls wait for a free instance
+    #[arg(
+        long = "maxConcurrency",
+        value_name = "N",
+        default_value_t = crate::offline::engine::DEFAULT_MAX_CONCURRENCY as u16,
+        value_parser = clap::value_parser!(u16).range(1..)
+    )]
+    pub max_concurrency: u16,
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,7 +124,11 @@ pub fn exec(
     });
     // The engine spawns its tasks on the runtime it is made in.
     let _guard = runtime.enter();
-    let engines = Engines::new(specs, args.reload);
+    let engine_options = EngineOptions {
+        max_concurrency: usize::from(args.max_concurrency),
+        ..EngineOptions::default()
+    };
+    let engines = Engines::new(specs, engine_options, args.reload);
     let watch = args
         .reload
         .then(|| watch(&engines, &context.loaded.service_dir, printer));
@@ -151,9 +164,9 @@ enum Engines {
 }
 
 impl Engines {
-    fn new(specs: Vec<FunctionSpec>, reload: bool) -> Engines {
+    fn new(specs: Vec<FunctionSpec>, options: EngineOptions, reload: bool) -> Engines {
         if !reload {
-            return Engines::Shared(Arc::new(Engine::new(specs, EngineOptions::default())));
+            return Engines::Shared(Arc::new(Engine::new(specs, options)));
         }
         let keys: Vec<String> = specs.iter().map(|s| s.key.clone()).collect();
         let by_key: HashMap<String, FunctionSpec> =
@@ -162,7 +175,7 @@ impl Engines {
             &keys,
             Box::new(move |key| {
                 let spec = by_key.get(key)?.clone();
-                Some(Arc::new(Engine::new(vec![spec], EngineOptions::default())))
+                Some(Arc::new(Engine::new(vec![spec], options.clone())))
             }),
         )))
     }
