@@ -29,6 +29,10 @@ struct Offline {
 
 impl Offline {
     fn start(dir: &Path, config: &str) -> Offline {
+        Offline::start_with(dir, config, &[])
+    }
+
+    fn start_with(dir: &Path, config: &str, extra: &[&str]) -> Offline {
         let mut command = common::clean_command(env!("CARGO_BIN_EXE_updraft"), dir);
         command
             .args([
@@ -40,6 +44,7 @@ impl Offline {
                 "--lambdaPort",
                 "0",
             ])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -350,5 +355,33 @@ fn updraft_invoke_against_the_emulator_exits_1_on_a_function_error() {
         failed.stderr.contains("REPORT RequestId"),
         "--log prints the log tail on stderr: {}",
         failed.stderr
+    );
+}
+
+#[test]
+fn env_flag_overrides_the_environment_and_silences_the_reference_warning() {
+    let offline = Offline::start_with(
+        &repo(),
+        "serverless.example.yml",
+        &[
+            "--env",
+            "GREETING=howdy",
+            "--env",
+            "QUEUE_URL=http://queue.local",
+        ],
+    );
+    let answer = json_body(call(ureq::get(&offline.url("/dev/hello")), None));
+    assert_eq!(
+        answer["message"], "howdy, world from updraft-example (dev)",
+        "{answer}"
+    );
+    // Warnings are printed before `Server ready`, so every one is in `seen` by now.
+    assert!(
+        !offline
+            .seen
+            .iter()
+            .any(|line| line.contains("QUEUE_URL is a CloudFormation reference")),
+        "no warning for a variable given with --env: {}",
+        offline.seen.join("\n")
     );
 }

@@ -57,6 +57,9 @@ pub struct OfflineArgs {
         value_parser = clap::value_parser!(u16).range(1..)
     )]
     pub max_concurrency: u16,
+    /// A variable for every function, over its configured environment (repeatable)
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE", value_parser = super::parse_param)]
+    pub env: Vec<(String, String)>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,7 +119,8 @@ pub fn exec(
         },
     };
     let (specs, warnings) = functions_from_service(&context.service, &context.loaded.service_dir);
-    for warning in &warnings {
+    let overridden = |variable: &str| args.env.iter().any(|(name, _)| name == variable);
+    for warning in warnings.iter().filter(|w| !overridden(&w.variable)) {
         printer.warning(warning);
     }
     let observer = Arc::new(OfflineLog {
@@ -126,6 +130,7 @@ pub fn exec(
     let _guard = runtime.enter();
     let engine_options = EngineOptions {
         max_concurrency: usize::from(args.max_concurrency),
+        extra_env: args.env.clone(),
         ..EngineOptions::default()
     };
     let engines = Engines::new(specs, engine_options, args.reload);
