@@ -180,81 +180,26 @@ fn parse_ago(text: &str) -> Option<Duration> {
 
 /// `YYYY-MM-DD[(T| )HH:MM[:SS[.fff]]][Z|±HH:MM]`, UTC when no offset is given.
 fn parse_date_time(text: &str) -> Option<i64> {
-    let number = |from: usize, to: usize| -> Option<i64> {
-        let part = text.get(from..to)?;
-        part.bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
-    let separator =
-        |at: usize, allowed: &[u8]| text.as_bytes().get(at).is_some_and(|b| allowed.contains(b));
-    if !(separator(4, b"-") && separator(7, b"-")) {
-        return None;
-    }
-    let (year, month, day) = (number(0, 4)?, number(5, 7)?, number(8, 10)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let mut ms = days_from_civil(year, month, day) * 86_400_000;
-    let mut rest = text.get(10..)?;
-    if rest.is_empty() {
-        return Some(ms);
-    }
-    if !(rest.starts_with('T') || rest.starts_with(' ')) {
-        return None;
-    }
-    let hours = number(11, 13)?;
-    let minutes = if separator(13, b":") {
-        number(14, 16)?
-    } else {
-        return None;
-    };
-    if hours > 23 || minutes > 59 {
-        return None;
-    }
-    ms += (hours * 60 + minutes) * 60_000;
-    rest = text.get(16..)?;
-    if let Some(after) = rest.strip_prefix(':') {
-        let seconds: i64 = after.get(..2)?.parse().ok()?;
-        if seconds > 60 {
-            return None;
-        }
-        ms += seconds * 1_000;
-        rest = after.get(2..)?;
-        if let Some(fraction) = rest.strip_prefix('.') {
-            let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
-            if digits == 0 {
-                return None;
-            }
-            let millis = format!("{:0<3}", fraction.get(..digits.min(3))?);
-            ms += millis.parse::<i64>().ok()?;
-            rest = fraction.get(digits..)?;
+    use chrono::{DateTime, NaiveDate, NaiveDateTime};
+    // With an offset (`Z` or `+02:00`), seconds and a fraction optional.
+    for format in ["%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M%#z"] {
+        if let Ok(time) = DateTime::parse_from_str(text, format) {
+            return Some(time.timestamp_millis());
         }
     }
-    match rest {
-        "" | "Z" | "z" => Some(ms),
-        offset => {
-            let sign = match offset.as_bytes().first()? {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let (hours, minutes) = offset.get(1..)?.split_once(':')?;
-            let (hours, minutes): (i64, i64) = (hours.parse().ok()?, minutes.parse().ok()?);
-            Some(ms - sign * (hours * 60 + minutes) * 60_000)
+    // Without one: UTC.
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(time) = NaiveDateTime::parse_from_str(text, format) {
+            return Some(time.and_utc().timestamp_millis());
         }
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year.rem_euclid(400);
-    let month_index = if month > 2 { month - 3 } else { month + 9 };
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
 }
 
 #[cfg(test)]
