@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::{call, json_body};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -163,22 +164,6 @@ fn alive(pid: u32) -> bool {
                 .map(|(_, rest)| rest.trim_start().to_string())
         })
         .is_some_and(|rest| !rest.starts_with('Z'))
-}
-
-fn call(request: ureq::Request, body: Option<&[u8]>) -> ureq::Response {
-    let result = match body {
-        Some(body) => request.send_bytes(body),
-        None => request.call(),
-    };
-    match result {
-        Ok(response) | Err(ureq::Error::Status(_, response)) => response,
-        Err(error) => panic!("request failed: {error}"),
-    }
-}
-
-fn json_body(response: ureq::Response) -> Value {
-    let text = response.into_string().expect("body");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
 #[test]

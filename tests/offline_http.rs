@@ -3,6 +3,9 @@
 //! 504, `integration: lambda`, the Invoke API's status codes and headers, and `emit`.
 //! (The same paths with the real engine and the example's handlers: `offline_end_to_end.rs`.)
 
+mod common;
+
+use common::{call, json_body};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -168,23 +171,6 @@ fn start() -> Running {
         double,
         runtime,
     }
-}
-
-/// Any status, as a response (ureq reports 4xx/5xx as errors).
-fn call(request: ureq::Request, body: Option<&[u8]>) -> ureq::Response {
-    let result = match body {
-        Some(body) => request.send_bytes(body),
-        None => request.call(),
-    };
-    match result {
-        Ok(response) | Err(ureq::Error::Status(_, response)) => response,
-        Err(error) => panic!("request failed: {error}"),
-    }
-}
-
-fn json_body(response: ureq::Response) -> Value {
-    let text = response.into_string().expect("body");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
 #[test]

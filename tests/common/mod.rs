@@ -143,3 +143,21 @@ pub fn json_difference(a: &serde_json::Value, b: &serde_json::Value, path: &str)
         _ => Some(format!("{path}: updraft {a} != expected {b}")),
     }
 }
+
+/// Any status, as a response (ureq reports 4xx/5xx as errors).
+pub fn call(request: ureq::Request, body: Option<&[u8]>) -> ureq::Response {
+    let result = match body {
+        Some(body) => request.send_bytes(body),
+        None => request.call(),
+    };
+    match result {
+        Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+        Err(error) => panic!("request failed: {error}"),
+    }
+}
+
+/// The response's body as JSON, or a failure that shows it.
+pub fn json_body(response: ureq::Response) -> serde_json::Value {
+    let text = response.into_string().expect("body");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
