@@ -40,6 +40,30 @@ struct TestEngine {
     _cache: tempfile::TempDir,
 }
 
+/// The echo handler as `node`, `python` and `rust` (`lambda_runtime`, `provided.al2023`).
+fn echo_in_every_runtime() -> Vec<FunctionSpec> {
+    vec![
+        spec(
+            "node",
+            "nodejs20.x",
+            "handler.echo",
+            &fixture("runtime-node"),
+        ),
+        spec(
+            "python",
+            "python3.12",
+            "handler.echo",
+            &fixture("runtime-python"),
+        ),
+        spec(
+            "rust",
+            "provided.al2023",
+            "bootstrap",
+            &rust_bootstrap_dir(),
+        ),
+    ]
+}
+
 fn engine(specs: Vec<FunctionSpec>, extra: Vec<(String, String)>) -> TestEngine {
     let cache = tempfile::tempdir().expect("cache dir");
     let marker = uuid_like();
@@ -518,25 +542,7 @@ async fn timeout_kills_the_instance_and_the_next_call_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_fails_only_that_call() {
-    let rust = rust_bootstrap_dir();
-    let engine = engine(
-        vec![
-            spec(
-                "node",
-                "nodejs20.x",
-                "handler.echo",
-                &fixture("runtime-node"),
-            ),
-            spec(
-                "python",
-                "python3.12",
-                "handler.echo",
-                &fixture("runtime-python"),
-            ),
-            spec("rust", "provided.al2023", "bootstrap", &rust),
-        ],
-        vec![],
-    );
+    let engine = engine(echo_in_every_runtime(), vec![]);
     for function in ["node", "python", "rust"] {
         success(&call(&engine, function, json!({"warm": "up"})).await);
         let (cause, error) = failure(&call(&engine, function, json!({"action": "crash"})).await);
@@ -558,25 +564,7 @@ async fn a_crash_fails_only_that_call() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn six_megabyte_limits() {
-    let rust = rust_bootstrap_dir();
-    let engine = engine(
-        vec![
-            spec(
-                "node",
-                "nodejs20.x",
-                "handler.echo",
-                &fixture("runtime-node"),
-            ),
-            spec(
-                "python",
-                "python3.12",
-                "handler.echo",
-                &fixture("runtime-python"),
-            ),
-            spec("rust", "provided.al2023", "bootstrap", &rust),
-        ],
-        vec![],
-    );
+    let engine = engine(echo_in_every_runtime(), vec![]);
     let too_large = vec![b' '; MAX_PAYLOAD_BYTES + 1];
     let refused = engine
         .engine
@@ -709,24 +697,16 @@ async fn idle_instances_are_stopped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_leaves_no_process_behind() {
-    let rust = rust_bootstrap_dir();
     let engine = std::sync::Arc::new(engine(
-        vec![
-            spec(
-                "node",
-                "nodejs20.x",
-                "handler.echo",
-                &fixture("runtime-node"),
-            ),
-            spec(
-                "python",
-                "python3.12",
-                "handler.echo",
-                &fixture("runtime-python"),
-            ),
-            spec("rust", "provided.al2023", "bootstrap", &rust),
-            spec("shell", "provided.al2", "unused", &fixture("runtime-shell")),
-        ],
+        echo_in_every_runtime()
+            .into_iter()
+            .chain([spec(
+                "shell",
+                "provided.al2",
+                "unused",
+                &fixture("runtime-shell"),
+            )])
+            .collect(),
         vec![],
     ));
     for function in ["node", "python", "rust", "shell"] {
