@@ -215,8 +215,7 @@ fn environment(spec: &FunctionSpec, api: &RuntimeApi) -> Vec<(String, String)> {
     ]
     .into_iter()
     .filter_map(|name| Some((name.to_string(), std::env::var(name).ok()?)));
-    let date = crate::provider::lock::rfc3339(std::time::SystemTime::now());
-    let day = date.get(..10).unwrap_or_default().replace('-', "/");
+    let day = chrono::Utc::now().format("%Y/%m/%d");
     let stream = format!("{day}/[$LATEST]{}", uuid::Uuid::new_v4().simple());
     let mut variables: Vec<(String, String)> = passed.collect();
     variables.extend(

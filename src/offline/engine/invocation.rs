@@ -1,7 +1,7 @@
 //! One invocation on one instance: hand the event to the runtime, wait for its result, the
 //! process's exit or the timeout, and write the log lines Lambda writes around it.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value as Json};
 
@@ -180,7 +180,7 @@ pub async fn run(
     if timed_out {
         log.push_str(&format!(
             "{} {request_id} Task timed out after {:.2} seconds\n",
-            crate::provider::lock::rfc3339(SystemTime::now()),
+            chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),
             spec.timeout.as_secs_f64()
         ));
     }
