@@ -65,18 +65,25 @@ fn echo_in_every_runtime() -> Vec<FunctionSpec> {
 }
 
 fn engine(specs: Vec<FunctionSpec>, extra: Vec<(String, String)>) -> TestEngine {
+    engine_with(specs, extra, |_| {})
+}
+
+fn engine_with(
+    specs: Vec<FunctionSpec>,
+    extra: Vec<(String, String)>,
+    adjust: impl FnOnce(&mut EngineOptions),
+) -> TestEngine {
     let cache = tempfile::tempdir().expect("cache dir");
     let marker = uuid_like();
     let mut extra_env = vec![("UPDRAFT_TEST_MARKER".to_string(), marker.clone())];
     extra_env.extend(extra);
-    let engine = Engine::new(
-        specs,
-        EngineOptions {
-            cache_dir: Some(cache.path().to_path_buf()),
-            extra_env,
-            ..EngineOptions::default()
-        },
-    );
+    let mut options = EngineOptions {
+        cache_dir: Some(cache.path().to_path_buf()),
+        extra_env,
+        ..EngineOptions::default()
+    };
+    adjust(&mut options);
+    let engine = Engine::new(specs, options);
     TestEngine {
         engine,
         marker,
@@ -603,8 +610,10 @@ async fn six_megabyte_limits() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_calls_use_separate_instances() {
-    let engine = engine(
+async fn slow_concurrent_calls_get_instances_of_their_own() {
+    // One eager instance: the second call waits for a warm one, gives up after a start's
+    // worth of time and starts its own, as Lambda would have at once.
+    let engine = engine_with(
         vec![spec(
             "node",
             "nodejs20.x",
@@ -612,6 +621,7 @@ async fn concurrent_calls_use_separate_instances() {
             &fixture("runtime-node"),
         )],
         vec![],
+        |options| options.eager_instances = 1,
     );
     let slow = json!({"action": "sleep", "ms": 400});
     let (first, second) = tokio::join!(
@@ -628,6 +638,34 @@ async fn concurrent_calls_use_separate_instances() {
     assert!(
         [&first["pid"], &second["pid"]].contains(&&third["pid"]),
         "a later call reuses a warm instance"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_quick_calls_shares_warm_instances() {
+    let engine = engine_with(
+        vec![spec(
+            "node",
+            "nodejs20.x",
+            "handler.echo",
+            &fixture("runtime-node"),
+        )],
+        vec![],
+        |options| options.eager_instances = 1,
+    );
+    success(&call(&engine, "node", json!({"warm": true})).await);
+    let burst: Vec<_> = (0..8)
+        .map(|index| call(&engine, "node", json!({ "index": index })))
+        .collect();
+    let results = futures_util::future::join_all(burst).await;
+    let pids: std::collections::BTreeSet<String> = results
+        .iter()
+        .map(|completed| success(completed)["pid"].to_string())
+        .collect();
+    assert!(
+        pids.len() < 8 && engine.engine.live_instances() < 8,
+        "eight quick calls should not start an instance each: they ran on {} instances",
+        pids.len()
     );
 }
 

@@ -49,7 +49,8 @@ pub struct OfflineArgs {
     #[arg(long)]
     pub reload: bool,
     /// Instances of one function at most, for functions without `reservedConcurrency`; more
-    /// concurrent calls wait for a free instance
+    /// concurrent calls wait for a free instance. Past one instance per core, a call waits
+    /// for a warm instance as long as a start would take before it starts one
     #[arg(
         long = "maxConcurrency",
         value_name = "N",

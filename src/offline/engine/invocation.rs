@@ -19,6 +19,8 @@ pub const INIT_LIMIT: Duration = Duration::from_secs(10);
 pub struct Ran {
     pub completed: Completed,
     pub reusable: bool,
+    /// On a cold start, how long the instance took from its start to taking the event.
+    pub init_duration: Option<Duration>,
 }
 
 enum Outcome {
@@ -209,6 +211,7 @@ pub async fn run(
             duration_ms: duration.as_secs_f64() * 1000.0,
         },
         reusable,
+        init_duration: delivered_at.and(init_duration),
     }
 }
 

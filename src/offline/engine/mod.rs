@@ -40,6 +40,10 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 pub struct EngineOptions {
     /// Instances per function at most (`--maxConcurrency`).
     pub max_concurrency: usize,
+    /// Instances per function started as soon as a call finds none free; past this many a
+    /// call first waits (at most as long as a start takes) for a warm one. Default: the
+    /// machine's core count.
+    pub eager_instances: usize,
     pub idle_timeout: Duration,
     /// Where the runtime bootstraps are written (default: [`runtimes::default_cache_dir`]).
     pub cache_dir: Option<PathBuf>,
@@ -51,6 +55,7 @@ impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            eager_instances: std::thread::available_parallelism().map_or(1, |cores| cores.get()),
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             cache_dir: None,
             extra_env: Vec::new(),
@@ -81,6 +86,7 @@ impl Engine {
                 let pool = Pool::new(
                     spec,
                     options.max_concurrency,
+                    options.eager_instances,
                     cache_dir.clone(),
                     options.extra_env.clone(),
                     Arc::clone(&registry),

@@ -3,7 +3,7 @@
 // AWS_LAMBDA_RUNTIME_API, one at a time, as Lambda's own Node.js runtime does. Handlers may be
 // async (a promise), take a callback, or call context.succeed/fail/done.
 import fs from 'node:fs';
-import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import util from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -12,35 +12,106 @@ const api = process.env.AWS_LAMBDA_RUNTIME_API ?? '';
 const separator = api.lastIndexOf(':');
 const apiHost = api.slice(0, separator);
 const apiPort = Number(api.slice(separator + 1));
-const agent = new http.Agent({ keepAlive: true });
 const base = '/2018-06-01/runtime';
+
+// The Runtime API client: one kept-alive connection, one request at a time, HTTP/1.1 written
+// and read by hand. Lambda's own Node.js runtime talks to the API through a native addon for
+// the same reason: node:http costs more per call than the handler of a small function does.
+let socket;
+let waiting; // { resolve, reject } of the request in flight
+let chunks = [];
+let received = 0;
+let head; // { status, headers, length, chunked, offset } once the header is read
+
+function fail(error) {
+  const request = waiting;
+  waiting = undefined;
+  socket = undefined;
+  chunks = [];
+  received = 0;
+  head = undefined;
+  request?.reject(error);
+}
+
+function connect() {
+  socket = net.connect({ host: apiHost, port: apiPort });
+  socket.setNoDelay(true);
+  socket.on('data', (chunk) => {
+    chunks.push(chunk);
+    received += chunk.length;
+    parse();
+  });
+  socket.on('error', fail);
+  socket.on('close', () => fail(new Error('the Runtime API closed the connection')));
+}
+
+// A chunked body (`transfer-encoding: chunked`) decoded, or undefined until all of it is here.
+function dechunk(buffer, offset) {
+  const parts = [];
+  for (;;) {
+    const line = buffer.indexOf('\r\n', offset);
+    if (line < 0) return undefined;
+    const size = parseInt(buffer.toString('latin1', offset, line), 16);
+    if (Number.isNaN(size)) throw new Error('the Runtime API sent a malformed chunked body');
+    const start = line + 2;
+    if (size === 0) return buffer.indexOf('\r\n\r\n', line) >= 0 || buffer.length >= start + 2 ? Buffer.concat(parts) : undefined;
+    if (buffer.length < start + size + 2) return undefined;
+    parts.push(buffer.subarray(start, start + size));
+    offset = start + size + 2;
+  }
+}
+
+function parse() {
+  if (!waiting) return;
+  let buffer = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
+  chunks = [buffer];
+  if (!head) {
+    const end = buffer.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const lines = buffer.toString('latin1', 0, end).split('\r\n');
+    const headers = {};
+    for (const line of lines.slice(1)) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    head = {
+      status: Number(lines[0].split(' ')[1]),
+      headers,
+      length: headers['content-length'] === undefined ? undefined : Number(headers['content-length']),
+      chunked: /chunked/i.test(headers['transfer-encoding'] ?? ''),
+      offset: end + 4,
+    };
+  }
+  let body;
+  if (head.chunked) {
+    body = dechunk(buffer, head.offset);
+    if (body === undefined) return;
+    buffer = Buffer.alloc(0);
+  } else {
+    const length = head.length ?? 0;
+    if (buffer.length < head.offset + length) return;
+    body = buffer.subarray(head.offset, head.offset + length);
+    buffer = buffer.subarray(head.offset + length);
+  }
+  const request = waiting;
+  const { status, headers } = head;
+  waiting = undefined;
+  head = undefined;
+  chunks = buffer.length ? [buffer] : [];
+  received = buffer.length;
+  request.resolve({ status, headers, body: body.toString('utf8') });
+}
 
 function call(method, urlPath, body, headers = {}) {
   return new Promise((resolve, reject) => {
+    if (!socket) connect();
+    waiting = { resolve, reject };
     const payload = body === undefined ? undefined : Buffer.from(body);
-    const request = http.request(
-      {
-        host: apiHost,
-        port: apiPort,
-        path: urlPath,
-        method,
-        agent,
-        headers: payload
-          ? { ...headers, 'Content-Type': 'application/json', 'Content-Length': payload.length }
-          : headers,
-      },
-      (response) => {
-        const chunks = [];
-        response.on('data', (chunk) => chunks.push(chunk));
-        response.on('end', () =>
-          resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }),
-        );
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    if (payload) request.write(payload);
-    request.end();
+    let text = `${method} ${urlPath} HTTP/1.1\r\nHost: ${api}\r\n`;
+    for (const [name, value] of Object.entries(headers)) text += `${name}: ${value}\r\n`;
+    if (payload) text += `Content-Type: application/json\r\nContent-Length: ${payload.length}\r\n`;
+    text += '\r\n';
+    socket.write(payload ? Buffer.concat([Buffer.from(text, 'latin1'), payload]) : text);
   });
 }
 

@@ -2,10 +2,10 @@
 # ("package/module.function") from LAMBDA_TASK_ROOT and serves events from the Lambda Runtime
 # API at AWS_LAMBDA_RUNTIME_API, one at a time, with the context object Lambda's Python runtime
 # passes (aws_request_id, invoked_function_arn, client_context, get_remaining_time_in_millis...).
-import http.client
 import importlib
 import json
 import os
+import socket
 import sys
 import time
 import traceback
@@ -13,23 +13,86 @@ import traceback
 API = os.environ.get("AWS_LAMBDA_RUNTIME_API", "")
 HOST, _, PORT = API.rpartition(":")
 BASE = "/2018-06-01/runtime"
-connection = http.client.HTTPConnection(HOST, int(PORT or 0))
+
+
+class RuntimeClient:
+    """The Runtime API over one kept-alive connection, HTTP/1.1 written and read by hand: the
+    calls cost less than http.client's, as in Lambda's own runtime (a native client)."""
+
+    def __init__(self):
+        self.sock = None
+        self.buffer = bytearray()
+
+    def connect(self):
+        self.sock = socket.create_connection((HOST, int(PORT or 0)))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = bytearray()
+
+    def receive(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnectionError("the Runtime API closed the connection")
+        self.buffer += data
+
+    def read_until(self, marker):
+        while True:
+            index = self.buffer.find(marker)
+            if index >= 0:
+                return index
+            self.receive()
+
+    def read_exactly(self, size):
+        while len(self.buffer) < size:
+            self.receive()
+        data = bytes(self.buffer[:size])
+        del self.buffer[:size]
+        return data
+
+    def request(self, method, path, body, headers):
+        if self.sock is None:
+            self.connect()
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {API}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        payload = b""
+        if body is not None:
+            payload = body.encode("utf-8") if isinstance(body, str) else body
+            lines += ["Content-Type: application/json", f"Content-Length: {len(payload)}"]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
+        end = self.read_until(b"\r\n\r\n")
+        head = self.buffer[:end].decode("latin-1").split("\r\n")
+        del self.buffer[:end + 4]
+        status = int(head[0].split(" ")[1])
+        response_headers = {}
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            response_headers[name.strip().lower()] = value.strip()
+        if "chunked" in response_headers.get("transfer-encoding", "").lower():
+            parts = []
+            while True:
+                line_end = self.read_until(b"\r\n")
+                size = int(bytes(self.buffer[:line_end]).split(b";")[0], 16)
+                del self.buffer[:line_end + 2]
+                if size == 0:
+                    self.read_exactly(2)
+                    break
+                parts.append(self.read_exactly(size))
+                self.read_exactly(2)
+            content = b"".join(parts)
+        else:
+            content = self.read_exactly(int(response_headers.get("content-length", "0")))
+        return status, response_headers, content
+
+
+client = RuntimeClient()
 
 
 def call(method, path, body=None, headers=None):
-    global connection
-    headers = dict(headers or {})
-    if body is not None:
-        headers["Content-Type"] = "application/json"
     for attempt in (0, 1):
         try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            return response.status, response.headers, response.read()
-        except (http.client.HTTPException, ConnectionError):
+            return client.request(method, path, body, dict(headers or {}))
+        except (ConnectionError, OSError):
             # A kept-alive connection the server closed: one retry on a new one.
-            connection.close()
-            connection = http.client.HTTPConnection(HOST, int(PORT or 0))
+            client.sock = None
             if attempt:
                 raise
 
@@ -86,17 +149,17 @@ class Context:
         self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
         self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
         self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
-        self.aws_request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
-        self.invoked_function_arn = headers.get("Lambda-Runtime-Invoked-Function-Arn")
+        self.aws_request_id = headers.get("lambda-runtime-aws-request-id")
+        self.invoked_function_arn = headers.get("lambda-runtime-invoked-function-arn")
         self.identity = None
         self.client_context = None
-        raw = headers.get("Lambda-Runtime-Client-Context")
+        raw = headers.get("lambda-runtime-client-context")
         if raw:
             try:
                 self.client_context = ClientContext(json.loads(raw))
             except (ValueError, AttributeError):
                 self.client_context = None
-        self._deadline = int(headers.get("Lambda-Runtime-Deadline-Ms") or 0)
+        self._deadline = int(headers.get("lambda-runtime-deadline-ms") or 0)
 
     def get_remaining_time_in_millis(self):
         return max(self._deadline - int(time.time() * 1000), 0)
@@ -118,8 +181,8 @@ def main():
         status, headers, body = call("GET", f"{BASE}/invocation/next")
         if status != 200:
             raise RuntimeError(f"the Runtime API answered {status} to next: {body!r}")
-        request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
-        os.environ["_X_AMZN_TRACE_ID"] = headers.get("Lambda-Runtime-Trace-Id") or ""
+        request_id = headers.get("lambda-runtime-aws-request-id")
+        os.environ["_X_AMZN_TRACE_ID"] = headers.get("lambda-runtime-trace-id") or ""
         try:
             result = handler(json.loads(body), Context(headers))
             try:
