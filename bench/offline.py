@@ -5,8 +5,10 @@ For each emulator: the time from start to its `Server ready` line (median of REA
 then, for a Node.js and a Python handler behind an `httpApi` route (a fresh emulator for each):
 warm latency of sequential requests on one keep-alive connection (p50/p99 of 500 after 20
 warm-up requests), `wrk -t2 -c16 -d15s --latency` (requests per second and its p99), and the
-peak memory of the emulator with all its descendant processes (the sum of their RSS, sampled
-every 20 ms from start to the end of the wrk run).
+peak memory of the emulator with all its descendant processes from start to the end of the wrk
+run, two ways: the sum of their RSS (sampled every 20 ms; a page shared by several processes,
+such as the interpreter's code, counts once per process) and the sum of their PSS (every 100 ms;
+a shared page is split among the processes sharing it, so the sum is the memory the tree uses).
 
 Usage: bench/offline.py UPDRAFT_BIN BENCH_DIR  (bench/offline.sh installs and finds both)
 Prints a Markdown table.
@@ -134,6 +136,7 @@ class Emulator:
 
         threading.Thread(target=read, daemon=True).start()
         self.peak_rss = 0
+        self.peak_pss = 0
         self.sampling = True
         threading.Thread(target=self.sample, daemon=True).start()
         if not ready.wait(60) or self.ready_after is None:
@@ -159,17 +162,15 @@ class Emulator:
         return found
 
     def sample(self):
+        rounds = 0
         while self.sampling:
-            total = 0
-            for pid in self.tree():
-                try:
-                    with open(f"/proc/{pid}/status") as f:
-                        for line in f:
-                            if line.startswith("VmRSS:"):
-                                total += int(line.split()[1]) * 1024
-                except OSError:
-                    continue
-            self.peak_rss = max(self.peak_rss, total)
+            pids = self.tree()
+            self.peak_rss = max(self.peak_rss, sum(read_kilobytes(pid, "status", "VmRSS:") for pid in pids) * 1024)
+            # PSS counts a page shared by several processes (the interpreter's code, say) once
+            # in all, where summing RSS counts it once per process. It costs more to read.
+            if rounds % 5 == 0:
+                self.peak_pss = max(self.peak_pss, sum(read_kilobytes(pid, "smaps_rollup", "Pss:") for pid in pids) * 1024)
+            rounds += 1
             time.sleep(0.02)
 
     def stop(self):
@@ -184,6 +185,18 @@ class Emulator:
         except ProcessLookupError:
             pass
         self.process.wait()
+
+
+def read_kilobytes(pid, name, field):
+    """A `field: N kB` line of /proc/PID/NAME, or 0 when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/{name}") as f:
+            for line in f:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def sequential(port, path, count=500, warmup=20):
@@ -233,17 +246,18 @@ def main():
             finally:
                 emulator.stop()
             rows.append((handler, name, statistics.median(readies), p50, p99, rate, wrk_p99,
-                         errors, emulator.peak_rss / 1024 / 1024))
+                         errors, emulator.peak_rss / 1024 / 1024, emulator.peak_pss / 1024 / 1024))
             print(f"{handler:8} {name:28} ready {statistics.median(readies):7.1f} ms  "
                   f"p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  wrk {rate:8.0f}/s  "
                   f"(p99 {wrk_p99:.1f} ms, {errors} errors)  "
-                  f"peak {emulator.peak_rss / 1024 / 1024:6.1f} MB", file=sys.stderr)
+                  f"peak RSS {emulator.peak_rss / 1024 / 1024:6.1f} MB, "
+                  f"PSS {emulator.peak_pss / 1024 / 1024:6.1f} MB", file=sys.stderr)
     print(f"| handler | emulator | ready (median of {READY_RUNS}) | warm p50 | warm p99 | "
-          f"wrk req/s | wrk p99 | non-2xx | peak memory |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for handler, name, ready, p50, p99, rate, wrk_p99, errors, peak in rows:
+          f"wrk req/s | wrk p99 | non-2xx | peak RSS (sum) | peak PSS (sum) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for handler, name, ready, p50, p99, rate, wrk_p99, errors, peak, pss in rows:
         print(f"| {handler} | {name} | {ready:,.0f} ms | {p50:.2f} ms | {p99:.2f} ms | "
-              f"{rate:,.0f} | {wrk_p99:.1f} ms | {errors} | {peak:,.0f} MB |")
+              f"{rate:,.0f} | {wrk_p99:.1f} ms | {errors} | {peak:,.0f} MB | {pss:,.0f} MB |")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,13 @@
 
 use std::process::ExitCode;
 
+// `offline` allocates a little for every request it serves (events, headers, log lines);
+// mimalloc does that with less CPU than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
         .enable_all()
         .build()
     {

@@ -10,6 +10,7 @@ pub mod emit;
 pub mod engine;
 pub mod events;
 pub mod http;
+pub mod ids;
 pub mod invoke;
 pub mod invoke_api;
 pub mod reload;

@@ -4,6 +4,7 @@
 //! Nothing here prints: what happens is told to an [`Observer`], which the command line turns
 //! into lines through its printer.
 
+use axum::serve::ListenerExt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -175,7 +176,7 @@ pub async fn start(
         let stop = stop.clone();
         tasks.spawn(async move {
             let service = router.into_make_service_with_connect_info::<SocketAddr>();
-            let _ = axum::serve(listener, service)
+            let _ = axum::serve(listener.tap_io(no_delay), service)
                 .with_graceful_shutdown(async move { stop.cancelled().await })
                 .await;
         });
@@ -292,4 +293,10 @@ impl Emulator {
         self.stop.cancel();
         while self.tasks.join_next().await.is_some() {}
     }
+}
+
+/// Sends small responses at once: with Nagle's algorithm a response written while the peer
+/// delays its acknowledgement of the previous one would wait for it (up to 40 ms).
+pub fn no_delay(stream: &mut tokio::net::TcpStream) {
+    let _ = stream.set_nodelay(true);
 }

@@ -104,7 +104,10 @@ impl Printer {
 
     /// A line of information (stderr).
     pub fn info(&self, text: &str) {
-        eprintln!("{}", self.redact(text));
+        // One write per message: stderr is unbuffered, and `offline` logs every request.
+        let mut line = self.redact(text);
+        line.push('\n');
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
 
     /// A warning with its place and hint (stderr).

@@ -38,22 +38,27 @@ pub struct OfflineLog {
 
 impl Observer for OfflineLog {
     fn request(&self, log: &RequestLog) {
-        let function = log
-            .function
-            .as_deref()
-            .map(|f| format!(" -> {f}"))
-            .unwrap_or_default();
-        self.printer.info(&format!(
-            "{} {}{function} {} ({} ms)",
+        let function = log.function.as_deref().unwrap_or_default();
+        // One message per request: its invocation's lines, then the request's own.
+        let mut text = match &log.invocation_log {
+            Some(invocation) => prefixed(function, invocation),
+            None => String::new(),
+        };
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        let arrow = if function.is_empty() { "" } else { " -> " };
+        text.push_str(&format!(
+            "{} {}{arrow}{function} {} ({} ms)",
             log.method, log.path, log.status, log.duration_ms
         ));
+        self.printer.info(&text);
     }
 
     fn invocation(&self, function: &str, completed: &Completed) {
-        let log = completed.log.trim_end();
-        if !log.is_empty() {
-            let prefixed: Vec<String> = log.lines().map(|l| format!("[{function}] {l}")).collect();
-            self.printer.info(&prefixed.join("\n"));
+        let text = prefixed(function, &completed.log);
+        if !text.is_empty() {
+            self.printer.info(&text);
         }
     }
 
@@ -66,4 +71,20 @@ impl Observer for OfflineLog {
         self.printer
             .info(&format!("[{function}] not invoked: {error}"));
     }
+}
+
+/// An invocation's log with each line marked with its function: `[name] START RequestId: ...`.
+fn prefixed(function: &str, log: &str) -> String {
+    let log = log.trim_end();
+    let mut text = String::with_capacity(log.len() + 8 * (function.len() + 3));
+    for line in log.lines() {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push('[');
+        text.push_str(function);
+        text.push_str("] ");
+        text.push_str(line);
+    }
+    text
 }

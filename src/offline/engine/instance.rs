@@ -1,9 +1,10 @@
 //! One execution environment: a native process in its own process group, its own Runtime API,
 //! and the capture of everything it writes to stdout and stderr.
 //!
-//! The output pipes are read by a background task, and read once more (without waiting) under
-//! the same lock when an invocation ends, so that what the function printed before posting its
-//! result is always in that invocation's log, with no sleep and no race.
+//! stdout and stderr share one pipe, so lines keep the order the function wrote them in, as
+//! CloudWatch shows them. The pipe is read by a background task, and read once more (without
+//! waiting) under the same lock when an invocation ends, so that what the function printed
+//! before posting its result is always in that invocation's log, with no sleep and no race.
 
 use std::fs::File;
 use std::io::Read;
@@ -35,23 +36,39 @@ pub struct Instance {
     /// The pool's generation when it started: a restart makes older instances retire.
     pub generation: u64,
     registry: Arc<Registry>,
+    /// `/proc/{pid}/status`, kept open: it is read after invocations.
+    status: Option<File>,
+    /// The last reading of the process's peak memory, and when it was taken.
+    memory: Option<(Instant, u64)>,
 }
+
+/// How long a reading of an instance's peak memory is reused. The kernel renders the whole
+/// status file for each read, which costs about a tenth of what the emulator spends on a
+/// request; a function called thousands of times a second gets a reading every 10 ms, one
+/// called less often a fresh one after every invocation.
+const MEMORY_READING_LIFETIME: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// The process's stdout and stderr, merged as CloudWatch shows them.
 pub struct Output {
     buffer: Mutex<Vec<u8>>,
-    pipes: Vec<Arc<AsyncFd<File>>>,
+    pipe: Arc<AsyncFd<File>>,
 }
 
 impl Output {
-    /// Everything written so far and not yet taken, including what is still in the pipes.
+    /// Everything written so far and not yet taken, including what is still in the pipe.
     pub fn take(&self) -> String {
         let Ok(mut buffer) = self.buffer.lock() else {
             return String::new();
         };
-        for pipe in &self.pipes {
-            read_available(pipe.get_ref(), &mut buffer);
-        }
+        read_available(self.pipe.get_ref(), &mut buffer);
+        String::from_utf8_lossy(&std::mem::take(&mut *buffer)).into_owned()
+    }
+
+    /// What the background reader has collected, without reading the pipe.
+    pub fn take_collected(&self) -> String {
+        let Ok(mut buffer) = self.buffer.lock() else {
+            return String::new();
+        };
         String::from_utf8_lossy(&std::mem::take(&mut *buffer)).into_owned()
     }
 }
@@ -80,39 +97,33 @@ fn nonblocking(fd: OwnedFd) -> std::io::Result<File> {
     Ok(File::from(fd))
 }
 
-fn capture(pipes: Vec<OwnedFd>) -> std::io::Result<Arc<Output>> {
-    let mut watched = Vec::new();
-    for fd in pipes {
-        let file = nonblocking(fd)?;
-        // SAFETY: the `File` owns its descriptor and is owned by the `AsyncFd`, so the
-        // descriptor stays open and the same for the `AsyncFd`'s whole life.
-        let registered = unsafe { AsyncFd::register_with_interest(file, Interest::READABLE) }?;
-        watched.push(Arc::new(registered));
-    }
+fn capture(pipe: OwnedFd) -> std::io::Result<Arc<Output>> {
+    let file = nonblocking(pipe)?;
+    // SAFETY: the `File` owns its descriptor and is owned by the `AsyncFd`, so the descriptor
+    // stays open and the same for the `AsyncFd`'s whole life.
+    let pipe = Arc::new(unsafe { AsyncFd::register_with_interest(file, Interest::READABLE) }?);
     let output = Arc::new(Output {
         buffer: Mutex::new(Vec::new()),
-        pipes: watched.clone(),
+        pipe: Arc::clone(&pipe),
     });
-    for pipe in watched {
-        let weak = Arc::downgrade(&output);
-        tokio::spawn(async move {
-            loop {
-                let Ok(mut ready) = pipe.readable().await else {
-                    return;
-                };
-                let Some(output) = weak.upgrade() else {
-                    return;
-                };
-                let Ok(mut buffer) = output.buffer.lock() else {
-                    return;
-                };
-                if !read_available(pipe.get_ref(), &mut buffer) {
-                    return;
-                }
-                ready.clear_ready();
+    let weak = Arc::downgrade(&output);
+    tokio::spawn(async move {
+        loop {
+            let Ok(mut ready) = pipe.readable().await else {
+                return;
+            };
+            let Some(output) = weak.upgrade() else {
+                return;
+            };
+            let Ok(mut buffer) = output.buffer.lock() else {
+                return;
+            };
+            if !read_available(pipe.get_ref(), &mut buffer) {
+                return;
             }
-        });
-    }
+            ready.clear_ready();
+        }
+    });
     Ok(output)
 }
 
@@ -126,14 +137,15 @@ impl Instance {
         registry: Arc<Registry>,
     ) -> std::io::Result<Instance> {
         let api = RuntimeApi::start(spec.arn()).await?;
+        let (reader, writer) = std::io::pipe()?;
         let mut command = Command::new(&launch.program);
         command
             .args(&launch.args)
             .current_dir(&spec.task_root)
             .env_clear()
             .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
+            .stdout(writer.try_clone()?)
+            .stderr(writer)
             .process_group(0)
             .kill_on_drop(true);
         for (key, value) in environment(spec, &api) {
@@ -142,23 +154,20 @@ impl Instance {
         for (key, value) in launch.env.iter().chain(extra_env) {
             command.env(key, value);
         }
-        let mut child = command.spawn()?;
+        let child = command.spawn()?;
+        // The command holds our copies of the pipe's write end: without dropping it the pipe
+        // would never report end of file.
+        drop(command);
         let pid = child.id().unwrap_or_default();
         registry.add(id, pid);
-        let mut pipes: Vec<OwnedFd> = Vec::new();
-        if let Some(stdout) = child.stdout.take() {
-            pipes.push(stdout.into_owned_fd()?);
-        }
-        if let Some(stderr) = child.stderr.take() {
-            pipes.push(stderr.into_owned_fd()?);
-        }
-        let output = match capture(pipes) {
+        let output = match capture(OwnedFd::from(reader)) {
             Ok(output) => output,
             Err(error) => {
                 registry.remove_and_kill(id);
                 return Err(error);
             }
         };
+        let status = File::open(format!("/proc/{pid}/status")).ok();
         Ok(Instance {
             id,
             pid,
@@ -170,12 +179,29 @@ impl Instance {
             started: Instant::now(),
             generation: 0,
             registry,
+            status,
+            memory: None,
         })
     }
 
     /// The most memory the process has used, in MB (`VmHWM`), if the system says.
-    pub fn max_memory_mb(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
+    pub fn max_memory_mb(&mut self) -> Option<u64> {
+        if let Some((read_at, megabytes)) = self.memory {
+            if read_at.elapsed() < MEMORY_READING_LIFETIME {
+                return Some(megabytes);
+            }
+        }
+        let megabytes = self.read_max_memory_mb()?;
+        self.memory = Some((Instant::now(), megabytes));
+        Some(megabytes)
+    }
+
+    fn read_max_memory_mb(&self) -> Option<u64> {
+        use std::os::unix::fs::FileExt;
+        // One positioned read of the open file: the whole of it fits in the buffer.
+        let mut buffer = [0u8; 4096];
+        let read = self.status.as_ref()?.read_at(&mut buffer, 0).ok()?;
+        let status = std::str::from_utf8(buffer.get(..read)?).ok()?;
         let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
         let kilobytes: u64 = line
             .trim_start_matches("VmHWM:")

@@ -7,7 +7,7 @@ use serde_json::{json, Value as Json};
 
 use super::function::FunctionSpec;
 use super::instance::Instance;
-use super::runtime_api::{ApiEvent, PendingEvent};
+use super::runtime_api::{ApiEvent, Handover, PendingEvent};
 use crate::offline::invoke::{
     Completed, ErrorCause, Invocation, InvocationResult, MAX_PAYLOAD_BYTES,
 };
@@ -21,6 +21,8 @@ pub struct Ran {
     pub reusable: bool,
     /// On a cold start, how long the instance took from its start to taking the event.
     pub init_duration: Option<Duration>,
+    /// To be told once the instance has its next event or is shelved (see [`Handover`]).
+    pub handover: Option<Handover>,
 }
 
 enum Outcome {
@@ -58,16 +60,19 @@ fn exit_message(request_id: &str, status: std::io::Result<std::process::ExitStat
     format!("RequestId: {request_id} Error: Runtime exited with error: {how}")
 }
 
-/// Runs `invocation` on `instance`, which must be idle.
+/// Runs `invocation` on `instance`, which must be idle. `handover` is the previous call's,
+/// told once this call's event is queued for the runtime.
 pub async fn run(
     instance: &mut Instance,
     spec: &FunctionSpec,
     invocation: Invocation,
     request_id: String,
+    handover: Option<Handover>,
 ) -> Ran {
     let cold = instance.invocations == 0;
     instance.invocations += 1;
-    let mut log = instance.output.take();
+    // Output between invocations (written after the last result was posted) goes first.
+    let mut log = instance.output.take_collected();
     let queued = Instant::now();
     let pending = PendingEvent {
         request_id: request_id.clone(),
@@ -76,7 +81,11 @@ pub async fn run(
         timeout: spec.timeout,
     };
     let mut outcome = None;
-    if instance.api.inbox.send(pending).is_err() {
+    let sent = instance.api.inbox.send(pending);
+    if let Some(handover) = handover {
+        handover.done();
+    }
+    if sent.is_err() {
         outcome = Some(Outcome::Failed(
             ErrorCause::Crash,
             error_object(
@@ -115,21 +124,29 @@ pub async fn run(
         }
     }
     let init_duration = cold.then(|| instance.started.elapsed());
-    log.push_str(&instance.output.take());
+    // On a cold start, what the init phase printed comes before START, as in CloudWatch.
+    log.push_str(&if cold {
+        instance.output.take()
+    } else {
+        instance.output.take_collected()
+    });
     let started = delivered_at.unwrap_or_else(Instant::now);
     let start_line = format!("START RequestId: {request_id} Version: $LATEST\n");
 
     let deadline = started + spec.timeout;
     let mut timed_out = false;
+    let mut handover = None;
     while outcome.is_none() {
         tokio::select! {
             biased;
             event = instance.api.events.recv() => match event {
-                Some(ApiEvent::Response { request_id: id, body }) if id == request_id => {
+                Some(ApiEvent::Response { request_id: id, body, handover: next }) if id == request_id => {
                     outcome = Some(Outcome::Response(body));
+                    handover = Some(next);
                 }
-                Some(ApiEvent::Error { request_id: id, body, error_type }) if id == request_id => {
+                Some(ApiEvent::Error { request_id: id, body, error_type, handover: next }) if id == request_id => {
                     outcome = Some(Outcome::Failed(ErrorCause::Handler, posted_error(&body, error_type)));
+                    handover = Some(next);
                 }
                 Some(ApiEvent::ResponseTooLarge { request_id: id }) if id == request_id => {
                     outcome = Some(Outcome::Failed(ErrorCause::ResponseTooLarge, error_object(
@@ -212,6 +229,7 @@ pub async fn run(
         },
         reusable,
         init_duration: delivered_at.and(init_duration),
+        handover,
     }
 }
 

@@ -11,25 +11,27 @@
 //! (waiting on a database, say) still get instances of their own as fast as Lambda would give
 //! them.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, Semaphore, TryAcquireError};
+use tokio::sync::{oneshot, Semaphore, TryAcquireError};
 
 use super::function::FunctionSpec;
 use super::instance::Instance;
 use super::invocation;
 use super::registry::Registry;
+use super::runtime_api::Handover;
 use super::runtimes;
 use crate::offline::invoke::{Completed, Invocation, InvokeError};
 
 pub struct Pool {
     pub spec: FunctionSpec,
-    idle: Mutex<Vec<Pooled>>,
-    /// Told when an instance goes back to `idle`.
-    returned: Notify,
+    /// Idle instances and the calls waiting for one, under one lock so that an instance
+    /// coming back can never miss a waiter.
+    shelf: Mutex<Shelf>,
     /// Instances alive, busy or idle.
     live: Arc<AtomicUsize>,
     /// Instances started without first waiting for a warm one.
@@ -49,10 +51,21 @@ pub struct Pool {
     generation: AtomicU64,
 }
 
+#[derive(Default)]
+struct Shelf {
+    /// Most recently used last.
+    idle: Vec<Pooled>,
+    /// Calls waiting for a warm instance, oldest first: an instance that comes back goes to
+    /// the oldest, so that a steady stream of new calls cannot starve the ones waiting.
+    waiters: VecDeque<oneshot::Sender<Pooled>>,
+}
+
 /// An instance counted in its pool's `live` while it exists.
 struct Pooled {
     instance: Instance,
     live: Arc<AtomicUsize>,
+    /// The last call's [`Handover`], passed to the next call that takes the instance.
+    handover: Option<Handover>,
 }
 
 impl Drop for Pooled {
@@ -79,8 +92,7 @@ impl Pool {
         };
         Pool {
             spec,
-            idle: Mutex::new(Vec::new()),
-            returned: Notify::new(),
+            shelf: Mutex::new(Shelf::default()),
             live: Arc::new(AtomicUsize::new(0)),
             eager: eager_instances.max(1),
             start_micros: AtomicU64::new(0),
@@ -95,7 +107,10 @@ impl Pool {
         }
     }
 
-    pub async fn invoke(&self, invocation: Invocation) -> Result<Completed, InvokeError> {
+    pub async fn invoke(
+        self: &Arc<Self>,
+        invocation: Invocation,
+    ) -> Result<Completed, InvokeError> {
         let permit = if self.throttles {
             Arc::clone(&self.permits)
                 .try_acquire_owned()
@@ -115,9 +130,40 @@ impl Pool {
         let request_id = invocation
             .request_id
             .clone()
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            .unwrap_or_else(crate::offline::ids::request_id);
+        // The call runs to its end on its own task: a caller that goes away (an HTTP client
+        // that hangs up) does not stop the invocation, as it does not on Lambda, and the
+        // instance goes back to the pool instead of being killed mid-call.
+        let pool = Arc::clone(self);
+        tokio::spawn(async move {
+            let result = pool.run(invocation, request_id).await;
+            drop(permit);
+            result
+        })
+        .await
+        .unwrap_or_else(|error| {
+            Err(InvokeError::Start {
+                name: self.spec.key.clone(),
+                reason: format!("the invocation stopped: {error}"),
+            })
+        })
+    }
+
+    async fn run(
+        &self,
+        invocation: Invocation,
+        request_id: String,
+    ) -> Result<Completed, InvokeError> {
         let mut pooled = self.take_instance().await?;
-        let ran = invocation::run(&mut pooled.instance, &self.spec, invocation, request_id).await;
+        let handover = pooled.handover.take();
+        let mut ran = invocation::run(
+            &mut pooled.instance,
+            &self.spec,
+            invocation,
+            request_id,
+            handover,
+        )
+        .await;
         if let Some(init) = ran.init_duration {
             let micros = u64::try_from(init.as_micros()).unwrap_or(u64::MAX);
             self.start_micros.store(micros, Ordering::Relaxed);
@@ -125,40 +171,69 @@ impl Pool {
         let current = pooled.instance.generation == self.generation.load(Ordering::SeqCst);
         if ran.reusable && current && !self.permits.is_closed() {
             pooled.instance.last_used = Instant::now();
-            if let Ok(mut idle) = self.idle.lock() {
-                idle.push(pooled);
-            }
-            self.returned.notify_one();
+            pooled.handover = ran.handover.take();
+            self.put_back(pooled);
         }
-        drop(permit);
         Ok(ran.completed)
+    }
+
+    /// Hands an instance to the oldest waiting call, or shelves it as idle.
+    fn put_back(&self, mut pooled: Pooled) {
+        let Ok(mut shelf) = self.shelf.lock() else {
+            return;
+        };
+        while let Some(waiter) = shelf.waiters.pop_front() {
+            match waiter.send(pooled) {
+                Ok(()) => return,
+                // That call stopped waiting; try the next.
+                Err(returned) => pooled = returned,
+            }
+        }
+        if let Some(handover) = pooled.handover.take() {
+            handover.done();
+        }
+        shelf.idle.push(pooled);
     }
 
     /// A warm instance, or a new one when none comes back in time (see the module's doc).
     async fn take_instance(&self) -> Result<Pooled, InvokeError> {
-        let waited = Instant::now();
-        loop {
-            if let Some(pooled) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
+        let waiting = {
+            let Ok(mut shelf) = self.shelf.lock() else {
+                return Err(InvokeError::ShuttingDown);
+            };
+            if let Some(pooled) = shelf.idle.pop() {
                 return Ok(pooled);
             }
-            if self.live.load(Ordering::SeqCst) < self.eager {
-                break;
-            }
             let patience = Duration::from_micros(self.start_micros.load(Ordering::Relaxed));
-            let Some(left) = patience.checked_sub(waited.elapsed()) else {
-                break;
-            };
-            if tokio::time::timeout(left, self.returned.notified())
-                .await
-                .is_err()
-            {
-                break;
+            if self.live.load(Ordering::SeqCst) < self.eager || patience.is_zero() {
+                None
+            } else {
+                let (sender, receiver) = oneshot::channel();
+                shelf.waiters.push_back(sender);
+                Some((receiver, patience))
+            }
+        };
+        if let Some((mut receiver, patience)) = waiting {
+            match tokio::time::timeout(patience, &mut receiver).await {
+                Ok(Ok(pooled)) => return Ok(pooled),
+                Ok(Err(_)) => return Err(InvokeError::ShuttingDown),
+                Err(_) => {
+                    // Out of patience; an instance handed over just now is still ours.
+                    receiver.close();
+                    if let Ok(pooled) = receiver.try_recv() {
+                        return Ok(pooled);
+                    }
+                }
             }
         }
         self.live.fetch_add(1, Ordering::SeqCst);
         let live = Arc::clone(&self.live);
         match self.start().await {
-            Ok(instance) => Ok(Pooled { instance, live }),
+            Ok(instance) => Ok(Pooled {
+                instance,
+                live,
+                handover: None,
+            }),
             Err(error) => {
                 live.fetch_sub(1, Ordering::SeqCst);
                 Err(error)
@@ -192,19 +267,20 @@ impl Pool {
     /// later call runs the function's current code (`offline --reload`).
     pub fn restart(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
-        if let Ok(mut idle) = self.idle.lock() {
-            idle.clear();
+        if let Ok(mut shelf) = self.shelf.lock() {
+            shelf.idle.clear();
         }
     }
 
     /// Stops instances idle for longer than `idle_timeout`.
     pub fn stop_idle(&self, idle_timeout: Duration) {
-        let stopped: Vec<Pooled> = match self.idle.lock() {
-            Ok(mut idle) => {
-                let (old, fresh): (Vec<_>, Vec<_>) = idle
+        let stopped: Vec<Pooled> = match self.shelf.lock() {
+            Ok(mut shelf) => {
+                let (old, fresh): (Vec<_>, Vec<_>) = shelf
+                    .idle
                     .drain(..)
                     .partition(|pooled| pooled.instance.last_used.elapsed() >= idle_timeout);
-                *idle = fresh;
+                shelf.idle = fresh;
                 old
             }
             Err(_) => return,
@@ -215,12 +291,14 @@ impl Pool {
     /// Refuses new calls and stops the idle instances (busy ones are killed by the registry).
     pub fn close(&self) {
         self.permits.close();
-        if let Ok(mut idle) = self.idle.lock() {
-            idle.clear();
+        if let Ok(mut shelf) = self.shelf.lock() {
+            shelf.idle.clear();
+            // Waiting calls see their sender dropped and end as shutting down.
+            shelf.waiters.clear();
         }
     }
 
     pub fn idle_count(&self) -> usize {
-        self.idle.lock().map(|idle| idle.len()).unwrap_or(0)
+        self.shelf.lock().map(|shelf| shelf.idle.len()).unwrap_or(0)
     }
 }

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::offline::invoke::MAX_PAYLOAD_BYTES;
 
@@ -31,26 +31,35 @@ pub struct PendingEvent {
     pub timeout: Duration,
 }
 
+/// Told by the instance's owner once the result it came with is dealt with: the runtime's
+/// `/response` or `/error` call is answered only then (see [`response`]).
+#[derive(Debug)]
+pub struct Handover(pub oneshot::Sender<()>);
+
+impl Handover {
+    pub fn done(self) {
+        let _ = self.0.send(());
+    }
+}
+
 /// What the runtime did, in the order it did it.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum ApiEvent {
     /// The runtime took the event (its `next` call returned it).
-    Delivered {
-        request_id: String,
-    },
+    Delivered { request_id: String },
     Response {
         request_id: String,
         body: Vec<u8>,
+        handover: Handover,
     },
     Error {
         request_id: String,
         body: Vec<u8>,
         error_type: Option<String>,
+        handover: Handover,
     },
     /// The response was over the 6 MB limit and was refused.
-    ResponseTooLarge {
-        request_id: String,
-    },
+    ResponseTooLarge { request_id: String },
     InitError {
         body: Vec<u8>,
         error_type: Option<String>,
@@ -103,15 +112,41 @@ impl RuntimeApi {
             // Bodies are read with our own limit so that the refusal has Lambda's shape.
             .layer(DefaultBodyLimit::disable())
             .with_state(state);
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+        let server = tokio::spawn(serve(listener, router));
         Ok(RuntimeApi {
             address,
             inbox: inbox_sender,
             events,
             server,
         })
+    }
+}
+
+/// Serves each connection with HTTP/1.1 pipelining in mind: a runtime that sends its result and
+/// its next `next` in one write gets both answers in one write when the event is ready (hyper's
+/// `pipeline_flush`), and, with TCP_NODELAY, at once when it is not (with Nagle's algorithm the
+/// event would wait for the delayed acknowledgement of the first answer, up to 40 ms).
+/// Connections end with this task: they are its children.
+async fn serve(listener: tokio::net::TcpListener, router: Router) {
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        while connections.try_join_next().is_some() {}
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(_) => {
+                // Out of descriptors, say: wait rather than spin.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        connections.spawn(async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .pipeline_flush(true)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
     }
 }
 
@@ -139,21 +174,6 @@ fn epoch_millis(time: SystemTime) -> u128 {
     time.duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis())
         .unwrap_or_default()
-}
-
-/// An X-Ray trace header of the shape Lambda sends (not sampled: nothing collects it here).
-fn trace_id() -> String {
-    let seconds = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    let random = uuid::Uuid::new_v4().simple().to_string();
-    let parent = uuid::Uuid::new_v4().simple().to_string();
-    format!(
-        "Root=1-{seconds:08x}-{};Parent={};Sampled=0",
-        &random[..24],
-        &parent[..16]
-    )
 }
 
 async fn next(State(state): State<Arc<ApiState>>) -> Response {
@@ -185,7 +205,7 @@ async fn next(State(state): State<Arc<ApiState>>) -> Response {
     set("lambda-runtime-aws-request-id", &pending.request_id);
     set("lambda-runtime-deadline-ms", &deadline.to_string());
     set("lambda-runtime-invoked-function-arn", &state.function_arn);
-    set("lambda-runtime-trace-id", &trace_id());
+    set("lambda-runtime-trace-id", &crate::offline::ids::trace_id());
     if let Some(context) = &pending.client_context {
         set("lambda-runtime-client-context", context);
     }
@@ -236,10 +256,16 @@ async fn response(
     if !take_current(&state, &id) {
         return invalid_request_id(&id);
     }
+    let (handover, handed) = oneshot::channel();
     let _ = state.events.send(ApiEvent::Response {
         request_id: id,
         body: bytes.to_vec(),
+        handover: Handover(handover),
     });
+    // The answer waits until the pool has given the instance its next event, if a call is
+    // waiting for one: a runtime that pipelined `next` behind this call then finds that event
+    // ready, and both answers leave in one write.
+    let _ = handed.await;
     accepted()
 }
 
@@ -260,11 +286,14 @@ async fn error(
     if !take_current(&state, &id) {
         return invalid_request_id(&id);
     }
+    let (handover, handed) = oneshot::channel();
     let _ = state.events.send(ApiEvent::Error {
         request_id: id,
         body: bytes.to_vec(),
         error_type: error_type(&headers),
+        handover: Handover(handover),
     });
+    let _ = handed.await;
     accepted()
 }
 

@@ -56,7 +56,7 @@ impl Meta {
                 let next = counter.fetch_add(1, Ordering::Relaxed) + 1;
                 format!("c0ffee00-0000-4000-8000-{next:012x}")
             }
-            None => uuid::Uuid::new_v4().to_string(),
+            None => crate::offline::ids::request_id(),
         }
     }
 

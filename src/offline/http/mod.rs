@@ -48,6 +48,9 @@ pub struct RequestLog {
     pub path: String,
     /// The function that ran, if a route matched.
     pub function: Option<String>,
+    /// Its invocation's log (START to REPORT), if it ran: given with the request so that a
+    /// request's lines are written together.
+    pub invocation_log: Option<String>,
     pub status: u16,
     pub duration_ms: u128,
 }
@@ -80,7 +83,7 @@ async fn handle(
         body: Vec::new(),
         source_ip: peer.ip().to_string(),
     };
-    let (function, response) = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
+    let served = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
         Ok(bytes) => {
             let request = HttpRequest {
                 body: bytes.to_vec(),
@@ -88,20 +91,40 @@ async fn handle(
             };
             serve(&state, &request).await
         }
-        Err(_) => (None, HttpResponse::message(413, "Request Too Long")),
+        Err(_) => Served::without_function(HttpResponse::message(413, "Request Too Long")),
     };
     state.observer.request(&RequestLog {
         method: request.method.clone(),
         path: request.path.clone(),
-        function,
-        status: response.status,
+        function: served.function,
+        invocation_log: served.invocation_log,
+        status: served.response.status,
         duration_ms: started.elapsed().as_millis(),
     });
-    into_axum(response)
+    into_axum(served.response)
 }
 
-/// Routes one request; gives the function that ran and the response.
-pub async fn serve(state: &HttpState, request: &HttpRequest) -> (Option<String>, HttpResponse) {
+/// What [`serve`] did with a request.
+pub struct Served {
+    /// The function whose route matched.
+    pub function: Option<String>,
+    /// The log of its invocation, when it ran.
+    pub invocation_log: Option<String>,
+    pub response: HttpResponse,
+}
+
+impl Served {
+    fn without_function(response: HttpResponse) -> Served {
+        Served {
+            function: None,
+            invocation_log: None,
+            response,
+        }
+    }
+}
+
+/// Routes one request and runs its function.
+pub async fn serve(state: &HttpState, request: &HttpRequest) -> Served {
     let origin = request.header("origin");
     if request.method == "OPTIONS" && request.header("access-control-request-method").is_some() {
         if let Some(cors) = preflight_cors(&state.table, &request.path) {
@@ -110,7 +133,7 @@ pub async fn serve(state: &HttpState, request: &HttpRequest) -> (Option<String>,
                 headers: cors.preflight_headers(origin),
                 body: Vec::new(),
             };
-            return (None, response);
+            return Served::without_function(response);
         }
     }
     let (route, path_parameters, api_path) =
@@ -120,7 +143,9 @@ pub async fn serve(state: &HttpState, request: &HttpRequest) -> (Option<String>,
                 path_parameters,
                 api_path,
             } => (route, path_parameters, api_path),
-            Lookup::OtherMethods(_) | Lookup::NotFound => return (None, HttpResponse::not_found()),
+            Lookup::OtherMethods(_) | Lookup::NotFound => {
+                return Served::without_function(HttpResponse::not_found())
+            }
         };
     let stage = match route.version {
         events::PayloadVersion::Rest => state.table.stage.clone(),
@@ -146,13 +171,15 @@ pub async fn serve(state: &HttpState, request: &HttpRequest) -> (Option<String>,
         payload: event.to_string().into_bytes(),
         ..Invocation::default()
     };
+    let mut invocation_log = None;
     let mut response = match state.invoker.invoke(&route.function, invocation).await {
         Ok(completed) => {
-            state.observer.invocation(&route.function, &completed);
-            match route.integration {
+            let response = match route.integration {
                 Integration::Proxy => response::from_result(route.version, &completed.result),
                 Integration::Lambda => integration::response(&completed.result),
-            }
+            };
+            invocation_log = Some(completed.log);
+            response
         }
         Err(error) => refused(&error),
     };
@@ -163,7 +190,11 @@ pub async fn serve(state: &HttpState, request: &HttpRequest) -> (Option<String>,
             }
         }
     }
-    (Some(route.function.clone()), response)
+    Served {
+        function: Some(route.function.clone()),
+        invocation_log,
+        response,
+    }
 }
 
 /// The CORS settings of every route on a path, merged (a REST API answers one preflight for

@@ -14,38 +14,43 @@ const apiHost = api.slice(0, separator);
 const apiPort = Number(api.slice(separator + 1));
 const base = '/2018-06-01/runtime';
 
-// The Runtime API client: one kept-alive connection, one request at a time, HTTP/1.1 written
-// and read by hand. Lambda's own Node.js runtime talks to the API through a native addon for
-// the same reason: node:http costs more per call than the handler of a small function does.
+// The Runtime API client: one kept-alive connection, HTTP/1.1 written and read by hand.
+// Lambda's own Node.js runtime talks to the API through a native addon for the same reason:
+// node:http costs more per call than the handler of a small function does. Requests may be
+// pipelined (a result and the next `next` in one write); their answers come back in order.
 let socket;
-let waiting; // { resolve, reject } of the request in flight
+const waiting = []; // { resolve, reject } of each request in flight, oldest first
 let chunks = [];
 let received = 0;
 let head; // { status, headers, length, chunked, offset } once the header is read
 
 function fail(error) {
-  const request = waiting;
-  waiting = undefined;
+  const failed = waiting.splice(0);
   socket = undefined;
   chunks = [];
   received = 0;
   head = undefined;
-  request?.reject(error);
+  for (const request of failed) request.reject(error);
 }
 
 function connect() {
-  socket = net.connect({ host: apiHost, port: apiPort });
-  socket.setNoDelay(true);
-  socket.on('data', (chunk) => {
+  const connection = net.connect({ host: apiHost, port: apiPort });
+  connection.setNoDelay(true);
+  connection.on('data', (chunk) => {
     chunks.push(chunk);
     received += chunk.length;
-    parse();
+    while (waiting.length && parseOne());
   });
-  socket.on('error', fail);
-  socket.on('close', () => fail(new Error('the Runtime API closed the connection')));
+  const lost = (error) => {
+    if (socket === connection) fail(error);
+  };
+  connection.on('error', lost);
+  connection.on('close', () => lost(new Error('the Runtime API closed the connection')));
+  socket = connection;
 }
 
-// A chunked body (`transfer-encoding: chunked`) decoded, or undefined until all of it is here.
+// A chunked body (`transfer-encoding: chunked`) decoded and where it ends, or undefined until
+// all of it is here.
 function dechunk(buffer, offset) {
   const parts = [];
   for (;;) {
@@ -54,20 +59,20 @@ function dechunk(buffer, offset) {
     const size = parseInt(buffer.toString('latin1', offset, line), 16);
     if (Number.isNaN(size)) throw new Error('the Runtime API sent a malformed chunked body');
     const start = line + 2;
-    if (size === 0) return buffer.indexOf('\r\n\r\n', line) >= 0 || buffer.length >= start + 2 ? Buffer.concat(parts) : undefined;
     if (buffer.length < start + size + 2) return undefined;
+    if (size === 0) return { body: Buffer.concat(parts), end: start + 2 };
     parts.push(buffer.subarray(start, start + size));
     offset = start + size + 2;
   }
 }
 
-function parse() {
-  if (!waiting) return;
+// Answers the oldest request if its whole response is here; returns whether it did.
+function parseOne() {
   let buffer = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
   chunks = [buffer];
   if (!head) {
     const end = buffer.indexOf('\r\n\r\n');
-    if (end < 0) return;
+    if (end < 0) return false;
     const lines = buffer.toString('latin1', 0, end).split('\r\n');
     const headers = {};
     for (const line of lines.slice(1)) {
@@ -84,36 +89,46 @@ function parse() {
   }
   let body;
   if (head.chunked) {
-    body = dechunk(buffer, head.offset);
-    if (body === undefined) return;
-    buffer = Buffer.alloc(0);
+    const decoded = dechunk(buffer, head.offset);
+    if (decoded === undefined) return false;
+    body = decoded.body;
+    buffer = buffer.subarray(decoded.end);
   } else {
     const length = head.length ?? 0;
-    if (buffer.length < head.offset + length) return;
+    if (buffer.length < head.offset + length) return false;
     body = buffer.subarray(head.offset, head.offset + length);
     buffer = buffer.subarray(head.offset + length);
   }
-  const request = waiting;
   const { status, headers } = head;
-  waiting = undefined;
   head = undefined;
   chunks = buffer.length ? [buffer] : [];
   received = buffer.length;
-  request.resolve({ status, headers, body: body.toString('utf8') });
+  waiting.shift().resolve({ status, headers, body: body.toString('utf8') });
+  return true;
 }
 
-function call(method, urlPath, body, headers = {}) {
-  return new Promise((resolve, reject) => {
-    if (!socket) connect();
-    waiting = { resolve, reject };
-    const payload = body === undefined ? undefined : Buffer.from(body);
-    let text = `${method} ${urlPath} HTTP/1.1\r\nHost: ${api}\r\n`;
-    for (const [name, value] of Object.entries(headers)) text += `${name}: ${value}\r\n`;
-    if (payload) text += `Content-Type: application/json\r\nContent-Length: ${payload.length}\r\n`;
-    text += '\r\n';
-    socket.write(payload ? Buffer.concat([Buffer.from(text, 'latin1'), payload]) : text);
-  });
+function encode({ method, path: urlPath, body, headers = {} }) {
+  const payload = body === undefined ? undefined : Buffer.from(body);
+  let text = `${method} ${urlPath} HTTP/1.1\r\nHost: ${api}\r\n`;
+  for (const [name, value] of Object.entries(headers)) text += `${name}: ${value}\r\n`;
+  if (payload) text += `Content-Type: application/json\r\nContent-Length: ${payload.length}\r\n`;
+  text += '\r\n';
+  return payload ? [Buffer.from(text, 'latin1'), payload] : [Buffer.from(text, 'latin1')];
 }
+
+// Sends the requests in one write; gives a promise of each one's response.
+function send(...requests) {
+  if (!socket) connect();
+  const answers = requests.map(() => new Promise((resolve, reject) => waiting.push({ resolve, reject })));
+  socket.write(Buffer.concat(requests.flatMap(encode)));
+  return answers;
+}
+
+function call(method, urlPath, body, headers) {
+  return send({ method, path: urlPath, body, headers })[0];
+}
+
+const nextRequest = { method: 'GET', path: `${base}/invocation/next` };
 
 // Lines as Lambda's Node.js runtime writes them: time, request id, level, message.
 let currentRequestId;
@@ -233,8 +248,11 @@ async function main() {
     await call('POST', `${base}/init/error`, JSON.stringify(body), { 'Lambda-Runtime-Function-Error-Type': body.errorType });
     process.exit(1);
   }
+  let pending = call('GET', `${base}/invocation/next`);
   for (;;) {
-    const next = await call('GET', `${base}/invocation/next`);
+    // A pipelined `next` is lost with its connection (say, when the API refused an oversized
+    // result and closed it): ask again on a new one.
+    const next = await pending.catch(() => call('GET', `${base}/invocation/next`));
     if (next.status !== 200) throw new Error(`the Runtime API answered ${next.status} to next: ${next.body}`);
     const requestId = next.headers['lambda-runtime-aws-request-id'];
     const deadline = Number(next.headers['lambda-runtime-deadline-ms']);
@@ -254,14 +272,27 @@ async function main() {
         outcome = { error: namedError('Runtime.MarshalError', `Unable to stringify response body: ${error.message}`) };
       }
     }
+    let result;
     if ('error' in outcome) {
       const error = errorObject(outcome.error);
       console.error(`Invoke Error \t${JSON.stringify(error)}`);
-      await call('POST', `${base}/invocation/${requestId}/error`, JSON.stringify(error), { 'Lambda-Runtime-Function-Error-Type': error.errorType });
+      result = {
+        method: 'POST',
+        path: `${base}/invocation/${requestId}/error`,
+        body: JSON.stringify(error),
+        headers: { 'Lambda-Runtime-Function-Error-Type': error.errorType },
+      };
     } else {
-      await call('POST', `${base}/invocation/${requestId}/response`, body);
+      result = { method: 'POST', path: `${base}/invocation/${requestId}/response`, body };
     }
     currentRequestId = undefined;
+    // The result and the request for the next event go out in one write.
+    const [posted, following] = send(result, nextRequest);
+    // Handled at the top of the loop; marked now so that a lost connection is no
+    // unhandled rejection meanwhile.
+    following.catch(() => undefined);
+    pending = following;
+    await posted.catch(() => undefined);
   }
 }
 

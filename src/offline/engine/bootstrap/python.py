@@ -48,16 +48,24 @@ class RuntimeClient:
         del self.buffer[:size]
         return data
 
-    def request(self, method, path, body, headers):
+    def send(self, requests):
+        """Writes the requests (method, path, body, headers) in one go: HTTP/1.1 pipelining."""
         if self.sock is None:
             self.connect()
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {API}"]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
-        payload = b""
-        if body is not None:
-            payload = body.encode("utf-8") if isinstance(body, str) else body
-            lines += ["Content-Type: application/json", f"Content-Length: {len(payload)}"]
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
+        data = bytearray()
+        for method, path, body, headers in requests:
+            lines = [f"{method} {path} HTTP/1.1", f"Host: {API}"]
+            lines += [f"{name}: {value}" for name, value in headers.items()]
+            payload = b""
+            if body is not None:
+                payload = body.encode("utf-8") if isinstance(body, str) else body
+                lines += ["Content-Type: application/json", f"Content-Length: {len(payload)}"]
+            data += ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+            data += payload
+        self.sock.sendall(data)
+
+    def response(self):
+        """Reads the answer to the oldest request sent."""
         end = self.read_until(b"\r\n\r\n")
         head = self.buffer[:end].decode("latin-1").split("\r\n")
         del self.buffer[:end + 4]
@@ -86,15 +94,32 @@ class RuntimeClient:
 client = RuntimeClient()
 
 
+NEXT = ("GET", f"{BASE}/invocation/next", None, {})
+
+
 def call(method, path, body=None, headers=None):
     for attempt in (0, 1):
         try:
-            return client.request(method, path, body, dict(headers or {}))
+            client.send([(method, path, body, dict(headers or {}))])
+            return client.response()
         except (ConnectionError, OSError):
             # A kept-alive connection the server closed: one retry on a new one.
             client.sock = None
             if attempt:
                 raise
+
+
+def post_and_next(method, path, body, headers):
+    """Posts a result and asks for the next event in one write; gives the next event."""
+    try:
+        client.send([(method, path, body, headers), NEXT])
+        client.response()
+        return client.response()
+    except (ConnectionError, OSError):
+        # The connection went with the result (say, the API refused an oversized one and
+        # closed it): ask for the next event on a new one.
+        client.sock = None
+        return call(*NEXT)
 
 
 def error_object(error, error_type=None):
@@ -177,8 +202,8 @@ def main():
         print(f"[ERROR] {error_type}: {error}", file=sys.stderr, flush=True)
         call("POST", f"{BASE}/init/error", json.dumps(body), {"Lambda-Runtime-Function-Error-Type": error_type})
         sys.exit(1)
+    status, headers, body = call(*NEXT)
     while True:
-        status, headers, body = call("GET", f"{BASE}/invocation/next")
         if status != 200:
             raise RuntimeError(f"the Runtime API answered {status} to next: {body!r}")
         request_id = headers.get("lambda-runtime-aws-request-id")
@@ -194,14 +219,14 @@ def main():
             failure = error_object(error, error_type)
             failure["requestId"] = request_id
             print(f"[ERROR] {failure['errorType']}: {failure['errorMessage']}", file=sys.stderr, flush=True)
-            call(
+            status, headers, body = post_and_next(
                 "POST",
                 f"{BASE}/invocation/{request_id}/error",
                 json.dumps(failure),
                 {"Lambda-Runtime-Function-Error-Type": failure["errorType"]},
             )
             continue
-        call("POST", f"{BASE}/invocation/{request_id}/response", response)
+        status, headers, body = post_and_next("POST", f"{BASE}/invocation/{request_id}/response", response, {})
 
 
 if __name__ == "__main__":
