@@ -8,7 +8,8 @@
 # updraft (built when missing). The npm packages are installed once into BENCH_DIR.
 #
 # Environment: UPDRAFT_BIN (default: target/release/updraft), BENCH_DIR (default:
-# ${TMPDIR:-/tmp}/updraft-bench-offline), DURATION (wrk seconds, default 15), READY_RUNS
+# ${TMPDIR:-/tmp}/updraft-bench-offline), DURATION (wrk seconds, default 15), WRK_RUNS (wrk runs
+# per handler, the median reported; default 3), READY_RUNS
 # (default 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."

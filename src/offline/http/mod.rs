@@ -66,7 +66,7 @@ async fn handle(
 ) -> Response<Body> {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
-    let request = HttpRequest {
+    let mut request = HttpRequest {
         method: parts.method.as_str().to_string(),
         path: parts.uri.path().to_string(),
         raw_query: parts.uri.query().unwrap_or_default().to_string(),
@@ -85,10 +85,7 @@ async fn handle(
     };
     let served = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
         Ok(bytes) => {
-            let request = HttpRequest {
-                body: bytes.to_vec(),
-                ..request.clone()
-            };
+            request.body = bytes.to_vec();
             serve(&state, &request).await
         }
         Err(_) => Served::without_function(HttpResponse::message(413, "Request Too Long")),
