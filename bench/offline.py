@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
 """Compares `updraft offline` with serverless-offline on the same trivial handlers.
 
-For each emulator: the time from start to its `Server ready` line (median of READY_RUNS starts),
-then, for a Node.js and a Python handler behind an `httpApi` route (a fresh emulator for each):
-warm latency of sequential requests on one keep-alive connection (p50/p99 of 500 after 20
-warm-up requests), `wrk -t2 -c16 -d15s --latency` (requests per second and its p99, the median
-of WRK_RUNS runs), and the
-peak memory of the emulator with all its descendant processes from start to the end of the wrk
-run, two ways: the sum of their RSS (sampled every 20 ms; a page shared by several processes,
-such as the interpreter's code, counts once per process) and the sum of their PSS (every 100 ms;
-a shared page is split among the processes sharing it, so the sum is the memory the tree uses).
+For each emulator, the time from start to its `Server ready` line (median of READY_RUNS
+starts). Then, for a Node.js and a Python handler behind an `httpApi` route, with both emulators
+started fresh side by side: warm latency of sequential requests on one keep-alive connection
+(p50/p99 of 500 after 20 warm-up requests); `wrk -t2 -c16 -d15s --latency`, WRK_RUNS times with
+the emulators taking turns (requests per second and its p99, the median of the runs); and the
+peak memory of each emulator with all its descendant processes, two ways: the sum of their RSS
+(sampled every 20 ms; a page shared by several processes, such as the interpreter's code,
+counts once per process) and the sum of their PSS (every 200 ms; a shared page is split among
+the processes sharing it, so the sum is the memory the tree uses).
 
 Usage: bench/offline.py UPDRAFT_BIN BENCH_DIR  (bench/offline.sh installs and finds both)
 Prints a Markdown table.
@@ -164,13 +164,16 @@ class Emulator:
         return found
 
     def sample(self):
-        rounds = 0
+        # The sampler shares the machine with what it measures, so it reads little: the
+        # process tree (a scan of all of /proc) twice a second, RSS from the short statm file
+        # every 20 ms, and PSS (which walks the page tables) every 200 ms.
+        rounds, pids = 0, []
+        page = os.sysconf("SC_PAGE_SIZE")
         while self.sampling:
-            pids = self.tree()
-            self.peak_rss = max(self.peak_rss, sum(read_kilobytes(pid, "status", "VmRSS:") for pid in pids) * 1024)
-            # PSS counts a page shared by several processes (the interpreter's code, say) once
-            # in all, where summing RSS counts it once per process. It costs more to read.
-            if rounds % 5 == 0:
+            if rounds % 25 == 0:
+                pids = self.tree()
+            self.peak_rss = max(self.peak_rss, sum(statm_rss_pages(pid) for pid in pids) * page)
+            if rounds % 10 == 0:
                 self.peak_pss = max(self.peak_pss, sum(read_kilobytes(pid, "smaps_rollup", "Pss:") for pid in pids) * 1024)
             rounds += 1
             time.sleep(0.02)
@@ -187,6 +190,15 @@ class Emulator:
         except ProcessLookupError:
             pass
         self.process.wait()
+
+
+def statm_rss_pages(pid):
+    """The resident pages of a process (the second field of /proc/PID/statm), or 0."""
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def read_kilobytes(pid, name, field):
@@ -232,35 +244,47 @@ def wrk(port, path):
 def main():
     updraft, bench_dir = sys.argv[1], sys.argv[2]
     directory = service_dir(bench_dir)
-    rows = []
-    for name, command in commands(os.path.abspath(updraft), bench_dir).items():
-        readies = []
+    emulators = commands(os.path.abspath(updraft), bench_dir)
+    readies = {}
+    for name, command in emulators.items():
+        readies[name] = []
         for _ in range(READY_RUNS):
             emulator = Emulator(command(free_port(), free_port()), directory)
-            readies.append(emulator.ready_after * 1000)
+            readies[name].append(emulator.ready_after * 1000)
             emulator.stop()
-        for handler, path in (("Node.js", "/node"), ("Python", "/python")):
-            http_port = free_port()
-            emulator = Emulator(command(http_port, free_port()), directory)
-            try:
-                p50, p99 = sequential(http_port, path)
-                # Throughput on a shared 2-core machine varies from run to run by 10-20%:
-                # the median of several runs, each on the same warm emulator.
-                runs = sorted(wrk(http_port, path) for _ in range(WRK_RUNS))
-                rate = statistics.median(run[0] for run in runs)
-                wrk_p99 = statistics.median(run[1] for run in runs)
-                errors = sum(run[2] for run in runs)
-            finally:
+    rows = []
+    for handler, path in (("Node.js", "/node"), ("Python", "/python")):
+        # Both emulators run side by side and take turns under wrk: the speed of a shared
+        # machine drifts by 10-20% (more now and then), and taking turns gives both the same
+        # drift. Each reports the median of its runs.
+        started, runs, latency = {}, {}, {}
+        try:
+            for name, command in emulators.items():
+                http_port = free_port()
+                started[name] = (Emulator(command(http_port, free_port()), directory), http_port)
+                latency[name] = sequential(http_port, path)
+                runs[name] = []
+            for _ in range(WRK_RUNS):
+                for name, (_, http_port) in started.items():
+                    runs[name].append(wrk(http_port, path))
+        finally:
+            for emulator, _ in started.values():
                 emulator.stop()
-            rows.append((handler, name, statistics.median(readies), p50, p99, rate, wrk_p99,
-                         errors, emulator.peak_rss / 1024 / 1024, emulator.peak_pss / 1024 / 1024))
-            print(f"{handler:8} {name:28} ready {statistics.median(readies):7.1f} ms  "
-                  f"p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  wrk {rate:8.0f}/s  "
-                  f"(p99 {wrk_p99:.1f} ms, {errors} errors)  "
-                  f"peak RSS {emulator.peak_rss / 1024 / 1024:6.1f} MB, "
-                  f"PSS {emulator.peak_pss / 1024 / 1024:6.1f} MB", file=sys.stderr)
+        for name, (emulator, _) in started.items():
+            p50, p99 = latency[name]
+            rate = statistics.median(run[0] for run in runs[name])
+            wrk_p99 = statistics.median(run[1] for run in runs[name])
+            errors = sum(run[2] for run in runs[name])
+            ready = statistics.median(readies[name])
+            peak, pss = emulator.peak_rss / 1024 / 1024, emulator.peak_pss / 1024 / 1024
+            rows.append((handler, name, ready, p50, p99, rate, wrk_p99, errors, peak, pss))
+            each = ", ".join(f"{run[0]:.0f}" for run in runs[name])
+            print(f"{handler:8} {name:28} ready {ready:7.1f} ms  p50 {p50:6.2f} ms  "
+                  f"p99 {p99:6.2f} ms  wrk {rate:8.0f}/s ({each}; p99 {wrk_p99:.1f} ms, "
+                  f"{errors} errors)  peak RSS {peak:6.1f} MB, PSS {pss:6.1f} MB", file=sys.stderr)
     print(f"| handler | emulator | ready (median of {READY_RUNS}) | warm p50 | warm p99 | "
-          f"wrk req/s | wrk p99 | non-2xx | peak RSS (sum) | peak PSS (sum) |")
+          f"wrk req/s (median of {WRK_RUNS}) | wrk p99 | non-2xx | peak RSS (sum) | "
+          f"peak PSS (sum) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for handler, name, ready, p50, p99, rate, wrk_p99, errors, peak, pss in rows:
         print(f"| {handler} | {name} | {ready:,.0f} ms | {p50:.2f} ms | {p99:.2f} ms | "
