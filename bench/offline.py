@@ -2,14 +2,15 @@
 """Compares `updraft offline` with serverless-offline on the same trivial handlers.
 
 For each emulator, the time from start to its `Server ready` line (median of READY_RUNS
-starts). Then, for a Node.js and a Python handler behind an `httpApi` route, with both emulators
-started fresh side by side: warm latency of sequential requests on one keep-alive connection
-(p50/p99 of 500 after 20 warm-up requests); `wrk -t2 -c16 -d15s --latency`, WRK_RUNS times with
-the emulators taking turns (requests per second and its p99, the median of the runs); and the
-peak memory of each emulator with all its descendant processes, two ways: the sum of their RSS
-(sampled every 20 ms; a page shared by several processes, such as the interpreter's code,
-counts once per process) and the sum of their PSS (every 200 ms; a shared page is split among
-the processes sharing it, so the sum is the memory the tree uses).
+starts). Then, for a Node.js and a Python handler behind an `httpApi` route, WRK_RUNS rounds in
+which each emulator in turn is started fresh and measured: warm latency of sequential requests
+on one keep-alive connection (p50/p99 of 500 after 20 warm-up requests), then
+`wrk -t2 -c16 -d15s --latency` (requests per second and its p99). Each figure is the median of
+the rounds. Peak memory is the largest over the rounds of the emulator with all its descendant
+processes, two ways: the sum of their RSS (sampled every 20 ms; a page shared by several
+processes, such as the interpreter's code, counts once per process) and the sum of their PSS
+(every 200 ms; a shared page is split among the processes sharing it, so the sum is the memory
+the tree uses).
 
 Usage: bench/offline.py UPDRAFT_BIN BENCH_DIR  (bench/offline.sh installs and finds both)
 Prints a Markdown table.
@@ -254,36 +255,39 @@ def main():
             emulator.stop()
     rows = []
     for handler, path in (("Node.js", "/node"), ("Python", "/python")):
-        # Both emulators run side by side and take turns under wrk: the speed of a shared
-        # machine drifts by 10-20% (more now and then), and taking turns gives both the same
+        # Each wrk run gets a freshly started emulator (serverless-offline slows down from run
+        # to run as its memory grows), and the emulators take turns: the speed of a shared
+        # machine drifts by 10-20%, more now and then, and taking turns gives both the same
         # drift. Each reports the median of its runs.
-        started, runs, latency = {}, {}, {}
-        try:
+        runs = {name: [] for name in emulators}
+        latencies = {name: [] for name in emulators}
+        peaks = {name: (0, 0) for name in emulators}
+        for _ in range(WRK_RUNS):
             for name, command in emulators.items():
                 http_port = free_port()
-                started[name] = (Emulator(command(http_port, free_port()), directory), http_port)
-                latency[name] = sequential(http_port, path)
-                runs[name] = []
-            for _ in range(WRK_RUNS):
-                for name, (_, http_port) in started.items():
+                emulator = Emulator(command(http_port, free_port()), directory)
+                try:
+                    latencies[name].append(sequential(http_port, path))
                     runs[name].append(wrk(http_port, path))
-        finally:
-            for emulator, _ in started.values():
-                emulator.stop()
-        for name, (emulator, _) in started.items():
-            p50, p99 = latency[name]
+                finally:
+                    emulator.stop()
+                rss, pss = peaks[name]
+                peaks[name] = (max(rss, emulator.peak_rss), max(pss, emulator.peak_pss))
+        for name in emulators:
+            p50 = statistics.median(latency[0] for latency in latencies[name])
+            p99 = statistics.median(latency[1] for latency in latencies[name])
             rate = statistics.median(run[0] for run in runs[name])
             wrk_p99 = statistics.median(run[1] for run in runs[name])
             errors = sum(run[2] for run in runs[name])
             ready = statistics.median(readies[name])
-            peak, pss = emulator.peak_rss / 1024 / 1024, emulator.peak_pss / 1024 / 1024
+            peak, pss = (value / 1024 / 1024 for value in peaks[name])
             rows.append((handler, name, ready, p50, p99, rate, wrk_p99, errors, peak, pss))
             each = ", ".join(f"{run[0]:.0f}" for run in runs[name])
             print(f"{handler:8} {name:28} ready {ready:7.1f} ms  p50 {p50:6.2f} ms  "
                   f"p99 {p99:6.2f} ms  wrk {rate:8.0f}/s ({each}; p99 {wrk_p99:.1f} ms, "
                   f"{errors} errors)  peak RSS {peak:6.1f} MB, PSS {pss:6.1f} MB", file=sys.stderr)
     print(f"| handler | emulator | ready (median of {READY_RUNS}) | warm p50 | warm p99 | "
-          f"wrk req/s (median of {WRK_RUNS}) | wrk p99 | non-2xx | peak RSS (sum) | "
+          f"wrk req/s (median of {WRK_RUNS} fresh starts) | wrk p99 | non-2xx | peak RSS (sum) | "
           f"peak PSS (sum) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for handler, name, ready, p50, p99, rate, wrk_p99, errors, peak, pss in rows:
