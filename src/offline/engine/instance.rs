@@ -33,8 +33,6 @@ pub struct Instance {
     /// Invocations it has taken: 0 means the next one is a cold start.
     pub invocations: u64,
     pub started: Instant,
-    /// The pool's generation when it started: a restart makes older instances retire.
-    pub generation: u64,
     registry: Arc<Registry>,
     /// `/proc/{pid}/status`, kept open: it is read after invocations.
     status: Option<File>,
@@ -177,7 +175,6 @@ impl Instance {
             last_used: Instant::now(),
             invocations: 0,
             started: Instant::now(),
-            generation: 0,
             registry,
             status,
             memory: None,

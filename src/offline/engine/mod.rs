@@ -122,26 +122,6 @@ impl Engine {
         self.pools.get(function).map_or(0, |pool| pool.idle_count())
     }
 
-    /// Drains a function's instances after its code changed: idle ones stop now, busy ones
-    /// finish their call and stop; the next call starts a fresh instance. Returns false for a
-    /// function this engine does not run.
-    pub fn restart(&self, function: &str) -> bool {
-        match self.pools.get(function) {
-            Some(pool) => {
-                pool.restart();
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Drains every function's instances (see [`Engine::restart`]).
-    pub fn restart_all(&self) {
-        for pool in self.pools.values() {
-            pool.restart();
-        }
-    }
-
     /// Refuses new calls, kills every instance's process group (busy ones too: their calls
     /// end with [`InvokeError::ShuttingDown`]) and stops the idle reaper.
     pub fn shutdown(&self) {

@@ -47,8 +47,6 @@ pub struct Pool {
     extra_env: Vec<(String, String)>,
     registry: Arc<Registry>,
     next_instance: Arc<AtomicU64>,
-    /// Bumped by [`Pool::restart`]: instances of an older generation are not reused.
-    generation: AtomicU64,
 }
 
 #[derive(Default)]
@@ -103,7 +101,6 @@ impl Pool {
             extra_env,
             registry,
             next_instance,
-            generation: AtomicU64::new(0),
         }
     }
 
@@ -168,8 +165,7 @@ impl Pool {
             let micros = u64::try_from(init.as_micros()).unwrap_or(u64::MAX);
             self.start_micros.store(micros, Ordering::Relaxed);
         }
-        let current = pooled.instance.generation == self.generation.load(Ordering::SeqCst);
-        if ran.reusable && current && !self.permits.is_closed() {
+        if ran.reusable && !self.permits.is_closed() {
             pooled.instance.last_used = Instant::now();
             pooled.handover = ran.handover.take();
             self.put_back(pooled);
@@ -249,8 +245,7 @@ impl Pool {
         let launch = runtimes::launch(&self.spec, &self.cache_dir)
             .map_err(|error| failure(error.to_string()))?;
         let id = self.next_instance.fetch_add(1, Ordering::Relaxed);
-        let generation = self.generation.load(Ordering::SeqCst);
-        let mut instance = Instance::start(
+        Instance::start(
             id,
             &self.spec,
             &launch,
@@ -258,18 +253,7 @@ impl Pool {
             Arc::clone(&self.registry),
         )
         .await
-        .map_err(|error| failure(format!("{}: {error}", launch.program.display())))?;
-        instance.generation = generation;
-        Ok(instance)
-    }
-
-    /// Stops the idle instances now and the busy ones when their call ends, so that every
-    /// later call runs the function's current code (`offline --reload`).
-    pub fn restart(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        if let Ok(mut shelf) = self.shelf.lock() {
-            shelf.idle.clear();
-        }
+        .map_err(|error| failure(format!("{}: {error}", launch.program.display())))
     }
 
     /// Stops instances idle for longer than `idle_timeout`.
