@@ -609,11 +609,10 @@ async fn six_megabyte_limits() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn slow_concurrent_calls_get_instances_of_their_own() {
-    // One eager instance: the second call waits for a warm one, gives up after a start's
-    // worth of time and starts its own, as Lambda would have at once.
-    let engine = engine_with(
+/// The Node.js echo function on an engine that starts only one instance without waiting for a
+/// warm one: the pool's growth rule shows on any machine, whatever its core count.
+fn node_engine_with_one_eager_instance() -> TestEngine {
+    engine_with(
         vec![spec(
             "node",
             "nodejs20.x",
@@ -622,7 +621,14 @@ async fn slow_concurrent_calls_get_instances_of_their_own() {
         )],
         vec![],
         |options| options.eager_instances = 1,
-    );
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_concurrent_calls_get_instances_of_their_own() {
+    // One eager instance: the second call waits for a warm one, gives up after a start's
+    // worth of time and starts its own, as Lambda would have at once.
+    let engine = node_engine_with_one_eager_instance();
     let slow = json!({"action": "sleep", "ms": 400});
     let (first, second) = tokio::join!(
         call(&engine, "node", slow.clone()),
@@ -643,16 +649,7 @@ async fn slow_concurrent_calls_get_instances_of_their_own() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_quick_calls_shares_warm_instances() {
-    let engine = engine_with(
-        vec![spec(
-            "node",
-            "nodejs20.x",
-            "handler.echo",
-            &fixture("runtime-node"),
-        )],
-        vec![],
-        |options| options.eager_instances = 1,
-    );
+    let engine = node_engine_with_one_eager_instance();
     success(&call(&engine, "node", json!({"warm": true})).await);
     let burst: Vec<_> = (0..8)
         .map(|index| call(&engine, "node", json!({ "index": index })))
