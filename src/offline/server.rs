@@ -207,9 +207,11 @@ pub async fn start(
             };
             let rule = scheduled::rule_arn(
                 &region,
-                &format!(
-                    "{}-{}-{key}-rule-{count}",
-                    service.name, service.provider.stage
+                &crate::provider::aws::naming::rule_name(
+                    &service.name,
+                    &service.provider.stage,
+                    key,
+                    count,
                 ),
             );
             tasks.spawn(run_schedule(ScheduleTask {
@@ -297,6 +299,6 @@ impl Emulator {
 
 /// Sends small responses at once: with Nagle's algorithm a response written while the peer
 /// delays its acknowledgement of the previous one would wait for it (up to 40 ms).
-pub fn no_delay(stream: &mut tokio::net::TcpStream) {
+fn no_delay(stream: &mut tokio::net::TcpStream) {
     let _ = stream.set_nodelay(true);
 }

@@ -37,6 +37,18 @@ pub mod kind {
     pub const REST_API_DEPLOYMENT: &str = "aws.apigateway.deployment";
 }
 
+/// EventBridge's limit on rule names.
+pub const RULE_NAME_LIMIT: usize = 64;
+
+/// The EventBridge rule of a function's `number`th `schedule` event (from 1, as the Framework
+/// numbers them). `offline` names the rule in its scheduled events the same way.
+pub fn rule_name(service: &str, stage: &str, function_key: &str, number: usize) -> String {
+    fit(
+        format!("{service}-{stage}-{function_key}-schedule-{number}"),
+        RULE_NAME_LIMIT,
+    )
+}
+
 /// `{service}-{stage}`: the prefix of every name.
 pub fn prefix(service: &str, stage: &str) -> String {
     format!("{service}-{stage}")

@@ -14,7 +14,7 @@ use aws_sdk_eventbridge::types::{RuleState, Tag, Target};
 use aws_sdk_eventbridge::Client;
 use serde_json::{json, Value as Json};
 
-use super::super::naming::{self, kind};
+use super::super::naming::{self, kind, rule_name, RULE_NAME_LIMIT};
 use super::permission::{self, Grant};
 use super::{
     attribute, call_error, concurrently, owned, settings, string_map, tag_changes, text,
@@ -25,20 +25,10 @@ use crate::plan::{Action, Desired, Live, Properties, Reference, Step};
 use crate::provider::aws::context::Context;
 use crate::provider::ProviderError;
 
-/// EventBridge's limit on rule names.
-const NAME_LIMIT: usize = 64;
-
-pub fn rule_name(service: &str, stage: &str, function_key: &str, number: usize) -> String {
-    naming::fit(
-        format!("{service}-{stage}-{function_key}-schedule-{number}"),
-        NAME_LIMIT,
-    )
-}
-
 /// The prefix every rule of the service starts with (as far as [`naming::fit`] keeps it).
 fn name_prefix(service: &str, stage: &str) -> String {
     let prefix = format!("{}-", naming::prefix(service, stage));
-    prefix.chars().take(NAME_LIMIT - 9).collect()
+    prefix.chars().take(RULE_NAME_LIMIT - 9).collect()
 }
 
 /// Settings of a schedule updraft does not deploy yet.
@@ -148,7 +138,7 @@ fn target_id(function_key: &str, number: usize) -> String {
             }
         })
         .collect();
-    naming::fit(cleaned, NAME_LIMIT)
+    naming::fit(cleaned, RULE_NAME_LIMIT)
 }
 
 /// The service's rules with their targets.
