@@ -67,6 +67,19 @@ pub enum Trigger {
     },
 }
 
+/// The headers the Framework allows when CORS is on and the settings name none (`cors: true`
+/// on an `http` event, `provider.httpApi.cors: true`): deploy writes them and `offline`
+/// answers preflights with them.
+pub const CORS_DEFAULT_HEADERS: &[&str] = &[
+    "Content-Type",
+    "X-Amz-Date",
+    "Authorization",
+    "X-Api-Key",
+    "X-Amz-Security-Token",
+    "X-Amz-User-Agent",
+    "X-Amzn-Trace-Id",
+];
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpTrigger {
     /// Upper case; `ANY` for every method (`*`, `any`, or none given where that means all).

@@ -18,7 +18,7 @@ use serde_json::Value as Json;
 use super::node::{Node, Value};
 use super::source::Span;
 
-pub use events::{Api, Event, HttpTrigger, Trigger};
+pub use events::{Api, Event, HttpTrigger, Trigger, CORS_DEFAULT_HEADERS};
 
 /// Framework defaults.
 pub const DEFAULT_MEMORY_SIZE: u32 = 1024;

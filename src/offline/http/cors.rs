@@ -9,16 +9,7 @@
 
 use serde_json::Value;
 
-/// The Framework's default allowed headers (both APIs).
-const DEFAULT_HEADERS: &[&str] = &[
-    "Content-Type",
-    "X-Amz-Date",
-    "Authorization",
-    "X-Api-Key",
-    "X-Amz-Security-Token",
-    "X-Amz-User-Agent",
-    "X-Amzn-Trace-Id",
-];
+use crate::manifest::model::CORS_DEFAULT_HEADERS;
 
 const HTTP_API_METHODS: &[&str] = &["OPTIONS", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
 
@@ -73,7 +64,7 @@ impl Cors {
             origins: strings(get("origins"))
                 .or_else(|| strings(get("origin")))
                 .unwrap_or_else(|| vec!["*".to_string()]),
-            headers: strings(get("headers")).unwrap_or_else(|| defaults(DEFAULT_HEADERS)),
+            headers: strings(get("headers")).unwrap_or_else(|| defaults(CORS_DEFAULT_HEADERS)),
             methods,
             credentials: get("allowCredentials")
                 .and_then(Value::as_bool)
@@ -94,7 +85,8 @@ impl Cors {
         let get = |key: &str| settings.and_then(|s| s.get(key));
         Some(Cors {
             origins: strings(get("allowedOrigins")).unwrap_or_else(|| vec!["*".to_string()]),
-            headers: strings(get("allowedHeaders")).unwrap_or_else(|| defaults(DEFAULT_HEADERS)),
+            headers: strings(get("allowedHeaders"))
+                .unwrap_or_else(|| defaults(CORS_DEFAULT_HEADERS)),
             methods: strings(get("allowedMethods")).unwrap_or_else(|| defaults(HTTP_API_METHODS)),
             credentials: get("allowCredentials")
                 .and_then(Value::as_bool)

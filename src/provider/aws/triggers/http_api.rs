@@ -15,7 +15,7 @@ use serde_json::{json, Value as Json};
 use super::super::naming::{self, kind};
 use super::permission::{self, Grant};
 use super::{invalid, unsupported_setting, EventContext, FunctionEvent};
-use crate::manifest::model::Trigger;
+use crate::manifest::model::{Trigger, CORS_DEFAULT_HEADERS};
 use crate::plan::{Desired, Properties, Reference, ResourceId};
 use crate::provider::aws::context::Context;
 use crate::provider::ProviderError;
@@ -32,16 +32,6 @@ pub fn statement_id() -> String {
     permission::statement_id("http-api")
 }
 
-/// The Framework's CORS defaults for `cors: true`.
-const DEFAULT_ALLOWED_HEADERS: &[&str] = &[
-    "Content-Type",
-    "X-Amz-Date",
-    "Authorization",
-    "X-Api-Key",
-    "X-Amz-Security-Token",
-    "X-Amz-User-Agent",
-    "X-Amzn-Trace-Id",
-];
 const ALL_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "OPTIONS", "HEAD", "DELETE"];
 
 pub fn api_name(context: &Context<'_>) -> String {
@@ -330,7 +320,7 @@ fn cors(setting: &Json, route_methods: &[String]) -> Json {
     };
     let defaults = |values: &[&str]| values.iter().map(|v| v.to_string()).collect::<Vec<_>>();
     let origins = list("allowedOrigins").unwrap_or_else(|| vec!["*".to_string()]);
-    let headers = list("allowedHeaders").unwrap_or_else(|| defaults(DEFAULT_ALLOWED_HEADERS));
+    let headers = list("allowedHeaders").unwrap_or_else(|| defaults(CORS_DEFAULT_HEADERS));
     let methods = list("allowedMethods").unwrap_or_else(|| route_methods.to_vec());
     normalize_cors(&json!({
         "allow_origins": origins,

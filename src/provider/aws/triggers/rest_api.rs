@@ -14,7 +14,7 @@ use serde_json::{json, Value as Json};
 use super::super::naming::{self, kind};
 use super::permission::{self, Grant};
 use super::{invalid, settings, unsupported_setting, EventContext, FunctionEvent};
-use crate::manifest::model::Trigger;
+use crate::manifest::model::{Trigger, CORS_DEFAULT_HEADERS};
 use crate::plan::{Desired, Properties, Reference, ResourceId};
 use crate::provider::aws::context::Context;
 use crate::provider::ProviderError;
@@ -24,17 +24,6 @@ mod read;
 
 pub use cloud::apply;
 pub use read::live;
-
-/// The Framework's CORS defaults for `cors: true`.
-const DEFAULT_ALLOWED_HEADERS: &[&str] = &[
-    "Content-Type",
-    "X-Amz-Date",
-    "Authorization",
-    "X-Api-Key",
-    "X-Amz-Security-Token",
-    "X-Amz-User-Agent",
-    "X-Amzn-Trace-Id",
-];
 
 /// The settings of an `http` event updraft deploys; any other is refused.
 const SUPPORTED: &[&str] = &["path", "method", "cors", "integration"];
@@ -338,10 +327,7 @@ fn preflight_headers(cors: &Json, methods: &[String]) -> Result<Json, String> {
             .filter_map(Json::as_str)
             .map(str::to_string)
             .collect(),
-        _ => DEFAULT_ALLOWED_HEADERS
-            .iter()
-            .map(|h| h.to_string())
-            .collect(),
+        _ => CORS_DEFAULT_HEADERS.iter().map(|h| h.to_string()).collect(),
     };
     let mut unique: Vec<String> = Vec::new();
     for method in methods {
