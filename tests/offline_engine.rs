@@ -233,10 +233,17 @@ async fn check_round_trip(engine: &TestEngine, function: &str, client_context_ch
     );
 }
 
-async fn check_handler_error(engine: &TestEngine, function: &str, error_type: &str, message: &str) {
-    let completed = call(engine, function, json!({"action": "fail"})).await;
-    let (cause, error) = failure(&completed);
-    assert_eq!(cause, ErrorCause::Handler, "{function}: {error}");
+/// Asserts that `completed` failed for `cause` with Lambda's error object of `error_type`
+/// whose message contains `message`.
+fn check_failure(
+    completed: &Completed,
+    function: &str,
+    cause: ErrorCause,
+    error_type: &str,
+    message: &str,
+) {
+    let (actual, error) = failure(completed);
+    assert_eq!(actual, cause, "{function}: {error}");
     assert_eq!(error["errorType"], error_type, "{function}: {error}");
     assert!(
         error["errorMessage"]
@@ -244,6 +251,17 @@ async fn check_handler_error(engine: &TestEngine, function: &str, error_type: &s
             .unwrap_or_default()
             .contains(message),
         "{function}: {error}"
+    );
+}
+
+async fn check_handler_error(engine: &TestEngine, function: &str, error_type: &str, message: &str) {
+    let completed = call(engine, function, json!({"action": "fail"})).await;
+    check_failure(
+        &completed,
+        function,
+        ErrorCause::Handler,
+        error_type,
+        message,
     );
     // The instance survives a handled error.
     success(&call(engine, function, json!({"after": "error"})).await);
@@ -462,16 +480,7 @@ async fn init_errors_carry_the_runtimes_message() {
     ];
     for (function, error_type, message) in expectations {
         let completed = call(&engine, function, json!({})).await;
-        let (cause, error) = failure(&completed);
-        assert_eq!(cause, ErrorCause::Init, "{function}: {error}");
-        assert_eq!(error["errorType"], error_type, "{function}: {error}");
-        assert!(
-            error["errorMessage"]
-                .as_str()
-                .unwrap_or_default()
-                .contains(message),
-            "{function}: {error}"
-        );
+        check_failure(&completed, function, ErrorCause::Init, error_type, message);
     }
     let rust_log = call(&engine, "rustInit", json!({})).await.log;
     assert!(rust_log.contains("init failed on purpose"), "{rust_log}");
