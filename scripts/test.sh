@@ -4,10 +4,14 @@
 #   bash scripts/test.sh                 # everything
 #   bash scripts/test.sh -- variables    # extra arguments go to `cargo test --all-targets`
 #
+# The tests that need moto or awslambdaric are #[ignore]d for a plain `cargo test`; this
+# script runs them too (`-- --include-ignored`).
+#
 # Needs Rust, Python 3 with venv and pip, and access to PyPI (first run only) and crates.io.
 # It keeps a Python virtual environment in .venv/ (made or repaired when needed), starts
 # `moto_server` on a free local port, exports UPDRAFT_TEST_MOTO_URL for the tests, runs
-# `cargo test --all-targets`, stops the server again and exits with cargo's exit code.
+# `cargo test --all-targets --no-fail-fast` (every test binary runs even when an earlier one
+# fails), stops the server again and exits with cargo's exit code.
 
 set -euo pipefail
 
@@ -113,9 +117,18 @@ export UPDRAFT_TEST_RIC_PYTHON="$venv/bin/python"
 # Tests never send traffic off this machine: no asking the instance metadata service for
 # credentials.
 export AWS_EC2_METADATA_DISABLED=true
-say "running: cargo test --all-targets${*:+ $*} (UPDRAFT_TEST_MOTO_URL=$moto_url)"
+# Tests that need moto or awslambdaric are #[ignore]d, so a plain `cargo test` lists them as
+# ignored instead of failing; here both are present, so every test runs (`--include-ignored`
+# goes to the test binaries, after any `--` the caller gave).
+args=("$@")
+if [[ " ${args[*]-} " == *" -- "* ]]; then
+    args+=(--include-ignored)
+else
+    args+=(-- --include-ignored)
+fi
+say "running: cargo test --all-targets --no-fail-fast ${args[*]} (UPDRAFT_TEST_MOTO_URL=$moto_url)"
 started=$SECONDS
 status=0
-cargo test --all-targets "$@" || status=$?
+cargo test --all-targets --no-fail-fast "${args[@]}" || status=$?
 say "cargo test finished with exit code $status after $((SECONDS - started)) s"
 exit "$status"

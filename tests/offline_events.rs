@@ -1,6 +1,7 @@
 //! The events the emulator builds against AWS's own shapes: each deserialises into the
 //! `aws_lambda_events` types and has the same keys, recursively, as the matching fixture shipped
-//! inside that crate (less the differences listed with their reasons). The sample events in
+//! with that crate (copied into `tests/fixtures/aws_lambda_events/`; less the differences listed
+//! with their reasons). The sample events in
 //! `templates/events/` must be what the emulator's code builds: `UPDRAFT_BLESS=1` rewrites them.
 
 use std::collections::BTreeSet;
@@ -120,35 +121,15 @@ fn paths_of(value: &Value) -> BTreeSet<String> {
     out
 }
 
-/// The `src/fixtures` directory of the `aws_lambda_events` crate this build uses.
+/// The fixtures of the `aws_lambda_events` crate (version 1.2.1, the dev-dependency), copied
+/// with their MIT licence into `tests/fixtures/aws_lambda_events/`. A copy, not the crate's own
+/// folder: finding that folder means asking cargo about the registry cache, which on a fresh
+/// machine holds only the crates built for this platform.
 fn fixtures_dir() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = std::process::Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--offline"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run `cargo metadata` to find aws_lambda_events: {e}"));
-    let metadata: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "`cargo metadata` gave no JSON ({e}): {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
-    let manifest = metadata["packages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p["name"] == "aws_lambda_events")
-        .and_then(|p| p["manifest_path"].as_str())
-        .map(PathBuf::from)
-        .expect("aws_lambda_events is not among the packages `cargo metadata` lists: it is a dev-dependency of updraft, run `cargo fetch`");
-    let dir = manifest
-        .parent()
-        .map(|p| p.join("src/fixtures"))
-        .expect("manifest path has a parent");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aws_lambda_events");
     assert!(
-        dir.is_dir(),
-        "aws_lambda_events has no fixtures at {} (the published crate ships them in src/fixtures)",
+        dir.join("LICENSE").is_file(),
+        "the aws_lambda_events fixtures are missing from {}",
         dir.display()
     );
     dir
