@@ -85,10 +85,9 @@ fn function_names(driver: &Driver, moto: &moto::Moto) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn first_deploy_of_the_example_service_creates_everything() {
-    let Some(moto) = moto("first_deploy_of_the_example_service_creates_everything") else {
-        return;
-    };
+    let moto = moto("first_deploy_of_the_example_service_creates_everything");
     let service = example();
     let driver = Driver::connect(&service.service);
     let (plan, outcome) = driver.deploy(&driver.desired(&service));
@@ -202,10 +201,9 @@ fn first_deploy_of_the_example_service_creates_everything() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn a_no_op_deploy_plans_no_change_and_writes_only_the_lock() {
-    let Some(moto) = moto("a_no_op_deploy_plans_no_change_and_writes_only_the_lock") else {
-        return;
-    };
+    let moto = moto("a_no_op_deploy_plans_no_change_and_writes_only_the_lock");
     let service = service_with(&five());
     let driver = Driver::connect(&service.service);
     let desired = driver.desired(&service);
@@ -259,10 +257,9 @@ fn a_no_op_deploy_plans_no_change_and_writes_only_the_lock() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn a_memory_change_updates_only_that_function() {
-    let Some(moto) = moto("a_memory_change_updates_only_that_function") else {
-        return;
-    };
+    let moto = moto("a_memory_change_updates_only_that_function");
     let service = service_with(&five());
     let driver = Driver::connect(&service.service);
     driver.deploy(&driver.desired(&service));
@@ -309,11 +306,9 @@ fn a_memory_change_updates_only_that_function() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn a_function_removed_from_the_manifest_is_deleted_with_its_log_group() {
-    let Some(moto) = moto("a_function_removed_from_the_manifest_is_deleted_with_its_log_group")
-    else {
-        return;
-    };
+    let moto = moto("a_function_removed_from_the_manifest_is_deleted_with_its_log_group");
     let service = service_with(&five());
     let driver = Driver::connect(&service.service);
     driver.deploy(&driver.desired(&service));
@@ -342,10 +337,9 @@ fn a_function_removed_from_the_manifest_is_deleted_with_its_log_group() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn drift_made_with_the_sdk_shows_as_an_update_from_the_live_value() {
-    let Some(moto) = moto("drift_made_with_the_sdk_shows_as_an_update_from_the_live_value") else {
-        return;
-    };
+    let moto = moto("drift_made_with_the_sdk_shows_as_an_update_from_the_live_value");
     let service = service_with(&five());
     let driver = Driver::connect(&service.service);
     let desired = driver.desired(&service);
@@ -381,10 +375,9 @@ fn drift_made_with_the_sdk_shows_as_an_update_from_the_live_value() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn remove_leaves_an_unowned_function_alone() {
-    let Some(moto) = moto("remove_leaves_an_unowned_function_alone") else {
-        return;
-    };
+    let moto = moto("remove_leaves_an_unowned_function_alone");
     let service = service_with(&five());
     let driver = Driver::connect(&service.service);
     driver.deploy(&driver.desired(&service));
@@ -433,10 +426,9 @@ fn remove_leaves_an_unowned_function_alone() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn the_lock_refuses_a_second_holder_until_released() {
-    let Some(_moto) = moto("the_lock_refuses_a_second_holder_until_released") else {
-        return;
-    };
+    let _moto = moto("the_lock_refuses_a_second_holder_until_released");
     let service = service_with(&five()[..1]);
     let driver = Driver::connect(&service.service);
     let first = LockHolder::for_this_process(Operation::Deploy, "five", "dev");
@@ -474,10 +466,9 @@ fn the_lock_refuses_a_second_holder_until_released() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn a_deploy_stopped_half_way_converges_when_run_again() {
-    let Some(moto) = moto("a_deploy_stopped_half_way_converges_when_run_again") else {
-        return;
-    };
+    let moto = moto("a_deploy_stopped_half_way_converges_when_run_again");
     let service = service_with(&five());
     let driver = Driver::connect(&service.service);
     let desired = driver.desired(&service);
@@ -504,10 +495,9 @@ fn a_deploy_stopped_half_way_converges_when_run_again() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn a_function_url_and_reserved_concurrency_deploy_then_plan_no_op() {
-    let Some(moto) = moto("a_function_url_and_reserved_concurrency_deploy_then_plan_no_op") else {
-        return;
-    };
+    let moto = moto("a_function_url_and_reserved_concurrency_deploy_then_plan_no_op");
     let manifest = "service: urls\nprovider:\n  name: aws\n  runtime: nodejs20.x\n\
                     functions:\n  api:\n    handler: handler.handle\n    url: true\n    reservedConcurrency: 3\n";
     let service = fixture(manifest, &[("handler.js", HANDLER)]);

@@ -87,7 +87,7 @@ const EVERY_TRIGGER: &str = "  api:
 
 /// moto for one test, behind the recording proxy that also mends its known gaps (see
 /// [`proxy`]).
-fn moto(test: &str) -> Option<Moto> {
+fn moto(test: &str) -> Moto {
     moto::moto(test)
 }
 
@@ -198,12 +198,9 @@ fn existing_bucket(driver: &Driver, aws: &Clients) {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn every_trigger_deploys_as_aws_reports_it_and_a_second_plan_changes_nothing() {
-    let Some(moto) =
-        moto("every_trigger_deploys_as_aws_reports_it_and_a_second_plan_changes_nothing")
-    else {
-        return;
-    };
+    let moto = moto("every_trigger_deploys_as_aws_reports_it_and_a_second_plan_changes_nothing");
     let service = service(EVERY_TRIGGER);
     let driver = Driver::connect(&service.service);
     let aws = Clients::new(&driver.runtime, &moto);
@@ -539,10 +536,9 @@ fn every_trigger_deploys_as_aws_reports_it_and_a_second_plan_changes_nothing() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn removing_an_event_deletes_its_resources_and_permission_only() {
-    let Some(moto) = moto("removing_an_event_deletes_its_resources_and_permission_only") else {
-        return;
-    };
+    let moto = moto("removing_an_event_deletes_its_resources_and_permission_only");
     let both = service(
         "  report:\n    handler: handler.handle\n    events:\n      - schedule: rate(1 hour)\n      - httpApi: GET /report\n",
     );
@@ -583,10 +579,9 @@ fn removing_an_event_deletes_its_resources_and_permission_only() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn changing_a_route_path_updates_routes_and_keeps_both_apis() {
-    let Some(moto) = moto("changing_a_route_path_updates_routes_and_keeps_both_apis") else {
-        return;
-    };
+    let moto = moto("changing_a_route_path_updates_routes_and_keeps_both_apis");
     let routes = |path: &str| {
         service(&format!(
             "  api:\n    handler: handler.handle\n    events:\n      - httpApi: GET /{path}\n      - http: GET {path}\n"
@@ -668,11 +663,9 @@ fn changing_a_route_path_updates_routes_and_keeps_both_apis() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn an_event_type_updraft_cannot_deploy_is_refused_before_any_change() {
-    let Some(moto) = moto("an_event_type_updraft_cannot_deploy_is_refused_before_any_change")
-    else {
-        return;
-    };
+    let moto = moto("an_event_type_updraft_cannot_deploy_is_refused_before_any_change");
     let websocket =
         service("  chat:\n    handler: handler.handle\n    events:\n      - websocket: $connect\n");
     let driver = Driver::connect(&websocket.service);

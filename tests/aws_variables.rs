@@ -44,10 +44,9 @@ fn fetch(runtime: &tokio::runtime::Runtime, reference: &CloudReference) -> Optio
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn ssm_string_parameter_reads_as_its_text() {
-    let Some(moto) = moto("ssm_string_parameter_reads_as_its_text") else {
-        return;
-    };
+    let moto = moto("ssm_string_parameter_reads_as_its_text");
     let runtime = runtime();
     use aws_sdk_ssm::types::ParameterType;
     put_parameter(
@@ -76,11 +75,9 @@ fn ssm_string_parameter_reads_as_its_text() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn ssm_secure_string_is_decrypted_and_a_json_object_in_it_is_parsed() {
-    let Some(moto) = moto("ssm_secure_string_is_decrypted_and_a_json_object_in_it_is_parsed")
-    else {
-        return;
-    };
+    let moto = moto("ssm_secure_string_is_decrypted_and_a_json_object_in_it_is_parsed");
     let runtime = runtime();
     use aws_sdk_ssm::types::ParameterType;
     put_parameter(
@@ -124,10 +121,9 @@ fn ssm_secure_string_is_decrypted_and_a_json_object_in_it_is_parsed() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn ssm_string_list_reads_as_a_list_of_strings() {
-    let Some(moto) = moto("ssm_string_list_reads_as_a_list_of_strings") else {
-        return;
-    };
+    let moto = moto("ssm_string_list_reads_as_a_list_of_strings");
     let runtime = runtime();
     use aws_sdk_ssm::types::ParameterType;
     put_parameter(
@@ -148,10 +144,9 @@ fn ssm_string_list_reads_as_a_list_of_strings() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn ssm_with_a_region_reads_the_parameter_in_that_region() {
-    let Some(moto) = moto("ssm_with_a_region_reads_the_parameter_in_that_region") else {
-        return;
-    };
+    let moto = moto("ssm_with_a_region_reads_the_parameter_in_that_region");
     let runtime = runtime();
     use aws_sdk_ssm::types::ParameterType;
     put_parameter_in(
@@ -173,19 +168,17 @@ fn ssm_with_a_region_reads_the_parameter_in_that_region() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn ssm_missing_parameter_is_none_so_a_fallback_applies() {
-    let Some(_moto) = moto("ssm_missing_parameter_is_none_so_a_fallback_applies") else {
-        return;
-    };
+    let _moto = moto("ssm_missing_parameter_is_none_so_a_fallback_applies");
     let runtime = runtime();
     assert_eq!(fetch(&runtime, &ssm("/app/nothing-here")), None);
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn answers_are_kept_for_the_process() {
-    let Some(moto) = moto("answers_are_kept_for_the_process") else {
-        return;
-    };
+    let moto = moto("answers_are_kept_for_the_process");
     let runtime = runtime();
     use aws_sdk_ssm::types::ParameterType;
     put_parameter(
@@ -221,10 +214,9 @@ fn cf(stack: &str, output: &str, region: Option<&str>) -> CloudReference {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn cf_stack_output_reads_as_its_value() {
-    let Some(moto) = moto("cf_stack_output_reads_as_its_value") else {
-        return;
-    };
+    let moto = moto("cf_stack_output_reads_as_its_value");
     let runtime = runtime();
     create_stack(&runtime, &moto, "us-east-1", "shared-infra");
     assert_eq!(
@@ -238,10 +230,9 @@ fn cf_stack_output_reads_as_its_value() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn cf_missing_stack_or_output_is_none_so_a_fallback_applies() {
-    let Some(moto) = moto("cf_missing_stack_or_output_is_none_so_a_fallback_applies") else {
-        return;
-    };
+    let moto = moto("cf_missing_stack_or_output_is_none_so_a_fallback_applies");
     let runtime = runtime();
     create_stack(&runtime, &moto, "us-east-1", "shared-infra");
     assert_eq!(
@@ -252,10 +243,9 @@ fn cf_missing_stack_or_output_is_none_so_a_fallback_applies() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn cf_with_a_region_reads_the_stack_in_that_region() {
-    let Some(moto) = moto("cf_with_a_region_reads_the_stack_in_that_region") else {
-        return;
-    };
+    let moto = moto("cf_with_a_region_reads_the_stack_in_that_region");
     let runtime = runtime();
     create_stack(&runtime, &moto, "eu-west-1", "regional");
     assert_eq!(
@@ -274,10 +264,9 @@ fn s3(bucket: &str, key: &str) -> CloudReference {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn s3_object_reads_as_its_text() {
-    let Some(moto) = moto("s3_object_reads_as_its_text") else {
-        return;
-    };
+    let moto = moto("s3_object_reads_as_its_text");
     let runtime = runtime();
     put_object(
         &runtime,
@@ -293,10 +282,9 @@ fn s3_object_reads_as_its_text() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn s3_missing_key_is_none_but_a_missing_bucket_is_an_error() {
-    let Some(moto) = moto("s3_missing_key_is_none_but_a_missing_bucket_is_an_error") else {
-        return;
-    };
+    let moto = moto("s3_missing_key_is_none_but_a_missing_bucket_is_an_error");
     let runtime = runtime();
     put_object(&runtime, &moto, "config-bucket", "present", "x");
     assert_eq!(fetch(&runtime, &s3("config-bucket", "absent")), None);
@@ -314,10 +302,9 @@ fn s3_missing_key_is_none_but_a_missing_bucket_is_an_error() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn account_id_is_the_callers_account() {
-    let Some(_moto) = moto("account_id_is_the_callers_account") else {
-        return;
-    };
+    let _moto = moto("account_id_is_the_callers_account");
     let runtime = runtime();
     // moto's fixed account for any credentials.
     assert_eq!(
@@ -583,10 +570,9 @@ fn print_custom(moto: &Moto, dir: &std::path::Path, extra: &[&str]) -> Json {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn print_resolves_cloud_values_and_hides_secrets_unless_asked() {
-    let Some(moto) = moto("print_resolves_cloud_values_and_hides_secrets_unless_asked") else {
-        return;
-    };
+    let moto = moto("print_resolves_cloud_values_and_hides_secrets_unless_asked");
     let runtime = runtime();
     seed_cloud_values(&runtime, &moto);
     let dir = service_dir(CLOUD_MANIFEST);
@@ -636,10 +622,9 @@ fn print_resolves_cloud_values_and_hides_secrets_unless_asked() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn print_uses_the_aws_profile_and_region_given_on_the_command_line() {
-    let Some(moto) = moto("print_uses_the_aws_profile_and_region_given_on_the_command_line") else {
-        return;
-    };
+    let moto = moto("print_uses_the_aws_profile_and_region_given_on_the_command_line");
     let runtime = runtime();
     use aws_sdk_ssm::types::ParameterType;
     put_parameter_in(

@@ -69,9 +69,6 @@ fn check_case(case_dir: &Path) -> Option<String> {
 #[test]
 fn bad_manifests_get_the_expected_outcome_and_never_crash() {
     let cases = common::cases("bad-manifests");
-    if cases.is_empty() {
-        return;
-    }
     let mut failures = Vec::new();
     for dir in &cases {
         if let Some(problem) = check_case(dir) {

@@ -72,9 +72,6 @@ fn first_lines(text: &str) -> String {
 #[test]
 fn corpus_prints_as_the_framework_does() {
     let cases = common::cases("corpus/serverless-examples");
-    if cases.is_empty() {
-        return;
-    }
     let outcomes: Vec<Outcome> = cases.iter().map(|dir| check_case(dir)).collect();
     let failed: Vec<&Outcome> = outcomes.iter().filter(|o| o.problem.is_some()).collect();
     let passed = outcomes.len() - failed.len();

@@ -32,21 +32,18 @@ fn run(service: &Path, env: &[(&'static str, String)], args: &[&str]) -> common:
 }
 
 /// moto with the test service deployed.
-fn deployed(test: &str) -> Option<(moto::Moto, tempfile::TempDir, PathBuf)> {
-    let moto = moto::moto(test)?;
+fn deployed(test: &str) -> (moto::Moto, tempfile::TempDir, PathBuf) {
+    let moto = moto::moto(test);
     let (dir, service) = service();
     let deploy = run(&service, &moto.env(), &["deploy", "--yes"]);
     assert_eq!(deploy.status, Some(0), "{}{}", deploy.stdout, deploy.stderr);
-    Some((moto, dir, service))
+    (moto, dir, service)
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn data_is_sent_and_the_payload_printed_byte_for_byte() {
-    let Some((moto, _dir, service)) =
-        deployed("data_is_sent_and_the_payload_printed_byte_for_byte")
-    else {
-        return;
-    };
+    let (moto, _dir, service) = deployed("data_is_sent_and_the_payload_printed_byte_for_byte");
     let event = r#"{"name": "Ada",  "list": [1, 2]}"#;
     let invoked = run(
         &service,
@@ -59,12 +56,9 @@ fn data_is_sent_and_the_payload_printed_byte_for_byte() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn text_data_that_is_not_json_is_sent_as_a_json_string() {
-    let Some((moto, _dir, service)) =
-        deployed("text_data_that_is_not_json_is_sent_as_a_json_string")
-    else {
-        return;
-    };
+    let (moto, _dir, service) = deployed("text_data_that_is_not_json_is_sent_as_a_json_string");
     let invoked = run(
         &service,
         &moto.env(),
@@ -75,10 +69,9 @@ fn text_data_that_is_not_json_is_sent_as_a_json_string() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn path_sends_the_file_as_the_event() {
-    let Some((moto, _dir, service)) = deployed("path_sends_the_file_as_the_event") else {
-        return;
-    };
+    let (moto, _dir, service) = deployed("path_sends_the_file_as_the_event");
     let event = "{\n  \"Records\": [{\"body\": \"from a file\"}]\n}\n";
     std::fs::write(service.join("event.json"), event).expect("the event file is written");
     let invoked = run(
@@ -91,12 +84,9 @@ fn path_sends_the_file_as_the_event() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn standard_input_is_the_event_when_no_flag_gives_one() {
-    let Some((moto, _dir, service)) =
-        deployed("standard_input_is_the_event_when_no_flag_gives_one")
-    else {
-        return;
-    };
+    let (moto, _dir, service) = deployed("standard_input_is_the_event_when_no_flag_gives_one");
     let mut command = common::clean_command(env!("CARGO_BIN_EXE_updraft"), &service);
     command
         .args(["invoke", "-f", "echo"])
@@ -127,11 +117,9 @@ fn standard_input_is_the_event_when_no_flag_gives_one() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn the_functions_answer_is_printed_not_the_event() {
-    let Some((moto, _dir, service)) = deployed("the_functions_answer_is_printed_not_the_event")
-    else {
-        return;
-    };
+    let (moto, _dir, service) = deployed("the_functions_answer_is_printed_not_the_event");
     // moto answers the next call with this instead of the event.
     ureq::post(&format!(
         "{}/moto-api/static/lambda-simple/response",
@@ -145,11 +133,9 @@ fn the_functions_answer_is_printed_not_the_event() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn event_type_returns_at_once_without_a_payload() {
-    let Some((moto, _dir, service)) = deployed("event_type_returns_at_once_without_a_payload")
-    else {
-        return;
-    };
+    let (moto, _dir, service) = deployed("event_type_returns_at_once_without_a_payload");
     let invoked = run(
         &service,
         &moto.env(),
@@ -350,8 +336,8 @@ fn invoke_without_a_function_is_an_argument_error() {
 }
 
 /// `updraft ARGS` with its stdout on a terminal (a pseudo-terminal from util-linux `script`);
-/// `None` when `script` is not installed.
-fn on_a_terminal(service: &Path, env: &[(&'static str, String)], args: &str) -> Option<String> {
+/// Panics when `script` does not run: the check needs a terminal.
+fn on_a_terminal(service: &Path, env: &[(&'static str, String)], args: &str) -> String {
     let line = format!("'{}' {args}", env!("CARGO_BIN_EXE_updraft"));
     let mut command = common::clean_command("script", service);
     command
@@ -360,13 +346,10 @@ fn on_a_terminal(service: &Path, env: &[(&'static str, String)], args: &str) -> 
     for (key, value) in env {
         command.env(key, value);
     }
-    match command.output() {
-        Ok(output) => Some(String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n")),
-        Err(error) => {
-            eprintln!("SKIPPED: `script` (util-linux) does not run: {error}");
-            None
-        }
-    }
+    let output = command.output().unwrap_or_else(|error| {
+        panic!("`script` (util-linux, for a pseudo-terminal) does not run: {error}; install util-linux")
+    });
+    String::from_utf8_lossy(&output.stdout).replace("\r\n", "\n")
 }
 
 #[test]
@@ -377,20 +360,16 @@ fn a_terminal_gets_pretty_json_unless_raw_is_given() {
     });
     let (_dir, service) = service();
     let env = recorded_env(&server);
-    let Some(pretty) = on_a_terminal(&service, &env, "invoke -f echo") else {
-        return;
-    };
+    let pretty = on_a_terminal(&service, &env, "invoke -f echo");
     assert_eq!(pretty, "{\n  \"ok\": true,\n  \"list\": [\n    1\n  ]\n}\n");
-    let raw = on_a_terminal(&service, &env, "invoke -f echo --raw").unwrap_or_default();
+    let raw = on_a_terminal(&service, &env, "invoke -f echo --raw");
     assert_eq!(raw, r#"{"ok":true,"list":[1]}"#);
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn dry_run_checks_the_call_and_prints_no_payload() {
-    let Some((moto, _dir, service)) = deployed("dry_run_checks_the_call_and_prints_no_payload")
-    else {
-        return;
-    };
+    let (moto, _dir, service) = deployed("dry_run_checks_the_call_and_prints_no_payload");
     let invoked = run(
         &service,
         &moto.env(),

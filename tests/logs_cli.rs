@@ -95,11 +95,9 @@ impl Log {
 const REQUEST: &str = "8f5a3c2e-1111-4222-8333-444455556666";
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn events_are_read_back_one_line_each_with_time_and_request_id() {
-    let Some(moto) = moto::moto("events_are_read_back_one_line_each_with_time_and_request_id")
-    else {
-        return;
-    };
+    let moto = moto::moto("events_are_read_back_one_line_each_with_time_and_request_id");
     let (_dir, service) = service();
     let log = Log::create(&moto);
     let now = now_ms();
@@ -139,10 +137,9 @@ fn events_are_read_back_one_line_each_with_time_and_request_id() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn filter_and_start_time_choose_the_events() {
-    let Some(moto) = moto::moto("filter_and_start_time_choose_the_events") else {
-        return;
-    };
+    let moto = moto::moto("filter_and_start_time_choose_the_events");
     let (_dir, service) = service();
     let log = Log::create(&moto);
     let now = now_ms();
@@ -201,10 +198,9 @@ fn filter_and_start_time_choose_the_events() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn json_gives_one_object_per_event() {
-    let Some(moto) = moto::moto("json_gives_one_object_per_event") else {
-        return;
-    };
+    let moto = moto::moto("json_gives_one_object_per_event");
     let (_dir, service) = service();
     let log = Log::create(&moto);
     let now = now_ms();
@@ -234,10 +230,9 @@ fn json_gives_one_object_per_event() {
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn a_function_that_never_ran_has_no_log_yet() {
-    let Some(moto) = moto::moto("a_function_that_never_ran_has_no_log_yet") else {
-        return;
-    };
+    let moto = moto::moto("a_function_that_never_ran_has_no_log_yet");
     let (_dir, service) = service();
     let read = run(&service, &moto, &["logs", "-f", "echo"]);
     assert_eq!(read.status, Some(0), "{}", read.stderr);
@@ -276,10 +271,9 @@ fn wait_for(lines: &mpsc::Receiver<String>, seen: &mut Vec<String>, text: &str) 
 }
 
 #[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn tail_follows_new_events_once_each_and_stops_on_sigint() {
-    let Some(moto) = moto::moto("tail_follows_new_events_once_each_and_stops_on_sigint") else {
-        return;
-    };
+    let moto = moto::moto("tail_follows_new_events_once_each_and_stops_on_sigint");
     let (_dir, service) = service();
     let log = Log::create(&moto);
     let start = now_ms();

@@ -362,10 +362,9 @@ async fn rust_lambda_runtime_client_round_trip() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs awslambdaric: bash scripts/test.sh installs it and runs this test"]
 async fn awslambdaric_round_trip() {
-    let Some(python) = ric_python() else {
-        return;
-    };
+    let python = ric_python();
     // A provided runtime whose bootstrap runs awslambdaric on the same Python handlers.
     let service = tempfile::tempdir().expect("service dir");
     for file in ["handler.py", "syntax_error.py"] {

@@ -25,9 +25,6 @@ const CLOSED_ENDPOINT: &str = "http://127.0.0.1:9";
 #[test]
 fn variables_resolve_as_the_framework_resolves_them() {
     let cases = common::cases("variables");
-    if cases.is_empty() {
-        return;
-    }
     let mut failures = Vec::new();
     let mut passed = 0;
     for case in &cases {

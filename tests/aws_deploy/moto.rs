@@ -23,10 +23,9 @@ pub struct Moto {
     _serial: MutexGuard<'static, ()>,
 }
 
-/// moto for one test, reset; `None` (after saying so) when `UPDRAFT_TEST_MOTO_URL` is unset.
-/// Panics when it is set and moto does not answer.
-pub fn moto(test: &str) -> Option<Moto> {
-    let taken = support::take(test)?;
+/// moto for one test, reset; panics when it is not configured or does not answer.
+pub fn moto(test: &str) -> Moto {
+    let taken = support::take(test);
     let proxy = PROXY.get_or_init(|| {
         let proxy = Proxy::start(&taken.url);
         // The code under test reads its endpoint and credentials from the environment, as it
@@ -41,11 +40,11 @@ pub fn moto(test: &str) -> Option<Moto> {
         proxy
     });
     proxy.clear();
-    Some(Moto {
+    Moto {
         url: taken.url,
         proxy,
         _serial: taken.serial,
-    })
+    }
 }
 
 /// SDK configuration that talks to moto directly (not through the proxy), for seeding and

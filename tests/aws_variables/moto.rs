@@ -19,10 +19,9 @@ pub struct Moto {
     _serial: MutexGuard<'static, ()>,
 }
 
-/// moto for one test, reset; `None` (after saying so on stderr) when `UPDRAFT_TEST_MOTO_URL` is
-/// unset. Panics when it is set and moto does not answer.
-pub fn moto(test: &str) -> Option<Moto> {
-    let taken = support::take(test)?;
+/// moto for one test, reset; panics when it is not configured or does not answer.
+pub fn moto(test: &str) -> Moto {
+    let taken = support::take(test);
     // The code under test reads its endpoint and credentials from the environment, as it does
     // for users. Every in-process test here wants the same values, so they are set once, under
     // the lock, before any of these tests touches the SDK.
@@ -35,10 +34,10 @@ pub fn moto(test: &str) -> Option<Moto> {
         std::env::remove_var("AWS_PROFILE");
         std::env::remove_var("AWS_SESSION_TOKEN");
     });
-    Some(Moto {
+    Moto {
         url: taken.url,
         _serial: taken.serial,
-    })
+    }
 }
 
 /// SDK configuration for seeding moto, independent of the code under test.

@@ -8,27 +8,25 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The reference data (`shared/`): `UPDRAFT_SHARED_DIR`, or `../shared` beside the checkout.
-/// `None` (with a message on stderr saying so) when it is absent.
-pub fn shared_dir() -> Option<PathBuf> {
+/// Panics, saying where it looked, when it is absent: the checks that read it never pass
+/// without it.
+pub fn shared_dir() -> PathBuf {
     let dir = std::env::var_os("UPDRAFT_SHARED_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "reference data not found at {} (set UPDRAFT_SHARED_DIR): these checks did not run",
-            dir.display()
-        );
-        None
-    }
+    assert!(
+        dir.is_dir(),
+        "the reference data (shared/) is not at {}: put it beside the checkout or set \
+         UPDRAFT_SHARED_DIR to it",
+        dir.display()
+    );
+    dir
 }
 
-/// The case directories below `shared/<name>`, sorted; empty (with a message) when absent.
+/// The case directories below `shared/<name>`, sorted. Panics when there are none, so a test
+/// that loops over them never passes having checked nothing.
 pub fn cases(name: &str) -> Vec<PathBuf> {
-    let Some(shared) = shared_dir() else {
-        return Vec::new();
-    };
+    let shared = shared_dir();
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(shared.join(name))
         .map(|entries| {
             entries
@@ -39,6 +37,11 @@ pub fn cases(name: &str) -> Vec<PathBuf> {
         })
         .unwrap_or_default();
     dirs.sort();
+    assert!(
+        !dirs.is_empty(),
+        "no cases in {}: the reference data is incomplete",
+        shared.join(name).display()
+    );
     dirs
 }
 

@@ -16,19 +16,19 @@ pub struct Taken {
     pub serial: MutexGuard<'static, ()>,
 }
 
-/// Takes moto for `test`; `None` (after saying so on stderr) when `UPDRAFT_TEST_MOTO_URL` is
-/// unset. Panics when it is set and moto does not answer: a configured emulator that is down
-/// is a failure, not a skip.
-pub fn take(test: &str) -> Option<Taken> {
+/// Takes moto for `test`. The tests that need it are `#[ignore]`d, so a plain `cargo test`
+/// lists them as ignored; `scripts/test.sh` starts moto and runs them with `--include-ignored`.
+/// Panics when `UPDRAFT_TEST_MOTO_URL` is unset or moto does not answer: a test that asked for
+/// the emulator never passes without it.
+pub fn take(test: &str) -> Taken {
     let Some(url) = std::env::var("UPDRAFT_TEST_MOTO_URL")
         .ok()
         .filter(|u| !u.is_empty())
     else {
-        eprintln!(
-            "{test}: SKIPPED: UPDRAFT_TEST_MOTO_URL is not set; run `bash scripts/test.sh` to \
-             run the AWS tests against a local moto"
+        panic!(
+            "{test} needs the moto emulator, and UPDRAFT_TEST_MOTO_URL is not set: run \
+             `bash scripts/test.sh`, which starts moto and runs this test"
         );
-        return None;
     };
     let url = url.trim_end_matches('/').to_string();
     let serial = MOTO_LOCK.lock().unwrap_or_else(|p| p.into_inner());
@@ -47,7 +47,7 @@ pub fn take(test: &str) -> Option<Taken> {
     if let Err(error) = post("/moto-api/config", r#"{"lambda":{"use_docker":false}}"#) {
         panic!("moto at {url} refused its Lambda configuration: {error}");
     }
-    Some(Taken { url, serial })
+    Taken { url, serial }
 }
 
 pub fn runtime() -> tokio::runtime::Runtime {
