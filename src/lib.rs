@@ -5,12 +5,14 @@
 //! - [`plan`]: pure comparison of desired and live state;
 //! - [`package`]: deterministic deployment artifacts;
 //! - [`provider`]: the clouds (live state, applying a plan, cloud variable sources);
+//! - [`ops`]: the cloud commands' sequences (plan, deploy, remove, info) over any backend;
 //! - [`offline`]: the local emulator;
 //! - [`cli`]: the command line, the only place that knows clap and terminals.
 
 pub mod cli;
 pub mod manifest;
 pub mod offline;
+pub mod ops;
 pub mod package;
 pub mod plan;
 pub mod provider;

@@ -1,25 +1,26 @@
 //! What the cloud commands (`plan`, `deploy`, `remove`, `info`, `unlock`) share: loading the
-//! service for a stage and region, packaging it, connecting to its cloud, taking the lock,
-//! Ctrl-C, and turning provider errors into failures with the manifest place.
+//! service for a stage and region, connecting to its cloud, Ctrl-C, the [`Reporter`] that
+//! prints what the library's sequences (`crate::ops`) do, and turning their errors into
+//! failures with the manifest place.
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
 use indexmap::IndexMap;
 use serde_json::Value as Json;
-use tokio_util::sync::CancellationToken;
 
 use super::error::Failure;
-use super::output::Printer;
+use super::output::progress::ApplyProgress;
+use super::output::{plan as render, Printer};
 use super::GlobalArgs;
 use crate::manifest::model::Service;
 use crate::manifest::source::SourceMap;
 use crate::manifest::Loaded;
-use crate::package::{self, Artifact};
-use crate::provider::lock::{self, LockAttempt, LockHolder, Operation};
+use crate::ops::{self, ChangeOptions, Interrupt, OpsError};
+use crate::plan::Plan;
+use crate::provider::engine::Observer;
 use crate::provider::{Backend, ProviderError};
 
 /// Options of the commands that change the cloud.
@@ -60,10 +61,92 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(seconds))
 }
 
+impl ChangeArgs {
+    /// The library's options for a changing command.
+    pub fn options(&self) -> ChangeOptions {
+        ChangeOptions {
+            yes: self.yes,
+            concurrency: usize::from(self.concurrency),
+            lock_timeout: self.lock_timeout,
+        }
+    }
+}
+
 /// A loaded service, ready for a cloud command.
 pub struct Context {
     pub loaded: Loaded,
     pub service: Service,
+}
+
+impl Context {
+    /// The service and where it was read from, for packaging.
+    pub fn source(&self) -> ops::Source<'_> {
+        ops::Source {
+            service: &self.service,
+            service_dir: &self.loaded.service_dir,
+            config_file: Some(
+                self.loaded
+                    .sources
+                    .file(self.loaded.root.span.file)
+                    .path
+                    .clone(),
+            ),
+        }
+    }
+
+    /// A library error as a failure, placed in this manifest when it has a place.
+    pub fn failure(&self, error: OpsError) -> Failure {
+        ops_failure(error, &self.loaded.sources)
+    }
+}
+
+/// Prints what the library's sequences report: progress and warnings on stderr, the plan on
+/// stdout, the apply's progress as spinners on a terminal and lines elsewhere.
+pub struct CliReporter {
+    printer: Printer,
+}
+
+impl CliReporter {
+    pub fn new(printer: &Printer) -> Self {
+        CliReporter {
+            printer: printer.clone(),
+        }
+    }
+}
+
+impl ops::Reporter for CliReporter {
+    fn info(&self, message: &str) {
+        self.printer.info(message);
+    }
+
+    fn warning(&self, warning: &dyn miette::Diagnostic) {
+        self.printer.warning(warning);
+    }
+
+    fn plan(&self, plan: &Plan) {
+        self.printer
+            .data(&render::render(plan, self.printer.verbose() > 0));
+    }
+
+    fn confirm(&self, question: &str) -> bool {
+        confirm(question, &self.printer)
+    }
+
+    fn observer(&self) -> Arc<dyn Observer> {
+        Arc::new(ApplyProgress::new(
+            &self.printer,
+            std::io::stderr().is_terminal(),
+        ))
+    }
+}
+
+/// A library error as a failure: a held lock exits 3, Ctrl-C 130, a bug is reported as one.
+pub fn ops_failure(error: OpsError, sources: &SourceMap) -> Failure {
+    match error {
+        OpsError::Provider(error) => failure(error, sources),
+        OpsError::Interrupted => Failure::Interrupted,
+        other => Failure::user(other),
+    }
 }
 
 /// Loads the manifest for the global options and reads the service from it.
@@ -79,51 +162,17 @@ pub fn load(
     Ok(Context { loaded, service })
 }
 
-/// Builds the artifacts into `.serverless/` (unchanged ones are left alone). A Ctrl-C stops it
-/// without leaving a partial artifact.
-pub fn package(
-    context: &Context,
-    interrupt: &Interrupt,
-    printer: &Printer,
-) -> Result<Vec<Artifact>, Failure> {
-    let request = package::Request {
-        service: &context.service,
-        service_dir: &context.loaded.service_dir,
-        output_dir: context.loaded.service_dir.join(".serverless"),
-        config_file: Some(
-            context
-                .loaded
-                .sources
-                .file(context.loaded.root.span.file)
-                .path
-                .clone(),
-        ),
-        interrupted: Some(&interrupt.flag),
-    };
-    let report = match package::package(&request, &package::Silent) {
-        Ok(report) => report,
-        Err(package::PackageError::Interrupted) => return Err(Failure::Interrupted),
-        Err(error) => return Err(Failure::user(error)),
-    };
-    for warning in &report.dependency_warnings {
-        printer.warning(warning);
-    }
-    for warning in &report.warnings {
-        printer.warning(warning);
-    }
-    Ok(report.artifacts)
-}
-
 /// Connects to the service's cloud.
 pub fn connect(
     global: &GlobalArgs,
     context: &Context,
     runtime: &tokio::runtime::Handle,
 ) -> Result<Arc<dyn Backend>, Failure> {
-    let profile = global
-        .aws_profile
-        .clone()
-        .or_else(|| context.service.provider.profile.clone());
+    let profile = crate::provider::aws::sdk::deploy_profile(
+        global.aws_profile.as_deref(),
+        context.service.provider.profile.as_deref(),
+        |name| std::env::var(name).ok(),
+    );
     runtime
         .block_on(crate::provider::connect(
             &context.service,
@@ -132,74 +181,11 @@ pub fn connect(
         .map_err(|error| failure(error, &context.loaded.sources))
 }
 
-/// Takes the lock for `operation`, waiting up to `timeout`.
-pub fn take_lock(
-    backend: &dyn Backend,
-    operation: Operation,
-    timeout: Duration,
-    printer: &Printer,
-    runtime: &tokio::runtime::Handle,
-) -> Result<LockHolder, Failure> {
-    let scope = backend.scope();
-    let holder = LockHolder::for_this_process(operation, &scope.service, &scope.stage);
-    let mut told = false;
-    let attempt = runtime.block_on(lock::acquire(backend, &holder, timeout, |other| {
-        if !told {
-            printer.info(&format!(
-                "waiting for the deploy lock: {}",
-                other.describe()
-            ));
-            told = true;
-        }
-    }));
-    match attempt {
-        Ok(LockAttempt::Acquired) => Ok(holder),
-        Ok(LockAttempt::Held(other)) => Err(Failure::LockHeld(miette::Report::new(
-            ProviderError::LockHeld {
-                holder: Box::new(other),
-            },
-        ))),
-        Err(error) => Err(failure(error, &SourceMap::default())),
-    }
-}
-
-/// Releases the lock; a failure to do so is reported but does not hide the command's result.
-pub fn release_lock(
-    backend: &dyn Backend,
-    holder: &LockHolder,
-    printer: &Printer,
-    runtime: &tokio::runtime::Handle,
-) {
-    if let Err(error) = runtime.block_on(backend.unlock(&holder.id)) {
-        printer.warning(&error);
-        printer.info(&format!(
-            "the lock may still be held: run `updraft unlock {}` once nothing else deploys",
-            holder.id
-        ));
-    }
-}
-
-/// What the first Ctrl-C sets: packaging watches the flag, applying watches the token.
-pub struct Interrupt {
-    pub token: CancellationToken,
-    pub flag: Arc<AtomicBool>,
-}
-
-impl Interrupt {
-    pub fn happened(&self) -> bool {
-        self.flag.load(Ordering::Relaxed)
-    }
-}
-
 /// Cancels on the first Ctrl-C (running calls finish, the lock is released, exit 130); exits at
 /// once on the second.
 pub fn interrupt_handler(runtime: &tokio::runtime::Handle, printer: &Printer) -> Interrupt {
-    let interrupt = Interrupt {
-        token: CancellationToken::new(),
-        flag: Arc::new(AtomicBool::new(false)),
-    };
-    let token = interrupt.token.clone();
-    let flag = Arc::clone(&interrupt.flag);
+    let interrupt = Interrupt::default();
+    let first = interrupt.clone();
     let printer = printer.clone();
     runtime.spawn(async move {
         if tokio::signal::ctrl_c().await.is_err() {
@@ -208,8 +194,7 @@ pub fn interrupt_handler(runtime: &tokio::runtime::Handle, printer: &Printer) ->
         printer.info(
             "interrupted: letting running calls finish and releasing the lock (Ctrl-C again to stop at once)",
         );
-        flag.store(true, Ordering::Relaxed);
-        token.cancel();
+        first.trigger();
         if tokio::signal::ctrl_c().await.is_ok() {
             std::process::exit(i32::from(super::error::EXIT_INTERRUPTED));
         }
@@ -280,87 +265,6 @@ fn option_values(global: &GlobalArgs) -> IndexMap<String, Json> {
         ),
     );
     options
-}
-
-/// Applies `planned` with progress lines, and turns a partial outcome into a failure that says
-/// what was applied and what was not.
-pub fn apply(
-    backend: &Arc<dyn Backend>,
-    planned: &crate::provider::Planned,
-    options: &crate::provider::engine::Options,
-    interrupt: &Interrupt,
-    printer: &Printer,
-    runtime: &tokio::runtime::Handle,
-) -> Result<crate::provider::engine::Outcome, Failure> {
-    let progress = Arc::new(super::output::progress::ApplyProgress::new(
-        printer,
-        std::io::stderr().is_terminal(),
-    ));
-    let started = std::time::Instant::now();
-    let outcome = runtime.block_on(crate::provider::engine::apply(
-        Arc::clone(backend),
-        &planned.plan,
-        &planned.live,
-        options,
-        progress,
-        &interrupt.token,
-    ));
-    let seconds = started.elapsed().as_secs_f64();
-    if outcome.succeeded() {
-        printer.info(&format!(
-            "Applied {} changes in {seconds:.1} s.",
-            outcome.applied.len()
-        ));
-        return Ok(outcome);
-    }
-    let names = |ids: &[crate::plan::ResourceId]| {
-        ids.iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    printer.info(&format!(
-        "Applied {} of {} changes in {seconds:.1} s.",
-        outcome.applied.len(),
-        planned
-            .plan
-            .steps
-            .iter()
-            .filter(|s| s.action.is_change())
-            .count()
-    ));
-    if !outcome.not_started.is_empty() {
-        printer.info(&format!("Not applied: {}", names(&outcome.not_started)));
-    }
-    if outcome.interrupted && outcome.failed.is_empty() {
-        return Err(Failure::Interrupted);
-    }
-    let failed: Vec<String> = outcome
-        .failed
-        .iter()
-        .map(|(id, error)| format!("{id}: {error}"))
-        .collect();
-    Err(Failure::User(miette::miette!(
-        help = "fix the cause and run the command again: it continues from what was applied",
-        "{} change(s) failed:\n  {}",
-        failed.len(),
-        failed.join("\n  ")
-    )))
-}
-
-/// Runs a read (live state, plan) that Ctrl-C may abandon: nothing has changed yet, so the
-/// command stops at once with exit 130.
-pub fn interruptible<T>(
-    runtime: &tokio::runtime::Handle,
-    interrupt: &Interrupt,
-    future: impl std::future::Future<Output = T>,
-) -> Result<T, Failure> {
-    runtime.block_on(async {
-        tokio::select! {
-            value = future => Ok(value),
-            _ = interrupt.token.cancelled() => Err(Failure::Interrupted),
-        }
-    })
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use super::cloud;
 use super::error::{Failure, Status};
 use super::output::Printer;
 use super::GlobalArgs;
+use crate::ops;
 
 /// Show the deployed service: its functions and endpoints
 #[derive(Debug, Args)]
@@ -24,10 +25,14 @@ pub fn exec(
 ) -> Result<Status, Failure> {
     let context = cloud::load(global, printer, runtime)?;
     let backend = cloud::connect(global, &context, runtime)?;
-    let live = runtime
-        .block_on(backend.live())
-        .map_err(|error| cloud::failure(error, &context.loaded.sources))?;
-    let info = backend.info(&live);
+    let interrupt = cloud::interrupt_handler(runtime, printer);
+    let report = runtime
+        .block_on(ops::info(backend.as_ref(), &interrupt))
+        .map_err(|error| context.failure(error))?;
+    for line in &report.unread {
+        printer.info(&format!("could not read {line}"));
+    }
+    let info = report.info;
     let scope = backend.scope();
     if args.json {
         let value = json!({

@@ -6,6 +6,7 @@ use super::cloud;
 use super::error::{Failure, Status};
 use super::output::{plan as render, Printer};
 use super::GlobalArgs;
+use crate::ops;
 
 /// Show what `deploy` would create, update, replace or delete, without changing anything
 #[derive(Debug, Args)]
@@ -26,16 +27,18 @@ pub fn exec(
 ) -> Result<Status, Failure> {
     let context = cloud::load(global, printer, runtime)?;
     let interrupt = cloud::interrupt_handler(runtime, printer);
-    let artifacts = cloud::package(&context, &interrupt, printer)?;
     let backend = cloud::connect(global, &context, runtime)?;
-    let planned = cloud::interruptible(
-        runtime,
-        &interrupt,
-        crate::provider::plan_deploy(backend.as_ref(), &context.service, &artifacts),
-    )?
-    .map_err(|error| cloud::failure(error, &context.loaded.sources))?;
+    let reporter = cloud::CliReporter::new(printer);
+    let report = runtime
+        .block_on(ops::plan(
+            backend.as_ref(),
+            &context.source(),
+            &interrupt,
+            &reporter,
+        ))
+        .map_err(|error| context.failure(error))?;
     if args.json {
-        let mut value = render::to_json(&planned.plan);
+        let mut value = render::to_json(&report.plan);
         printer.redact_value(&mut value);
         printer.data(&serde_json::to_string_pretty(&value).unwrap_or_default());
     } else {
@@ -45,9 +48,9 @@ pub fn exec(
             context.service.provider.stage,
             backend.target()
         ));
-        printer.data(&render::render(&planned.plan, printer.verbose() > 0));
+        printer.data(&render::render(&report.plan, printer.verbose() > 0));
     }
-    if args.detailed_exitcode && planned.plan.has_changes() {
+    if args.detailed_exitcode && report.plan.has_changes() {
         Ok(Status::Changes)
     } else {
         Ok(Status::Success)

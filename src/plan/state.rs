@@ -82,6 +82,19 @@ pub struct DesiredState {
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct LiveState {
     pub resources: Vec<Live>,
+    /// Parts that could not be read, with what the cloud answered. A deploy cannot be planned
+    /// from a partial state; a remove deletes what it could read and reports these as left.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<Unread>,
+}
+
+/// A part of the live state that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unread {
+    /// What was being read: `aws.s3.notification legacy-uploads`, `aws.iam.role`.
+    pub part: String,
+    /// What the cloud answered, as a user can act on it.
+    pub cause: String,
 }
 
 impl DesiredState {
@@ -91,6 +104,14 @@ impl DesiredState {
 }
 
 impl LiveState {
+    /// One line per unread part: `part: cause`.
+    pub fn unread_lines(&self) -> Vec<String> {
+        self.unread
+            .iter()
+            .map(|unread| format!("{}: {}", unread.part, unread.cause))
+            .collect()
+    }
+
     pub fn get(&self, id: &ResourceId) -> Option<&Live> {
         self.resources.iter().find(|r| &r.id == id)
     }

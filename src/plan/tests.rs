@@ -59,6 +59,7 @@ fn state(resources: Vec<Desired>) -> DesiredState {
 fn deployed(desired: &DesiredState) -> LiveState {
     LiveState {
         resources: desired.resources.iter().map(live_of).collect(),
+        ..LiveState::default()
     }
 }
 
@@ -196,6 +197,7 @@ fn a_change_to_a_property_that_cannot_change_in_place_replaces() {
         &state(vec![role(), desired]),
         &LiveState {
             resources: vec![live_of(&role()), live],
+            ..LiveState::default()
         },
     )
     .unwrap();
@@ -212,6 +214,7 @@ fn a_null_desired_value_matches_an_absent_live_one() {
     desired.properties.insert("layers".into(), json!(null));
     let live = LiveState {
         resources: vec![live_of(&role()), live_of(&function("svc-dev-a", 256))],
+        ..LiveState::default()
     };
     let plan = plan(&state(vec![role(), desired]), &live).unwrap();
     assert!(!plan.has_changes());
@@ -228,6 +231,7 @@ fn the_same_input_in_any_order_gives_the_same_plan() {
     backward.resources.reverse();
     let live = LiveState {
         resources: vec![live_of(&function("svc-dev-c", 3))],
+        ..LiveState::default()
     };
     let mut live_reversed = live.clone();
     live_reversed.resources.reverse();

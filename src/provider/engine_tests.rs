@@ -217,6 +217,7 @@ async fn an_unchanged_plan_makes_no_call() {
             properties: desired[0].properties.clone(),
             ..Live::default()
         }],
+        ..LiveState::default()
     };
     let outcome = run(Arc::clone(&backend), desired, live, 10).await;
     assert!(outcome.succeeded());
@@ -231,6 +232,7 @@ async fn deletes_wait_for_every_create_and_update() {
             id: ResourceId::new("test", "old"),
             ..Live::default()
         }],
+        ..LiveState::default()
     };
     let desired = vec![resource("a", &[]), resource("b", &["a"])];
     let outcome = run(Arc::clone(&backend), desired, live, 10).await;
@@ -289,6 +291,7 @@ async fn deletes_run_when_every_other_step_is_a_no_op() {
                 ..Live::default()
             },
         ],
+        ..LiveState::default()
     };
     let outcome = run(Arc::clone(&backend), vec![kept], live, 10).await;
     assert!(outcome.succeeded(), "{outcome:?}");

@@ -65,6 +65,15 @@ pub enum ProviderError {
     #[diagnostic(help("run `updraft unlock` without an id to see the current lock"))]
     NoSuchLock { id: String, current: String },
 
+    /// Parts of the live state could not be read: a deploy planned without them could duplicate
+    /// or lose what is there.
+    #[error("parts of what is deployed could not be read:\n  {parts}")]
+    #[diagnostic(help(
+        "fix the cause each line names (a permission, a policy on the resource), then run the \
+         command again"
+    ))]
+    Unreadable { parts: String },
+
     /// The desired state cannot be planned (a cycle, a duplicate).
     #[error(transparent)]
     #[diagnostic(transparent)]

@@ -100,6 +100,24 @@ pub trait Backend: Send + Sync {
         Ok(())
     }
 
+    /// Records, before a deploy or remove changes anything, where the resources of `desired`
+    /// will be that `live` cannot find by ownership marks alone (a custom-named role, a
+    /// notification on a bucket the service does not own). Called under the lock; a backend
+    /// whose ownership marks find everything records nothing.
+    async fn record_intent(&self, _desired: &DesiredState) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
+    /// Records, after applying, what `desired` names and what is still `live`, forgetting what
+    /// is gone; after a remove that deleted everything, nothing is left recorded.
+    async fn record_outcome(
+        &self,
+        _desired: &DesiredState,
+        _live: &LiveState,
+    ) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
     /// Tries to take the deploy lock once.
     async fn lock(&self, holder: &LockHolder) -> Result<LockAttempt, ProviderError>;
 
@@ -155,6 +173,11 @@ pub async fn plan_deploy(
 ) -> Result<Planned, ProviderError> {
     let desired = backend.desired(service, artifacts)?;
     let live = backend.live().await?;
+    if !live.unread.is_empty() {
+        return Err(ProviderError::Unreadable {
+            parts: live.unread_lines().join("\n  "),
+        });
+    }
     let plan = crate::plan::plan(&desired, &live)?;
     Ok(Planned {
         desired,
@@ -163,7 +186,8 @@ pub async fn plan_deploy(
     })
 }
 
-/// Plans the removal of everything the service and stage own.
+/// Plans the removal of everything the service and stage own that could be read; what could not
+/// be read is in `live.unread`, for the caller to report as left behind.
 pub async fn plan_remove(backend: &dyn Backend) -> Result<Planned, ProviderError> {
     let desired = DesiredState::default();
     let live = backend.live().await?;

@@ -47,6 +47,42 @@ where
     }
 }
 
+/// An answer without an error code (a body the SDK could not read): its HTTP status and the
+/// start of its body, which is what a user needs to see what went wrong.
+fn unreadable_answer<E, R>(error: &SdkError<E, R>) -> String
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let raw = error
+        .raw_response()
+        .and_then(|raw| (raw as &dyn std::any::Any).downcast_ref::<HttpResponse>());
+    match raw {
+        Some(response) => {
+            let body = response
+                .body()
+                .bytes()
+                .map(|bytes| String::from_utf8_lossy(bytes).trim().to_string())
+                .unwrap_or_default();
+            let mut excerpt: String = body.chars().take(300).collect();
+            if excerpt.len() < body.len() {
+                excerpt.push_str("...");
+            }
+            format!(
+                "the service answered HTTP {} with a body that is not the answer this call \
+                 expects: {}",
+                response.status().as_u16(),
+                if excerpt.is_empty() {
+                    "(empty)".to_string()
+                } else {
+                    excerpt
+                }
+            )
+        }
+        None => DisplayErrorContext(error).to_string(),
+    }
+}
+
 /// The HTTP status of the answer, if there was one.
 pub fn status<E>(error: &SdkError<E, HttpResponse>) -> Option<u16> {
     error.raw_response().map(|r| r.status().as_u16())
@@ -75,8 +111,16 @@ where
         };
     }
     match error {
+        SdkError::ServiceError(_) if error.code().is_none() => ProviderError::Call {
+            operation: operation.into(),
+            resource,
+            message: unreadable_answer(error),
+            help: "if AWS_ENDPOINT_URL points at an emulator, the emulator answered what AWS \
+                   would not; otherwise run the command again"
+                .into(),
+        },
         SdkError::ServiceError(_) => {
-            let code = error.code().unwrap_or("unknown error");
+            let code = error.code().unwrap_or_default();
             let message = match error.message() {
                 Some(text) if !text.is_empty() => format!("{code}: {text}"),
                 _ => code.to_string(),

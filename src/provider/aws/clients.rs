@@ -1,7 +1,6 @@
 //! The account a deploy goes to and a client for every service it calls, made once per command.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
+use std::collections::BTreeMap;
 
 use aws_config::SdkConfig;
 
@@ -32,9 +31,6 @@ pub struct Aws {
     pub apigatewayv2: aws_sdk_apigatewayv2::Client,
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub sts: aws_sdk_sts::Client,
-    /// Role names a desired state asked for (`provider.iam.role.name`): the live reader looks
-    /// at these besides the default name.
-    role_names: Mutex<BTreeSet<String>>,
 }
 
 impl Aws {
@@ -80,22 +76,7 @@ impl Aws {
             apigatewayv2: aws_sdk_apigatewayv2::Client::new(config),
             tagging: aws_sdk_resourcegroupstagging::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
-            role_names: Mutex::new(BTreeSet::new()),
         }
-    }
-
-    pub fn role_names(&self) -> BTreeSet<String> {
-        self.role_names
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    pub fn remember_role_name(&self, name: &str) {
-        self.role_names
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(name.to_string());
     }
 
     pub fn region(&self) -> &str {

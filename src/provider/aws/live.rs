@@ -16,9 +16,10 @@ use tokio::task::JoinSet;
 
 use super::call;
 use super::clients::Aws;
+use super::deploy_state::{self, DeployState};
 use super::kinds::{ResourceKind, ALL};
 use super::naming::{SERVICE_TAG, STAGE_TAG};
-use crate::plan::{Live, LiveState};
+use crate::plan::{Live, LiveState, Unread};
 use crate::provider::ProviderError;
 
 /// One resource in the tagging index.
@@ -38,17 +39,38 @@ pub struct OwnedFunction {
 /// Shared answers for one read of the live state.
 pub struct LiveContext {
     pub aws: Arc<Aws>,
+    /// Where to look besides the tagging index (see [`deploy_state`]).
+    pub state: DeployState,
     tagged: OnceCell<Vec<Tagged>>,
     functions: OnceCell<Vec<OwnedFunction>>,
+    /// Parts a kind could not read while it read the rest (one bucket's notifications).
+    unread: std::sync::Mutex<Vec<Unread>>,
 }
 
 impl LiveContext {
-    pub fn new(aws: Arc<Aws>) -> LiveContext {
+    pub fn new(aws: Arc<Aws>, state: DeployState) -> LiveContext {
         LiveContext {
             aws,
+            state,
             tagged: OnceCell::new(),
             functions: OnceCell::new(),
+            unread: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// Reports a part that could not be read, so the read goes on with the rest.
+    pub fn report_unread(&self, part: String, error: &ProviderError) {
+        self.unread
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Unread {
+                part,
+                cause: error.to_string(),
+            });
+    }
+
+    fn unread(&self) -> Vec<Unread> {
+        std::mem::take(&mut *self.unread.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Every resource carrying both ownership tags, from the tagging index (one paginated call).
@@ -169,13 +191,23 @@ impl LiveContext {
     }
 }
 
+/// An error no other kind's read would get past.
+fn is_fatal(error: &ProviderError) -> bool {
+    matches!(
+        error,
+        ProviderError::Credentials { .. } | ProviderError::Internal { .. }
+    )
+}
+
 fn filter(key: &str, value: &str) -> TagFilter {
     TagFilter::builder().key(key).values(value).build()
 }
 
-/// Reads every kind's live resources, the kinds concurrently.
+/// Reads every kind's live resources, the kinds concurrently, after the deploy state that says
+/// where to look besides the tagging index.
 pub async fn read(aws: Arc<Aws>) -> Result<LiveState, ProviderError> {
-    let context = Arc::new(LiveContext::new(aws));
+    let state = deploy_state::read(&aws).await?;
+    let context = Arc::new(LiveContext::new(aws, state));
     let mut readers: JoinSet<(usize, Result<Vec<Live>, ProviderError>)> = JoinSet::new();
     for (index, kind) in ALL.iter().copied().enumerate() {
         let context = Arc::clone(&context);
@@ -183,27 +215,43 @@ pub async fn read(aws: Arc<Aws>) -> Result<LiveState, ProviderError> {
         readers.spawn(async move { (index, kind.live(&context).await) });
     }
     let mut by_kind: BTreeMap<usize, Vec<Live>> = BTreeMap::new();
-    let mut first_error = None;
+    let mut failed: BTreeMap<usize, ProviderError> = BTreeMap::new();
     while let Some(joined) = readers.join_next().await {
         match joined {
             Ok((index, Ok(resources))) => {
                 by_kind.insert(index, resources);
             }
-            Ok((_, Err(error))) => {
-                first_error.get_or_insert(error);
+            Ok((index, Err(error))) => {
+                failed.insert(index, error);
             }
             Err(join_error) => {
-                first_error.get_or_insert(ProviderError::Internal {
+                // A reader that panicked: a bug, and nothing says which kind it was.
+                return Err(ProviderError::Internal {
                     resource: crate::plan::ResourceId::new("aws", "live state"),
                     message: join_error.to_string(),
                 });
             }
         }
     }
-    if let Some(error) = first_error {
-        return Err(error);
+    // Credentials that do not work, or nothing readable at all, is an error of the whole read;
+    // otherwise what one kind could not read is reported beside what the others read.
+    if by_kind.is_empty() || failed.values().any(is_fatal) {
+        let mut errors: Vec<ProviderError> = failed.into_values().collect();
+        let first = errors.iter().position(is_fatal).unwrap_or(0);
+        if first < errors.len() {
+            return Err(errors.swap_remove(first));
+        }
+        return Ok(LiveState::default());
     }
+    let unread: Vec<Unread> = failed
+        .into_iter()
+        .map(|(index, error)| Unread {
+            part: ALL[index].kinds().join(", "),
+            cause: error.to_string(),
+        })
+        .chain(context.unread())
+        .collect();
     let mut resources: Vec<Live> = by_kind.into_values().flatten().collect();
     resources.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(LiveState { resources })
+    Ok(LiveState { resources, unread })
 }

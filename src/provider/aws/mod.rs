@@ -12,13 +12,14 @@ pub mod call;
 pub mod clients;
 pub mod context;
 mod deploy_lock;
+pub mod deploy_state;
 pub mod intrinsic;
 pub mod invoke;
 pub mod kinds;
 pub mod live;
 pub mod logs;
 pub mod naming;
-mod sdk;
+pub mod sdk;
 pub mod triggers;
 pub mod variables;
 
@@ -38,6 +39,7 @@ use crate::provider::{
 };
 
 pub use clients::Aws;
+use deploy_state::DeployState;
 
 /// The AWS backend for one service and stage.
 pub struct AwsBackend {
@@ -109,9 +111,6 @@ impl Backend for AwsBackend {
             &self.aws.partition,
             &self.aws.bucket,
         );
-        if let Some(role) = &context.role {
-            self.aws.remember_role_name(&role.name);
-        }
         desired_state(&context)
     }
 
@@ -175,6 +174,22 @@ impl Backend for AwsBackend {
         info.functions.sort_by(|a, b| a.name.cmp(&b.name));
         info.endpoints.sort_by(|a, b| a.url.cmp(&b.url));
         info
+    }
+
+    async fn record_intent(&self, desired: &DesiredState) -> Result<(), ProviderError> {
+        let recorded = deploy_state::read(&self.aws).await?;
+        let state = recorded.union(&DeployState::of_desired(desired));
+        deploy_state::write(&self.aws, &recorded, &state).await
+    }
+
+    async fn record_outcome(
+        &self,
+        desired: &DesiredState,
+        live: &LiveState,
+    ) -> Result<(), ProviderError> {
+        let recorded = deploy_state::read(&self.aws).await?;
+        let state = DeployState::of_desired(desired).union(&DeployState::of_live(live));
+        deploy_state::write(&self.aws, &recorded, &state).await
     }
 
     async fn lock(&self, holder: &LockHolder) -> Result<LockAttempt, ProviderError> {

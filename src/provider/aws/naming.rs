@@ -89,6 +89,11 @@ pub fn lock_key(service: &str, stage: &str) -> String {
     format!("{}deploy.lock", object_prefix(service, stage))
 }
 
+/// The deploy state's key: where the service's resources are that tags cannot find.
+pub fn state_key(service: &str, stage: &str) -> String {
+    format!("{}state.json", object_prefix(service, stage))
+}
+
 pub fn id(kind: &str, name: impl Into<String>) -> ResourceId {
     ResourceId::new(kind, name)
 }

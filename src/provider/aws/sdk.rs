@@ -94,6 +94,28 @@ async fn load_with(
     loader.load().await
 }
 
+/// The profile a cloud command signs with, chosen as the Serverless Framework chooses it:
+/// `--aws-profile` first; then credentials in the environment (`AWS_ACCESS_KEY_ID` with
+/// `AWS_SECRET_ACCESS_KEY`, or `AWS_PROFILE`), which the default chain reads; then the
+/// manifest's `provider.profile`; else the default chain. `None` means the default chain.
+/// `env` reads one environment variable (the process's, in the binary).
+pub fn deploy_profile(
+    command_line: Option<&str>,
+    manifest: Option<&str>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    if let Some(profile) = command_line.filter(|p| !p.is_empty()) {
+        return Some(profile.to_string());
+    }
+    let set = |name: &str| env(name).is_some_and(|value| !value.is_empty());
+    let environment_credentials =
+        (set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY")) || set("AWS_PROFILE");
+    if environment_credentials {
+        return None;
+    }
+    manifest.filter(|p| !p.is_empty()).map(str::to_string)
+}
+
 /// Remembers the host the last request went to, so that "cannot reach" can name it (the
 /// endpoint depends on the service, the region and `AWS_ENDPOINT_URL`).
 #[derive(Debug, Clone, Default)]
@@ -286,4 +308,46 @@ pub(super) fn innermost_text(error: &(dyn std::error::Error + 'static)) -> Strin
         .rev()
         .find(|t| !t.trim().is_empty())
         .unwrap_or_else(|| "unknown error".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::deploy_profile;
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        }
+    }
+
+    #[test]
+    fn the_command_line_profile_wins_over_everything() {
+        let keys = [("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "b")];
+        assert_eq!(
+            deploy_profile(Some("ci"), Some("manifest"), env(&keys)),
+            Some("ci".into())
+        );
+    }
+
+    #[test]
+    fn environment_credentials_win_over_the_manifest_profile() {
+        let keys = [("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "b")];
+        assert_eq!(deploy_profile(None, Some("manifest"), env(&keys)), None);
+        let profile = [("AWS_PROFILE", "team")];
+        assert_eq!(deploy_profile(None, Some("manifest"), env(&profile)), None);
+    }
+
+    #[test]
+    fn the_manifest_profile_is_used_without_environment_credentials() {
+        // A key id alone is not credentials.
+        let half = [("AWS_ACCESS_KEY_ID", "a"), ("AWS_SECRET_ACCESS_KEY", "")];
+        assert_eq!(
+            deploy_profile(None, Some("manifest"), env(&half)),
+            Some("manifest".into())
+        );
+        assert_eq!(deploy_profile(None, None, env(&[])), None);
+    }
 }

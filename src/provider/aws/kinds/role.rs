@@ -133,7 +133,7 @@ impl ResourceKind for Roles {
 
     async fn live(&self, live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
         let aws = &live.aws;
-        let mut names = aws.role_names();
+        let mut names = live.state.roles.clone();
         names.insert(naming::role_name(
             &aws.scope.service,
             &aws.scope.stage,

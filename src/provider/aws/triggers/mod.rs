@@ -184,9 +184,7 @@ impl ResourceKind for Triggers {
         context: &Context<'_>,
         state: &mut DesiredState,
     ) -> Result<(), ProviderError> {
-        let resources = desired(context)?;
-        hints::remember(&context.service.name, &context.stage, &resources);
-        state.resources.extend(resources);
+        state.resources.extend(desired(context)?);
         Ok(())
     }
 
@@ -267,7 +265,7 @@ async fn read(live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
         .iter()
         .filter_map(|f| f.configuration.function_name().map(str::to_string))
         .collect();
-    let hints = hints::recall(&site.service, &site.stage);
+    let recorded = &live.state;
     let tagged = |service: &'static str| async move {
         Ok::<_, ProviderError>(
             live.tagged_of(service, "")
@@ -278,7 +276,7 @@ async fn read(live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
         )
     };
     let (http, rest, rules, mappings, subscriptions, buckets, topics) = tokio::join!(
-        http_api::live(&aws.apigatewayv2, &site, hints.authorizers),
+        http_api::live(&aws.apigatewayv2, &site, recorded.authorizers),
         rest_api::live(&aws.apigateway, &site),
         schedule::live(&aws.events, &site),
         sqs::live(&aws.lambda, &functions),
@@ -302,9 +300,9 @@ async fn read(live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
         .iter()
         .filter_map(|(arn, _)| arn.rsplit(':').next().map(str::to_string))
         .collect();
-    notified.extend(hints.buckets.iter().cloned());
-    found.extend(s3::live(&aws.s3, &site, notified.clone()).await?);
-    let mut targeted = hints.functions.clone();
+    notified.extend(recorded.buckets.iter().cloned());
+    found.extend(s3::live(live, &site, notified.clone()).await);
+    let mut targeted = recorded.functions.clone();
     for resource in &found {
         for value in resource.properties.values() {
             collect_functions(value, &mut targeted);
@@ -323,7 +321,7 @@ async fn read(live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
         .filter(|bucket| !notified.contains(bucket))
         .collect();
     if !more.is_empty() {
-        found.extend(s3::live(&aws.s3, &site, more).await?);
+        found.extend(s3::live(live, &site, more).await);
     }
     found.extend(permissions);
     Ok(found)
@@ -340,57 +338,6 @@ fn collect_functions(value: &Json, found: &mut BTreeSet<String>) {
         Json::Array(items) => items.iter().for_each(|item| collect_functions(item, found)),
         Json::Object(map) => map.values().for_each(|item| collect_functions(item, found)),
         _ => {}
-    }
-}
-
-/// What the last desired state of a service and stage says the live reader should look at
-/// besides what the listings find: the functions that event sources invoke (whose policies hold
-/// the permissions), the existing buckets that get notifications (S3 cannot list the buckets
-/// that notify a function), and whether the HTTP API has authorizers to read. Kept per process,
-/// as the backend keeps the role names it was asked for.
-mod hints {
-    use std::collections::{BTreeMap, BTreeSet};
-    use std::sync::Mutex;
-
-    use serde_json::Value as Json;
-
-    use crate::plan::Desired;
-    use crate::provider::aws::naming::kind;
-
-    #[derive(Debug, Clone, Default)]
-    pub struct Hints {
-        pub functions: BTreeSet<String>,
-        pub buckets: BTreeSet<String>,
-        /// The service defines HTTP API authorizers.
-        pub authorizers: bool,
-    }
-
-    static HINTS: Mutex<BTreeMap<(String, String), Hints>> = Mutex::new(BTreeMap::new());
-
-    pub fn remember(service: &str, stage: &str, resources: &[Desired]) {
-        let mut hints = Hints::default();
-        for resource in resources {
-            hints.authorizers |= resource.id.kind == kind::HTTP_API_AUTHORIZER;
-            if resource.id.kind != kind::PERMISSION {
-                continue;
-            }
-            let text = |key: &str| resource.properties.get(key).and_then(Json::as_str);
-            if let Some(function) = text("function_name") {
-                hints.functions.insert(function.to_string());
-            }
-            if let Some((_, bucket)) = text("source_arn").and_then(|arn| arn.split_once(":s3:::")) {
-                hints.buckets.insert(bucket.to_string());
-            }
-        }
-        let mut all = HINTS.lock().unwrap_or_else(|p| p.into_inner());
-        all.insert((service.to_string(), stage.to_string()), hints);
-    }
-
-    pub fn recall(service: &str, stage: &str) -> Hints {
-        let all = HINTS.lock().unwrap_or_else(|p| p.into_inner());
-        all.get(&(service.to_string(), stage.to_string()))
-            .cloned()
-            .unwrap_or_default()
     }
 }
 

@@ -26,6 +26,7 @@ use super::{call_error, concurrently, invalid, string_map, EventContext, Functio
 use crate::manifest::model::Trigger;
 use crate::plan::{Action, Desired, Live, Properties, Step};
 use crate::provider::aws::context::Context;
+use crate::provider::aws::live::LiveContext;
 use crate::provider::ProviderError;
 
 /// A bucket created for `s3` events (not the deployment bucket).
@@ -149,15 +150,12 @@ pub fn bucket_lives(arns: &[(String, BTreeMap<String, String>)]) -> Vec<Live> {
         .collect()
 }
 
-/// The service's notifications on `buckets`.
-pub async fn live(
-    client: &Client,
-    site: &Site,
-    buckets: BTreeSet<String>,
-) -> Result<Vec<Live>, ProviderError> {
+/// The service's notifications on `buckets`. A bucket whose configuration cannot be read is
+/// reported to `live` as unread, and the others are still read.
+pub async fn live(live: &LiveContext, site: &Site, buckets: BTreeSet<String>) -> Vec<Live> {
     let prefix = configuration_prefix(&site.service, &site.stage);
     let reads = buckets.into_iter().map(|bucket| {
-        let client = client.clone();
+        let client = live.aws.s3.clone();
         let prefix = prefix.clone();
         async move {
             let output = match client
@@ -169,10 +167,9 @@ pub async fn live(
                 Ok(output) => output,
                 Err(e) if e.code() == Some("NoSuchBucket") => return Ok(None),
                 Err(e) => {
-                    return Err(call_error(
-                        "s3:GetBucketNotificationConfiguration",
-                        &bucket,
-                        &e,
+                    return Err((
+                        bucket.clone(),
+                        call_error("s3:GetBucketNotificationConfiguration", &bucket, &e),
                     ))
                 }
             };
@@ -228,9 +225,14 @@ pub async fn live(
     });
     let mut found = Vec::new();
     for result in concurrently(reads).await {
-        found.extend(result?);
+        match result {
+            Ok(notification) => found.extend(notification),
+            Err((bucket, error)) => {
+                live.report_unread(format!("{} {bucket}", kind::BUCKET_NOTIFICATION), &error)
+            }
+        }
     }
-    Ok(found)
+    found
 }
 
 /// Applies a bucket or notification step.

@@ -1,0 +1,285 @@
+//! The deploy state: a small JSON object next to the deploy lock
+//! (`updraft/{service}/{stage}/state.json` in the deployment bucket) that says where the
+//! service's resources are when their ownership tags alone cannot find them:
+//!
+//! - IAM roles are not in the Resource Groups Tagging index, so a role named by
+//!   `provider.iam.role.name` could only be found by its name;
+//! - a notification on an `existing: true` bucket lives on a bucket the service does not own
+//!   and S3 cannot list the buckets that notify a function;
+//! - Lambda lists no resource policies, so the functions whose policies hold the service's
+//!   permissions are read one by one, and only those;
+//! - the HTTP API's authorizers are read only when the service has some.
+//!
+//! A deploy writes the union of what was recorded and what it is about to create *before* it
+//! changes anything (so a deploy killed half-way leaves nothing unrecorded), and after it
+//! applied, what its manifest names plus whatever is still live. A remove keeps only what it
+//! could not delete, and deletes the object when nothing is left. The live reader takes the
+//! state as explicit input; nothing is remembered between calls in the process.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_s3::primitives::ByteStream;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use super::call;
+use super::clients::Aws;
+use super::naming::{self, kind};
+use crate::plan::{DesiredState, LiveState, Properties, ResourceId};
+use crate::provider::ProviderError;
+
+/// The object's format version; a newer one is refused rather than misread.
+const VERSION: u32 = 1;
+
+/// Where the live reader must look besides the tagging index.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeployState {
+    pub version: u32,
+    /// IAM roles the service created, by name.
+    #[serde(default)]
+    pub roles: BTreeSet<String>,
+    /// Buckets that carry the service's notifications, owned or not.
+    #[serde(default)]
+    pub buckets: BTreeSet<String>,
+    /// Functions whose resource policies hold the service's permissions.
+    #[serde(default)]
+    pub functions: BTreeSet<String>,
+    /// The service's HTTP API has authorizers.
+    #[serde(default)]
+    pub authorizers: bool,
+}
+
+impl DeployState {
+    /// What a desired state will put where tags cannot find it.
+    pub fn of_desired(desired: &DesiredState) -> DeployState {
+        let mut state = DeployState::empty();
+        for resource in &desired.resources {
+            state.note(&resource.id, &resource.properties);
+        }
+        state
+    }
+
+    /// What a live state shows that tags alone would not find again.
+    pub fn of_live(live: &LiveState) -> DeployState {
+        let mut state = DeployState::empty();
+        for resource in &live.resources {
+            state.note(&resource.id, &resource.properties);
+        }
+        state
+    }
+
+    pub fn empty() -> DeployState {
+        DeployState {
+            version: VERSION,
+            ..DeployState::default()
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.roles.is_empty()
+            && self.buckets.is_empty()
+            && self.functions.is_empty()
+            && !self.authorizers
+    }
+
+    /// Everything either state records.
+    pub fn union(&self, other: &DeployState) -> DeployState {
+        DeployState {
+            version: VERSION,
+            roles: self.roles.union(&other.roles).cloned().collect(),
+            buckets: self.buckets.union(&other.buckets).cloned().collect(),
+            functions: self.functions.union(&other.functions).cloned().collect(),
+            authorizers: self.authorizers || other.authorizers,
+        }
+    }
+
+    fn note(&mut self, id: &ResourceId, properties: &Properties) {
+        let text = |key: &str| properties.get(key).and_then(Json::as_str);
+        match id.kind.as_str() {
+            kind::ROLE => {
+                self.roles.insert(id.name.clone());
+            }
+            kind::BUCKET_NOTIFICATION => {
+                self.buckets.insert(id.name.clone());
+            }
+            kind::HTTP_API_AUTHORIZER => self.authorizers = true,
+            kind::PERMISSION => {
+                if let Some(function) = text("function_name") {
+                    self.functions.insert(function.to_string());
+                }
+                if let Some((_, bucket)) =
+                    text("source_arn").and_then(|arn| arn.split_once(":s3:::"))
+                {
+                    self.buckets.insert(bucket.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn key(aws: &Aws) -> String {
+    naming::state_key(&aws.scope.service, &aws.scope.stage)
+}
+
+fn place(aws: &Aws) -> String {
+    format!("s3://{}/{}", aws.bucket, key(aws))
+}
+
+/// The recorded state; empty when nothing was recorded (or the bucket does not exist yet).
+pub async fn read(aws: &Aws) -> Result<DeployState, ProviderError> {
+    let answer = aws
+        .s3
+        .get_object()
+        .bucket(&aws.bucket)
+        .key(key(aws))
+        .send()
+        .await;
+    let answer = match answer {
+        Ok(answer) => answer,
+        Err(error)
+            if call::is(&error, &["NoSuchKey", "NoSuchBucket"])
+                || call::status(&error) == Some(404) =>
+        {
+            return Ok(DeployState::empty())
+        }
+        Err(error) => return Err(call::failed("s3:GetObject", place(aws), &error)),
+    };
+    let bytes = answer
+        .body
+        .collect()
+        .await
+        .map_err(|e| ProviderError::Call {
+            operation: "s3:GetObject".into(),
+            resource: place(aws),
+            message: format!("the deploy state could not be read: {e}"),
+            help: "run the command again".into(),
+        })?;
+    let state: DeployState =
+        serde_json::from_slice(&bytes.into_bytes()).map_err(|e| ProviderError::Call {
+            operation: "s3:GetObject".into(),
+            resource: place(aws),
+            message: format!("the deploy state is not one updraft wrote: {e}"),
+            help: format!(
+                "look at {}: it records where the service's roles and notifications are",
+                place(aws)
+            ),
+        })?;
+    if state.version > VERSION {
+        return Err(ProviderError::Call {
+            operation: "s3:GetObject".into(),
+            resource: place(aws),
+            message: format!(
+                "the deploy state has version {}, newer than this updraft reads ({VERSION})",
+                state.version
+            ),
+            help: "use the updraft version that deployed the service, or a newer one".into(),
+        });
+    }
+    Ok(state)
+}
+
+/// Writes `state` (deletes the object when it records nothing), unless it is what is recorded.
+pub async fn write(
+    aws: &Aws,
+    previous: &DeployState,
+    state: &DeployState,
+) -> Result<(), ProviderError> {
+    if previous == state {
+        return Ok(());
+    }
+    if state.is_empty() {
+        return match aws
+            .s3
+            .delete_object()
+            .bucket(&aws.bucket)
+            .key(key(aws))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) if call::is(&error, &["NoSuchBucket"]) => Ok(()),
+            Err(error) => Err(call::failed("s3:DeleteObject", place(aws), &error)),
+        };
+    }
+    let body = serde_json::to_vec_pretty(state).map_err(|e| ProviderError::Internal {
+        resource: ResourceId::new(kind::DEPLOYMENT_BUCKET, key(aws)),
+        message: format!("the deploy state cannot be written as JSON: {e}"),
+    })?;
+    aws.s3
+        .put_object()
+        .bucket(&aws.bucket)
+        .key(key(aws))
+        .content_type("application/json")
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .map_err(|e| call::failed("s3:PutObject", place(aws), &e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Desired, Live};
+    use serde_json::json;
+
+    fn desired(kind: &str, name: &str, properties: Json) -> Desired {
+        Desired {
+            id: ResourceId::new(kind, name),
+            properties: serde_json::from_value(properties).unwrap(),
+            ..Desired::default()
+        }
+    }
+
+    #[test]
+    fn a_custom_role_and_an_existing_bucket_are_recorded() {
+        let state = DeployState::of_desired(&DesiredState {
+            resources: vec![
+                desired(kind::ROLE, "my-custom-role-name", json!({})),
+                desired(
+                    kind::PERMISSION,
+                    "svc-dev-resize:s3-legacy",
+                    json!({"function_name": "svc-dev-resize", "source_arn": "arn:aws:s3:::legacy"}),
+                ),
+                desired(kind::FUNCTION, "svc-dev-resize", json!({})),
+            ],
+        });
+        assert_eq!(
+            state.roles,
+            BTreeSet::from(["my-custom-role-name".to_string()])
+        );
+        assert_eq!(state.buckets, BTreeSet::from(["legacy".to_string()]));
+        assert_eq!(
+            state.functions,
+            BTreeSet::from(["svc-dev-resize".to_string()])
+        );
+        assert!(!state.authorizers);
+    }
+
+    #[test]
+    fn what_is_still_live_stays_recorded_after_a_partial_remove() {
+        let live = LiveState {
+            resources: vec![Live {
+                id: ResourceId::new(kind::BUCKET_NOTIFICATION, "legacy"),
+                ..Live::default()
+            }],
+            ..LiveState::default()
+        };
+        let state = DeployState::of_live(&live);
+        assert_eq!(state.buckets, BTreeSet::from(["legacy".to_string()]));
+        assert!(DeployState::of_live(&LiveState::default()).is_empty());
+    }
+
+    #[test]
+    fn the_recorded_object_reads_back_and_refuses_unknown_fields() {
+        let state = DeployState::empty().union(&DeployState {
+            authorizers: true,
+            ..DeployState::empty()
+        });
+        let text = serde_json::to_string(&state).unwrap();
+        assert_eq!(serde_json::from_str::<DeployState>(&text).unwrap(), state);
+        assert!(serde_json::from_str::<DeployState>(r#"{"version":1,"rolez":[]}"#).is_err());
+    }
+}
