@@ -8,6 +8,7 @@
 pub mod coerce;
 pub mod discover;
 pub mod model;
+pub mod naming;
 pub mod node;
 pub mod normalize;
 pub mod source;

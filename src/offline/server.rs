@@ -207,7 +207,7 @@ pub async fn start(
             };
             let rule = scheduled::rule_arn(
                 &region,
-                &crate::provider::aws::naming::rule_name(
+                &crate::manifest::naming::rule_name(
                     &service.name,
                     &service.provider.stage,
                     key,

@@ -6,7 +6,7 @@
 //! deploy again converges. Cancellation (the first Ctrl-C) does the same. Steps that change
 //! nothing finish at once without a call.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -87,6 +87,9 @@ pub async fn apply(
     let mut done: BTreeSet<ResourceId> = BTreeSet::new();
     let mut running: JoinSet<(usize, Duration, Result<Properties, ProviderError>)> = JoinSet::new();
     let mut running_ids: BTreeMap<usize, &Step> = BTreeMap::new();
+    // Which step a task runs, so a task that panics (and returns no token) is blamed on its own
+    // step, not on whichever step happens to be first.
+    let mut tokens: HashMap<tokio::task::Id, usize> = HashMap::new();
     let mut stopping = false;
     let concurrency = options.concurrency.max(1);
     let mut next_token = 0usize;
@@ -133,7 +136,7 @@ pub async fn apply(
                 let observer = Arc::clone(&observer);
                 let step = step.clone();
                 let options = options.clone();
-                running.spawn(async move {
+                let task = running.spawn(async move {
                     let started = Instant::now();
                     let context = StepContext {
                         progress: observer.as_ref(),
@@ -143,13 +146,14 @@ pub async fn apply(
                     let result = run_step(backend.as_ref(), &step, &properties, &context).await;
                     (token, started.elapsed(), result)
                 });
+                tokens.insert(task.id(), token);
             }
         }
         if running.is_empty() {
             break;
         }
         let joined = tokio::select! {
-            joined = running.join_next() => joined,
+            joined = running.join_next_with_id() => joined,
             _ = cancel.cancelled(), if !stopping => {
                 stopping = true;
                 outcome.interrupted = true;
@@ -158,11 +162,15 @@ pub async fn apply(
         };
         let Some(joined) = joined else { break };
         let (token, elapsed, result) = match joined {
-            Ok(value) => value,
+            Ok((task, value)) => {
+                tokens.remove(&task);
+                value
+            }
             Err(join_error) => {
                 // A panicking step is a bug; stop as for a failure.
                 stopping = true;
-                let Some((_, step)) = running_ids.pop_first() else {
+                let token = tokens.remove(&join_error.id());
+                let Some(step) = token.and_then(|token| running_ids.remove(&token)) else {
                     continue;
                 };
                 let error = ProviderError::Internal {

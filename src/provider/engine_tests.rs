@@ -19,6 +19,8 @@ struct Recorder {
     in_flight: AtomicUsize,
     most_in_flight: AtomicUsize,
     fail: Option<String>,
+    /// This step's call panics at once (a bug in a backend).
+    panic_on: Option<String>,
     pause: Duration,
 }
 
@@ -34,6 +36,7 @@ impl Recorder {
             in_flight: AtomicUsize::new(0),
             most_in_flight: AtomicUsize::new(0),
             fail: None,
+            panic_on: None,
             pause: Duration::from_millis(5),
         }
     }
@@ -63,6 +66,9 @@ impl Backend for Recorder {
         properties: &Properties,
         _: &StepContext<'_>,
     ) -> Result<Properties, ProviderError> {
+        if self.panic_on.as_deref() == Some(step.id.name.as_str()) {
+            panic!("a bug in the backend");
+        }
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.most_in_flight.fetch_max(now, Ordering::SeqCst);
         tokio::time::sleep(self.pause).await;
@@ -300,5 +306,26 @@ async fn deletes_run_when_every_other_step_is_a_no_op() {
     assert_eq!(
         (calls[0].0.name.as_str(), calls[0].1),
         ("gone", Action::Delete)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_step_is_blamed_not_the_first_running_one() {
+    let mut recorder = Recorder::new();
+    recorder.panic_on = Some("b".into());
+    recorder.pause = Duration::from_millis(50);
+    let backend = Arc::new(recorder);
+    // "a" starts first and is still running (it sleeps 50 ms) when "b" panics.
+    let desired = vec![resource("a", &[]), resource("b", &[])];
+    let outcome = run(Arc::clone(&backend), desired, LiveState::default(), 10).await;
+    let failed: Vec<&str> = outcome
+        .failed
+        .iter()
+        .map(|(id, _)| id.name.as_str())
+        .collect();
+    assert_eq!(failed, vec!["b"], "{outcome:?}");
+    assert!(
+        matches!(outcome.failed[0].1, ProviderError::Internal { .. }),
+        "a panic is a bug: {outcome:?}"
     );
 }

@@ -3,30 +3,63 @@
 //!
 //! Patterns are the ones npm and Yarn accept in practice: literal paths (`apps/api`), `*` and `?`
 //! inside one path segment (`packages/*`, `services/svc-*`), `**` for any number of segments,
-//! and `!pattern` to exclude. Brace sets and character classes are not supported.
+//! and `!pattern` to exclude; a later pattern wins over an earlier one. Matching is globset's
+//! (with `*` kept inside one segment); a pattern globset refuses matches nothing.
 
 use std::path::Path;
+
+use globset::{GlobBuilder, GlobMatcher};
 
 /// How deep `**` looks for workspace folders on disk; monorepos nest a few levels at most.
 const MAX_WORKSPACE_DEPTH: usize = 8;
 /// Patterns longer than this are not workspace globs anyone writes; they match nothing.
 const MAX_PATTERN_SEGMENTS: usize = 32;
 
+/// One pattern, compiled.
+struct Pattern {
+    negated: bool,
+    matcher: GlobMatcher,
+    /// Its segments, for deciding which folders a walk must look into.
+    segments: Vec<String>,
+}
+
+fn compile(patterns: &[String]) -> Vec<Pattern> {
+    patterns
+        .iter()
+        .filter_map(|pattern| {
+            let (negated, pattern) = match pattern.strip_prefix('!') {
+                Some(rest) => (true, rest),
+                None => (false, pattern.as_str()),
+            };
+            let segments: Vec<String> = segments(pattern).map(str::to_string).collect();
+            if segments.is_empty() || segments.len() > MAX_PATTERN_SEGMENTS {
+                return None;
+            }
+            let matcher = GlobBuilder::new(&segments.join("/"))
+                .literal_separator(true)
+                .build()
+                .ok()?
+                .compile_matcher();
+            Some(Pattern {
+                negated,
+                matcher,
+                segments,
+            })
+        })
+        .collect()
+}
+
 /// Whether the folder at `relative` (from the root, `/`-separated) is one of the workspaces.
 pub(super) fn is_workspace(patterns: &[String], relative: &str) -> bool {
-    let path: Vec<&str> = segments(relative).collect();
+    matches(&compile(patterns), relative)
+}
+
+fn matches(patterns: &[Pattern], relative: &str) -> bool {
+    let path = segments(relative).collect::<Vec<_>>().join("/");
     let mut included = false;
     for pattern in patterns {
-        let (negated, pattern) = match pattern.strip_prefix('!') {
-            Some(rest) => (true, rest),
-            None => (false, pattern.as_str()),
-        };
-        let pattern: Vec<&str> = segments(pattern).collect();
-        if pattern.is_empty() || pattern.len() > MAX_PATTERN_SEGMENTS {
-            continue;
-        }
-        if path_matches(&pattern, &path) {
-            included = !negated;
+        if pattern.matcher.is_match(&path) {
+            included = !pattern.negated;
         }
     }
     included
@@ -35,6 +68,7 @@ pub(super) fn is_workspace(patterns: &[String], relative: &str) -> bool {
 /// The workspace folders under `root`, relative and sorted. Folders called `node_modules` and
 /// hidden folders are never workspaces; a matching folder without a package.json is not one.
 pub(super) fn expand(root: &Path, patterns: &[String]) -> Vec<String> {
+    let compiled = compile(patterns);
     let mut found = Vec::new();
     let mut pending = vec![(String::new(), 0_usize)];
     while let Some((relative, depth)) = pending.pop() {
@@ -57,10 +91,10 @@ pub(super) fn expand(root: &Path, patterns: &[String]) -> Vec<String> {
             } else {
                 format!("{relative}/{name}")
             };
-            if is_workspace(patterns, &child) && entry.path().join("package.json").is_file() {
+            if matches(&compiled, &child) && entry.path().join("package.json").is_file() {
                 found.push(child.clone());
             }
-            if depth + 1 < MAX_WORKSPACE_DEPTH && could_contain_workspace(patterns, &child) {
+            if depth + 1 < MAX_WORKSPACE_DEPTH && could_contain_workspace(&compiled, &child) {
                 pending.push((child, depth + 1));
             }
         }
@@ -70,77 +104,34 @@ pub(super) fn expand(root: &Path, patterns: &[String]) -> Vec<String> {
 }
 
 /// Whether some pattern could match a folder below `relative`, so the walk stays inside the
-/// folders the patterns talk about instead of reading the whole repository.
-fn could_contain_workspace(patterns: &[String], relative: &str) -> bool {
+/// folders the patterns talk about instead of reading the whole repository. Conservative: a
+/// segment with a wildcard in it is taken to match any folder name.
+fn could_contain_workspace(patterns: &[Pattern], relative: &str) -> bool {
     let path: Vec<&str> = segments(relative).collect();
     patterns
         .iter()
-        .filter(|pattern| !pattern.starts_with('!'))
+        .filter(|pattern| !pattern.negated)
         .any(|pattern| {
-            let pattern: Vec<&str> = segments(pattern).collect();
-            pattern.len() <= MAX_PATTERN_SEGMENTS && prefix_matches(&pattern, &path)
+            let mut pattern_segments = pattern.segments.iter();
+            for folder in &path {
+                match pattern_segments.next() {
+                    Some(segment) if segment == "**" => return true,
+                    Some(segment) if is_wildcard(segment) || segment == folder => {}
+                    _ => return false,
+                }
+            }
+            // Something of the pattern is left for a folder below.
+            pattern_segments.next().is_some()
         })
+}
+
+fn is_wildcard(segment: &str) -> bool {
+    segment.contains(['*', '?', '[', '{'])
 }
 
 fn segments(path: &str) -> impl Iterator<Item = &str> {
     path.split('/')
         .filter(|segment| !segment.is_empty() && *segment != ".")
-}
-
-/// Whether the whole of `path` matches the whole of `pattern`.
-fn path_matches(pattern: &[&str], path: &[&str]) -> bool {
-    match pattern.split_first() {
-        None => path.is_empty(),
-        Some((&"**", rest)) => (0..=path.len()).any(|skip| path_matches(rest, &path[skip..])),
-        Some((first, rest)) => match path.split_first() {
-            Some((name, path_rest)) => {
-                segment_matches(first, name) && path_matches(rest, path_rest)
-            }
-            None => false,
-        },
-    }
-}
-
-/// Whether `path` could be the leading folders of a match of `pattern`.
-fn prefix_matches(pattern: &[&str], path: &[&str]) -> bool {
-    match (pattern.split_first(), path.split_first()) {
-        (_, None) => !pattern.is_empty(),
-        (None, Some(_)) => false,
-        (Some((&"**", _)), Some(_)) => true,
-        (Some((first, rest)), Some((name, path_rest))) => {
-            segment_matches(first, name) && prefix_matches(rest, path_rest)
-        }
-    }
-}
-
-/// `*` (any run of characters) and `?` (one character) within one segment.
-fn segment_matches(pattern: &str, name: &str) -> bool {
-    let pattern: Vec<char> = pattern.chars().collect();
-    let name: Vec<char> = name.chars().collect();
-    // Classic two-pointer wildcard match: linear, no recursion.
-    let (mut p, mut n) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while n < name.len() {
-        match pattern.get(p) {
-            Some('*') => {
-                star = Some((p, n));
-                p += 1;
-            }
-            Some(&c) if c == '?' || c == name[n] => {
-                p += 1;
-                n += 1;
-            }
-            _ => match star {
-                Some((star_p, star_n)) => {
-                    p = star_p + 1;
-                    n = star_n + 1;
-                    star = Some((star_p, star_n + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern[p..].iter().all(|&c| c == '*')
 }
 
 #[cfg(test)]
@@ -177,11 +168,21 @@ mod tests {
 
     #[test]
     fn segment_wildcards() {
-        assert!(segment_matches("svc-*", "svc-orders"));
-        assert!(segment_matches("*-api", "orders-api"));
-        assert!(segment_matches("a*b*c", "axxbyyc"));
-        assert!(!segment_matches("a*b*c", "axxbyy"));
-        assert!(segment_matches("*", ""));
+        let list = patterns(&["svc-*", "*-api", "a*b*c"]);
+        assert!(is_workspace(&list, "svc-orders"));
+        assert!(is_workspace(&list, "orders-api"));
+        assert!(is_workspace(&list, "axxbyyc"));
+        assert!(!is_workspace(&list, "axxbyy"));
+    }
+
+    #[test]
+    fn the_walk_looks_only_where_a_pattern_could_match() {
+        let compiled = compile(&patterns(&["packages/*", "services/**", "!tools/*"]));
+        assert!(could_contain_workspace(&compiled, "packages"));
+        assert!(!could_contain_workspace(&compiled, "packages/api"));
+        assert!(could_contain_workspace(&compiled, "services/a/b"));
+        assert!(!could_contain_workspace(&compiled, "tools"));
+        assert!(!could_contain_workspace(&compiled, "docs"));
     }
 
     #[test]

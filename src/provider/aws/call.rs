@@ -1,8 +1,9 @@
-//! One deploy call's failure as a [`ProviderError`] that says the fix, and the retries updraft
-//! adds to the SDK's own: Lambda's `ResourceConflictException` (an update still running),
-//! throttling past the SDK's attempts (honouring `Retry-After`), and IAM's propagation delay
-//! (a new role "cannot be assumed" for a few seconds). Retries are bounded by the step's
-//! deadline and tell the user why they wait.
+//! One deploy call's failure as a [`ProviderError`] that says the fix, and the waits updraft
+//! adds to the SDK's own retry policy (which alone retries throttling and transient network
+//! errors, with its backoff): Lambda's `ResourceConflictException` (an update of the function
+//! still running) and IAM's propagation delay (a new role "cannot be assumed" for a few
+//! seconds). Those are states that end, not failed attempts: the waits are bounded by the
+//! step's deadline and tell the user why they wait.
 
 use std::fmt::Display;
 use std::future::Future;
@@ -179,21 +180,16 @@ pub struct RetryReason {
     pub after: Option<Duration>,
 }
 
-/// Lambda's answers that go away by waiting: an update in progress, throttling.
+/// Lambda's answer that goes away by waiting: an update of the function still in progress.
+/// (Throttling is the SDK's own retry policy's to handle, with its backoff; it is not retried
+/// a second time here.)
 pub fn lambda_transient<E: ProvideErrorMetadata>(
     error: &SdkError<E, HttpResponse>,
 ) -> Option<RetryReason> {
-    match code(error)? {
-        "ResourceConflictException" => Some(RetryReason {
-            reason: "another update of the function is still running",
-            after: None,
-        }),
-        "TooManyRequestsException" | "ThrottlingException" | "Throttling" => Some(RetryReason {
-            reason: "AWS is throttling the calls",
-            after: retry_after(error),
-        }),
-        _ => None,
-    }
+    (code(error)? == "ResourceConflictException").then(|| RetryReason {
+        reason: "another update of the function is still running",
+        after: retry_after(error),
+    })
 }
 
 /// Lambda refuses a role IAM has just created for a few seconds.
@@ -206,23 +202,6 @@ pub fn role_not_yet_assumable<E: ProvideErrorMetadata>(
     .then_some(RetryReason {
         reason: "the new execution role is not usable yet (IAM is propagating it)",
         after: None,
-    })
-}
-
-/// Throttling in any service.
-pub fn throttled<E: ProvideErrorMetadata>(
-    error: &SdkError<E, HttpResponse>,
-) -> Option<RetryReason> {
-    let throttling = [
-        "Throttling",
-        "ThrottlingException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "SlowDown",
-    ];
-    is(error, &throttling).then(|| RetryReason {
-        reason: "AWS is throttling the calls",
-        after: retry_after(error),
     })
 }
 

@@ -37,17 +37,7 @@ pub mod kind {
     pub const REST_API_DEPLOYMENT: &str = "aws.apigateway.deployment";
 }
 
-/// EventBridge's limit on rule names.
-pub const RULE_NAME_LIMIT: usize = 64;
-
-/// The EventBridge rule of a function's `number`th `schedule` event (from 1, as the Framework
-/// numbers them). `offline` names the rule in its scheduled events the same way.
-pub fn rule_name(service: &str, stage: &str, function_key: &str, number: usize) -> String {
-    fit(
-        format!("{service}-{stage}-{function_key}-schedule-{number}"),
-        RULE_NAME_LIMIT,
-    )
-}
+pub use crate::manifest::naming::{fit, rule_name, RULE_NAME_LIMIT};
 
 /// `{service}-{stage}`: the prefix of every name.
 pub fn prefix(service: &str, stage: &str) -> String {
@@ -96,21 +86,6 @@ pub fn state_key(service: &str, stage: &str) -> String {
 
 pub fn id(kind: &str, name: impl Into<String>) -> ResourceId {
     ResourceId::new(kind, name)
-}
-
-/// Cuts a name to `limit` characters, replacing the end with 8 hex digits of its hash when it
-/// is too long.
-pub fn fit(name: String, limit: usize) -> String {
-    if name.len() <= limit {
-        return name;
-    }
-    use sha2::{Digest, Sha256};
-    let digest = hex::encode(Sha256::digest(name.as_bytes()));
-    let mut cut = limit - 9;
-    while !name.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}-{}", &name[..cut], &digest[..8])
 }
 
 #[cfg(test)]

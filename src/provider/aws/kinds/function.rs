@@ -375,27 +375,11 @@ fn role_arn(
 
 /// Lambda's CodeSha256 (base64) as the lower-case hex the artifacts are named by.
 pub fn base64_to_hex(text: &str) -> Option<String> {
-    let mut bits: u32 = 0;
-    let mut count = 0;
-    let mut bytes = Vec::with_capacity(32);
-    for character in text.trim_end_matches('=').bytes() {
-        let value = match character {
-            b'A'..=b'Z' => character - b'A',
-            b'a'..=b'z' => character - b'a' + 26,
-            b'0'..=b'9' => character - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        };
-        bits = (bits << 6) | u32::from(value);
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            bytes.push((bits >> count) as u8);
-            bits &= (1 << count) - 1;
-        }
-    }
-    Some(hex::encode(bytes))
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .ok()
+        .map(hex::encode)
 }
 
 #[cfg(test)]

@@ -18,9 +18,7 @@ use aws_sdk_lambda::types::{
 use super::function::{BOOKKEEPING_TAGS, CONFIGURATION, RESERVED_CONCURRENCY_TAG};
 use super::props;
 use crate::plan::{Action, Properties, ResourceId, Step};
-use crate::provider::aws::call::{
-    self, lambda_transient, retrying, role_not_yet_assumable, throttled,
-};
+use crate::provider::aws::call::{self, lambda_transient, retrying, role_not_yet_assumable};
 use crate::provider::aws::clients::Aws;
 use crate::provider::{ProviderError, StepContext};
 
@@ -129,12 +127,9 @@ async fn create(
         )
         .set_tags(Some(tags_to_set(properties).into_iter().collect()))
         .publish(false);
-    let created = retrying(
-        context,
-        &step.id,
-        |error| throttled(error).or_else(|| role_not_yet_assumable(error)),
-        || request.clone().send(),
-    )
+    let created = retrying(context, &step.id, role_not_yet_assumable, || {
+        request.clone().send()
+    })
     .await;
     match created {
         Ok(_) => {}
@@ -268,7 +263,8 @@ async fn update(
                 .untag_resource()
                 .resource(&arn)
                 .set_tag_keys(Some(stale));
-            retrying(context, &step.id, throttled, || untag.clone().send())
+            untag
+                .send()
                 .await
                 .map_err(|e| call::failed("lambda:UntagResource", &step.id, &e))?;
         }
@@ -277,7 +273,7 @@ async fn update(
             .tag_resource()
             .resource(&arn)
             .set_tags(Some(wanted.into_iter().collect()));
-        retrying(context, &step.id, throttled, || tag.clone().send())
+        tag.send()
             .await
             .map_err(|e| call::failed("lambda:TagResource", &step.id, &e))?;
     }

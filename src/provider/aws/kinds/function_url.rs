@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::{props, ResourceKind};
 use crate::plan::{Action, Desired, DesiredState, Live, Properties, Step};
-use crate::provider::aws::call::{self, lambda_transient, retrying, throttled};
+use crate::provider::aws::call::{self, lambda_transient, retrying};
 use crate::provider::aws::clients::Aws;
 use crate::provider::aws::context::Context;
 use crate::provider::aws::live::LiveContext;
@@ -218,7 +218,7 @@ impl ResourceKind for FunctionUrls {
             .auth_type(FunctionUrlAuthType::from(auth.as_str()))
             .invoke_mode(InvokeMode::from(mode.as_str()))
             .set_cors(cors_config.clone());
-        let url = match retrying(context, &step.id, throttled, || create.clone().send()).await {
+        let url = match create.send().await {
             Ok(answer) => answer.function_url().to_string(),
             Err(error) if call::is(&error, &["ResourceConflictException"]) => {
                 let update = aws
@@ -253,7 +253,7 @@ impl ResourceKind for FunctionUrls {
                 .action("lambda:InvokeFunctionUrl")
                 .principal("*")
                 .function_url_auth_type(FunctionUrlAuthType::None);
-            match retrying(context, &step.id, throttled, || permission.clone().send()).await {
+            match permission.send().await {
                 Ok(_) => {}
                 Err(error) if call::is(&error, &["ResourceConflictException"]) => {}
                 Err(error) => return Err(call::failed("lambda:AddPermission", &step.id, &error)),

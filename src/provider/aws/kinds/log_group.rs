@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::{props, ResourceKind};
 use crate::plan::{Action, Desired, DesiredState, Live, Properties, Step};
-use crate::provider::aws::call::{self, retrying, throttled};
+use crate::provider::aws::call;
 use crate::provider::aws::clients::Aws;
 use crate::provider::aws::context::Context;
 use crate::provider::aws::live::LiveContext;
@@ -101,7 +101,7 @@ impl ResourceKind for LogGroups {
         aws: &Aws,
         step: &Step,
         properties: &Properties,
-        context: &StepContext<'_>,
+        _context: &StepContext<'_>,
     ) -> Result<Properties, ProviderError> {
         let name = step.id.name.as_str();
         let arn = aws.arn("logs", &format!("log-group:{name}"));
@@ -127,17 +127,17 @@ impl ResourceKind for LogGroups {
                 .create_log_group()
                 .log_group_name(name)
                 .set_tags(Some(tags.clone().into_iter().collect()));
-            match retrying(context, &step.id, throttled, || create.clone().send()).await {
+            match create.send().await {
                 Ok(_) => {}
                 // Lambda made it (the function ran before a deploy stopped), or an earlier
                 // deploy did: take it over by tagging it below.
                 Err(error) if call::is(&error, &["ResourceAlreadyExistsException"]) => {
-                    tag(aws, step, &arn, &tags, context).await?;
+                    tag(aws, step, &arn, &tags).await?;
                 }
                 Err(error) => return Err(call::failed("logs:CreateLogGroup", &step.id, &error)),
             }
         } else if props::changes(step, "tags") {
-            tag(aws, step, &arn, &tags, context).await?;
+            tag(aws, step, &arn, &tags).await?;
         }
         let retention_changed = props::changes(step, "retention_in_days")
             || (step.action != Action::Update
@@ -153,13 +153,14 @@ impl ResourceKind for LogGroups {
                         .put_retention_policy()
                         .log_group_name(name)
                         .retention_in_days(days);
-                    retrying(context, &step.id, throttled, || put.clone().send())
+                    put.send()
                         .await
                         .map_err(|e| call::failed("logs:PutRetentionPolicy", &step.id, &e))?;
                 }
                 None => {
                     let delete = aws.logs.delete_retention_policy().log_group_name(name);
-                    retrying(context, &step.id, throttled, || delete.clone().send())
+                    delete
+                        .send()
                         .await
                         .map_err(|e| call::failed("logs:DeleteRetentionPolicy", &step.id, &e))?;
                 }
@@ -199,7 +200,6 @@ async fn tag(
     step: &Step,
     arn: &str,
     tags: &BTreeMap<String, String>,
-    context: &StepContext<'_>,
 ) -> Result<(), ProviderError> {
     let live_tags = step
         .live
@@ -217,7 +217,8 @@ async fn tag(
             .untag_resource()
             .resource_arn(arn)
             .set_tag_keys(Some(stale));
-        retrying(context, &step.id, throttled, || untag.clone().send())
+        untag
+            .send()
             .await
             .map_err(|e| call::failed("logs:UntagResource", &step.id, &e))?;
     }
@@ -226,7 +227,8 @@ async fn tag(
         .tag_resource()
         .resource_arn(arn)
         .set_tags(Some(tags.clone().into_iter().collect()));
-    retrying(context, &step.id, throttled, || request.clone().send())
+    request
+        .send()
         .await
         .map_err(|e| call::failed("logs:TagResource", &step.id, &e))?;
     Ok(())

@@ -17,7 +17,7 @@ use serde_json::{json, Value as Json};
 
 use super::{props, ResourceKind};
 use crate::plan::{Action, Desired, DesiredState, Live, Properties, Step};
-use crate::provider::aws::call::{self, retrying, throttled};
+use crate::provider::aws::call;
 use crate::provider::aws::clients::Aws;
 use crate::provider::aws::context::{text, Context};
 use crate::provider::aws::intrinsic::{unsupported, Place};
@@ -273,7 +273,7 @@ impl ResourceKind for Queues {
         aws: &Aws,
         step: &Step,
         properties: &Properties,
-        context: &StepContext<'_>,
+        _context: &StepContext<'_>,
     ) -> Result<Properties, ProviderError> {
         let name = step.id.name.as_str();
         let arn = aws.arn("sqs", name);
@@ -319,7 +319,7 @@ impl ResourceKind for Queues {
                 .queue_name(name)
                 .set_attributes(Some(wanted.clone()))
                 .set_tags(Some(tags.clone().into_iter().collect()));
-            match retrying(context, &step.id, throttled, || create.clone().send()).await {
+            match create.send().await {
                 Ok(answer) => answer.queue_url().unwrap_or_default().to_string(),
                 Err(error) if call::is(&error, &["QueueAlreadyExists", "QueueNameExists"]) => {
                     // Made by a deploy that stopped, with other attributes: set them.

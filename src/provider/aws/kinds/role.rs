@@ -14,7 +14,7 @@ use serde_json::{json, Value as Json};
 
 use super::{props, ResourceKind};
 use crate::plan::{Action, Desired, DesiredState, Live, Properties, Step};
-use crate::provider::aws::call::{self, retrying, throttled};
+use crate::provider::aws::call;
 use crate::provider::aws::clients::Aws;
 use crate::provider::aws::context::Context;
 use crate::provider::aws::intrinsic::Place;
@@ -153,7 +153,7 @@ impl ResourceKind for Roles {
         aws: &Aws,
         step: &Step,
         properties: &Properties,
-        context: &StepContext<'_>,
+        _context: &StepContext<'_>,
     ) -> Result<Properties, ProviderError> {
         let name = step.id.name.as_str();
         let policy_name = policy_name(&aws.scope.service, &aws.scope.stage);
@@ -189,7 +189,7 @@ impl ResourceKind for Roles {
                 .role_name(name)
                 .assume_role_policy_document(text(properties, "assume_role_policy"))
                 .set_tags(Some(iam_tags(&tags)));
-            match retrying(context, &step.id, throttled, || create.clone().send()).await {
+            match create.send().await {
                 Ok(_) => {}
                 Err(error) if call::is(&error, &["EntityAlreadyExists"]) => {
                     // A deploy stopped after creating it: adopt it if it is ours.
@@ -230,7 +230,7 @@ impl ResourceKind for Roles {
                 .role_name(name)
                 .policy_name(&policy_name)
                 .policy_document(text(properties, "policy"));
-            retrying(context, &step.id, throttled, || put.clone().send())
+            put.send()
                 .await
                 .map_err(|e| call::failed("iam:PutRolePolicy", &step.id, &e))?;
         }
@@ -446,32 +446,10 @@ async fn delete(aws: &Aws, step: &Step) -> Result<(), ProviderError> {
 
 /// IAM returns policy documents URL-encoded.
 fn parse_document(text: &str) -> Json {
-    let decoded = percent_decode(text);
+    let decoded = percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned();
     serde_json::from_str(&decoded).unwrap_or(Json::String(decoded))
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while let Some(&byte) = bytes.get(index) {
-        let escaped = (byte == b'%')
-            .then(|| bytes.get(index + 1..index + 3))
-            .flatten()
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(value) => {
-                out.push(value);
-                index += 3;
-            }
-            None => {
-                out.push(byte);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
