@@ -95,6 +95,12 @@ pub async fn apply(
     let mut next_token = 0usize;
 
     loop {
+        // A cancellation seen between steps starts nothing more, even when no step is running
+        // for the select below to notice it.
+        if !stopping && cancel.is_cancelled() {
+            stopping = true;
+            outcome.interrupted = true;
+        }
         if !stopping {
             let mut index = 0;
             while index < waiting.len() && running.len() < concurrency {
