@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
 """Times `updraft deploy` against a moto server and counts the AWS calls it makes, by kind.
 
-For a 5- and a 50-function service: the first deploy, a no-op deploy (nothing changed), and a
-deploy after one function's memory changed. Calls are counted by a recording proxy between
-updraft and moto; each is named `service:Operation` (JSON and query protocols) or
-`service:METHOD /path` (REST protocols, ids folded), and counted as a write unless it only reads.
+For a 5- and a 50-function service: the first deploy, a no-op deploy (nothing changed), a
+deploy after one function's memory changed, and `deploy function -f f00` after the code
+changed. Calls are counted by a recording proxy between updraft and moto; each is named
+`service:Operation` (JSON and query protocols) or `service:METHOD /path` (REST protocols, ids
+folded), and counted as a write unless it only reads.
+
+The proxy can add a fixed latency to every call (`LATENCY_MS`, default 0), as a region far away
+does: what then counts is how many calls a command makes one after another.
 
 Usage: bench/deploy.py UPDRAFT_BIN MOTO_SERVER  (bench/deploy.sh finds both)
-Prints a Markdown table and the calls of each no-op deploy.
+Environment: LATENCY_MS (added to each call), FUNCTIONS (default `5,50`).
+Prints a Markdown table and the calls of each no-op and single-function deploy.
 """
 
 import collections
@@ -62,7 +67,7 @@ def name_of(method, path, headers, body):
     return f"{service}:{method} {folded}{query}", method not in ("GET", "HEAD")
 
 
-def proxy(recorder, upstream_port):
+def proxy(recorder, upstream_port, latency):
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -74,6 +79,8 @@ def proxy(recorder, upstream_port):
             body = self.rfile.read(length) if length else b""
             with recorder.lock:
                 recorder.calls.append(name_of(self.command, self.path, self.headers, body))
+            if latency:
+                time.sleep(latency)
             connection = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=60)
             headers = {k: v for k, v in self.headers.items() if k.lower() != "transfer-encoding"}
             connection.request(self.command, self.path, body=body, headers=headers)
@@ -94,10 +101,10 @@ def proxy(recorder, upstream_port):
     return server
 
 
-def service(directory, functions, memory_of):
+def service(directory, functions, memory_of, version=1):
     os.makedirs(directory, exist_ok=True)
     with open(os.path.join(directory, "handler.js"), "w") as f:
-        f.write("exports.main = async (event) => ({ statusCode: 200, body: 'ok' });\n")
+        f.write(f"exports.main = async (event) => ({{ statusCode: 200, body: 'ok {version}' }});\n")
     lines = [
         "service: bench",
         "provider:",
@@ -119,6 +126,8 @@ def service(directory, functions, memory_of):
 
 def main():
     updraft, moto_server = sys.argv[1], sys.argv[2]
+    latency = float(os.environ.get("LATENCY_MS", "0")) / 1000
+    sizes = [int(n) for n in os.environ.get("FUNCTIONS", "5,50").split(",") if n.strip()]
     moto_port = free_port()
     moto = subprocess.Popen(
         [moto_server, "-H", "127.0.0.1", "-p", str(moto_port)],
@@ -133,7 +142,7 @@ def main():
             except OSError:
                 time.sleep(0.1)
         recorder = Recorder()
-        server = proxy(recorder, moto_port)
+        server = proxy(recorder, moto_port, latency)
         env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": tempfile.gettempdir(),
@@ -144,8 +153,8 @@ def main():
             "AWS_REGION": "us-east-1",
             "AWS_EC2_METADATA_DISABLED": "true",
         }
-        rows, no_op_calls = [], {}
-        for functions in (5, 50):
+        rows, listed_calls = [], {}
+        for functions in sizes:
             base = f"http://127.0.0.1:{moto_port}/moto-api"
             urllib.request.urlopen(urllib.request.Request(f"{base}/reset", method="POST"))
             urllib.request.urlopen(
@@ -156,17 +165,20 @@ def main():
                 )
             )
             with tempfile.TemporaryDirectory() as directory:
+                whole = ["deploy", "--yes"]
+                one = ["deploy", "function", "-f", "f00", "--yes"]
                 steps = [
-                    ("first deploy", lambda i: 256),
-                    ("no-op deploy", lambda i: 256),
-                    ("one function's memory changed", lambda i: 512 if i == 0 else 256),
+                    ("first deploy", lambda i: 256, 1, whole),
+                    ("no-op deploy", lambda i: 256, 1, whole),
+                    ("one function's memory changed", lambda i: 512 if i == 0 else 256, 1, whole),
+                    ("`deploy function -f f00`, code changed", lambda i: 512 if i == 0 else 256, 2, one),
                 ]
-                for label, memory_of in steps:
-                    service(directory, functions, memory_of)
+                for label, memory_of, version, arguments in steps:
+                    service(directory, functions, memory_of, version)
                     recorder.take()
                     started = time.perf_counter()
                     run = subprocess.run(
-                        [updraft, "deploy", "--yes"],
+                        [updraft, *arguments],
                         cwd=directory,
                         env=env,
                         capture_output=True,
@@ -178,16 +190,18 @@ def main():
                     calls = recorder.take()
                     writes = [name for name, write in calls if write]
                     rows.append((functions, label, elapsed, len(calls), len(writes), writes))
-                    if label == "no-op deploy":
-                        no_op_calls[functions] = collections.Counter(name for name, _ in calls)
+                    if label == "no-op deploy" or arguments is one:
+                        listed_calls[(functions, label)] = collections.Counter(name for name, _ in calls)
+        if latency:
+            print(f"Each call delayed {latency * 1000:.0f} ms by the proxy.\n")
         print("| functions | deploy | wall time | calls | writes | writes by kind |")
         print("|---|---|---|---|---|---|")
         for functions, label, elapsed, calls, writes, names in rows:
             kinds = collections.Counter(names)
             shown = ", ".join(f"{k} x{v}" for k, v in sorted(kinds.items())) if len(kinds) <= 6 else f"{len(kinds)} kinds"
             print(f"| {functions} | {label} | {elapsed * 1000:,.0f} ms | {calls} | {writes} | {shown} |")
-        for functions, counter in no_op_calls.items():
-            print(f"\nNo-op deploy of {functions} functions, calls by kind:\n")
+        for (functions, label), counter in listed_calls.items():
+            print(f"\n{label} of {functions} functions, calls by kind:\n")
             for name, count in sorted(counter.items()):
                 print(f"- `{name}` x{count}")
     finally:

@@ -376,10 +376,16 @@ async fn deploy_function_applies_only_that_function_and_says_what_waits() {
         backend.calls().last(),
         Some(&(Action::Update, "svc-dev-hello".to_string()))
     );
-    let lines = reporter.lines.lock().unwrap().clone();
-    assert!(
-        lines.iter().any(|l| l.contains("1 other change(s) wait")),
-        "{lines:?}"
+    let world = backend
+        .resources
+        .lock()
+        .unwrap()
+        .get(&ResourceId::new(FUNCTION, "svc-dev-world"))
+        .and_then(|p| p.get("memory_size").cloned());
+    assert_eq!(
+        world,
+        Some(json!(128)),
+        "the other function waits for a full deploy"
     );
 
     let mut unknown = request(&service, dir.path());

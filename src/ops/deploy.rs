@@ -10,7 +10,7 @@ use super::{
     apply, confirmed, interruptible, package, release_lock, take_lock, ChangeOptions, Interrupt,
     OpsError, Reporter, Source,
 };
-use crate::plan::{Action, DesiredState, LiveState, Plan};
+use crate::plan::{Action, DesiredState, LiveState, Plan, ResourceId};
 use crate::provider::engine::Options;
 use crate::provider::{Backend, Operation, Planned, ProviderError, ServiceInfo};
 
@@ -117,7 +117,23 @@ async fn deploy_locked(
     interrupt: &Interrupt,
     reporter: &dyn Reporter,
 ) -> Result<DeployReport, OpsError> {
-    let live = interruptible(interrupt, backend.live()).await??;
+    // `deploy function` reads only the function and what it needs (its role, log group, code):
+    // its time does not grow with the rest of the service.
+    let (desired, live) = match function {
+        Some(name) => {
+            let ids = closure(&desired, name)?;
+            let live = interruptible(interrupt, backend.live_of(&ids)).await??;
+            let mut desired = desired;
+            desired
+                .resources
+                .retain(|resource| ids.contains(&resource.id));
+            (desired, live)
+        }
+        None => {
+            let live = interruptible(interrupt, backend.live()).await??;
+            (desired, live)
+        }
+    };
     let mut planned = planned(desired, live)?;
     if request.force {
         force_code(&mut planned.plan);
@@ -155,6 +171,16 @@ async fn deploy_locked(
         force: request.force,
         ..Options::default()
     };
+    if function.is_some() {
+        // One function's code and settings: nothing that the deploy state records changes.
+        // Its endpoints belong to the triggers, which it does not touch: nothing to re-read.
+        let outcome = apply(backend, &planned, &options, interrupt, reporter).await?;
+        return Ok(DeployReport {
+            info: backend.info(&planned.live),
+            plan: planned.plan,
+            applied: outcome.applied.len(),
+        });
+    }
     backend.record_intent(&planned.desired).await?;
     let outcome = apply(backend, &planned, &options, interrupt, reporter).await?;
     let live = backend.live().await?;
@@ -164,6 +190,30 @@ async fn deploy_locked(
         plan: planned.plan,
         applied: outcome.applied.len(),
     })
+}
+
+/// The function named `name` and everything it depends on, directly or not.
+fn closure(desired: &DesiredState, name: &str) -> Result<BTreeSet<ResourceId>, OpsError> {
+    let Some(function) = desired
+        .resources
+        .iter()
+        .find(|r| r.id.name == name && r.id.kind.ends_with(".function"))
+    else {
+        return Err(OpsError::NotDeployed {
+            name: name.to_string(),
+        });
+    };
+    let mut ids = BTreeSet::new();
+    let mut pending = vec![function.id.clone()];
+    while let Some(id) = pending.pop() {
+        if !ids.insert(id.clone()) {
+            continue;
+        }
+        if let Some(resource) = desired.get(&id) {
+            pending.extend(resource.depends_on.iter().cloned());
+        }
+    }
+    Ok(ids)
 }
 
 /// The plan between `desired` and `live`; a live state with unread parts cannot be planned.
@@ -193,7 +243,7 @@ fn force_code(plan: &mut Plan) {
 }
 
 /// The steps of one function: its own, and what it needs created first (its code upload).
-/// Other changes wait for a full deploy, and the reporter hears how many.
+/// Other changes wait for a full deploy, and the reporter says so.
 fn only_function(plan: &Plan, name: &str, reporter: &dyn Reporter) -> Result<Plan, OpsError> {
     let Some(function) = plan
         .steps
@@ -219,16 +269,11 @@ fn only_function(plan: &Plan, name: &str, reporter: &dyn Reporter) -> Result<Pla
                 .map(|step| step.id.clone()),
         )
         .collect();
-    let skipped = plan
-        .steps
-        .iter()
-        .filter(|s| s.action.is_change() && !keep.contains(&s.id))
-        .count();
-    if skipped > 0 {
-        reporter.info(&format!(
-            "{skipped} other change(s) wait for a full `updraft deploy`"
-        ));
-    }
+    // Only the function and what it needs were read: changes elsewhere are not known here.
+    reporter.info(&format!(
+        "Deploying {name} only: other changes wait for a full `updraft deploy` (`updraft plan` \
+         lists them)"
+    ));
     Ok(Plan {
         steps: plan
             .steps

@@ -18,6 +18,7 @@ pub mod gcp;
 pub mod lock;
 pub mod remote;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -80,6 +81,15 @@ pub trait Backend: Send + Sync {
 
     /// The resources this service and stage have now: only those that carry its ownership marks.
     async fn live(&self) -> Result<LiveState, ProviderError>;
+
+    /// The live state of just `ids`, for a command that changes only those (`deploy function`):
+    /// a backend that can read a few resources without listing the whole service does so. The
+    /// default reads everything and keeps `ids`.
+    async fn live_of(&self, ids: &BTreeSet<ResourceId>) -> Result<LiveState, ProviderError> {
+        let mut live = self.live().await?;
+        live.resources.retain(|resource| ids.contains(&resource.id));
+        Ok(live)
+    }
 
     /// Applies one step. `properties` are the desired properties with every reference resolved.
     /// Returns the resource's attributes after the change (empty for a delete).

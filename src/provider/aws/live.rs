@@ -6,7 +6,7 @@
 //! The tagging index alone is not trusted for existence (AWS keeps recently deleted resources in
 //! it for a while): a resource is live when its own service lists it too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use aws_sdk_lambda::types::FunctionConfiguration;
@@ -19,7 +19,7 @@ use super::clients::Aws;
 use super::deploy_state::{self, DeployState};
 use super::kinds::{ResourceKind, ALL};
 use super::naming::{SERVICE_TAG, STAGE_TAG};
-use crate::plan::{Live, LiveState, Unread};
+use crate::plan::{Live, LiveState, ResourceId, Unread};
 use crate::provider::ProviderError;
 
 /// One resource in the tagging index.
@@ -41,6 +41,9 @@ pub struct LiveContext {
     pub aws: Arc<Aws>,
     /// Where to look besides the tagging index (see [`deploy_state`]).
     pub state: DeployState,
+    /// A read of just these resources ([`read_only`]): functions are read by name, roles by
+    /// the names given here.
+    pub only: Option<BTreeSet<ResourceId>>,
     tagged: OnceCell<Vec<Tagged>>,
     functions: OnceCell<Vec<OwnedFunction>>,
     /// Parts a kind could not read while it read the rest (one bucket's notifications).
@@ -52,6 +55,7 @@ impl LiveContext {
         LiveContext {
             aws,
             state,
+            only: None,
             tagged: OnceCell::new(),
             functions: OnceCell::new(),
             unread: std::sync::Mutex::new(Vec::new()),
@@ -141,8 +145,26 @@ impl LiveContext {
             .collect())
     }
 
-    /// The functions this service owns: ListFunctions (50 a page) joined with the tagging index.
+    /// The names of the resources of `kind` a scoped read is about; `None` for a full read.
+    pub fn only_names(&self, kind: &str) -> Option<BTreeSet<String>> {
+        self.only.as_ref().map(|ids| {
+            ids.iter()
+                .filter(|id| id.kind == kind)
+                .map(|id| id.name.clone())
+                .collect()
+        })
+    }
+
+    /// The functions this service owns: ListFunctions (50 a page) joined with the tagging index,
+    /// or for a scoped read, GetFunction for each named function.
     pub async fn functions(&self) -> Result<&[OwnedFunction], ProviderError> {
+        if let Some(names) = self.only_names(super::naming::kind::FUNCTION) {
+            return self
+                .functions
+                .get_or_try_init(|| self.functions_named(names))
+                .await
+                .map(Vec::as_slice);
+        }
         let found = self
             .functions
             .get_or_try_init(|| async {
@@ -186,6 +208,41 @@ impl LiveContext {
         Ok(found)
     }
 
+    /// The named functions that exist and carry the ownership tags, one GetFunction each.
+    async fn functions_named(
+        &self,
+        names: BTreeSet<String>,
+    ) -> Result<Vec<OwnedFunction>, ProviderError> {
+        let reads = names.into_iter().map(|name| {
+            let lambda = self.aws.lambda.clone();
+            async move {
+                match lambda.get_function().function_name(&name).send().await {
+                    Ok(answer) => Ok(answer.configuration().cloned().map(|configuration| {
+                        let tags: BTreeMap<String, String> = answer
+                            .tags()
+                            .map(|tags| tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                            .unwrap_or_default();
+                        OwnedFunction {
+                            configuration,
+                            tags,
+                        }
+                    })),
+                    Err(error) if call::is(&error, &["ResourceNotFoundException"]) => Ok(None),
+                    Err(error) => Err(call::failed("lambda:GetFunction", &name, &error)),
+                }
+            }
+        });
+        let mut found = Vec::new();
+        for read in super::triggers::concurrently(reads).await {
+            if let Some(function) = read? {
+                if self.aws.owns(&function.tags) {
+                    found.push(function);
+                }
+            }
+        }
+        Ok(found)
+    }
+
     fn scope_name(&self) -> String {
         format!("{}-{}", self.aws.scope.service, self.aws.scope.stage)
     }
@@ -201,6 +258,41 @@ fn is_fatal(error: &ProviderError) -> bool {
 
 fn filter(key: &str, value: &str) -> TagFilter {
     TagFilter::builder().key(key).values(value).build()
+}
+
+/// Reads just `ids` (and what a plan of them needs): only the kinds among them, functions by
+/// name, roles by the names in `ids`; no deploy state, no triggers unless asked for. What
+/// `deploy function` reads, so its time does not grow with the service.
+pub async fn read_only(
+    aws: Arc<Aws>,
+    ids: &BTreeSet<ResourceId>,
+) -> Result<LiveState, ProviderError> {
+    let mut context = LiveContext::new(aws, DeployState::empty());
+    context.only = Some(ids.clone());
+    let context = Arc::new(context);
+    let wanted: BTreeSet<&str> = ids.iter().map(|id| id.kind.as_str()).collect();
+    let mut readers: JoinSet<Result<Vec<Live>, ProviderError>> = JoinSet::new();
+    for kind in ALL.iter().copied() {
+        if !kind.kinds().iter().any(|k| wanted.contains(k)) {
+            continue;
+        }
+        let context = Arc::clone(&context);
+        let kind: &'static dyn ResourceKind = kind;
+        readers.spawn(async move { kind.live(&context).await });
+    }
+    let mut resources = Vec::new();
+    while let Some(joined) = readers.join_next().await {
+        let found = joined.map_err(|join_error| ProviderError::Internal {
+            resource: ResourceId::new("aws", "live state"),
+            message: join_error.to_string(),
+        })??;
+        resources.extend(found.into_iter().filter(|r| ids.contains(&r.id)));
+    }
+    resources.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(LiveState {
+        resources,
+        unread: context.unread(),
+    })
 }
 
 /// Reads every kind's live resources, the kinds concurrently, after the deploy state that says
@@ -227,7 +319,7 @@ pub async fn read(aws: Arc<Aws>) -> Result<LiveState, ProviderError> {
             Err(join_error) => {
                 // A reader that panicked: a bug, and nothing says which kind it was.
                 return Err(ProviderError::Internal {
-                    resource: crate::plan::ResourceId::new("aws", "live state"),
+                    resource: ResourceId::new("aws", "live state"),
                     message: join_error.to_string(),
                 });
             }

@@ -26,13 +26,14 @@ pub mod variables;
 #[cfg(test)]
 mod desired_tests;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use crate::manifest::model::Service;
 use crate::package::Artifact;
-use crate::plan::{Action, DesiredState, LiveState, Properties, Step};
+use crate::plan::{Action, DesiredState, LiveState, Properties, ResourceId, Step};
 use crate::provider::{
     Backend, FunctionInfo, InvokeRequest, InvokeResponse, LockAttempt, LockHolder, LogPage,
     LogQuery, ProviderError, Scope, ServiceInfo, StepContext,
@@ -116,6 +117,10 @@ impl Backend for AwsBackend {
 
     async fn live(&self) -> Result<LiveState, ProviderError> {
         live::read(Arc::clone(&self.aws)).await
+    }
+
+    async fn live_of(&self, ids: &BTreeSet<ResourceId>) -> Result<LiveState, ProviderError> {
+        live::read_only(Arc::clone(&self.aws), ids).await
     }
 
     async fn apply(

@@ -58,20 +58,27 @@ impl ResourceKind for LogGroups {
 
     async fn live(&self, live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
         let aws = &live.aws;
-        let owned: BTreeMap<String, BTreeMap<String, String>> = live
-            .tagged_of("logs", "log-group:")
-            .await?
-            .into_iter()
-            .filter_map(|tagged| Some((name_from_arn(&tagged.arn)?, tagged.tags)))
-            .collect();
-        if owned.is_empty() {
-            return Ok(Vec::new());
-        }
-        let prefix = naming::log_group_name(&naming::prefix(&aws.scope.service, &aws.scope.stage));
-        let mut groups = describe(aws, &prefix).await?;
-        for name in owned.keys().filter(|name| !name.starts_with(&prefix)) {
-            groups.extend(describe(aws, name).await?);
-        }
+        let (owned, groups) = match live.only_names(kind::LOG_GROUP) {
+            Some(names) => named(aws, names).await?,
+            None => {
+                let owned: BTreeMap<String, BTreeMap<String, String>> = live
+                    .tagged_of("logs", "log-group:")
+                    .await?
+                    .into_iter()
+                    .filter_map(|tagged| Some((name_from_arn(&tagged.arn)?, tagged.tags)))
+                    .collect();
+                if owned.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let prefix =
+                    naming::log_group_name(&naming::prefix(&aws.scope.service, &aws.scope.stage));
+                let mut groups = describe(aws, &prefix).await?;
+                for name in owned.keys().filter(|name| !name.starts_with(&prefix)) {
+                    groups.extend(describe(aws, name).await?);
+                }
+                (owned, groups)
+            }
+        };
         Ok(groups
             .into_iter()
             .filter_map(|group| {
@@ -171,6 +178,40 @@ impl ResourceKind for LogGroups {
             ("name", json!(name)),
         ]))
     }
+}
+
+/// The named log groups and the tags of those that carry the ownership tags, without the
+/// tagging index: for a read of a few resources (`deploy function`).
+async fn named(
+    aws: &Aws,
+    names: std::collections::BTreeSet<String>,
+) -> Result<(BTreeMap<String, BTreeMap<String, String>>, Vec<LogGroup>), ProviderError> {
+    let mut owned = BTreeMap::new();
+    let mut groups = Vec::new();
+    for name in names {
+        let arn = aws.arn("logs", &format!("log-group:{name}"));
+        let (described, tags) = tokio::join!(
+            describe(aws, &name),
+            aws.logs.list_tags_for_resource().resource_arn(&arn).send()
+        );
+        let tags: BTreeMap<String, String> = match tags {
+            Ok(answer) => answer
+                .tags()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+            Err(error) if call::is(&error, &["ResourceNotFoundException"]) => continue,
+            Err(error) => return Err(call::failed("logs:ListTagsForResource", &name, &error)),
+        };
+        if aws.owns(&tags) {
+            groups.extend(
+                described?
+                    .into_iter()
+                    .filter(|group| group.log_group_name() == Some(name.as_str())),
+            );
+            owned.insert(name, tags);
+        }
+    }
+    Ok((owned, groups))
 }
 
 async fn describe(aws: &Aws, prefix: &str) -> Result<Vec<LogGroup>, ProviderError> {

@@ -133,6 +133,13 @@ impl ResourceKind for Roles {
 
     async fn live(&self, live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
         let aws = &live.aws;
+        if let Some(names) = live.only_names(kind::ROLE) {
+            let mut found = Vec::new();
+            for name in names {
+                found.extend(read(aws, &name).await?);
+            }
+            return Ok(found);
+        }
         let mut names = live.state.roles.clone();
         names.insert(naming::role_name(
             &aws.scope.service,
@@ -338,40 +345,48 @@ async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, ProviderError> {
     if !aws.owns(&tags) {
         return Ok(None);
     }
-    let policy = match aws
-        .iam
-        .get_role_policy()
-        .role_name(name)
-        .policy_name(policy_name(&aws.scope.service, &aws.scope.stage))
-        .send()
-        .await
-    {
-        Ok(answer) => parse_document(answer.policy_document()),
-        Err(error) if call::is(&error, &["NoSuchEntity"]) => Json::Null,
-        Err(error) => return Err(call::failed("iam:GetRolePolicy", &resource, &error)),
-    };
-    let mut managed = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let answer = aws
+    // The inline policy and the attached ones are independent reads: one round trip, not two.
+    let inline = async {
+        match aws
             .iam
-            .list_attached_role_policies()
+            .get_role_policy()
             .role_name(name)
-            .set_marker(marker.take())
+            .policy_name(policy_name(&aws.scope.service, &aws.scope.stage))
             .send()
             .await
-            .map_err(|e| call::failed("iam:ListAttachedRolePolicies", &resource, &e))?;
-        managed.extend(
-            answer
-                .attached_policies()
-                .iter()
-                .filter_map(|p| p.policy_arn().map(str::to_string)),
-        );
-        match answer.marker() {
-            Some(next) if answer.is_truncated() => marker = Some(next.to_string()),
-            _ => break,
+        {
+            Ok(answer) => Ok(parse_document(answer.policy_document())),
+            Err(error) if call::is(&error, &["NoSuchEntity"]) => Ok(Json::Null),
+            Err(error) => Err(call::failed("iam:GetRolePolicy", &resource, &error)),
         }
-    }
+    };
+    let attached = async {
+        let mut managed = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let answer = aws
+                .iam
+                .list_attached_role_policies()
+                .role_name(name)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| call::failed("iam:ListAttachedRolePolicies", &resource, &e))?;
+            managed.extend(
+                answer
+                    .attached_policies()
+                    .iter()
+                    .filter_map(|p| p.policy_arn().map(str::to_string)),
+            );
+            match answer.marker() {
+                Some(next) if answer.is_truncated() => marker = Some(next.to_string()),
+                _ => break,
+            }
+        }
+        Ok::<_, ProviderError>(managed)
+    };
+    let (policy, managed) = tokio::join!(inline, attached);
+    let (policy, mut managed) = (policy?, managed?);
     managed.sort();
     Ok(Some(Live {
         id: naming::id(kind::ROLE, name),
