@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::types::LogGroup;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{props, ResourceKind};
+use super::{props, ResourceKind, TagChange, Typed};
 use crate::plan::{Action, Desired, DesiredState, Live, Properties, Step};
 use crate::provider::aws::call;
 use crate::provider::aws::clients::Aws;
@@ -22,6 +23,16 @@ use crate::provider::aws::naming::{self, kind};
 use crate::provider::{ProviderError, StepContext};
 
 pub struct LogGroups;
+
+/// A log group's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogGroupProperties {
+    /// `None`: kept forever.
+    pub retention_in_days: Option<i32>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Typed for LogGroupProperties {}
 
 #[async_trait]
 impl ResourceKind for LogGroups {
@@ -44,12 +55,13 @@ impl ResourceKind for LogGroups {
                 .provider
                 .log_retention_in_days
                 .map(u64::from));
+            let properties = LogGroupProperties {
+                retention_in_days: retention.and_then(|days| i32::try_from(days).ok()),
+                tags: context.tags.clone(),
+            };
             state.resources.push(Desired {
                 id: naming::id(kind::LOG_GROUP, naming::log_group_name(&function.name)),
-                properties: Properties::from([
-                    ("retention_in_days".into(), json!(retention)),
-                    ("tags".into(), json!(context.tags)),
-                ]),
+                properties: properties.to_properties(),
                 ..Desired::default()
             });
         }
@@ -84,12 +96,13 @@ impl ResourceKind for LogGroups {
             .filter_map(|group| {
                 let name = group.log_group_name()?.to_string();
                 let tags = owned.get(&name)?;
+                let properties = LogGroupProperties {
+                    retention_in_days: group.retention_in_days(),
+                    tags: tags.clone(),
+                };
                 Some(Live {
                     id: naming::id(kind::LOG_GROUP, name.clone()),
-                    properties: Properties::from([
-                        ("retention_in_days".into(), json!(group.retention_in_days())),
-                        ("tags".into(), json!(tags)),
-                    ]),
+                    properties: properties.to_properties(),
                     attributes: props::attributes([
                         (
                             "arn",
@@ -127,33 +140,47 @@ impl ResourceKind for LogGroups {
                 Err(error) => Err(call::failed("logs:DeleteLogGroup", &step.id, &error)),
             };
         }
-        let tags = props::strings(properties, "tags");
+        let wanted = LogGroupProperties::from_properties(properties, &step.id)?;
+        let current = LogGroupProperties::live_of(step)?;
+        let live_tags = current.as_ref().map(|c| c.tags.clone()).unwrap_or_default();
         if matches!(step.action, Action::Create | Action::Replace) {
             let create = aws
                 .logs
                 .create_log_group()
                 .log_group_name(name)
-                .set_tags(Some(tags.clone().into_iter().collect()));
+                .set_tags(Some(wanted.tags.clone().into_iter().collect()));
             match create.send().await {
                 Ok(_) => {}
                 // Lambda made it (the function ran before a deploy stopped), or an earlier
                 // deploy did: take it over by tagging it below.
                 Err(error) if call::is(&error, &["ResourceAlreadyExistsException"]) => {
-                    tag(aws, step, &arn, &tags).await?;
+                    tag(
+                        aws,
+                        step,
+                        &arn,
+                        &TagChange::between(&live_tags, &wanted.tags),
+                    )
+                    .await?;
                 }
                 Err(error) => return Err(call::failed("logs:CreateLogGroup", &step.id, &error)),
             }
-        } else if props::changes(step, "tags") {
-            tag(aws, step, &arn, &tags).await?;
+        } else if live_tags != wanted.tags {
+            tag(
+                aws,
+                step,
+                &arn,
+                &TagChange::between(&live_tags, &wanted.tags),
+            )
+            .await?;
         }
-        let retention_changed = props::changes(step, "retention_in_days")
-            || (step.action != Action::Update
-                && properties
-                    .get("retention_in_days")
-                    .is_some_and(|v| !v.is_null()));
+        let retention_changed = match (&current, step.action) {
+            (Some(current), Action::Update) => {
+                current.retention_in_days != wanted.retention_in_days
+            }
+            _ => wanted.retention_in_days.is_some(),
+        };
         if retention_changed {
-            match props::number(properties, "retention_in_days").and_then(|n| i32::try_from(n).ok())
-            {
+            match wanted.retention_in_days {
                 Some(days) => {
                     let put = aws
                         .logs
@@ -236,28 +263,13 @@ async fn describe(aws: &Aws, prefix: &str) -> Result<Vec<LogGroup>, ProviderErro
 }
 
 /// Sets the desired tags and removes the ones no longer wanted.
-async fn tag(
-    aws: &Aws,
-    step: &Step,
-    arn: &str,
-    tags: &BTreeMap<String, String>,
-) -> Result<(), ProviderError> {
-    let live_tags = step
-        .live
-        .as_ref()
-        .map(|live| props::strings(&live.properties, "tags"))
-        .unwrap_or_default();
-    let stale: Vec<String> = live_tags
-        .keys()
-        .filter(|k| !tags.contains_key(*k))
-        .cloned()
-        .collect();
-    if !stale.is_empty() {
+async fn tag(aws: &Aws, step: &Step, arn: &str, change: &TagChange) -> Result<(), ProviderError> {
+    if !change.remove.is_empty() {
         let untag = aws
             .logs
             .untag_resource()
             .resource_arn(arn)
-            .set_tag_keys(Some(stale));
+            .set_tag_keys(Some(change.remove.clone()));
         untag
             .send()
             .await
@@ -267,7 +279,7 @@ async fn tag(
         .logs
         .tag_resource()
         .resource_arn(arn)
-        .set_tags(Some(tags.clone().into_iter().collect()));
+        .set_tags(Some(change.set.clone().into_iter().collect()));
     request
         .send()
         .await
