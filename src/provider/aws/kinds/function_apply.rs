@@ -16,7 +16,7 @@ use aws_sdk_lambda::types::{
 };
 
 use super::function::{BOOKKEEPING_TAGS, CONFIGURATION, RESERVED_CONCURRENCY_TAG};
-use super::props;
+use super::{props, TagChange};
 use crate::plan::{Action, Properties, ResourceId, Step};
 use crate::provider::aws::call::{self, lambda_transient, retrying, role_not_yet_assumable};
 use crate::provider::aws::clients::Aws;
@@ -249,33 +249,31 @@ async fn update(
     if touches(&["tags", "reserved_concurrency"]) {
         let arn = aws.arn("lambda", &format!("function:{name}"));
         let wanted = tags_to_set(properties);
-        let mut stale: Vec<String> = live_tags
-            .keys()
-            .filter(|key| !wanted.contains_key(*key))
-            .cloned()
-            .collect();
+        let mut change = TagChange::between(&live_tags, &wanted);
         if !wanted.contains_key(RESERVED_CONCURRENCY_TAG) {
-            stale.push(RESERVED_CONCURRENCY_TAG.into());
+            change.remove.push(RESERVED_CONCURRENCY_TAG.into());
         }
-        if !stale.is_empty() {
+        if !change.remove.is_empty() {
             let untag = aws
                 .lambda
                 .untag_resource()
                 .resource(&arn)
-                .set_tag_keys(Some(stale));
+                .set_tag_keys(Some(change.remove));
             untag
                 .send()
                 .await
                 .map_err(|e| call::failed("lambda:UntagResource", &step.id, &e))?;
         }
-        let tag = aws
-            .lambda
-            .tag_resource()
-            .resource(&arn)
-            .set_tags(Some(wanted.into_iter().collect()));
-        tag.send()
-            .await
-            .map_err(|e| call::failed("lambda:TagResource", &step.id, &e))?;
+        if !change.set.is_empty() {
+            let tag = aws
+                .lambda
+                .tag_resource()
+                .resource(&arn)
+                .set_tags(Some(change.set.into_iter().collect()));
+            tag.send()
+                .await
+                .map_err(|e| call::failed("lambda:TagResource", &step.id, &e))?;
+        }
     }
     Ok(())
 }

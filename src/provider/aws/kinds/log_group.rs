@@ -275,6 +275,9 @@ async fn tag(aws: &Aws, step: &Step, arn: &str, change: &TagChange) -> Result<()
             .await
             .map_err(|e| call::failed("logs:UntagResource", &step.id, &e))?;
     }
+    if change.set.is_empty() {
+        return Ok(());
+    }
     let request = aws
         .logs
         .tag_resource()

@@ -135,7 +135,7 @@ pub trait Typed: serde::Serialize + serde::de::DeserializeOwned {
 }
 
 /// What changes the tags of a resource from `live` to `wanted`: the keys to remove, and the
-/// tags to set (all wanted ones: setting an unchanged tag is harmless and one call either way).
+/// tags that are new or have another value. Every kind syncs its tags through this.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TagChange {
     pub remove: Vec<String>,
@@ -153,8 +153,38 @@ impl TagChange {
                 .filter(|key| !wanted.contains_key(*key))
                 .cloned()
                 .collect(),
-            set: wanted.clone(),
+            set: wanted
+                .iter()
+                .filter(|(key, value)| live.get(*key) != Some(value))
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::TagChange;
+
+    #[test]
+    fn a_tag_change_removes_dropped_keys_and_sets_only_new_values() {
+        let live = BTreeMap::from([
+            ("a".to_string(), "1".to_string()),
+            ("b".to_string(), "2".to_string()),
+        ]);
+        let wanted = BTreeMap::from([
+            ("a".to_string(), "1".to_string()),
+            ("c".to_string(), "3".to_string()),
+        ]);
+        let change = TagChange::between(&live, &wanted);
+        assert_eq!(change.remove, vec!["b".to_string()]);
+        assert_eq!(
+            change.set,
+            BTreeMap::from([("c".to_string(), "3".to_string())])
+        );
+        assert_eq!(TagChange::between(&wanted, &wanted), TagChange::default());
     }
 }
 

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{json, Value as Json};
 
-use super::{props, ResourceKind};
+use super::{props, ResourceKind, TagChange};
 use crate::plan::{Action, Desired, DesiredState, Live, Properties, Step};
 use crate::provider::aws::call;
 use crate::provider::aws::clients::Aws;
@@ -388,27 +388,25 @@ async fn set(
             .map_err(|e| call::failed("sqs:SetQueueAttributes", &step.id, &e))?;
     }
     if tags != live_tags {
-        let stale: Vec<String> = live_tags
-            .keys()
-            .filter(|k| !tags.contains_key(*k))
-            .cloned()
-            .collect();
-        if !stale.is_empty() {
+        let change = TagChange::between(live_tags, tags);
+        if !change.remove.is_empty() {
             aws.sqs
                 .untag_queue()
                 .queue_url(url)
-                .set_tag_keys(Some(stale))
+                .set_tag_keys(Some(change.remove))
                 .send()
                 .await
                 .map_err(|e| call::failed("sqs:UntagQueue", &step.id, &e))?;
         }
-        aws.sqs
-            .tag_queue()
-            .queue_url(url)
-            .set_tags(Some(tags.clone().into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| call::failed("sqs:TagQueue", &step.id, &e))?;
+        if !change.set.is_empty() {
+            aws.sqs
+                .tag_queue()
+                .queue_url(url)
+                .set_tags(Some(change.set.into_iter().collect()))
+                .send()
+                .await
+                .map_err(|e| call::failed("sqs:TagQueue", &step.id, &e))?;
+        }
     }
     Ok(())
 }

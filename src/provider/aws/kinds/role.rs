@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 use serde_json::{json, Value as Json};
 
-use super::{props, ResourceKind};
+use super::{props, ResourceKind, TagChange};
 use crate::plan::{Action, Desired, DesiredState, Live, Properties, Step};
 use crate::provider::aws::call;
 use crate::provider::aws::clients::Aws;
@@ -274,27 +274,25 @@ impl ResourceKind for Roles {
             props::changes(step, "tags")
         };
         if retag {
-            let stale: Vec<String> = live_tags
-                .keys()
-                .filter(|k| !tags.contains_key(*k))
-                .cloned()
-                .collect();
-            if !stale.is_empty() {
+            let change = TagChange::between(&live_tags, &tags);
+            if !change.remove.is_empty() {
                 aws.iam
                     .untag_role()
                     .role_name(name)
-                    .set_tag_keys(Some(stale))
+                    .set_tag_keys(Some(change.remove))
                     .send()
                     .await
                     .map_err(|e| call::failed("iam:UntagRole", &step.id, &e))?;
             }
-            aws.iam
-                .tag_role()
-                .role_name(name)
-                .set_tags(Some(iam_tags(&tags)))
-                .send()
-                .await
-                .map_err(|e| call::failed("iam:TagRole", &step.id, &e))?;
+            if !change.set.is_empty() {
+                aws.iam
+                    .tag_role()
+                    .role_name(name)
+                    .set_tags(Some(iam_tags(&change.set)))
+                    .send()
+                    .await
+                    .map_err(|e| call::failed("iam:TagRole", &step.id, &e))?;
+            }
         }
         Ok(props::attributes([
             (

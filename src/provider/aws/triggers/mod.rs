@@ -127,19 +127,8 @@ pub fn tag_changes(
     old: Option<&Json>,
     new: Option<&Json>,
 ) -> (std::collections::HashMap<String, String>, Vec<String>) {
-    let old = string_map(old);
-    let new = string_map(new);
-    let set = new
-        .iter()
-        .filter(|(key, value)| old.get(*key) != Some(value))
-        .map(|(key, value)| (key.clone(), value.clone()))
-        .collect();
-    let remove = old
-        .keys()
-        .filter(|key| !new.contains_key(*key))
-        .cloned()
-        .collect();
-    (set, remove)
+    let change = super::kinds::TagChange::between(&string_map(old), &string_map(new));
+    (change.set.into_iter().collect(), change.remove)
 }
 
 /// One event of one function, with its place among the function's events of the same kind
