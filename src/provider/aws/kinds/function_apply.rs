@@ -249,7 +249,7 @@ async fn update(
     if touches(&["tags", "reserved_concurrency"]) {
         let arn = aws.arn("lambda", &format!("function:{name}"));
         let wanted = tags_to_set(properties);
-        let mut change = TagChange::between(&live_tags, &wanted);
+        let mut change = TagChange::between(live_tags, &wanted);
         if !wanted.contains_key(RESERVED_CONCURRENCY_TAG) {
             change.remove.push(RESERVED_CONCURRENCY_TAG.into());
         }
