@@ -129,58 +129,7 @@ impl conformance::Cloud for AwsCloud {
 
     fn owned(&self, service: &str, stage: &str) -> Vec<String> {
         let config = moto::direct_config(&self.runtime, &self.moto);
-        let tagging = aws_sdk_resourcegroupstagging::Client::new(&config);
-        let iam = aws_sdk_iam::Client::new(&config);
-        let lambda = self.lambda();
-        let filter = |key: &str, value: &str| {
-            aws_sdk_resourcegroupstagging::types::TagFilter::builder()
-                .key(key)
-                .values(value)
-                .build()
-        };
-        self.runtime.block_on(async {
-            let mut owned: Vec<String> = tagging
-                .get_resources()
-                .tag_filters(filter("updraft:service", service))
-                .tag_filters(filter("updraft:stage", stage))
-                .send()
-                .await
-                .expect("the tagging index")
-                .resource_tag_mapping_list()
-                .iter()
-                .filter_map(|m| m.resource_arn().map(str::to_string))
-                .collect();
-            // The tagging index can keep a deleted function for a while; Lambda's own list is
-            // what exists.
-            let functions: Vec<String> = lambda
-                .list_functions()
-                .send()
-                .await
-                .expect("the functions")
-                .functions()
-                .iter()
-                .filter_map(|f| f.function_arn().map(str::to_string))
-                .collect();
-            owned.retain(|arn| !arn.contains(":lambda:") || functions.contains(arn));
-            // IAM roles are not in the tagging index.
-            for role in iam.list_roles().send().await.expect("the roles").roles() {
-                let tags = iam
-                    .list_role_tags()
-                    .role_name(role.role_name())
-                    .send()
-                    .await
-                    .expect("a role's tags");
-                let has = |key: &str, value: &str| {
-                    tags.tags()
-                        .iter()
-                        .any(|t| t.key() == key && t.value() == value)
-                };
-                if has("updraft:service", service) && has("updraft:stage", stage) {
-                    owned.push(role.arn().to_string());
-                }
-            }
-            owned
-        })
+        moto::owned(&self.runtime, &config, service, stage)
     }
 
     fn block_on<T>(&self, future: impl std::future::Future<Output = T>) -> T {

@@ -1,159 +1,37 @@
-//! The provider conformance kit against an in-memory cloud: the smallest backend that passes
-//! it, and the reference for what a new cloud's backend must do (resources carry ownership
-//! marks; live lists only those; deletes of what is gone succeed; the lock excludes).
+//! The provider conformance kit against an in-memory cloud (`support/memory.rs`): the smallest
+//! backend that passes it, and the reference for what a new cloud's backend must do
+//! (resources carry ownership marks; live lists only those; deletes of what is gone succeed;
+//! the lock excludes).
 
 #[path = "support/conformance.rs"]
 mod conformance;
 
-use std::collections::BTreeMap;
+#[path = "support/memory.rs"]
+mod memory;
+
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
-use serde_json::json;
+use memory::{Memory, Store, FUNCTION};
 use updraft::manifest::model::Service;
-use updraft::package::Artifact;
-use updraft::plan::{Action, Desired, DesiredState, Live, LiveState, Properties, ResourceId, Step};
-use updraft::provider::{
-    Backend, LockAttempt, LockHolder, ProviderError, Scope, ServiceInfo, StepContext,
-};
+use updraft::plan::{Properties, ResourceId};
+use updraft::provider::Backend;
 
-const FUNCTION: &str = "memory.function";
-
-/// What the cloud holds: each resource with its owner (service, stage), or none.
-#[derive(Default)]
-struct Store {
-    resources: BTreeMap<ResourceId, (Properties, Option<(String, String)>)>,
-    lock: Option<LockHolder>,
-}
-
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct MemoryCloud {
     store: Arc<Mutex<Store>>,
-    runtime: Arc<Option<tokio::runtime::Runtime>>,
+    runtime: Arc<tokio::runtime::Runtime>,
 }
 
 fn memory_cloud(_test: &str) -> MemoryCloud {
     MemoryCloud {
         store: Arc::default(),
-        runtime: Arc::new(Some(
+        runtime: Arc::new(
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
                 .build()
                 .expect("a runtime"),
-        )),
-    }
-}
-
-struct MemoryBackend {
-    scope: Scope,
-    store: Arc<Mutex<Store>>,
-}
-
-impl MemoryBackend {
-    fn owner(&self) -> (String, String) {
-        (self.scope.service.clone(), self.scope.stage.clone())
-    }
-}
-
-#[async_trait]
-impl Backend for MemoryBackend {
-    fn scope(&self) -> &Scope {
-        &self.scope
-    }
-
-    fn target(&self) -> String {
-        "memory".into()
-    }
-
-    fn desired(
-        &self,
-        service: &Service,
-        artifacts: &[Artifact],
-    ) -> Result<DesiredState, ProviderError> {
-        let mut state = DesiredState::default();
-        for (key, function) in &service.functions {
-            let code = artifacts
-                .iter()
-                .find(|a| a.functions.contains(key))
-                .map(|a| a.sha256.clone())
-                .unwrap_or_default();
-            state.resources.push(Desired {
-                id: ResourceId::new(FUNCTION, function.name.clone()),
-                properties: Properties::from([
-                    ("memory_size".into(), json!(function.memory_size)),
-                    ("code_sha256".into(), json!(code)),
-                ]),
-                ..Desired::default()
-            });
-        }
-        Ok(state)
-    }
-
-    async fn live(&self) -> Result<LiveState, ProviderError> {
-        let store = self.store.lock().unwrap();
-        let owner = Some(self.owner());
-        Ok(LiveState {
-            resources: store
-                .resources
-                .iter()
-                .filter(|(_, (_, marks))| *marks == owner)
-                .map(|(id, (properties, _))| Live {
-                    id: id.clone(),
-                    properties: properties.clone(),
-                    ..Live::default()
-                })
-                .collect(),
-            ..LiveState::default()
-        })
-    }
-
-    async fn apply(
-        &self,
-        step: &Step,
-        properties: &Properties,
-        _: &StepContext<'_>,
-    ) -> Result<Properties, ProviderError> {
-        let mut store = self.store.lock().unwrap();
-        match step.action {
-            // Gone already is deleted.
-            Action::Delete => {
-                store.resources.remove(&step.id);
-            }
-            _ => {
-                store
-                    .resources
-                    .insert(step.id.clone(), (properties.clone(), Some(self.owner())));
-            }
-        }
-        Ok(Properties::new())
-    }
-
-    async fn lock(&self, holder: &LockHolder) -> Result<LockAttempt, ProviderError> {
-        let mut store = self.store.lock().unwrap();
-        match &store.lock {
-            Some(other) => Ok(LockAttempt::Held(other.clone())),
-            None => {
-                store.lock = Some(holder.clone());
-                Ok(LockAttempt::Acquired)
-            }
-        }
-    }
-
-    async fn unlock(&self, id: &str) -> Result<(), ProviderError> {
-        let mut store = self.store.lock().unwrap();
-        if store.lock.as_ref().is_some_and(|holder| holder.id == id) {
-            store.lock = None;
-        }
-        Ok(())
-    }
-
-    async fn lock_holder(&self) -> Result<Option<LockHolder>, ProviderError> {
-        Ok(self.store.lock().unwrap().lock.clone())
-    }
-
-    fn info(&self, _: &LiveState) -> ServiceInfo {
-        ServiceInfo::default()
+        ),
     }
 }
 
@@ -172,14 +50,11 @@ impl conformance::Cloud for MemoryCloud {
     }
 
     fn connect(&self, service: &Service) -> Arc<dyn Backend> {
-        Arc::new(MemoryBackend {
-            scope: Scope {
-                service: service.name.clone(),
-                stage: service.provider.stage.clone(),
-                region: "memory-1".into(),
-            },
-            store: Arc::clone(&self.store),
-        })
+        Arc::new(Memory::on(
+            Arc::clone(&self.store),
+            &service.name,
+            &service.provider.stage,
+        ))
     }
 
     fn delete_function(&self, deployed_name: &str) {
@@ -216,11 +91,7 @@ impl conformance::Cloud for MemoryCloud {
     }
 
     fn block_on<T>(&self, future: impl std::future::Future<Output = T>) -> T {
-        self.runtime
-            .as_ref()
-            .as_ref()
-            .expect("the runtime")
-            .block_on(future)
+        self.runtime.block_on(future)
     }
 }
 

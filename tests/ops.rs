@@ -3,181 +3,22 @@
 //! (package, desired, lock, plan, confirm, apply, re-read) and what it reports, with the
 //! rendered plans pinned by snapshots.
 
-use std::collections::BTreeMap;
+#[path = "support/memory.rs"]
+mod memory;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
-use serde_json::{json, Value as Json};
+use serde_json::json;
 
+use memory::Memory;
 use updraft::cli::output::plan::render;
 use updraft::manifest::model::Service;
 use updraft::manifest::{Node, Span};
 use updraft::ops::{self, ChangeOptions, Interrupt, OpsError, Reporter};
-use updraft::package::Artifact;
-use updraft::plan::{Action, DesiredState, Live, LiveState, Plan, Properties, ResourceId, Step};
+use updraft::plan::{Action, Plan, ResourceId, Step};
 use updraft::provider::engine::Observer;
-use updraft::provider::{
-    Backend, FunctionInfo, LockAttempt, LockHolder, ProviderError, Scope, ServiceInfo, StepContext,
-    StepProgress,
-};
-
-const FUNCTION: &str = "memory.function";
-
-/// A cloud in memory: one resource per function, carrying its memory size and code hash.
-struct Memory {
-    scope: Scope,
-    resources: Mutex<BTreeMap<ResourceId, Properties>>,
-    lock: Mutex<Option<LockHolder>>,
-    /// Deletes of this resource name fail, as a cloud that refuses would.
-    refuse_delete: Option<String>,
-    calls: Mutex<Vec<(Action, String)>>,
-}
-
-impl Memory {
-    fn new() -> Arc<Memory> {
-        Arc::new(Memory::refusing(None))
-    }
-
-    fn refusing(name: Option<&str>) -> Memory {
-        Memory {
-            scope: Scope {
-                service: "svc".into(),
-                stage: "dev".into(),
-                region: "memory-1".into(),
-            },
-            resources: Mutex::new(BTreeMap::new()),
-            lock: Mutex::new(None),
-            refuse_delete: name.map(str::to_string),
-            calls: Mutex::new(Vec::new()),
-        }
-    }
-
-    fn names(&self) -> Vec<String> {
-        let resources = self.resources.lock().unwrap();
-        resources.keys().map(|id| id.name.clone()).collect()
-    }
-
-    fn calls(&self) -> Vec<(Action, String)> {
-        self.calls.lock().unwrap().clone()
-    }
-}
-
-#[async_trait]
-impl Backend for Memory {
-    fn scope(&self) -> &Scope {
-        &self.scope
-    }
-
-    fn target(&self) -> String {
-        "memory".into()
-    }
-
-    fn desired(
-        &self,
-        service: &Service,
-        artifacts: &[Artifact],
-    ) -> Result<DesiredState, ProviderError> {
-        let mut state = DesiredState::default();
-        for (key, function) in &service.functions {
-            let code = artifacts
-                .iter()
-                .find(|a| a.functions.contains(key))
-                .map(|a| a.sha256.clone())
-                .unwrap_or_default();
-            state.resources.push(updraft::plan::Desired {
-                id: ResourceId::new(FUNCTION, function.name.clone()),
-                properties: Properties::from([
-                    ("memory_size".into(), json!(function.memory_size)),
-                    ("code_sha256".into(), json!(code)),
-                ]),
-                ..Default::default()
-            });
-        }
-        Ok(state)
-    }
-
-    async fn live(&self) -> Result<LiveState, ProviderError> {
-        let resources = self.resources.lock().unwrap();
-        Ok(LiveState {
-            resources: resources
-                .iter()
-                .map(|(id, properties)| Live {
-                    id: id.clone(),
-                    properties: properties.clone(),
-                    ..Live::default()
-                })
-                .collect(),
-            ..LiveState::default()
-        })
-    }
-
-    async fn apply(
-        &self,
-        step: &Step,
-        properties: &Properties,
-        _: &StepContext<'_>,
-    ) -> Result<Properties, ProviderError> {
-        self.calls
-            .lock()
-            .unwrap()
-            .push((step.action, step.id.name.clone()));
-        let mut resources = self.resources.lock().unwrap();
-        if step.action == Action::Delete {
-            if self.refuse_delete.as_deref() == Some(step.id.name.as_str()) {
-                return Err(ProviderError::Call {
-                    operation: "memory:Delete".into(),
-                    resource: step.id.to_string(),
-                    message: "AccessDenied: not allowed to delete".into(),
-                    help: "grant it".into(),
-                });
-            }
-            resources.remove(&step.id);
-        } else {
-            resources.insert(step.id.clone(), properties.clone());
-        }
-        Ok(Properties::new())
-    }
-
-    async fn lock(&self, holder: &LockHolder) -> Result<LockAttempt, ProviderError> {
-        let mut lock = self.lock.lock().unwrap();
-        match &*lock {
-            Some(other) => Ok(LockAttempt::Held(other.clone())),
-            None => {
-                *lock = Some(holder.clone());
-                Ok(LockAttempt::Acquired)
-            }
-        }
-    }
-
-    async fn unlock(&self, id: &str) -> Result<(), ProviderError> {
-        let mut lock = self.lock.lock().unwrap();
-        if lock.as_ref().is_some_and(|holder| holder.id == id) {
-            *lock = None;
-        }
-        Ok(())
-    }
-
-    async fn lock_holder(&self) -> Result<Option<LockHolder>, ProviderError> {
-        Ok(self.lock.lock().unwrap().clone())
-    }
-
-    fn info(&self, live: &LiveState) -> ServiceInfo {
-        ServiceInfo {
-            functions: live
-                .resources
-                .iter()
-                .map(|r| FunctionInfo {
-                    name: r.id.name.clone(),
-                    runtime: None,
-                    memory_size: r.properties.get("memory_size").and_then(Json::as_u64),
-                    timeout: None,
-                })
-                .collect(),
-            endpoints: Vec::new(),
-        }
-    }
-}
+use updraft::provider::{Backend, LockHolder, ProviderError, StepProgress};
 
 /// Records what the sequence reports; answers confirmations with `answer`.
 struct Recorded {
@@ -278,7 +119,7 @@ fn request<'a>(service: &'a Service, dir: &'a Path) -> ops::DeployRequest<'a> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deploy_through_ops_then_a_plan_changes_nothing() {
-    let backend = Memory::new();
+    let backend = Arc::new(Memory::new());
     let (dir, service) = service_dir(256);
     let reporter = Recorded::answering(true);
     let interrupt = Interrupt::default();
@@ -314,7 +155,7 @@ async fn a_deploy_through_ops_then_a_plan_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_memory_change_updates_one_function_field_by_field() {
-    let backend = Memory::new();
+    let backend = Arc::new(Memory::new());
     let interrupt = Interrupt::default();
     let (dir, service) = service_dir(256);
     let reporter = Recorded::answering(true);
@@ -341,7 +182,7 @@ async fn a_memory_change_updates_one_function_field_by_field() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_function_applies_only_that_function_and_says_what_waits() {
-    let backend = Memory::new();
+    let backend = Arc::new(Memory::new());
     let interrupt = Interrupt::default();
     let (dir, service) = service_dir(256);
     let reporter = Recorded::answering(true);
@@ -376,14 +217,8 @@ async fn deploy_function_applies_only_that_function_and_says_what_waits() {
         backend.calls().last(),
         Some(&(Action::Update, "svc-dev-hello".to_string()))
     );
-    let world = backend
-        .resources
-        .lock()
-        .unwrap()
-        .get(&ResourceId::new(FUNCTION, "svc-dev-world"))
-        .and_then(|p| p.get("memory_size").cloned());
     assert_eq!(
-        world,
+        backend.property("svc-dev-world", "memory_size"),
         Some(json!(128)),
         "the other function waits for a full deploy"
     );
@@ -398,7 +233,7 @@ async fn deploy_function_applies_only_that_function_and_says_what_waits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_lock_refuses_a_second_deploy_and_changes_nothing() {
-    let backend = Memory::new();
+    let backend = Arc::new(Memory::new());
     let interrupt = Interrupt::default();
     let (dir, service) = service_dir(256);
     let reporter = Recorded::answering(true);
@@ -426,7 +261,7 @@ async fn a_held_lock_refuses_a_second_deploy_and_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_remove_deletes_nothing_and_a_confirmed_one_everything() {
-    let backend = Memory::new();
+    let backend = Arc::new(Memory::new());
     let interrupt = Interrupt::default();
     let (dir, service) = service_dir(256);
     ops::deploy(
@@ -466,7 +301,9 @@ async fn a_declined_remove_deletes_nothing_and_a_confirmed_one_everything() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delete_the_cloud_refuses_is_listed_as_left_and_the_rest_is_removed() {
-    let backend = Arc::new(Memory::refusing(Some("svc-dev-hello")));
+    let mut refusing = Memory::new();
+    refusing.refuse_delete = Some("svc-dev-hello".into());
+    let backend = Arc::new(refusing);
     let interrupt = Interrupt::default();
     let (dir, service) = service_dir(256);
     ops::deploy(

@@ -136,53 +136,9 @@ impl Aws {
             .is_ok()
     }
 
-    /// Every resource carrying updraft's service tag: in the tagging index, and IAM roles
-    /// (which the tagging index does not list).
+    /// Every resource carrying the example service's ownership tags.
     fn owned(&self) -> Vec<String> {
-        let tagging = aws_sdk_resourcegroupstagging::Client::new(&self.config);
-        let iam = aws_sdk_iam::Client::new(&self.config);
-        let lambda = aws_sdk_lambda::Client::new(&self.config);
-        self.runtime.block_on(async {
-            let mut owned: Vec<String> = tagging
-                .get_resources()
-                .tag_filters(
-                    aws_sdk_resourcegroupstagging::types::TagFilter::builder()
-                        .key("updraft:service")
-                        .build(),
-                )
-                .send()
-                .await
-                .expect("the tagging index")
-                .resource_tag_mapping_list()
-                .iter()
-                .filter_map(|m| m.resource_arn().map(str::to_string))
-                .collect();
-            // The tagging index keeps deleted resources for a while; a function is owned when
-            // Lambda still lists it.
-            let functions: Vec<String> = lambda
-                .list_functions()
-                .send()
-                .await
-                .expect("functions")
-                .functions()
-                .iter()
-                .filter_map(|f| f.function_arn().map(str::to_string))
-                .collect();
-            owned.retain(|arn| !arn.contains(":lambda:") || functions.contains(arn));
-            let roles = iam.list_roles().send().await.expect("roles");
-            for role in roles.roles() {
-                let tags = iam
-                    .list_role_tags()
-                    .role_name(role.role_name())
-                    .send()
-                    .await
-                    .expect("role tags");
-                if tags.tags().iter().any(|t| t.key() == "updraft:service") {
-                    owned.push(role.arn().to_string());
-                }
-            }
-            owned
-        })
+        moto::owned(&self.runtime, &self.config, "updraft-example", "dev")
     }
 
     fn clear_notifications(&self) {

@@ -13,7 +13,7 @@ use super::proxy::Proxy;
 mod support;
 // Not every test binary that includes this file starts a runtime of its own.
 #[allow(unused_imports)]
-pub use support::runtime;
+pub use support::{owned, runtime};
 
 static PROXY: OnceLock<Proxy> = OnceLock::new();
 

@@ -9,7 +9,7 @@ use std::sync::MutexGuard;
 mod support;
 // Not every test binary that includes this file starts a runtime of its own.
 #[allow(unused_imports)]
-pub use support::runtime;
+pub use support::{owned, runtime};
 
 /// moto's default account.
 // Not every test binary that includes this file names it.

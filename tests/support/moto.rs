@@ -70,3 +70,66 @@ pub fn sdk_config(runtime: &tokio::runtime::Runtime, url: &str, region: &str) ->
             .load(),
     )
 }
+
+/// Every resource carrying updraft's ownership tags for `service` and `stage`, read with the
+/// emulator's own APIs (not updraft's): the tagging index, less functions Lambda no longer
+/// lists (the index keeps deleted ones for a while), plus IAM roles (which it does not list).
+// Not every test binary that includes this file looks at what is owned.
+#[allow(dead_code)]
+pub fn owned(
+    runtime: &tokio::runtime::Runtime,
+    config: &SdkConfig,
+    service: &str,
+    stage: &str,
+) -> Vec<String> {
+    let tagging = aws_sdk_resourcegroupstagging::Client::new(config);
+    let iam = aws_sdk_iam::Client::new(config);
+    let lambda = aws_sdk_lambda::Client::new(config);
+    let filter = |key: &str, value: &str| {
+        aws_sdk_resourcegroupstagging::types::TagFilter::builder()
+            .key(key)
+            .values(value)
+            .build()
+    };
+    runtime.block_on(async {
+        let mut owned: Vec<String> = tagging
+            .get_resources()
+            .tag_filters(filter("updraft:service", service))
+            .tag_filters(filter("updraft:stage", stage))
+            .send()
+            .await
+            .expect("the tagging index")
+            .resource_tag_mapping_list()
+            .iter()
+            .filter_map(|m| m.resource_arn().map(str::to_string))
+            .collect();
+        let functions: Vec<String> = lambda
+            .list_functions()
+            .send()
+            .await
+            .expect("the functions")
+            .functions()
+            .iter()
+            .filter_map(|f| f.function_arn().map(str::to_string))
+            .collect();
+        owned.retain(|arn| !arn.contains(":lambda:") || functions.contains(arn));
+        for role in iam.list_roles().send().await.expect("the roles").roles() {
+            let tags = iam
+                .list_role_tags()
+                .role_name(role.role_name())
+                .send()
+                .await
+                .expect("a role's tags");
+            let has = |key: &str, value: &str| {
+                tags.tags()
+                    .iter()
+                    .any(|t| t.key() == key && t.value() == value)
+            };
+            if has("updraft:service", service) && has("updraft:stage", stage) {
+                owned.push(role.arn().to_string());
+            }
+        }
+        owned.sort();
+        owned
+    })
+}

@@ -66,6 +66,40 @@ pub async fn ensure(aws: &Aws) -> Result<(), ProviderError> {
     Ok(())
 }
 
+/// The bytes of one of the service's objects in the deployment bucket (the lock, the deploy
+/// state); `None` when it, or the bucket, does not exist.
+pub async fn read_object(aws: &Aws, key: &str) -> Result<Option<Vec<u8>>, ProviderError> {
+    let place = format!("s3://{}/{key}", aws.bucket);
+    let answer = match aws
+        .s3
+        .get_object()
+        .bucket(&aws.bucket)
+        .key(key)
+        .send()
+        .await
+    {
+        Ok(answer) => answer,
+        Err(error)
+            if call::is(&error, &["NoSuchKey", "NoSuchBucket"])
+                || call::status(&error) == Some(404) =>
+        {
+            return Ok(None)
+        }
+        Err(error) => return Err(call::failed("s3:GetObject", place, &error)),
+    };
+    let bytes = answer
+        .body
+        .collect()
+        .await
+        .map_err(|e| ProviderError::Call {
+            operation: "s3:GetObject".into(),
+            resource: place,
+            message: format!("the object could not be read: {e}"),
+            help: "run the command again".into(),
+        })?;
+    Ok(Some(bytes.into_bytes().to_vec()))
+}
+
 /// Whether an S3 error says the bucket does not exist.
 pub fn is_missing<E: aws_sdk_s3::error::ProvideErrorMetadata>(
     error: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,

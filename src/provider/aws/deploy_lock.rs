@@ -76,34 +76,10 @@ pub async fn lock(aws: &Aws, holder: &LockHolder) -> Result<LockAttempt, Provide
 
 /// Who holds the lock, if anyone.
 pub async fn holder_of(aws: &Aws) -> Result<Option<LockHolder>, ProviderError> {
-    let answer = aws
-        .s3
-        .get_object()
-        .bucket(&aws.bucket)
-        .key(key(aws))
-        .send()
-        .await;
-    let answer = match answer {
-        Ok(answer) => answer,
-        Err(error)
-            if call::is(&error, &["NoSuchKey", "NoSuchBucket"])
-                || call::status(&error) == Some(404) =>
-        {
-            return Ok(None)
-        }
-        Err(error) => return Err(call::failed("s3:GetObject", place(aws), &error)),
+    let Some(bytes) = bucket::read_object(aws, &key(aws)).await? else {
+        return Ok(None);
     };
-    let bytes = answer
-        .body
-        .collect()
-        .await
-        .map_err(|e| ProviderError::Call {
-            operation: "s3:GetObject".into(),
-            resource: place(aws),
-            message: format!("the lock could not be read: {e}"),
-            help: "run the command again".into(),
-        })?;
-    serde_json::from_slice(&bytes.into_bytes())
+    serde_json::from_slice(&bytes)
         .map(Some)
         .map_err(|e| ProviderError::Call {
             operation: "s3:GetObject".into(),

@@ -22,6 +22,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
+use super::bucket;
 use super::call;
 use super::clients::Aws;
 use super::naming::{self, kind};
@@ -129,43 +130,18 @@ fn place(aws: &Aws) -> String {
 
 /// The recorded state; empty when nothing was recorded (or the bucket does not exist yet).
 pub async fn read(aws: &Aws) -> Result<DeployState, ProviderError> {
-    let answer = aws
-        .s3
-        .get_object()
-        .bucket(&aws.bucket)
-        .key(key(aws))
-        .send()
-        .await;
-    let answer = match answer {
-        Ok(answer) => answer,
-        Err(error)
-            if call::is(&error, &["NoSuchKey", "NoSuchBucket"])
-                || call::status(&error) == Some(404) =>
-        {
-            return Ok(DeployState::empty())
-        }
-        Err(error) => return Err(call::failed("s3:GetObject", place(aws), &error)),
+    let Some(bytes) = bucket::read_object(aws, &key(aws)).await? else {
+        return Ok(DeployState::empty());
     };
-    let bytes = answer
-        .body
-        .collect()
-        .await
-        .map_err(|e| ProviderError::Call {
-            operation: "s3:GetObject".into(),
-            resource: place(aws),
-            message: format!("the deploy state could not be read: {e}"),
-            help: "run the command again".into(),
-        })?;
-    let state: DeployState =
-        serde_json::from_slice(&bytes.into_bytes()).map_err(|e| ProviderError::Call {
-            operation: "s3:GetObject".into(),
-            resource: place(aws),
-            message: format!("the deploy state is not one updraft wrote: {e}"),
-            help: format!(
-                "look at {}: it records where the service's roles and notifications are",
-                place(aws)
-            ),
-        })?;
+    let state: DeployState = serde_json::from_slice(&bytes).map_err(|e| ProviderError::Call {
+        operation: "s3:GetObject".into(),
+        resource: place(aws),
+        message: format!("the deploy state is not one updraft wrote: {e}"),
+        help: format!(
+            "look at {}: it records where the service's roles and notifications are",
+            place(aws)
+        ),
+    })?;
     if state.version > VERSION {
         return Err(ProviderError::Call {
             operation: "s3:GetObject".into(),
