@@ -117,6 +117,22 @@ fn request<'a>(service: &'a Service, dir: &'a Path) -> ops::DeployRequest<'a> {
     }
 }
 
+/// A whole-service deploy of `service` from `dir` through ops.
+async fn deploy(
+    backend: &Arc<Memory>,
+    service: &Service,
+    dir: &Path,
+    reporter: &Recorded,
+) -> Result<ops::DeployReport, OpsError> {
+    ops::deploy(
+        backend.clone(),
+        &request(service, dir),
+        &Interrupt::default(),
+        reporter,
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deploy_through_ops_then_a_plan_changes_nothing() {
     let backend = Arc::new(Memory::new());
@@ -124,14 +140,9 @@ async fn a_deploy_through_ops_then_a_plan_changes_nothing() {
     let reporter = Recorded::answering(true);
     let interrupt = Interrupt::default();
 
-    let report = ops::deploy(
-        backend.clone(),
-        &request(&service, dir.path()),
-        &interrupt,
-        reporter.as_ref(),
-    )
-    .await
-    .expect("the deploy succeeds");
+    let report = deploy(&backend, &service, dir.path(), reporter.as_ref())
+        .await
+        .expect("the deploy succeeds");
     assert_eq!(report.applied, 2);
     assert_eq!(report.info.functions.len(), 2);
     assert_eq!(backend.names(), vec!["svc-dev-hello", "svc-dev-world"]);
@@ -156,26 +167,15 @@ async fn a_deploy_through_ops_then_a_plan_changes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_memory_change_updates_one_function_field_by_field() {
     let backend = Arc::new(Memory::new());
-    let interrupt = Interrupt::default();
     let (dir, service) = service_dir(256);
     let reporter = Recorded::answering(true);
-    ops::deploy(
-        backend.clone(),
-        &request(&service, dir.path()),
-        &interrupt,
-        reporter.as_ref(),
-    )
-    .await
-    .expect("the first deploy");
+    deploy(&backend, &service, dir.path(), reporter.as_ref())
+        .await
+        .expect("the first deploy");
     let (_, bigger) = service_dir(512);
-    let report = ops::deploy(
-        backend.clone(),
-        &request(&bigger, dir.path()),
-        &interrupt,
-        reporter.as_ref(),
-    )
-    .await
-    .expect("the second deploy");
+    let report = deploy(&backend, &bigger, dir.path(), reporter.as_ref())
+        .await
+        .expect("the second deploy");
     assert_eq!(report.applied, 1);
     insta::assert_snapshot!("memory_change_plan", render(&report.plan, false));
 }
@@ -193,14 +193,9 @@ async fn deploy_function_applies_only_that_function_and_says_what_waits() {
         .expect_err("an undeployed function cannot be deployed alone");
     assert!(matches!(error, OpsError::NotDeployed { .. }), "{error}");
 
-    ops::deploy(
-        backend.clone(),
-        &request(&service, dir.path()),
-        &interrupt,
-        reporter.as_ref(),
-    )
-    .await
-    .expect("the whole service");
+    deploy(&backend, &service, dir.path(), reporter.as_ref())
+        .await
+        .expect("the whole service");
     let (_, mut both_changed) = service_dir(1024);
     both_changed
         .functions
@@ -234,19 +229,13 @@ async fn deploy_function_applies_only_that_function_and_says_what_waits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_lock_refuses_a_second_deploy_and_changes_nothing() {
     let backend = Arc::new(Memory::new());
-    let interrupt = Interrupt::default();
     let (dir, service) = service_dir(256);
     let reporter = Recorded::answering(true);
     let other = LockHolder::for_this_process(updraft::provider::Operation::Deploy, "svc", "dev");
     backend.lock(&other).await.unwrap();
-    let error = ops::deploy(
-        backend.clone(),
-        &request(&service, dir.path()),
-        &interrupt,
-        reporter.as_ref(),
-    )
-    .await
-    .expect_err("the lock is held");
+    let error = deploy(&backend, &service, dir.path(), reporter.as_ref())
+        .await
+        .expect_err("the lock is held");
     assert!(
         matches!(error, OpsError::Provider(ProviderError::LockHeld { .. })),
         "{error}"
@@ -264,10 +253,10 @@ async fn a_declined_remove_deletes_nothing_and_a_confirmed_one_everything() {
     let backend = Arc::new(Memory::new());
     let interrupt = Interrupt::default();
     let (dir, service) = service_dir(256);
-    ops::deploy(
-        backend.clone(),
-        &request(&service, dir.path()),
-        &interrupt,
+    deploy(
+        &backend,
+        &service,
+        dir.path(),
         Recorded::answering(true).as_ref(),
     )
     .await
@@ -306,10 +295,10 @@ async fn a_delete_the_cloud_refuses_is_listed_as_left_and_the_rest_is_removed() 
     let backend = Arc::new(refusing);
     let interrupt = Interrupt::default();
     let (dir, service) = service_dir(256);
-    ops::deploy(
-        backend.clone(),
-        &request(&service, dir.path()),
-        &interrupt,
+    deploy(
+        &backend,
+        &service,
+        dir.path(),
         Recorded::answering(true).as_ref(),
     )
     .await
