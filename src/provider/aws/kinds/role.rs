@@ -3,16 +3,18 @@
 //! `provider.iam.role.statements`, and `managedPolicies` attached. Not made when every function
 //! has a given `role` (`provider.iam.role` as an ARN or name is used as is).
 //!
-//! Live: IAM is not in the tagging index, so the role is read by name (GetRole, GetRolePolicy,
-//! ListAttachedRolePolicies: three calls) and is live only when it carries the ownership tags.
-//! The names read are the default role name and any name a desired state asked for.
+//! Live: IAM is not in the tagging index, so the role is read by name (GetRole, then
+//! GetRolePolicy and ListAttachedRolePolicies at once) and is live only when it carries the
+//! ownership tags. The names read are the default role name and those the deploy state records
+//! (a `provider.iam.role.name` of the service's own).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
-use super::{props, ResourceKind, TagChange};
+use super::{props, ResourceKind, TagChange, Typed};
 use crate::plan::{Action, Desired, DesiredState, Live, Properties, Step};
 use crate::provider::aws::call;
 use crate::provider::aws::clients::Aws;
@@ -23,6 +25,20 @@ use crate::provider::aws::naming::{self, kind};
 use crate::provider::{ProviderError, StepContext};
 
 pub struct Roles;
+
+/// The execution role's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleProperties {
+    pub assume_role_policy: Json,
+    /// The inline policy (null when it has none); its statements may refer to other resources
+    /// until apply.
+    pub policy: Json,
+    /// ARNs, sorted.
+    pub managed_policies: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Typed for RoleProperties {}
 
 /// The inline policy's name.
 pub fn policy_name(service: &str, stage: &str) -> String {
@@ -114,17 +130,15 @@ impl ResourceKind for Roles {
         }
         managed.sort();
         managed.dedup();
+        let properties = RoleProperties {
+            assume_role_policy: trust_policy(),
+            policy: json!({"Version": "2012-10-17", "Statement": statements}),
+            managed_policies: managed,
+            tags: context.tags.clone(),
+        };
         state.resources.push(Desired {
             id: id.clone(),
-            properties: Properties::from([
-                ("assume_role_policy".into(), trust_policy()),
-                (
-                    "policy".into(),
-                    json!({"Version": "2012-10-17", "Statement": statements}),
-                ),
-                ("managed_policies".into(), json!(managed)),
-                ("tags".into(), json!(context.tags)),
-            ]),
+            properties: properties.to_properties(),
             depends_on,
             ..Desired::default()
         });
@@ -172,30 +186,15 @@ impl ResourceKind for Roles {
         }
         let creating = matches!(step.action, Action::Create | Action::Replace);
         let mut adopted = false;
-        let mut live_managed: BTreeSet<String> = step
-            .live
-            .as_ref()
-            .and_then(|l| l.properties.get("managed_policies"))
-            .and_then(Json::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|p| p.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut live_tags = step
-            .live
-            .as_ref()
-            .map(|l| props::strings(&l.properties, "tags"))
-            .unwrap_or_default();
-        let tags = props::strings(properties, "tags");
+        let wanted = RoleProperties::from_properties(properties, &step.id)?;
+        let mut current = RoleProperties::live_of(step)?;
         if creating {
             let create = aws
                 .iam
                 .create_role()
                 .role_name(name)
-                .assume_role_policy_document(text(properties, "assume_role_policy"))
-                .set_tags(Some(iam_tags(&tags)));
+                .assume_role_policy_document(wanted.assume_role_policy.to_string())
+                .set_tags(Some(iam_tags(&wanted.tags)));
             match create.send().await {
                 Ok(_) => {}
                 Err(error) if call::is(&error, &["EntityAlreadyExists"]) => {
@@ -203,10 +202,10 @@ impl ResourceKind for Roles {
                     match read(aws, name).await? {
                         Some(existing) => {
                             adopted = true;
-                            live_managed = existing.properties.get("managed_policies").and_then(Json::as_array)
-                                .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_string)).collect())
-                                .unwrap_or_default();
-                            live_tags = props::strings(&existing.properties, "tags");
+                            current = Some(RoleProperties::from_properties(
+                                &existing.properties,
+                                &step.id,
+                            )?);
                         }
                         None => {
                             return Err(ProviderError::Call {
@@ -221,36 +220,36 @@ impl ResourceKind for Roles {
                 Err(error) => return Err(call::failed("iam:CreateRole", &step.id, &error)),
             }
         }
-        if !creating && props::changes(step, "assume_role_policy") {
+        let live_managed: BTreeSet<String> = current
+            .as_ref()
+            .map(|c| c.managed_policies.iter().cloned().collect())
+            .unwrap_or_default();
+        let live_tags = current.as_ref().map(|c| c.tags.clone()).unwrap_or_default();
+        let changed = |field: fn(&RoleProperties) -> &Json| {
+            current.as_ref().is_none_or(|c| field(c) != field(&wanted))
+        };
+        if !creating && changed(|p| &p.assume_role_policy) {
             aws.iam
                 .update_assume_role_policy()
                 .role_name(name)
-                .policy_document(text(properties, "assume_role_policy"))
+                .policy_document(wanted.assume_role_policy.to_string())
                 .send()
                 .await
                 .map_err(|e| call::failed("iam:UpdateAssumeRolePolicy", &step.id, &e))?;
         }
-        if creating || props::changes(step, "policy") {
+        if creating || changed(|p| &p.policy) {
             let put = aws
                 .iam
                 .put_role_policy()
                 .role_name(name)
                 .policy_name(&policy_name)
-                .policy_document(text(properties, "policy"));
+                .policy_document(wanted.policy.to_string());
             put.send()
                 .await
                 .map_err(|e| call::failed("iam:PutRolePolicy", &step.id, &e))?;
         }
-        let wanted: BTreeSet<String> = properties
-            .get("managed_policies")
-            .and_then(Json::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|p| p.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        for arn in wanted.difference(&live_managed) {
+        let wanted_managed: BTreeSet<String> = wanted.managed_policies.iter().cloned().collect();
+        for arn in wanted_managed.difference(&live_managed) {
             aws.iam
                 .attach_role_policy()
                 .role_name(name)
@@ -259,7 +258,7 @@ impl ResourceKind for Roles {
                 .await
                 .map_err(|e| call::failed("iam:AttachRolePolicy", &step.id, &e))?;
         }
-        for arn in live_managed.difference(&wanted) {
+        for arn in live_managed.difference(&wanted_managed) {
             aws.iam
                 .detach_role_policy()
                 .role_name(name)
@@ -269,12 +268,12 @@ impl ResourceKind for Roles {
                 .map_err(|e| call::failed("iam:DetachRolePolicy", &step.id, &e))?;
         }
         let retag = if creating {
-            adopted && tags != live_tags
+            adopted && wanted.tags != live_tags
         } else {
-            props::changes(step, "tags")
+            wanted.tags != live_tags
         };
         if retag {
-            let change = TagChange::between(&live_tags, &tags);
+            let change = TagChange::between(&live_tags, &wanted.tags);
             if !change.remove.is_empty() {
                 aws.iam
                     .untag_role()
@@ -305,13 +304,6 @@ impl ResourceKind for Roles {
             ("name", json!(name)),
         ]))
     }
-}
-
-fn text(properties: &Properties, name: &str) -> String {
-    properties
-        .get(name)
-        .map(Json::to_string)
-        .unwrap_or_default()
 }
 
 fn iam_tags(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_iam::types::Tag> {
@@ -388,15 +380,15 @@ async fn read(aws: &Aws, name: &str) -> Result<Option<Live>, ProviderError> {
     managed.sort();
     Ok(Some(Live {
         id: naming::id(kind::ROLE, name),
-        properties: Properties::from([
-            (
-                "assume_role_policy".into(),
-                parse_document(role.assume_role_policy_document().unwrap_or_default()),
+        properties: RoleProperties {
+            assume_role_policy: parse_document(
+                role.assume_role_policy_document().unwrap_or_default(),
             ),
-            ("policy".into(), policy),
-            ("managed_policies".into(), json!(managed)),
-            ("tags".into(), json!(tags)),
-        ]),
+            policy,
+            managed_policies: managed,
+            tags,
+        }
+        .to_properties(),
         attributes: props::attributes([("arn", json!(role.arn())), ("name", json!(name))]),
         ..Live::default()
     }))
