@@ -9,10 +9,11 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use aws_sdk_s3::primitives::ByteStream;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::props;
-use super::ResourceKind;
+use super::{ResourceKind, Typed};
 use crate::plan::{Action, Desired, DesiredState, Live, Properties, Step};
 use crate::provider::aws::bucket;
 use crate::provider::aws::call;
@@ -23,6 +24,15 @@ use crate::provider::aws::naming::{self, kind};
 use crate::provider::{ProviderError, StepContext};
 
 pub struct Artifacts;
+
+/// An artifact's properties: where it is and what it holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactProperties {
+    pub bucket: String,
+    pub sha256: String,
+}
+
+impl Typed for ArtifactProperties {}
 
 #[async_trait]
 impl ResourceKind for Artifacts {
@@ -47,10 +57,11 @@ impl ResourceKind for Artifacts {
             }
             state.resources.push(Desired {
                 id: naming::id(kind::ARTIFACT, key),
-                properties: Properties::from([
-                    ("bucket".into(), json!(context.bucket)),
-                    ("sha256".into(), json!(artifact.sha256)),
-                ]),
+                properties: ArtifactProperties {
+                    bucket: context.bucket.to_string(),
+                    sha256: artifact.sha256.clone(),
+                }
+                .to_properties(),
                 inputs: Properties::from([("path".into(), json!(artifact.path.to_string_lossy()))]),
                 ..Desired::default()
             });
@@ -97,10 +108,11 @@ impl ResourceKind for Artifacts {
                 };
                 found.push(Live {
                     id: naming::id(kind::ARTIFACT, key),
-                    properties: Properties::from([
-                        ("bucket".into(), json!(aws.bucket)),
-                        ("sha256".into(), json!(sha256)),
-                    ]),
+                    properties: ArtifactProperties {
+                        bucket: aws.bucket.clone(),
+                        sha256: sha256.to_string(),
+                    }
+                    .to_properties(),
                     attributes: props::attributes([
                         ("bucket", json!(aws.bucket)),
                         ("key", json!(key)),
@@ -124,7 +136,10 @@ impl ResourceKind for Artifacts {
         context: &StepContext<'_>,
     ) -> Result<Properties, ProviderError> {
         let key = step.id.name.clone();
-        let bucket_name = props::string(properties, "bucket").unwrap_or_else(|| aws.bucket.clone());
+        let bucket_name = match step.action {
+            Action::Delete => aws.bucket.clone(),
+            _ => ArtifactProperties::from_properties(properties, &step.id)?.bucket,
+        };
         let attributes = props::attributes([("bucket", json!(bucket_name)), ("key", json!(key))]);
         match step.action {
             Action::Delete => {

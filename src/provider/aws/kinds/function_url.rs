@@ -12,10 +12,11 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use aws_sdk_lambda::types::{Cors, FunctionUrlAuthType, InvokeMode};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 use sha2::{Digest, Sha256};
 
-use super::{props, ResourceKind};
+use super::{props, ResourceKind, Typed};
 use crate::plan::{Action, Desired, DesiredState, Live, Properties, Step};
 use crate::provider::aws::call::{self, lambda_transient, retrying};
 use crate::provider::aws::clients::Aws;
@@ -56,6 +57,19 @@ fn cors_of(settings: &Json) -> Json {
         }),
     }
 }
+
+/// A function URL's properties. Its CORS settings are compared by fingerprint (the whole
+/// settings go to apply as an input).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionUrlProperties {
+    /// `NONE` or `AWS_IAM`.
+    pub auth_type: String,
+    /// `BUFFERED` or `RESPONSE_STREAM`.
+    pub invoke_mode: String,
+    pub cors_fingerprint: String,
+}
+
+impl Typed for FunctionUrlProperties {}
 
 fn fingerprint(cors: &Json) -> String {
     if cors.is_null() {
@@ -101,11 +115,12 @@ impl ResourceKind for FunctionUrls {
             let cors = cors_of(settings);
             state.resources.push(Desired {
                 id: naming::id(kind::FUNCTION_URL, function.name.clone()),
-                properties: Properties::from([
-                    ("auth_type".into(), json!(auth)),
-                    ("invoke_mode".into(), json!(invoke_mode)),
-                    ("cors_fingerprint".into(), json!(fingerprint(&cors))),
-                ]),
+                properties: FunctionUrlProperties {
+                    auth_type: auth.to_string(),
+                    invoke_mode: invoke_mode.to_string(),
+                    cors_fingerprint: fingerprint(&cors),
+                }
+                .to_properties(),
                 inputs: Properties::from([("cors".into(), cors)]),
                 depends_on: BTreeSet::from([target.id.clone()]),
                 ..Desired::default()
@@ -126,11 +141,12 @@ impl ResourceKind for FunctionUrls {
                 let (auth, mode, cors) = (parts.next()?, parts.next()?, parts.next()?);
                 Some(Live {
                     id: naming::id(kind::FUNCTION_URL, name),
-                    properties: Properties::from([
-                        ("auth_type".into(), json!(auth)),
-                        ("invoke_mode".into(), json!(mode)),
-                        ("cors_fingerprint".into(), json!(cors)),
-                    ]),
+                    properties: FunctionUrlProperties {
+                        auth_type: auth.to_string(),
+                        invoke_mode: mode.to_string(),
+                        cors_fingerprint: cors.to_string(),
+                    }
+                    .to_properties(),
                     attributes: props::attributes([
                         ("url", json!(owned.tags.get(URL_TAG))),
                         ("function_name", json!(name)),
@@ -202,8 +218,8 @@ impl ResourceKind for FunctionUrls {
             }
             return Ok(Properties::new());
         }
-        let auth = props::string(properties, "auth_type").unwrap_or_else(|| "NONE".into());
-        let mode = props::string(properties, "invoke_mode").unwrap_or_else(|| "BUFFERED".into());
+        let wanted = FunctionUrlProperties::from_properties(properties, &step.id)?;
+        let (auth, mode) = (wanted.auth_type.clone(), wanted.invoke_mode.clone());
         let cors = step
             .desired
             .as_ref()
@@ -267,10 +283,7 @@ impl ResourceKind for FunctionUrls {
                 .send()
                 .await;
         }
-        let config = format!(
-            "{auth} {mode} {}",
-            props::string(properties, "cors_fingerprint").unwrap_or_else(|| "none".into())
-        );
+        let config = format!("{auth} {mode} {}", wanted.cors_fingerprint);
         let tag = aws
             .lambda
             .tag_resource()
