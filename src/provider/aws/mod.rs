@@ -155,21 +155,20 @@ impl Backend for AwsBackend {
         let mut info = ServiceInfo::default();
         for resource in &live.resources {
             if resource.id.kind == naming::kind::FUNCTION {
-                let number = |name: &str| {
-                    resource
-                        .properties
-                        .get(name)
-                        .and_then(serde_json::Value::as_u64)
-                };
+                use kinds::function::FunctionProperties;
+                use kinds::Typed;
+                let properties =
+                    FunctionProperties::from_properties(&resource.properties, &resource.id).ok();
+                let properties = properties.as_ref();
                 info.functions.push(FunctionInfo {
                     name: resource.id.name.clone(),
-                    runtime: resource
-                        .properties
-                        .get("runtime")
-                        .and_then(serde_json::Value::as_str)
-                        .map(str::to_string),
-                    memory_size: number("memory_size"),
-                    timeout: number("timeout"),
+                    runtime: properties.and_then(|p| p.runtime.clone()),
+                    memory_size: properties
+                        .and_then(|p| p.memory_size)
+                        .and_then(|n| u64::try_from(n).ok()),
+                    timeout: properties
+                        .and_then(|p| p.timeout)
+                        .and_then(|n| u64::try_from(n).ok()),
                 });
             }
             if let Some(kind) = kinds::for_kind(&resource.id.kind) {

@@ -12,10 +12,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
 use super::function_apply;
-use super::{props, ResourceKind};
+use super::{props, ResourceKind, Typed};
 use crate::manifest::model::{Architecture, Function};
 use crate::plan::{Desired, DesiredState, Live, Properties, Reference, Step};
 use crate::provider::aws::clients::Aws;
@@ -55,19 +56,50 @@ const SUPPORTED_SETTINGS: &[&str] = &[
     "logRetentionInDays",
 ];
 
-/// Properties whose change needs UpdateFunctionConfiguration.
-pub const CONFIGURATION: &[&str] = &[
-    "handler",
-    "runtime",
-    "memory_size",
-    "timeout",
-    "environment",
-    "layers",
-    "description",
-    "role",
-];
-
 pub struct Functions;
+
+/// A function's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionProperties {
+    pub handler: Option<String>,
+    pub runtime: Option<String>,
+    pub memory_size: Option<i64>,
+    pub timeout: Option<i64>,
+    /// Values may refer to other resources' attributes until apply.
+    pub environment: BTreeMap<String, Json>,
+    /// `x86_64` or `arm64`.
+    pub architecture: String,
+    /// Layer ARNs; they may refer to other resources until apply.
+    pub layers: Vec<Json>,
+    pub description: Option<String>,
+    /// The execution role's ARN; a reference to the service's own role until apply.
+    pub role: Json,
+    pub tags: BTreeMap<String, String>,
+    /// Hex, as the artifacts are named.
+    pub code_sha256: Option<String>,
+    pub reserved_concurrency: Option<u64>,
+}
+
+impl Typed for FunctionProperties {}
+
+impl FunctionProperties {
+    /// Whether UpdateFunctionConfiguration must be called to go from `self` to `wanted`.
+    pub fn configuration_differs(&self, wanted: &FunctionProperties) -> bool {
+        self.handler != wanted.handler
+            || self.runtime != wanted.runtime
+            || self.memory_size != wanted.memory_size
+            || self.timeout != wanted.timeout
+            || self.environment != wanted.environment
+            || self.layers != wanted.layers
+            || self.description != wanted.description
+            || self.role != wanted.role
+    }
+
+    /// Whether UpdateFunctionCode must be called.
+    pub fn code_differs(&self, wanted: &FunctionProperties) -> bool {
+        self.code_sha256 != wanted.code_sha256 || self.architecture != wanted.architecture
+    }
+}
 
 #[async_trait]
 impl ResourceKind for Functions {
@@ -126,28 +158,26 @@ impl ResourceKind for Functions {
                     .filter_map(|layer| layer.arn())
                     .map(|arn| json!(arn))
                     .collect();
+                let properties = FunctionProperties {
+                    handler: configuration.handler().map(str::to_string),
+                    runtime: configuration.runtime().map(|r| r.as_str().to_string()),
+                    memory_size: configuration.memory_size().map(i64::from),
+                    timeout: configuration.timeout().map(i64::from),
+                    environment: environment
+                        .into_iter()
+                        .map(|(key, value)| (key, Json::String(value)))
+                        .collect(),
+                    architecture,
+                    layers,
+                    description: description.map(str::to_string),
+                    role: json!(configuration.role()),
+                    tags,
+                    code_sha256: configuration.code_sha256().and_then(base64_to_hex),
+                    reserved_concurrency: reserved,
+                };
                 Live {
                     id: naming::id(kind::FUNCTION, name.clone()),
-                    properties: Properties::from([
-                        ("handler".into(), json!(configuration.handler())),
-                        (
-                            "runtime".into(),
-                            json!(configuration.runtime().map(|r| r.as_str())),
-                        ),
-                        ("memory_size".into(), json!(configuration.memory_size())),
-                        ("timeout".into(), json!(configuration.timeout())),
-                        ("environment".into(), json!(environment)),
-                        ("architecture".into(), json!(architecture)),
-                        ("layers".into(), Json::Array(layers)),
-                        ("description".into(), json!(description)),
-                        ("role".into(), json!(configuration.role())),
-                        ("tags".into(), json!(tags)),
-                        (
-                            "code_sha256".into(),
-                            json!(configuration.code_sha256().and_then(base64_to_hex)),
-                        ),
-                        ("reserved_concurrency".into(), json!(reserved)),
-                    ]),
+                    properties: properties.to_properties(),
                     attributes: props::attributes([
                         ("arn", json!(configuration.function_arn())),
                         ("name", json!(name)),
@@ -274,7 +304,7 @@ fn desired_function(
         },
     };
 
-    let mut environment = serde_json::Map::new();
+    let mut environment = BTreeMap::new();
     for (name, value) in &function.environment {
         let resolved =
             context.resolve(value, place(&format!("{path}.environment.{name}"), span))?;
@@ -323,25 +353,23 @@ fn desired_function(
         Architecture::Arm64 => "arm64",
     };
     let tags = context.tags_with(&function.tags);
+    let properties = FunctionProperties {
+        handler: Some(handler),
+        runtime: Some(runtime),
+        memory_size: Some(i64::from(function.memory_size)),
+        timeout: Some(i64::from(function.timeout)),
+        environment,
+        architecture: architecture.to_string(),
+        layers,
+        description: function.description.clone().filter(|d| !d.is_empty()),
+        role,
+        tags,
+        code_sha256: Some(artifact.sha256.clone()),
+        reserved_concurrency: reserved,
+    };
     Ok(Desired {
         id: target.id.clone(),
-        properties: Properties::from([
-            ("handler".into(), json!(handler)),
-            ("runtime".into(), json!(runtime)),
-            ("memory_size".into(), json!(function.memory_size)),
-            ("timeout".into(), json!(function.timeout)),
-            ("environment".into(), Json::Object(environment)),
-            ("architecture".into(), json!(architecture)),
-            ("layers".into(), Json::Array(layers)),
-            (
-                "description".into(),
-                json!(function.description.as_deref().filter(|d| !d.is_empty())),
-            ),
-            ("role".into(), role),
-            ("tags".into(), json!(tags)),
-            ("code_sha256".into(), json!(artifact.sha256)),
-            ("reserved_concurrency".into(), json!(reserved)),
-        ]),
+        properties: properties.to_properties(),
         inputs: Properties::from([
             ("s3_bucket".into(), json!(context.bucket)),
             ("s3_key".into(), json!(artifact_key)),

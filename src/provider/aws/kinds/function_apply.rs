@@ -15,8 +15,8 @@ use aws_sdk_lambda::types::{
     Architecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
 };
 
-use super::function::{BOOKKEEPING_TAGS, CONFIGURATION, RESERVED_CONCURRENCY_TAG};
-use super::{props, TagChange};
+use super::function::{FunctionProperties, BOOKKEEPING_TAGS, RESERVED_CONCURRENCY_TAG};
+use super::{props, TagChange, Typed};
 use crate::plan::{Action, Properties, ResourceId, Step};
 use crate::provider::aws::call::{self, lambda_transient, retrying, role_not_yet_assumable};
 use crate::provider::aws::clients::Aws;
@@ -29,25 +29,54 @@ pub async fn apply(
     context: &StepContext<'_>,
 ) -> Result<Properties, ProviderError> {
     let name = step.id.name.as_str();
+    if step.action == Action::Delete {
+        delete(aws, step).await?;
+        return Ok(Properties::new());
+    }
+    let wanted = FunctionProperties::from_properties(properties, &step.id)?;
     match step.action {
-        Action::Delete => {
-            delete(aws, step).await?;
-            Ok(Properties::new())
-        }
         Action::Replace => {
             delete(aws, step).await?;
-            create(aws, step, properties, context).await
+            create(aws, step, &wanted, context).await
         }
-        Action::Create => create(aws, step, properties, context).await,
-        Action::Update | Action::NoOp => {
-            let changed: Vec<&str> = step.changes.iter().map(|c| c.field.as_str()).collect();
-            let live_tags = step
-                .live
-                .as_ref()
-                .map(|live| props::strings(&live.properties, "tags"))
-                .unwrap_or_default();
-            update(aws, step, properties, context, &changed, &live_tags).await?;
+        Action::Create => create(aws, step, &wanted, context).await,
+        _ => {
+            let current = FunctionProperties::live_of(step)?;
+            let changes = Changes::between(current.as_ref(), &wanted);
+            let live_tags = current.map(|c| c.tags).unwrap_or_default();
+            update(aws, step, &wanted, context, changes, &live_tags).await?;
             Ok(attributes(aws, name))
+        }
+    }
+}
+
+/// What an update has to send.
+#[derive(Debug, Clone, Copy)]
+struct Changes {
+    configuration: bool,
+    code: bool,
+    reserved: bool,
+    tags: bool,
+}
+
+impl Changes {
+    /// Everything, for a function whose live state is not known.
+    const ALL: Changes = Changes {
+        configuration: true,
+        code: true,
+        reserved: true,
+        tags: true,
+    };
+
+    fn between(current: Option<&FunctionProperties>, wanted: &FunctionProperties) -> Changes {
+        let Some(current) = current else {
+            return Changes::ALL;
+        };
+        Changes {
+            configuration: current.configuration_differs(wanted),
+            code: current.code_differs(wanted),
+            reserved: current.reserved_concurrency != wanted.reserved_concurrency,
+            tags: current.tags != wanted.tags,
         }
     }
 }
@@ -62,45 +91,57 @@ fn attributes(aws: &Aws, name: &str) -> Properties {
     ])
 }
 
-fn environment(properties: &Properties) -> Environment {
-    let variables: HashMap<String, String> = props::strings(properties, "environment")
-        .into_iter()
+/// A resolved JSON value as the text Lambda takes.
+fn text(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) => Some(text.clone()),
+        serde_json::Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+fn environment(wanted: &FunctionProperties) -> Environment {
+    let variables: HashMap<String, String> = wanted
+        .environment
+        .iter()
+        .map(|(key, value)| (key.clone(), text(value).unwrap_or_default()))
         .collect();
     Environment::builder()
         .set_variables(Some(variables))
         .build()
 }
 
-fn layers(properties: &Properties) -> Vec<String> {
-    properties
-        .get("layers")
-        .and_then(serde_json::Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|l| l.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
+fn layers(wanted: &FunctionProperties) -> Vec<String> {
+    wanted.layers.iter().filter_map(text).collect()
 }
 
-fn int(properties: &Properties, name: &str) -> Option<i32> {
-    props::number(properties, name).and_then(|n| i32::try_from(n).ok())
+fn int(value: Option<i64>) -> Option<i32> {
+    value.and_then(|n| i32::try_from(n).ok())
+}
+
+fn reserved(wanted: &FunctionProperties) -> Option<i32> {
+    wanted
+        .reserved_concurrency
+        .and_then(|n| i32::try_from(n).ok())
 }
 
 /// The tags to set: the desired ones plus the bookkeeping of reserved concurrency.
-fn tags_to_set(properties: &Properties) -> BTreeMap<String, String> {
-    let mut tags = props::strings(properties, "tags");
-    if let Some(reserved) = props::number(properties, "reserved_concurrency") {
+fn tags_to_set(wanted: &FunctionProperties) -> BTreeMap<String, String> {
+    let mut tags = wanted.tags.clone();
+    if let Some(reserved) = wanted.reserved_concurrency {
         tags.insert(RESERVED_CONCURRENCY_TAG.into(), reserved.to_string());
     }
     tags
 }
 
+fn architectures(wanted: &FunctionProperties) -> Vec<Architecture> {
+    vec![Architecture::from(wanted.architecture.as_str())]
+}
+
 async fn create(
     aws: &Aws,
     step: &Step,
-    properties: &Properties,
+    wanted: &FunctionProperties,
     context: &StepContext<'_>,
 ) -> Result<Properties, ProviderError> {
     let name = step.id.name.as_str();
@@ -108,24 +149,22 @@ async fn create(
         .lambda
         .create_function()
         .function_name(name)
-        .set_role(props::string(properties, "role"))
-        .set_handler(props::string(properties, "handler"))
-        .set_runtime(props::string(properties, "runtime").map(|r| Runtime::from(r.as_str())))
-        .set_memory_size(int(properties, "memory_size"))
-        .set_timeout(int(properties, "timeout"))
-        .environment(environment(properties))
-        .set_layers(Some(layers(properties)))
-        .set_description(props::string(properties, "description"))
-        .set_architectures(
-            props::string(properties, "architecture").map(|a| vec![Architecture::from(a.as_str())]),
-        )
+        .set_role(text(&wanted.role))
+        .set_handler(wanted.handler.clone())
+        .set_runtime(wanted.runtime.as_deref().map(Runtime::from))
+        .set_memory_size(int(wanted.memory_size))
+        .set_timeout(int(wanted.timeout))
+        .environment(environment(wanted))
+        .set_layers(Some(layers(wanted)))
+        .set_description(wanted.description.clone())
+        .set_architectures(Some(architectures(wanted)))
         .code(
             FunctionCode::builder()
                 .s3_bucket(props::input(step, "s3_bucket")?)
                 .s3_key(props::input(step, "s3_key")?)
                 .build(),
         )
-        .set_tags(Some(tags_to_set(properties).into_iter().collect()))
+        .set_tags(Some(tags_to_set(wanted).into_iter().collect()))
         .publish(false);
     let created = retrying(context, &step.id, role_not_yet_assumable, || {
         request.clone().send()
@@ -135,12 +174,12 @@ async fn create(
         Ok(_) => {}
         Err(error) if call::is(&error, &["ResourceConflictException"]) => {
             // It exists: a deploy stopped after creating it. Adopt it if it is ours.
-            adopt(aws, step, properties, context).await?;
+            adopt(aws, step, wanted, context).await?;
             return Ok(attributes(aws, name));
         }
         Err(error) => return Err(call::failed("lambda:CreateFunction", &step.id, &error)),
     }
-    if let Some(reserved) = int(properties, "reserved_concurrency") {
+    if let Some(reserved) = reserved(wanted) {
         wait_idle(aws, &step.id, context).await?;
         set_reserved(aws, step, Some(reserved), context).await?;
     }
@@ -150,7 +189,7 @@ async fn create(
 async fn adopt(
     aws: &Aws,
     step: &Step,
-    properties: &Properties,
+    wanted: &FunctionProperties,
     context: &StepContext<'_>,
 ) -> Result<(), ProviderError> {
     let found = aws
@@ -179,43 +218,33 @@ async fn adopt(
         .into_iter()
         .filter(|(k, _)| !BOOKKEEPING_TAGS.contains(&k.as_str()))
         .collect();
-    let everything: Vec<&str> = CONFIGURATION
-        .iter()
-        .copied()
-        .chain([
-            "code_sha256",
-            "architecture",
-            "tags",
-            "reserved_concurrency",
-        ])
-        .collect();
-    update(aws, step, properties, context, &everything, &live_tags).await
+    // What a stopped deploy left is not known field by field: set everything.
+    update(aws, step, wanted, context, Changes::ALL, &live_tags).await
 }
 
 async fn update(
     aws: &Aws,
     step: &Step,
-    properties: &Properties,
+    wanted: &FunctionProperties,
     context: &StepContext<'_>,
-    changed: &[&str],
+    changes: Changes,
     live_tags: &BTreeMap<String, String>,
 ) -> Result<(), ProviderError> {
     let name = step.id.name.as_str();
-    let touches = |fields: &[&str]| changed.iter().any(|c| fields.contains(c));
-    if touches(CONFIGURATION) {
+    if changes.configuration {
         wait_idle(aws, &step.id, context).await?;
         let request = aws
             .lambda
             .update_function_configuration()
             .function_name(name)
-            .set_role(props::string(properties, "role"))
-            .set_handler(props::string(properties, "handler"))
-            .set_runtime(props::string(properties, "runtime").map(|r| Runtime::from(r.as_str())))
-            .set_memory_size(int(properties, "memory_size"))
-            .set_timeout(int(properties, "timeout"))
-            .environment(environment(properties))
-            .set_layers(Some(layers(properties)))
-            .description(props::string(properties, "description").unwrap_or_default());
+            .set_role(text(&wanted.role))
+            .set_handler(wanted.handler.clone())
+            .set_runtime(wanted.runtime.as_deref().map(Runtime::from))
+            .set_memory_size(int(wanted.memory_size))
+            .set_timeout(int(wanted.timeout))
+            .environment(environment(wanted))
+            .set_layers(Some(layers(wanted)))
+            .description(wanted.description.clone().unwrap_or_default());
         retrying(
             context,
             &step.id,
@@ -225,7 +254,7 @@ async fn update(
         .await
         .map_err(|e| call::failed("lambda:UpdateFunctionConfiguration", &step.id, &e))?;
     }
-    if touches(&["code_sha256", "architecture"]) || context.force {
+    if changes.code || context.force {
         wait_idle(aws, &step.id, context).await?;
         let request = aws
             .lambda
@@ -233,22 +262,19 @@ async fn update(
             .function_name(name)
             .s3_bucket(props::input(step, "s3_bucket")?)
             .s3_key(props::input(step, "s3_key")?)
-            .set_architectures(
-                props::string(properties, "architecture")
-                    .map(|a| vec![Architecture::from(a.as_str())]),
-            );
+            .set_architectures(Some(architectures(wanted)));
         retrying(context, &step.id, lambda_transient, || {
             request.clone().send()
         })
         .await
         .map_err(|e| call::failed("lambda:UpdateFunctionCode", &step.id, &e))?;
     }
-    if touches(&["reserved_concurrency"]) {
-        set_reserved(aws, step, int(properties, "reserved_concurrency"), context).await?;
+    if changes.reserved {
+        set_reserved(aws, step, reserved(wanted), context).await?;
     }
-    if touches(&["tags", "reserved_concurrency"]) {
+    if changes.tags || changes.reserved {
         let arn = aws.arn("lambda", &format!("function:{name}"));
-        let wanted = tags_to_set(properties);
+        let wanted = tags_to_set(wanted);
         let mut change = TagChange::between(live_tags, &wanted);
         if !wanted.contains_key(RESERVED_CONCURRENCY_TAG) {
             change.remove.push(RESERVED_CONCURRENCY_TAG.into());
