@@ -13,9 +13,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
-use super::{props, ResourceKind, TagChange};
+use super::{props, ResourceKind, TagChange, Typed};
 use crate::plan::{Action, Desired, DesiredState, Live, Properties, Step};
 use crate::provider::aws::call;
 use crate::provider::aws::clients::Aws;
@@ -26,6 +27,17 @@ use crate::provider::aws::naming::{self, kind};
 use crate::provider::{ProviderError, StepContext};
 
 pub struct Queues;
+
+/// A queue's properties: the SQS attributes the manifest sets, by snake_case name (as SQS
+/// reports them: text, and redrive policies as JSON with text leaves), and its tags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueProperties {
+    #[serde(flatten)]
+    pub attributes: BTreeMap<String, Json>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Typed for QueueProperties {}
 
 /// CloudFormation properties that are SQS attributes of the same name.
 const ATTRIBUTES: &[&str] = &[
@@ -151,7 +163,7 @@ impl ResourceKind for Queues {
             }
             let name = queue_name(context, logical, resource);
             let mut depends_on = BTreeSet::new();
-            let mut properties = Properties::new();
+            let mut attributes = BTreeMap::new();
             let mut tags = context.tags.clone();
             for (key, value) in resource
                 .get("Properties")
@@ -204,12 +216,11 @@ impl ResourceKind for Queues {
                     depends_on.extend(r.depends_on);
                     r.value
                 };
-                properties.insert(snake_case(key), resolved);
+                attributes.insert(snake_case(key), resolved);
             }
-            properties.insert("tags".into(), json!(tags));
             state.resources.push(Desired {
                 id: naming::id(kind::QUEUE, name),
-                properties,
+                properties: QueueProperties { attributes, tags }.to_properties(),
                 depends_on,
                 replace_when: BTreeSet::from(["fifo_queue".to_string()]),
                 ..Desired::default()
@@ -248,19 +259,22 @@ impl ResourceKind for Queues {
                 .send()
                 .await
                 .map_err(|e| call::failed("sqs:GetQueueAttributes", name, &e))?;
-            let mut properties = Properties::new();
+            let mut settings = BTreeMap::new();
             for (attribute, value) in answer.attributes().into_iter().flatten() {
                 let value = if attribute.as_str().starts_with("Redrive") {
                     string_leaves(&serde_json::from_str(value).unwrap_or(Json::Null))
                 } else {
                     json!(value)
                 };
-                properties.insert(snake_case(attribute.as_str()), value);
+                settings.insert(snake_case(attribute.as_str()), value);
             }
-            properties.insert("tags".into(), json!(tagged.tags));
+            let properties = QueueProperties {
+                attributes: settings,
+                tags: tagged.tags.clone(),
+            };
             found.push(Live {
                 id: naming::id(kind::QUEUE, name),
-                properties,
+                properties: properties.to_properties(),
                 attributes: attributes(&url, &tagged.arn, name),
                 ..Live::default()
             });
@@ -296,12 +310,20 @@ impl ResourceKind for Queues {
                 return Ok(Properties::new());
             }
         }
-        let tags = props::strings(properties, "tags");
-        let wanted: HashMap<QueueAttributeName, String> = properties
+        let QueueProperties {
+            attributes: wanted_attributes,
+            tags,
+        } = QueueProperties::from_properties(properties, &step.id)?;
+        let current = QueueProperties::live_of(step)?;
+        let creating = matches!(step.action, Action::Create | Action::Replace);
+        // An attribute the manifest no longer sets keeps its value: only the wanted ones count.
+        let wanted: HashMap<QueueAttributeName, String> = wanted_attributes
             .iter()
-            .filter(|(key, _)| key.as_str() != "tags")
-            .filter(|(key, _)| {
-                matches!(step.action, Action::Create | Action::Replace) || props::changes(step, key)
+            .filter(|(key, value)| {
+                creating
+                    || current
+                        .as_ref()
+                        .is_none_or(|c| c.attributes.get(*key) != Some(*value))
             })
             .filter_map(|(key, value)| {
                 let attribute = ATTRIBUTES.iter().find(|a| snake_case(a) == *key)?;
@@ -312,7 +334,7 @@ impl ResourceKind for Queues {
                 Some((QueueAttributeName::from(*attribute), value))
             })
             .collect();
-        let url = if matches!(step.action, Action::Create | Action::Replace) {
+        let url = if creating {
             let create = aws
                 .sqs
                 .create_queue()
@@ -334,17 +356,8 @@ impl ResourceKind for Queues {
                 Some(url) => url,
                 None => queue_url(aws, step).await?,
             };
-            let live_tags = step
-                .live
-                .as_ref()
-                .map(|l| props::strings(&l.properties, "tags"))
-                .unwrap_or_default();
-            let retag = if props::changes(step, "tags") {
-                tags.clone()
-            } else {
-                live_tags.clone()
-            };
-            set(aws, step, &url, wanted, &retag, &live_tags).await?;
+            let live_tags = current.map(|c| c.tags).unwrap_or_default();
+            set(aws, step, &url, wanted, &tags, &live_tags).await?;
             url
         };
         Ok(attributes(&url, &arn, name))
@@ -409,4 +422,26 @@ async fn set(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::ResourceId;
+
+    #[test]
+    fn queue_attributes_sit_beside_the_tags_in_the_generic_view() {
+        let properties = QueueProperties {
+            attributes: BTreeMap::from([("visibility_timeout".to_string(), json!("60"))]),
+            tags: BTreeMap::from([("team".to_string(), "jobs".to_string())]),
+        };
+        let generic = properties.to_properties();
+        assert_eq!(generic["visibility_timeout"], json!("60"));
+        assert_eq!(generic["tags"], json!({"team": "jobs"}));
+        let id = ResourceId::new(kind::QUEUE, "jobs");
+        assert_eq!(
+            QueueProperties::from_properties(&generic, &id).expect("it reads back"),
+            properties
+        );
+    }
 }
