@@ -20,12 +20,13 @@ use std::collections::BTreeSet;
 
 use aws_sdk_s3::primitives::ByteStream;
 use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
 
 use super::bucket;
 use super::call;
 use super::clients::Aws;
+use super::kinds::Typed;
 use super::naming::{self, kind};
+use super::triggers::permission::PermissionProperties;
 use crate::plan::{DesiredState, LiveState, Properties, ResourceId};
 use crate::provider::ProviderError;
 
@@ -96,7 +97,6 @@ impl DeployState {
     }
 
     fn note(&mut self, id: &ResourceId, properties: &Properties) {
-        let text = |key: &str| properties.get(key).and_then(Json::as_str);
         match id.kind.as_str() {
             kind::ROLE => {
                 self.roles.insert(id.name.clone());
@@ -106,14 +106,17 @@ impl DeployState {
             }
             kind::HTTP_API_AUTHORIZER => self.authorizers = true,
             kind::PERMISSION => {
-                if let Some(function) = text("function_name") {
-                    self.functions.insert(function.to_string());
-                }
-                if let Some((_, bucket)) =
-                    text("source_arn").and_then(|arn| arn.split_once(":s3:::"))
+                let Ok(permission) = PermissionProperties::from_properties(properties, id) else {
+                    return;
+                };
+                if let Some((_, bucket)) = permission
+                    .source_arn
+                    .as_str()
+                    .and_then(|arn| arn.split_once(":s3:::"))
                 {
                     self.buckets.insert(bucket.to_string());
                 }
+                self.functions.insert(permission.function_name);
             }
             _ => {}
         }
@@ -199,7 +202,7 @@ pub async fn write(
 mod tests {
     use super::*;
     use crate::plan::{Desired, Live};
-    use serde_json::json;
+    use serde_json::{json, Value as Json};
 
     fn desired(kind: &str, name: &str, properties: Json) -> Desired {
         Desired {
@@ -217,7 +220,9 @@ mod tests {
                 desired(
                     kind::PERMISSION,
                     "svc-dev-resize:s3-legacy",
-                    json!({"function_name": "svc-dev-resize", "source_arn": "arn:aws:s3:::legacy"}),
+                    json!({"function_name": "svc-dev-resize", "statement_id": "updraft-event-s3-legacy",
+                           "action": "lambda:InvokeFunction", "principal": "s3.amazonaws.com",
+                           "source_arn": "arn:aws:s3:::legacy"}),
                 ),
                 desired(kind::FUNCTION, "svc-dev-resize", json!({})),
             ],

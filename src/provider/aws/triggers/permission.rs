@@ -10,8 +10,10 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_lambda::error::ProvideErrorMetadata;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
+use super::super::kinds::Typed;
 use super::super::naming::{self, kind};
 use crate::plan::{Action, Desired, Live, Properties, ResourceId, Step};
 use crate::provider::ProviderError;
@@ -48,6 +50,22 @@ pub struct Grant {
     pub source: Option<ResourceId>,
 }
 
+/// A permission's properties: one statement of a function's resource policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PermissionProperties {
+    /// The deployed function's name.
+    pub function_name: String,
+    pub statement_id: String,
+    /// `lambda:InvokeFunction` (a list when written so by hand).
+    pub action: Json,
+    /// The source's service, `events.amazonaws.com`...
+    pub principal: String,
+    /// The source's ARN; a reference to the source until apply, null when none.
+    pub source_arn: Json,
+}
+
+impl Typed for PermissionProperties {}
+
 pub fn name(function_name: &str, statement_id: &str) -> String {
     format!("{function_name}/{statement_id}")
 }
@@ -55,13 +73,14 @@ pub fn name(function_name: &str, statement_id: &str) -> String {
 pub fn desired(grant: Grant) -> Desired {
     let mut depends_on = BTreeSet::from([grant.function.clone()]);
     depends_on.extend(grant.source);
-    let properties = Properties::from([
-        ("function_name".to_string(), json!(grant.function.name)),
-        ("statement_id".to_string(), json!(grant.statement_id)),
-        ("action".to_string(), json!("lambda:InvokeFunction")),
-        ("principal".to_string(), json!(grant.principal)),
-        ("source_arn".to_string(), grant.source_arn),
-    ]);
+    let properties = PermissionProperties {
+        function_name: grant.function.name.clone(),
+        statement_id: grant.statement_id.clone(),
+        action: json!("lambda:InvokeFunction"),
+        principal: grant.principal.to_string(),
+        source_arn: grant.source_arn,
+    }
+    .to_properties();
     Desired {
         id: naming::id(
             kind::PERMISSION,
@@ -130,13 +149,14 @@ pub fn statements(function: &str, policy: &str) -> Vec<Live> {
             let id = naming::id(kind::PERMISSION, name(function, sid));
             Some(Live {
                 id,
-                properties: Properties::from([
-                    ("function_name".to_string(), json!(function)),
-                    ("statement_id".to_string(), json!(sid)),
-                    ("action".to_string(), action),
-                    ("principal".to_string(), json!(principal)),
-                    ("source_arn".to_string(), source_arn),
-                ]),
+                properties: PermissionProperties {
+                    function_name: function.to_string(),
+                    statement_id: sid.to_string(),
+                    action,
+                    principal,
+                    source_arn,
+                }
+                .to_properties(),
                 attributes: Properties::new(),
                 depends_on: BTreeSet::from([naming::id(kind::FUNCTION, function)]),
             })
@@ -151,59 +171,49 @@ pub async fn apply(
     properties: &Properties,
 ) -> Result<Properties, ProviderError> {
     if let Some(live) = step.live.as_ref().filter(|_| step.action != Action::Create) {
-        let text = |key: &str| {
-            live.properties
-                .get(key)
-                .and_then(Json::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
-        delete(lambda, &text("function_name"), &text("statement_id")).await?;
+        let current = PermissionProperties::from_properties(&live.properties, &step.id)?;
+        delete(lambda, &current.function_name, &current.statement_id).await?;
     }
     if step.action == Action::Delete {
         return Ok(Properties::new());
     }
-    create(lambda, properties).await
+    create(
+        lambda,
+        &PermissionProperties::from_properties(properties, &step.id)?,
+    )
+    .await
 }
 
 /// Adds the statement (replacing one left with the same id by an interrupted deploy).
 pub async fn create(
     lambda: &aws_sdk_lambda::Client,
-    properties: &Properties,
+    wanted: &PermissionProperties,
 ) -> Result<Properties, ProviderError> {
-    let text = |key: &str| {
-        properties
-            .get(key)
-            .and_then(Json::as_str)
-            .unwrap_or_default()
-            .to_string()
+    let function = &wanted.function_name;
+    let statement = &wanted.statement_id;
+    let action = match &wanted.action {
+        Json::String(action) => action.clone(),
+        _ => "lambda:InvokeFunction".to_string(),
     };
-    let function = text("function_name");
-    let statement = text("statement_id");
     let add = || {
         lambda
             .add_permission()
-            .function_name(&function)
-            .statement_id(&statement)
-            .action(text("action"))
-            .principal(text("principal"))
-            .set_source_arn(
-                properties
-                    .get("source_arn")
-                    .and_then(Json::as_str)
-                    .map(str::to_string),
-            )
+            .function_name(function)
+            .statement_id(statement)
+            .action(&action)
+            .principal(&wanted.principal)
+            .set_source_arn(wanted.source_arn.as_str().map(str::to_string))
             .send()
     };
     match add().await {
         Ok(_) => {}
         Err(error) if error.code() == Some("ResourceConflictException") => {
-            delete(lambda, &function, &statement).await?;
+            delete(lambda, function, statement).await?;
             add()
                 .await
-                .map_err(|e| call_error("lambda:AddPermission", &function, &e))?;
+                .map_err(|e| call_error("lambda:AddPermission", function, &e))?;
         }
-        Err(error) => return Err(call_error("lambda:AddPermission", &function, &error)),
+        Err(error) => return Err(call_error("lambda:AddPermission", function, &error)),
     }
     Ok(Properties::new())
 }
