@@ -13,11 +13,13 @@ use std::time::Duration;
 use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::types::FunctionResponseType;
 use aws_sdk_lambda::Client;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
+use super::super::kinds::Typed;
 use super::super::naming::{self, kind};
 use super::{
-    arn_name, attribute, call_error, function_name_of, invalid, settings, string_map, text,
+    arn_name, attribute, call_error, function_name_of, invalid, settings, string_map,
     unsupported_setting, EventContext, FunctionEvent,
 };
 use crate::manifest::model::Trigger;
@@ -90,25 +92,23 @@ pub fn desired(
                 .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
         };
         let response_types = match event_settings.and_then(|s| s.get("functionResponseType")) {
-            Some(Json::String(kind)) => json!([kind]),
-            _ => json!([]),
+            Some(Json::String(kind)) => vec![kind.clone()],
+            _ => Vec::new(),
+        };
+        let properties = MappingProperties {
+            function_name: function_id.name.clone(),
+            event_source_arn: source,
+            batch_size: u64::from(batch_size.unwrap_or(10)),
+            maximum_batching_window: number("maximumBatchingWindow").unwrap_or(0),
+            function_response_types: response_types,
+            enabled: *enabled,
         };
         resources.push(Desired {
             id: naming::id(
                 kind::EVENT_SOURCE_MAPPING,
                 name(&function_id.name, &queue_name),
             ),
-            properties: Properties::from([
-                ("function_name".to_string(), json!(function_id.name)),
-                ("event_source_arn".to_string(), source),
-                ("batch_size".to_string(), json!(batch_size.unwrap_or(10))),
-                (
-                    "maximum_batching_window".to_string(),
-                    json!(number("maximumBatchingWindow").unwrap_or(0)),
-                ),
-                ("function_response_types".to_string(), response_types),
-                ("enabled".to_string(), json!(enabled)),
-            ]),
+            properties: properties.to_properties(),
             inputs: Properties::from([("tags".to_string(), context.tags_json())]),
             depends_on,
             replace_when: BTreeSet::from([
@@ -120,13 +120,30 @@ pub fn desired(
     Ok(resources)
 }
 
+/// An SQS event source mapping's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MappingProperties {
+    /// The deployed function's name.
+    pub function_name: String,
+    /// The queue's ARN; a reference to a queue of the service until apply.
+    pub event_source_arn: Json,
+    pub batch_size: u64,
+    /// Seconds.
+    pub maximum_batching_window: u64,
+    pub function_response_types: Vec<String>,
+    pub enabled: bool,
+}
+
+impl Typed for MappingProperties {}
+
 /// What the functions' role must allow so Lambda can read the queues of `resources` (the
 /// desired trigger resources): one statement, or none without `sqs` events.
 pub fn role_statements(resources: &[Desired]) -> Vec<Json> {
     let queues: Vec<Json> = resources
         .iter()
         .filter(|r| r.id.kind == kind::EVENT_SOURCE_MAPPING)
-        .filter_map(|r| r.properties.get("event_source_arn").cloned())
+        .filter_map(|r| MappingProperties::from_properties(&r.properties, &r.id).ok())
+        .map(|mapping| mapping.event_source_arn)
         .collect();
     if queues.is_empty() {
         return Vec::new();
@@ -178,26 +195,27 @@ pub async fn live(
                 mapping.state(),
                 Some("Enabled" | "Enabling" | "Creating" | "Updating")
             );
+            let properties = MappingProperties {
+                function_name: function.to_string(),
+                event_source_arn: json!(source),
+                batch_size: mapping
+                    .batch_size()
+                    .and_then(|b| u64::try_from(b).ok())
+                    .unwrap_or(10),
+                maximum_batching_window: mapping
+                    .maximum_batching_window_in_seconds()
+                    .and_then(|w| u64::try_from(w).ok())
+                    .unwrap_or(0),
+                function_response_types: mapping
+                    .function_response_types()
+                    .iter()
+                    .map(|t| t.as_str().to_string())
+                    .collect(),
+                enabled,
+            };
             found.push(Live {
                 id: naming::id(kind::EVENT_SOURCE_MAPPING, name(function, queue)),
-                properties: Properties::from([
-                    ("function_name".to_string(), json!(function)),
-                    ("event_source_arn".to_string(), json!(source)),
-                    ("batch_size".to_string(), json!(mapping.batch_size())),
-                    (
-                        "maximum_batching_window".to_string(),
-                        json!(mapping.maximum_batching_window_in_seconds().unwrap_or(0)),
-                    ),
-                    (
-                        "function_response_types".to_string(),
-                        json!(mapping
-                            .function_response_types()
-                            .iter()
-                            .map(|t| t.as_str())
-                            .collect::<Vec<_>>()),
-                    ),
-                    ("enabled".to_string(), json!(enabled)),
-                ]),
+                properties: properties.to_properties(),
                 attributes: Properties::from([("uuid".to_string(), json!(uuid))]),
                 depends_on: BTreeSet::from([
                     naming::id(kind::FUNCTION, function),
@@ -247,36 +265,22 @@ pub async fn apply(
             return Ok(Properties::new());
         }
     }
-    let batch_size = properties
-        .get("batch_size")
-        .and_then(Json::as_i64)
-        .and_then(|b| i32::try_from(b).ok());
-    let window = properties
-        .get("maximum_batching_window")
-        .and_then(Json::as_i64)
-        .and_then(|b| i32::try_from(b).ok());
-    let response_types: Vec<FunctionResponseType> = properties
-        .get("function_response_types")
-        .and_then(Json::as_array)
-        .map(|types| {
-            types
-                .iter()
-                .filter_map(Json::as_str)
-                .map(FunctionResponseType::from)
-                .collect()
-        })
-        .unwrap_or_default();
-    let enabled = properties
-        .get("enabled")
-        .and_then(Json::as_bool)
-        .unwrap_or(true);
+    let wanted = MappingProperties::from_properties(properties, &step.id)?;
+    let batch_size = i32::try_from(wanted.batch_size).ok();
+    let window = i32::try_from(wanted.maximum_batching_window).ok();
+    let response_types: Vec<FunctionResponseType> = wanted
+        .function_response_types
+        .iter()
+        .map(|t| FunctionResponseType::from(t.as_str()))
+        .collect();
+    let enabled = wanted.enabled;
     let uuid = match (step.action, live_uuid) {
         (Action::Update, Some(uuid)) => Some(uuid),
         _ => {
             let created = client
                 .create_event_source_mapping()
-                .function_name(text(properties, "function_name"))
-                .event_source_arn(text(properties, "event_source_arn"))
+                .function_name(&wanted.function_name)
+                .set_event_source_arn(wanted.event_source_arn.as_str().map(str::to_string))
                 .set_batch_size(batch_size)
                 .set_maximum_batching_window_in_seconds(window)
                 .set_function_response_types(Some(response_types.clone()))
@@ -297,7 +301,7 @@ pub async fn apply(
                 }
                 // Left by an interrupted deploy: update it instead.
                 Err(e) if e.code() == Some("ResourceConflictException") => {
-                    existing(client, properties).await?
+                    existing(client, &wanted).await?
                 }
                 Err(e) => return Err(call_error("lambda:CreateEventSourceMapping", &resource, &e)),
             }
@@ -335,16 +339,16 @@ pub async fn apply(
 /// The mapping from the queue to the function, when one exists.
 async fn existing(
     client: &Client,
-    properties: &Properties,
+    wanted: &MappingProperties,
 ) -> Result<Option<String>, ProviderError> {
-    let function = text(properties, "function_name");
+    let function = &wanted.function_name;
     let output = client
         .list_event_source_mappings()
-        .function_name(&function)
-        .event_source_arn(text(properties, "event_source_arn"))
+        .function_name(function)
+        .set_event_source_arn(wanted.event_source_arn.as_str().map(str::to_string))
         .send()
         .await
-        .map_err(|e| call_error("lambda:ListEventSourceMappings", &function, &e))?;
+        .map_err(|e| call_error("lambda:ListEventSourceMappings", function, &e))?;
     Ok(output
         .event_source_mappings()
         .first()
