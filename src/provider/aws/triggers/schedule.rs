@@ -7,18 +7,20 @@
 //! are this service's: EventBridge rules are not in every Resource Groups Tagging API, and the
 //! name alone could match another service whose name continues ours.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_eventbridge::error::ProvideErrorMetadata;
 use aws_sdk_eventbridge::types::{RuleState, Tag, Target};
 use aws_sdk_eventbridge::Client;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
+use super::super::kinds::{TagChange, Typed};
 use super::super::naming::{self, kind, rule_name, RULE_NAME_LIMIT};
 use super::permission::{self, Grant};
 use super::{
-    attribute, call_error, concurrently, owned, settings, string_map, tag_changes, text,
-    unsupported_setting, EventContext, FunctionEvent, Site,
+    attribute, call_error, concurrently, owned, settings, unsupported_setting, EventContext,
+    FunctionEvent, Site,
 };
 use crate::manifest::model::Trigger;
 use crate::plan::{Action, Desired, Live, Properties, Reference, Step};
@@ -86,31 +88,23 @@ pub fn desired(
         };
         let target_id = target_id(&function.key, *number);
         let id = naming::id(kind::RULE, &name);
+        let properties = RuleProperties {
+            schedule_expression: Some(expression.clone()),
+            state: Some(if *enabled { "ENABLED" } else { "DISABLED" }.to_string()),
+            description: event_settings
+                .and_then(|s| s.get("description"))
+                .cloned()
+                .unwrap_or(Json::Null),
+            targets: vec![RuleTarget {
+                id: Some(target_id),
+                arn: context.function_arn(function)?,
+                input,
+            }],
+            tags: context.tags.clone(),
+        };
         resources.push(Desired {
             id: id.clone(),
-            properties: Properties::from([
-                ("schedule_expression".to_string(), json!(expression)),
-                (
-                    "state".to_string(),
-                    json!(if *enabled { "ENABLED" } else { "DISABLED" }),
-                ),
-                (
-                    "description".to_string(),
-                    event_settings
-                        .and_then(|s| s.get("description"))
-                        .cloned()
-                        .unwrap_or(Json::Null),
-                ),
-                (
-                    "targets".to_string(),
-                    json!([{
-                        "id": target_id,
-                        "arn": context.function_arn(function)?,
-                        "input": input,
-                    }]),
-                ),
-                ("tags".to_string(), context.tags_json()),
-            ]),
+            properties: properties.to_properties(),
             inputs: Properties::new(),
             depends_on: BTreeSet::from([function_id.clone()]),
             replace_when: BTreeSet::new(),
@@ -182,31 +176,30 @@ pub async fn live(client: &Client, site: &Site) -> Result<Vec<Live>, ProviderErr
             }
             let targets = targets.map_err(|e| call_error("events:ListTargetsByRule", name, &e))?;
             let mut depends_on = BTreeSet::new();
-            let targets: Vec<Json> = targets
+            let targets: Vec<RuleTarget> = targets
                 .targets()
                 .iter()
                 .map(|target| {
                     if let Some(function) = super::function_name_of(target.arn()) {
                         depends_on.insert(naming::id(kind::FUNCTION, function));
                     }
-                    json!({"id": target.id(), "arn": target.arn(), "input": target.input()})
+                    RuleTarget {
+                        id: Some(target.id().to_string()),
+                        arn: json!(target.arn()),
+                        input: json!(target.input()),
+                    }
                 })
                 .collect();
+            let properties = RuleProperties {
+                schedule_expression: rule.schedule_expression().map(str::to_string),
+                state: rule.state().map(|s| s.as_str().to_string()),
+                description: json!(rule.description()),
+                targets,
+                tags: tags.into_iter().collect(),
+            };
             Ok(Some(Live {
                 id: naming::id(kind::RULE, name),
-                properties: Properties::from([
-                    (
-                        "schedule_expression".to_string(),
-                        json!(rule.schedule_expression()),
-                    ),
-                    ("state".to_string(), json!(rule.state().map(|s| s.as_str()))),
-                    ("description".to_string(), json!(rule.description())),
-                    ("targets".to_string(), json!(targets)),
-                    (
-                        "tags".to_string(),
-                        Json::Object(tags.into_iter().map(|(k, v)| (k, json!(v))).collect()),
-                    ),
-                ]),
+                properties: properties.to_properties(),
                 attributes: Properties::from([("arn".to_string(), json!(arn))]),
                 depends_on,
             }))
@@ -219,6 +212,29 @@ pub async fn live(client: &Client, site: &Site) -> Result<Vec<Live>, ProviderErr
     Ok(found)
 }
 
+/// A schedule rule's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleProperties {
+    pub schedule_expression: Option<String>,
+    /// `ENABLED` or `DISABLED`.
+    pub state: Option<String>,
+    pub description: Json,
+    pub targets: Vec<RuleTarget>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Typed for RuleProperties {}
+
+/// One target of a rule: the function it invokes, with the event's input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleTarget {
+    pub id: Option<String>,
+    /// The function's ARN; a reference to the function until apply.
+    pub arn: Json,
+    /// The JSON text the function gets, null for EventBridge's own event.
+    pub input: Json,
+}
+
 pub async fn apply(
     client: &Client,
     step: &Step,
@@ -226,15 +242,10 @@ pub async fn apply(
 ) -> Result<Properties, ProviderError> {
     let name = step.id.name.clone();
     let live = step.live.as_ref();
-    let live_target_ids: Vec<String> = live
-        .and_then(|l| l.properties.get("targets"))
-        .and_then(Json::as_array)
-        .map(|targets| {
-            targets
-                .iter()
-                .filter_map(|t| t.get("id").and_then(Json::as_str).map(str::to_string))
-                .collect()
-        })
+    let current = RuleProperties::live_of(step)?;
+    let live_target_ids: Vec<String> = current
+        .as_ref()
+        .map(|c| c.targets.iter().filter_map(|t| t.id.clone()).collect())
         .unwrap_or_default();
     if step.action == Action::Delete {
         remove_targets(client, &name, live_target_ids).await?;
@@ -244,21 +255,17 @@ pub async fn apply(
             Err(e) => Err(call_error("events:DeleteRule", &name, &e)),
         };
     }
-    let state = RuleState::from(text(properties, "state").as_str());
+    let wanted = RuleProperties::from_properties(properties, &step.id)?;
+    let state = RuleState::from(wanted.state.as_deref().unwrap_or("ENABLED"));
     let mut put = client
         .put_rule()
         .name(&name)
-        .schedule_expression(text(properties, "schedule_expression"))
+        .set_schedule_expression(wanted.schedule_expression.clone())
         .state(state)
-        .set_description(
-            properties
-                .get("description")
-                .and_then(Json::as_str)
-                .map(str::to_string),
-        );
+        .set_description(wanted.description.as_str().map(str::to_string));
     let creating = live.is_none();
     if creating {
-        put = put.set_tags(Some(tags(properties.get("tags"))?));
+        put = put.set_tags(Some(tags(&wanted.tags)?));
     }
     let arn = put
         .send()
@@ -268,47 +275,33 @@ pub async fn apply(
         .map(str::to_string)
         .or_else(|| attribute(live, "arn"))
         .unwrap_or_default();
-    if !creating {
-        let (set, remove) = tag_changes(
-            live.and_then(|l| l.properties.get("tags")),
-            properties.get("tags"),
-        );
-        if !set.is_empty() {
-            let set = set.into_iter().map(|(k, v)| (k, json!(v))).collect();
+    if let Some(current) = &current {
+        let change = TagChange::between(&current.tags, &wanted.tags);
+        if !change.set.is_empty() {
             client
                 .tag_resource()
                 .resource_arn(&arn)
-                .set_tags(Some(tags(Some(&Json::Object(set)))?))
+                .set_tags(Some(tags(&change.set)?))
                 .send()
                 .await
                 .map_err(|e| call_error("events:TagResource", &name, &e))?;
         }
-        if !remove.is_empty() {
+        if !change.remove.is_empty() {
             client
                 .untag_resource()
                 .resource_arn(&arn)
-                .set_tag_keys(Some(remove))
+                .set_tag_keys(Some(change.remove))
                 .send()
                 .await
                 .map_err(|e| call_error("events:UntagResource", &name, &e))?;
         }
     }
-    let wanted = properties
-        .get("targets")
-        .and_then(Json::as_array)
-        .cloned()
-        .unwrap_or_default();
     let mut targets = Vec::new();
-    for target in &wanted {
+    for target in &wanted.targets {
         let built = Target::builder()
-            .id(target.get("id").and_then(Json::as_str).unwrap_or_default())
-            .arn(target.get("arn").and_then(Json::as_str).unwrap_or_default())
-            .set_input(
-                target
-                    .get("input")
-                    .and_then(Json::as_str)
-                    .map(str::to_string),
-            )
+            .set_id(target.id.clone())
+            .set_arn(target.arn.as_str().map(str::to_string))
+            .set_input(target.input.as_str().map(str::to_string))
             .build()
             .map_err(|e| ProviderError::Internal {
                 resource: step.id.clone(),
@@ -317,8 +310,9 @@ pub async fn apply(
         targets.push(built);
     }
     let wanted_ids: BTreeSet<&str> = wanted
+        .targets
         .iter()
-        .filter_map(|t| t.get("id").and_then(Json::as_str))
+        .filter_map(|t| t.id.as_deref())
         .collect();
     let stale = live_target_ids
         .into_iter()
@@ -369,9 +363,8 @@ async fn remove_targets(
     }
 }
 
-fn tags(value: Option<&Json>) -> Result<Vec<Tag>, ProviderError> {
-    string_map(value)
-        .into_iter()
+fn tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> {
+    tags.iter()
         .map(|(key, value)| {
             Tag::builder()
                 .key(key)
