@@ -134,6 +134,15 @@ pub trait Typed: serde::Serialize + serde::de::DeserializeOwned {
     }
 }
 
+/// The properties of a resource whose only compared properties are its tags (an SNS topic, an
+/// S3 bucket the service creates).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TagsOnly {
+    pub tags: std::collections::BTreeMap<String, String>,
+}
+
+impl Typed for TagsOnly {}
+
 /// What changes the tags of a resource from `live` to `wanted`: the keys to remove, and the
 /// tags that are new or have another value. Every kind syncs its tags through this.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -18,11 +18,14 @@ use aws_sdk_s3::types::{
     S3KeyFilter, Tag, Tagging,
 };
 use aws_sdk_s3::Client;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
+
+use super::super::kinds::{TagsOnly, Typed};
 
 use super::super::naming::{self, kind};
 use super::permission::{self, Grant};
-use super::{call_error, concurrently, invalid, string_map, EventContext, FunctionEvent, Site};
+use super::{call_error, concurrently, invalid, EventContext, FunctionEvent, Site};
 use crate::manifest::model::Trigger;
 use crate::plan::{Action, Desired, Live, Properties, Step};
 use crate::provider::aws::context::Context;
@@ -41,6 +44,34 @@ pub fn statement_id(bucket: &str) -> String {
     permission::statement_id(&format!("s3-{bucket}"))
 }
 
+/// A bucket's notification: the service's own Lambda configurations on it (those whose ids
+/// start with its prefix); everything else on the bucket is someone else's and left as it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationProperties {
+    /// Sorted by id.
+    pub lambda_configurations: Vec<LambdaConfiguration>,
+}
+
+impl Typed for NotificationProperties {}
+
+/// One Lambda configuration of a bucket's notification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LambdaConfiguration {
+    pub id: Option<String>,
+    /// The function's ARN; a reference to it until apply.
+    pub function_arn: Json,
+    /// `s3:ObjectCreated:*`...
+    pub events: Vec<String>,
+    pub filter: Vec<KeyFilter>,
+}
+
+/// A key name filter rule: `prefix` or `suffix`, and its value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyFilter {
+    pub name: Option<String>,
+    pub value: Json,
+}
+
 pub fn desired(
     context: &Context<'_>,
     events: &[FunctionEvent],
@@ -48,8 +79,10 @@ pub fn desired(
     let prefix = configuration_prefix(&context.service.name, &context.stage);
     let mut resources = Vec::new();
     // Bucket -> (configurations, what the notification waits for).
-    let mut notifications: BTreeMap<String, (Vec<Json>, BTreeSet<crate::plan::ResourceId>)> =
-        BTreeMap::new();
+    let mut notifications: BTreeMap<
+        String,
+        (Vec<LambdaConfiguration>, BTreeSet<crate::plan::ResourceId>),
+    > = BTreeMap::new();
     let mut created: BTreeSet<String> = BTreeSet::new();
     let mut permitted: BTreeSet<(String, String)> = BTreeSet::new();
     for FunctionEvent {
@@ -81,7 +114,10 @@ pub fn desired(
         if !existing && created.insert(bucket.to_string()) {
             resources.push(Desired {
                 id: naming::id(BUCKET, bucket),
-                properties: Properties::from([("tags".to_string(), context.tags_json())]),
+                properties: TagsOnly {
+                    tags: context.tags.clone(),
+                }
+                .to_properties(),
                 inputs: Properties::from([("region".to_string(), json!(context.region))]),
                 depends_on: BTreeSet::new(),
                 replace_when: BTreeSet::new(),
@@ -107,26 +143,29 @@ pub fn desired(
         if kinds.is_empty() {
             kinds.push("s3:ObjectCreated:*".to_string());
         }
-        let filter: Vec<Json> = rules
+        let filter: Vec<KeyFilter> = rules
             .iter()
             .flat_map(|rule| rule.as_object().into_iter().flatten())
-            .map(|(name, value)| json!({"name": name.to_ascii_lowercase(), "value": value}))
+            .map(|(name, value)| KeyFilter {
+                name: Some(name.to_ascii_lowercase()),
+                value: value.clone(),
+            })
             .collect();
-        entry.0.push(json!({
-            "id": format!("{prefix}{}-{number}", function.key),
-            "function_arn": context.function_arn(function)?,
-            "events": kinds,
-            "filter": filter,
-        }));
+        entry.0.push(LambdaConfiguration {
+            id: Some(format!("{prefix}{}-{number}", function.key)),
+            function_arn: context.function_arn(function)?,
+            events: kinds,
+            filter,
+        });
     }
     for (bucket, (mut configurations, depends_on)) in notifications {
-        configurations.sort_by_key(|c| c.get("id").and_then(Json::as_str).map(str::to_string));
+        configurations.sort_by(|a, b| a.id.cmp(&b.id));
         resources.push(Desired {
             id: naming::id(kind::BUCKET_NOTIFICATION, &bucket),
-            properties: Properties::from([(
-                "lambda_configurations".to_string(),
-                json!(configurations),
-            )]),
+            properties: NotificationProperties {
+                lambda_configurations: configurations,
+            }
+            .to_properties(),
             inputs: Properties::from([("prefix".to_string(), json!(prefix))]),
             depends_on,
             replace_when: BTreeSet::new(),
@@ -142,7 +181,7 @@ pub fn bucket_lives(arns: &[(String, BTreeMap<String, String>)]) -> Vec<Live> {
             let name = arn.strip_prefix("arn:aws:s3:::")?;
             Some(Live {
                 id: naming::id(BUCKET, name),
-                properties: Properties::from([("tags".to_string(), json!(tags))]),
+                properties: TagsOnly { tags: tags.clone() }.to_properties(),
                 attributes: Properties::from([("arn".to_string(), json!(arn))]),
                 depends_on: BTreeSet::new(),
             })
@@ -174,7 +213,7 @@ pub async fn live(live: &LiveContext, site: &Site, buckets: BTreeSet<String>) ->
                 }
             };
             let mut depends_on = BTreeSet::new();
-            let mut configurations: Vec<Json> = output
+            let mut configurations: Vec<LambdaConfiguration> = output
                 .lambda_function_configurations()
                 .iter()
                 .filter(|c| c.id().is_some_and(|id| id.starts_with(&prefix)))
@@ -186,38 +225,36 @@ pub async fn live(live: &LiveContext, site: &Site, buckets: BTreeSet<String>) ->
                             permission::name(function, &statement_id(&bucket)),
                         ));
                     }
-                    let filter: Vec<Json> = c
+                    let filter: Vec<KeyFilter> = c
                         .filter()
                         .and_then(|f| f.key())
                         .map(|k| k.filter_rules())
                         .unwrap_or_default()
                         .iter()
-                        .map(|r| {
-                            json!({
-                                "name": r.name().map(|n| n.as_str().to_ascii_lowercase()),
-                                "value": r.value(),
-                            })
+                        .map(|r| KeyFilter {
+                            name: r.name().map(|n| n.as_str().to_ascii_lowercase()),
+                            value: json!(r.value()),
                         })
                         .collect();
-                    json!({
-                        "id": c.id(),
-                        "function_arn": c.lambda_function_arn(),
-                        "events": c.events().iter().map(|e| e.as_str()).collect::<Vec<_>>(),
-                        "filter": filter,
-                    })
+                    LambdaConfiguration {
+                        id: c.id().map(str::to_string),
+                        function_arn: json!(c.lambda_function_arn()),
+                        events: c.events().iter().map(|e| e.as_str().to_string()).collect(),
+                        filter,
+                    }
                 })
                 .collect();
             if configurations.is_empty() {
                 return Ok(None);
             }
-            configurations.sort_by_key(|c| c.get("id").and_then(Json::as_str).map(str::to_string));
+            configurations.sort_by(|a, b| a.id.cmp(&b.id));
             depends_on.insert(naming::id(BUCKET, &bucket));
             Ok(Some(Live {
                 id: naming::id(kind::BUCKET_NOTIFICATION, &bucket),
-                properties: Properties::from([(
-                    "lambda_configurations".to_string(),
-                    json!(configurations),
-                )]),
+                properties: NotificationProperties {
+                    lambda_configurations: configurations,
+                }
+                .to_properties(),
                 attributes: Properties::new(),
                 depends_on,
             }))
@@ -272,12 +309,8 @@ pub async fn apply(
         .cloned()
         .collect();
     if step.action != Action::Delete {
-        for configuration in properties
-            .get("lambda_configurations")
-            .and_then(Json::as_array)
-            .into_iter()
-            .flatten()
-        {
+        let wanted = NotificationProperties::from_properties(properties, &step.id)?;
+        for configuration in &wanted.lambda_configurations {
             lambda.push(lambda_configuration(configuration).map_err(|message| {
                 ProviderError::Internal {
                     resource: step.id.clone(),
@@ -302,20 +335,16 @@ pub async fn apply(
     Ok(Properties::new())
 }
 
-fn lambda_configuration(configuration: &Json) -> Result<LambdaFunctionConfiguration, String> {
+fn lambda_configuration(
+    configuration: &LambdaConfiguration,
+) -> Result<LambdaFunctionConfiguration, String> {
     let rules: Vec<FilterRule> = configuration
-        .get("filter")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
+        .filter
+        .iter()
         .map(|rule| {
             FilterRule::builder()
-                .set_name(
-                    rule.get("name")
-                        .and_then(Json::as_str)
-                        .map(FilterRuleName::from),
-                )
-                .set_value(rule.get("value").and_then(Json::as_str).map(str::to_string))
+                .set_name(rule.name.as_deref().map(FilterRuleName::from))
+                .set_value(rule.value.as_str().map(str::to_string))
                 .build()
         })
         .collect();
@@ -325,26 +354,13 @@ fn lambda_configuration(configuration: &Json) -> Result<LambdaFunctionConfigurat
             .build()
     });
     LambdaFunctionConfiguration::builder()
-        .set_id(
-            configuration
-                .get("id")
-                .and_then(Json::as_str)
-                .map(str::to_string),
-        )
-        .lambda_function_arn(
-            configuration
-                .get("function_arn")
-                .and_then(Json::as_str)
-                .unwrap_or_default(),
-        )
+        .set_id(configuration.id.clone())
+        .lambda_function_arn(configuration.function_arn.as_str().unwrap_or_default())
         .set_events(Some(
             configuration
-                .get("events")
-                .and_then(Json::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Json::as_str)
-                .map(Event::from)
+                .events
+                .iter()
+                .map(|event| Event::from(event.as_str()))
                 .collect(),
         ))
         .set_filter(filter)
@@ -399,7 +415,8 @@ async fn apply_bucket(
             Err(e) => return Err(call_error("s3:CreateBucket", &bucket, &e)),
         }
     }
-    let tags: Vec<Tag> = string_map(properties.get("tags"))
+    let tags: Vec<Tag> = TagsOnly::from_properties(properties, &step.id)?
+        .tags
         .into_iter()
         .filter_map(|(key, value)| Tag::builder().key(key).value(value).build().ok())
         .collect();

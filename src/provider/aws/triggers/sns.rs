@@ -12,13 +12,15 @@ use std::collections::BTreeSet;
 use aws_sdk_sns::error::ProvideErrorMetadata;
 use aws_sdk_sns::types::Tag;
 use aws_sdk_sns::Client;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
+use super::super::kinds::{TagChange, TagsOnly, Typed};
 use super::super::naming::{self, kind};
 use super::permission::{self, Grant};
 use super::{
-    arn_name, attribute, call_error, concurrently, function_name_of, invalid, string_map,
-    tag_changes, text, EventContext, FunctionEvent,
+    arn_name, attribute, call_error, concurrently, function_name_of, invalid, EventContext,
+    FunctionEvent,
 };
 use crate::manifest::model::Trigger;
 use crate::plan::{Action, Desired, Live, Properties, Reference, ResourceId, Step};
@@ -70,10 +72,10 @@ pub fn desired(
                     if topics.insert(name.clone()) {
                         resources.push(Desired {
                             id: id.clone(),
-                            properties: Properties::from([(
-                                "tags".to_string(),
-                                context.tags_json(),
-                            )]),
+                            properties: TagsOnly {
+                                tags: context.tags.clone(),
+                            }
+                            .to_properties(),
                             inputs: Properties::new(),
                             depends_on: BTreeSet::new(),
                             replace_when: BTreeSet::new(),
@@ -105,28 +107,23 @@ pub fn desired(
                 source: source.clone(),
             }));
         }
+        let properties = SubscriptionProperties {
+            topic_arn,
+            protocol: "lambda".to_string(),
+            endpoint: context.function_arn(function)?,
+            filter_policy: filter_policy.clone().unwrap_or(Json::Null),
+        }
+        .to_properties();
         resources.push(Desired {
             id: naming::id(
                 kind::SUBSCRIPTION,
                 subscription_name(&function_id.name, &topic_name),
             ),
-            properties: Properties::from([
-                ("topic_arn".to_string(), topic_arn),
-                ("protocol".to_string(), json!("lambda")),
-                ("endpoint".to_string(), context.function_arn(function)?),
-                (
-                    "filter_policy".to_string(),
-                    filter_policy.clone().unwrap_or(Json::Null),
-                ),
-            ]),
+            // A subscription cannot change in place.
+            replace_when: properties.keys().cloned().collect(),
+            properties,
             inputs: Properties::new(),
             depends_on,
-            replace_when: BTreeSet::from([
-                "topic_arn".to_string(),
-                "protocol".to_string(),
-                "endpoint".to_string(),
-                "filter_policy".to_string(),
-            ]),
         });
     }
     Ok(resources)
@@ -138,7 +135,7 @@ pub fn topic_lives(tagged: &[(String, std::collections::BTreeMap<String, String>
         .iter()
         .map(|(arn, tags)| Live {
             id: naming::id(kind::TOPIC, arn_name(arn)),
-            properties: Properties::from([("tags".to_string(), json!(tags))]),
+            properties: TagsOnly { tags: tags.clone() }.to_properties(),
             attributes: Properties::from([("arn".to_string(), json!(arn))]),
             depends_on: BTreeSet::new(),
         })
@@ -205,12 +202,13 @@ pub async fn live(
                     kind::SUBSCRIPTION,
                     subscription_name(&function, &topic_name),
                 ),
-                properties: Properties::from([
-                    ("topic_arn".to_string(), json!(topic)),
-                    ("protocol".to_string(), json!("lambda")),
-                    ("endpoint".to_string(), json!(endpoint)),
-                    ("filter_policy".to_string(), filter_policy),
-                ]),
+                properties: SubscriptionProperties {
+                    topic_arn: json!(topic),
+                    protocol: "lambda".to_string(),
+                    endpoint: json!(endpoint),
+                    filter_policy,
+                }
+                .to_properties(),
                 attributes: Properties::from([("arn".to_string(), json!(arn))]),
                 depends_on: BTreeSet::from([
                     naming::id(kind::FUNCTION, &function),
@@ -221,6 +219,21 @@ pub async fn live(
     });
     concurrently(reads).await.into_iter().collect()
 }
+
+/// A subscription's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubscriptionProperties {
+    /// The topic's ARN; a reference to a topic the service creates until apply.
+    pub topic_arn: Json,
+    /// `lambda`.
+    pub protocol: String,
+    /// The function's ARN; a reference to it until apply.
+    pub endpoint: Json,
+    /// Null when none.
+    pub filter_policy: Json,
+}
+
+impl Typed for SubscriptionProperties {}
 
 pub async fn apply(
     client: &Client,
@@ -241,10 +254,9 @@ pub async fn apply(
             }
             Action::Update => {
                 let arn = attribute(live, "arn").unwrap_or_default();
-                let (set, remove) = tag_changes(
-                    live.and_then(|l| l.properties.get("tags")),
-                    properties.get("tags"),
-                );
+                let current = TagsOnly::live_of(step)?.map(|c| c.tags).unwrap_or_default();
+                let wanted = TagsOnly::from_properties(properties, &step.id)?;
+                let TagChange { set, remove } = TagChange::between(&current, &wanted.tags);
                 if !set.is_empty() {
                     client
                         .tag_resource()
@@ -270,7 +282,11 @@ pub async fn apply(
                 let created = client
                     .create_topic()
                     .name(&step.id.name)
-                    .set_tags(Some(tags(string_map(properties.get("tags")).into_iter())))
+                    .set_tags(Some(tags(
+                        TagsOnly::from_properties(properties, &step.id)?
+                            .tags
+                            .into_iter(),
+                    )))
                     .send()
                     .await
                     .map_err(|e| call_error("sns:CreateTopic", &resource, &e))?;
@@ -292,14 +308,15 @@ pub async fn apply(
                     return Ok(Properties::new());
                 }
             }
+            let wanted = SubscriptionProperties::from_properties(properties, &step.id)?;
             let mut subscribe = client
                 .subscribe()
-                .topic_arn(text(properties, "topic_arn"))
-                .protocol("lambda")
-                .endpoint(text(properties, "endpoint"))
+                .set_topic_arn(wanted.topic_arn.as_str().map(str::to_string))
+                .protocol(&wanted.protocol)
+                .set_endpoint(wanted.endpoint.as_str().map(str::to_string))
                 .return_subscription_arn(true);
-            if let Some(policy) = properties.get("filter_policy").filter(|p| !p.is_null()) {
-                subscribe = subscribe.attributes("FilterPolicy", policy.to_string());
+            if !wanted.filter_policy.is_null() {
+                subscribe = subscribe.attributes("FilterPolicy", wanted.filter_policy.to_string());
             }
             let created = subscribe
                 .send()
