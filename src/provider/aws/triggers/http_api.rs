@@ -10,8 +10,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
+use super::super::kinds::Typed;
 use super::super::naming::{self, kind};
 use super::permission::{self, Grant};
 use super::{invalid, unsupported_setting, EventContext, FunctionEvent};
@@ -43,6 +45,79 @@ pub fn api_name(context: &Context<'_>) -> String {
         .clone()
         .unwrap_or_else(|| format!("{}-{}", context.stage, context.service.name))
 }
+
+/// The HTTP API's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpApiProperties {
+    pub name: String,
+    /// `HTTP`.
+    pub protocol_type: Option<String>,
+    /// Normalised CORS settings, null when none.
+    pub cors: Json,
+    pub disable_execute_api_endpoint: bool,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Typed for HttpApiProperties {}
+
+/// An integration of the HTTP API with a function.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntegrationProperties {
+    /// The API's id; a reference to the API until apply.
+    pub api_id: Json,
+    /// `AWS_PROXY`.
+    pub integration_type: Option<String>,
+    /// The function's ARN; a reference to it until apply.
+    pub integration_uri: Json,
+    /// `2.0` or `1.0`.
+    pub payload_format_version: Option<String>,
+}
+
+impl Typed for IntegrationProperties {}
+
+/// A JWT authorizer of the HTTP API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthorizerProperties {
+    pub api_id: Json,
+    pub name: String,
+    /// `JWT`.
+    pub authorizer_type: Option<String>,
+    /// A list of identity sources.
+    pub identity_source: Json,
+    /// `{"audience": [...], "issuer": "..."}`.
+    pub jwt_configuration: Json,
+}
+
+impl Typed for AuthorizerProperties {}
+
+/// A route of the HTTP API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteProperties {
+    pub api_id: Json,
+    /// `GET /users/{id}`, `$default`.
+    pub route_key: String,
+    /// The integration's id; a reference to it until apply.
+    pub integration_id: Json,
+    /// `NONE`, `JWT`, `AWS_IAM`.
+    pub authorization_type: String,
+    /// The authorizer's id (a reference until apply), null when none.
+    pub authorizer_id: Json,
+    /// A list of scopes, null when none.
+    pub authorization_scopes: Json,
+}
+
+impl Typed for RouteProperties {}
+
+/// The auto-deployed stage of the HTTP API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageProperties {
+    pub api_id: Json,
+    pub stage_name: String,
+    pub auto_deploy: bool,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Typed for StageProperties {}
 
 pub fn desired(
     context: &Context<'_>,
@@ -106,15 +181,13 @@ pub fn desired(
                 let integration = naming::id(kind::HTTP_API_INTEGRATION, &function_id.name);
                 resources.push(Desired {
                     id: integration.clone(),
-                    properties: Properties::from([
-                        ("api_id".to_string(), api_id.clone()),
-                        ("integration_type".to_string(), json!("AWS_PROXY")),
-                        (
-                            "integration_uri".to_string(),
-                            context.function_arn(function)?,
-                        ),
-                        ("payload_format_version".to_string(), json!(payload)),
-                    ]),
+                    properties: IntegrationProperties {
+                        api_id: api_id.clone(),
+                        integration_type: Some("AWS_PROXY".to_string()),
+                        integration_uri: context.function_arn(function)?,
+                        payload_format_version: Some(payload),
+                    }
+                    .to_properties(),
                     inputs: Properties::new(),
                     depends_on: BTreeSet::from([api.clone(), function_id.clone()]),
                     replace_when: BTreeSet::from(["api_id".to_string()]),
@@ -139,22 +212,17 @@ pub fn desired(
         depends_on.extend(authorizer.clone());
         resources.push(Desired {
             id: naming::id(kind::HTTP_API_ROUTE, &route_key),
-            properties: Properties::from([
-                ("api_id".to_string(), api_id.clone()),
-                ("route_key".to_string(), json!(route_key)),
-                (
-                    "integration_id".to_string(),
-                    Reference::new(integration, "id").to_json(),
-                ),
-                ("authorization_type".to_string(), json!(authorization_type)),
-                (
-                    "authorizer_id".to_string(),
-                    authorizer
-                        .map(|a| Reference::new(a, "id").to_json())
-                        .unwrap_or(Json::Null),
-                ),
-                ("authorization_scopes".to_string(), scopes),
-            ]),
+            properties: RouteProperties {
+                api_id: api_id.clone(),
+                route_key: route_key.clone(),
+                integration_id: Reference::new(integration, "id").to_json(),
+                authorization_type: authorization_type.to_string(),
+                authorizer_id: authorizer
+                    .map(|a| Reference::new(a, "id").to_json())
+                    .unwrap_or(Json::Null),
+                authorization_scopes: scopes,
+            }
+            .to_properties(),
             inputs: Properties::new(),
             depends_on,
             replace_when: BTreeSet::from(["api_id".to_string()]),
@@ -166,28 +234,27 @@ pub fn desired(
         .map(|setting| cors(setting, &methods));
     resources.push(Desired {
         id: api.clone(),
-        properties: Properties::from([
-            ("name".to_string(), json!(api.name)),
-            ("protocol_type".to_string(), json!("HTTP")),
-            ("cors".to_string(), cors.unwrap_or(Json::Null)),
-            (
-                "disable_execute_api_endpoint".to_string(),
-                json!(settings.disable_default_endpoint),
-            ),
-            ("tags".to_string(), context.tags_json()),
-        ]),
+        properties: HttpApiProperties {
+            name: api.name.clone(),
+            protocol_type: Some("HTTP".to_string()),
+            cors: cors.unwrap_or(Json::Null),
+            disable_execute_api_endpoint: settings.disable_default_endpoint,
+            tags: context.tags.clone(),
+        }
+        .to_properties(),
         inputs: Properties::new(),
         depends_on: BTreeSet::new(),
         replace_when: BTreeSet::from(["protocol_type".to_string()]),
     });
     resources.push(Desired {
         id: naming::id(kind::HTTP_API_STAGE, STAGE),
-        properties: Properties::from([
-            ("api_id".to_string(), api_id.clone()),
-            ("stage_name".to_string(), json!(STAGE)),
-            ("auto_deploy".to_string(), json!(true)),
-            ("tags".to_string(), context.tags_json()),
-        ]),
+        properties: StageProperties {
+            api_id: api_id.clone(),
+            stage_name: STAGE.to_string(),
+            auto_deploy: true,
+            tags: context.tags.clone(),
+        }
+        .to_properties(),
         inputs: Properties::new(),
         depends_on: BTreeSet::from([api.clone()]),
         replace_when: BTreeSet::from(["api_id".to_string()]),
@@ -282,16 +349,14 @@ fn authorizers(
         let id = naming::id(kind::HTTP_API_AUTHORIZER, &name);
         let desired = Desired {
             id: id.clone(),
-            properties: Properties::from([
-                ("api_id".to_string(), api_id.clone()),
-                ("name".to_string(), json!(name)),
-                ("authorizer_type".to_string(), json!("JWT")),
-                ("identity_source".to_string(), identity_source),
-                (
-                    "jwt_configuration".to_string(),
-                    json!({"audience": audience, "issuer": issuer}),
-                ),
-            ]),
+            properties: AuthorizerProperties {
+                api_id: api_id.clone(),
+                name: name.clone(),
+                authorizer_type: Some("JWT".to_string()),
+                identity_source,
+                jwt_configuration: json!({"audience": audience, "issuer": issuer}),
+            }
+            .to_properties(),
             inputs: Properties::new(),
             depends_on: BTreeSet::from([api.clone()]),
             replace_when: BTreeSet::from(["api_id".to_string()]),

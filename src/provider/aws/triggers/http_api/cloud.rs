@@ -11,13 +11,15 @@ use aws_sdk_apigatewayv2::types::{
 use aws_sdk_apigatewayv2::Client;
 use serde_json::{json, Value as Json};
 
-use super::normalize_cors;
+use super::{
+    normalize_cors, AuthorizerProperties, HttpApiProperties, IntegrationProperties,
+    RouteProperties, StageProperties,
+};
 use crate::plan::{Action, Live, Properties, ResourceId, Step};
 use crate::provider::aws::call::deleted;
+use crate::provider::aws::kinds::{TagChange, Typed};
 use crate::provider::aws::naming::{self, kind};
-use crate::provider::aws::triggers::{
-    attribute, call_error, function_name_of, owned, string_map, tag_changes, tags_from, text, Site,
-};
+use crate::provider::aws::triggers::{attribute, call_error, function_name_of, owned, Site};
 use crate::provider::ProviderError;
 
 /// The API's attributes: its id, URL and the ARN its permissions name.
@@ -94,19 +96,16 @@ pub async fn live(
                 .to_string();
             found.push(Live {
                 id: id.clone(),
-                properties: Properties::from([
-                    ("name".to_string(), json!(name)),
-                    (
-                        "protocol_type".to_string(),
-                        json!(api.protocol_type().map(|p| p.as_str())),
-                    ),
-                    ("cors".to_string(), cors.unwrap_or(Json::Null)),
-                    (
-                        "disable_execute_api_endpoint".to_string(),
-                        json!(api.disable_execute_api_endpoint().unwrap_or(false)),
-                    ),
-                    ("tags".to_string(), tags_from(&tags)),
-                ]),
+                properties: HttpApiProperties {
+                    name: name.to_string(),
+                    protocol_type: api.protocol_type().map(|p| p.as_str().to_string()),
+                    cors: cors.unwrap_or(Json::Null),
+                    disable_execute_api_endpoint: api
+                        .disable_execute_api_endpoint()
+                        .unwrap_or(false),
+                    tags: tags.clone().into_iter().collect(),
+                }
+                .to_properties(),
                 attributes,
                 depends_on: BTreeSet::new(),
             });
@@ -175,18 +174,15 @@ async fn children(
         depends_on.extend(function.map(|f| naming::id(kind::FUNCTION, f)));
         found.push(Live {
             id,
-            properties: Properties::from([
-                ("api_id".to_string(), json!(api_id)),
-                (
-                    "integration_type".to_string(),
-                    json!(integration.integration_type().map(|t| t.as_str())),
-                ),
-                ("integration_uri".to_string(), json!(uri)),
-                (
-                    "payload_format_version".to_string(),
-                    json!(integration.payload_format_version()),
-                ),
-            ]),
+            properties: IntegrationProperties {
+                api_id: json!(api_id),
+                integration_type: integration
+                    .integration_type()
+                    .map(|t| t.as_str().to_string()),
+                integration_uri: json!(uri),
+                payload_format_version: integration.payload_format_version().map(str::to_string),
+            }
+            .to_properties(),
             attributes: Properties::from([("id".to_string(), json!(integration_id))]),
             depends_on,
         });
@@ -202,25 +198,17 @@ async fn children(
         let jwt = authorizer.jwt_configuration();
         found.push(Live {
             id,
-            properties: Properties::from([
-                ("api_id".to_string(), json!(api_id)),
-                ("name".to_string(), json!(name)),
-                (
-                    "authorizer_type".to_string(),
-                    json!(authorizer.authorizer_type().map(|t| t.as_str())),
-                ),
-                (
-                    "identity_source".to_string(),
-                    json!(authorizer.identity_source()),
-                ),
-                (
-                    "jwt_configuration".to_string(),
-                    json!({
-                        "audience": jwt.map(|j| j.audience()).unwrap_or_default(),
-                        "issuer": jwt.and_then(|j| j.issuer()),
-                    }),
-                ),
-            ]),
+            properties: AuthorizerProperties {
+                api_id: json!(api_id),
+                name: name.to_string(),
+                authorizer_type: authorizer.authorizer_type().map(|t| t.as_str().to_string()),
+                identity_source: json!(authorizer.identity_source()),
+                jwt_configuration: json!({
+                    "audience": jwt.map(|j| j.audience()).unwrap_or_default(),
+                    "issuer": jwt.and_then(|j| j.issuer()),
+                }),
+            }
+            .to_properties(),
             attributes: Properties::from([("id".to_string(), json!(authorizer_id))]),
             depends_on: BTreeSet::from([api.clone()]),
         });
@@ -257,27 +245,23 @@ async fn children(
             .map(|i| i.name.clone());
         found.push(Live {
             id: naming::id(kind::HTTP_API_ROUTE, route_key),
-            properties: Properties::from([
-                ("api_id".to_string(), json!(api_id)),
-                ("route_key".to_string(), json!(route_key)),
-                ("integration_id".to_string(), json!(integration_id)),
-                (
-                    "authorization_type".to_string(),
-                    json!(route
-                        .authorization_type()
-                        .map(|t| t.as_str())
-                        .unwrap_or("NONE")),
-                ),
-                ("authorizer_id".to_string(), json!(route.authorizer_id())),
-                (
-                    "authorization_scopes".to_string(),
-                    if scopes.is_empty() {
-                        Json::Null
-                    } else {
-                        json!(scopes)
-                    },
-                ),
-            ]),
+            properties: RouteProperties {
+                api_id: json!(api_id),
+                route_key: route_key.to_string(),
+                integration_id: json!(integration_id),
+                authorization_type: route
+                    .authorization_type()
+                    .map(|t| t.as_str())
+                    .unwrap_or("NONE")
+                    .to_string(),
+                authorizer_id: json!(route.authorizer_id()),
+                authorization_scopes: if scopes.is_empty() {
+                    Json::Null
+                } else {
+                    json!(scopes)
+                },
+            }
+            .to_properties(),
             attributes: Properties::from([
                 ("id".to_string(), json!(route_id)),
                 ("method".to_string(), json!(method)),
@@ -293,18 +277,18 @@ async fn children(
         };
         found.push(Live {
             id: naming::id(kind::HTTP_API_STAGE, name),
-            properties: Properties::from([
-                ("api_id".to_string(), json!(api_id)),
-                ("stage_name".to_string(), json!(name)),
-                (
-                    "auto_deploy".to_string(),
-                    json!(stage.auto_deploy().unwrap_or(false)),
-                ),
-                (
-                    "tags".to_string(),
-                    tags_from(&stage.tags().cloned().unwrap_or_default()),
-                ),
-            ]),
+            properties: StageProperties {
+                api_id: json!(api_id),
+                stage_name: name.to_string(),
+                auto_deploy: stage.auto_deploy().unwrap_or(false),
+                tags: stage
+                    .tags()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect(),
+            }
+            .to_properties(),
             attributes: Properties::new(),
             depends_on: BTreeSet::from([api.clone()]),
         });
@@ -321,13 +305,10 @@ pub async fn apply(
 ) -> Result<Properties, ProviderError> {
     let live = step.live.as_ref();
     let resource = step.id.to_string();
-    let api_id = match step.action {
-        Action::Delete => live
-            .and_then(|l| l.properties.get("api_id"))
-            .and_then(Json::as_str)
-            .map(str::to_string)
-            .unwrap_or_default(),
-        _ => text(properties, "api_id"),
+    let api_id = match (step.action, live) {
+        (Action::Delete, Some(live)) => parent_api(&live.properties, &step.id)?,
+        (Action::Delete, None) => String::new(),
+        _ => parent_api(properties, &step.id)?,
     };
     if step.action == Action::Replace || step.action == Action::Delete {
         delete(client, step, &api_id).await?;
@@ -342,17 +323,15 @@ pub async fn apply(
     };
     match step.id.kind.as_str() {
         kind::HTTP_API => {
-            let cors = properties.get("cors").filter(|c| !c.is_null()).map(to_cors);
-            let disable = properties
-                .get("disable_execute_api_endpoint")
-                .and_then(Json::as_bool)
-                .unwrap_or(false);
+            let wanted = HttpApiProperties::from_properties(properties, &step.id)?;
+            let cors = Some(&wanted.cors).filter(|c| !c.is_null()).map(to_cors);
+            let disable = wanted.disable_execute_api_endpoint;
             let (api_id, endpoint) = match existing {
                 Some(api_id) => {
                     client
                         .update_api()
                         .api_id(&api_id)
-                        .name(text(properties, "name"))
+                        .name(&wanted.name)
                         .set_cors_configuration(cors.clone())
                         .disable_execute_api_endpoint(disable)
                         .send()
@@ -376,11 +355,11 @@ pub async fn apply(
                             }
                         }
                     }
-                    let (set, remove) = tag_changes(
-                        live.and_then(|l| l.properties.get("tags")),
-                        properties.get("tags"),
-                    );
-                    retag(client, &api_arn(site, &api_id), set, remove, &resource).await?;
+                    let current = HttpApiProperties::live_of(step)?
+                        .map(|c| c.tags)
+                        .unwrap_or_default();
+                    let change = TagChange::between(&current, &wanted.tags);
+                    retag(client, &api_arn(site, &api_id), change, &resource).await?;
                     let endpoint = live
                         .and_then(|l| l.attributes.get("url"))
                         .and_then(Json::as_str)
@@ -390,13 +369,11 @@ pub async fn apply(
                 None => {
                     let created = client
                         .create_api()
-                        .name(text(properties, "name"))
+                        .name(&wanted.name)
                         .protocol_type(ProtocolType::Http)
                         .set_cors_configuration(cors)
                         .disable_execute_api_endpoint(disable)
-                        .set_tags(Some(
-                            string_map(properties.get("tags")).into_iter().collect(),
-                        ))
+                        .set_tags(Some(wanted.tags.clone().into_iter().collect()))
                         .send()
                         .await
                         .map_err(|e| call_error("apigateway:POST /apis", &resource, &e))?;
@@ -407,8 +384,13 @@ pub async fn apply(
             Ok(attributes(site, &api_id, endpoint.as_deref()))
         }
         kind::HTTP_API_INTEGRATION => {
-            let uri = text(properties, "integration_uri");
-            let payload = text(properties, "payload_format_version");
+            let wanted = IntegrationProperties::from_properties(properties, &step.id)?;
+            let uri = wanted
+                .integration_uri
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let payload = wanted.payload_format_version.unwrap_or_default();
             let integration_id = match existing {
                 Some(integration_id) => {
                     client
@@ -446,7 +428,8 @@ pub async fn apply(
             )]))
         }
         kind::HTTP_API_AUTHORIZER => {
-            let jwt = properties.get("jwt_configuration");
+            let wanted = AuthorizerProperties::from_properties(properties, &step.id)?;
+            let jwt = Some(&wanted.jwt_configuration);
             let configuration = JwtConfiguration::builder()
                 .set_audience(Some(strings(jwt.and_then(|j| j.get("audience")))))
                 .set_issuer(
@@ -455,14 +438,14 @@ pub async fn apply(
                         .map(str::to_string),
                 )
                 .build();
-            let sources = strings(properties.get("identity_source"));
+            let sources = strings(Some(&wanted.identity_source));
             let authorizer_id = match existing {
                 Some(authorizer_id) => {
                     client
                         .update_authorizer()
                         .api_id(&api_id)
                         .authorizer_id(&authorizer_id)
-                        .name(text(properties, "name"))
+                        .name(&wanted.name)
                         .authorizer_type(AuthorizerType::Jwt)
                         .set_identity_source(Some(sources))
                         .jwt_configuration(configuration)
@@ -476,7 +459,7 @@ pub async fn apply(
                 None => client
                     .create_authorizer()
                     .api_id(&api_id)
-                    .name(text(properties, "name"))
+                    .name(&wanted.name)
                     .authorizer_type(AuthorizerType::Jwt)
                     .set_identity_source(Some(sources))
                     .jwt_configuration(configuration)
@@ -492,19 +475,14 @@ pub async fn apply(
             Ok(Properties::from([("id".to_string(), json!(authorizer_id))]))
         }
         kind::HTTP_API_ROUTE => {
-            let target = format!("integrations/{}", text(properties, "integration_id"));
-            let authorization = AuthorizationType::from(
-                properties
-                    .get("authorization_type")
-                    .and_then(Json::as_str)
-                    .unwrap_or("NONE"),
+            let wanted = RouteProperties::from_properties(properties, &step.id)?;
+            let target = format!(
+                "integrations/{}",
+                wanted.integration_id.as_str().unwrap_or_default()
             );
-            let authorizer = properties
-                .get("authorizer_id")
-                .and_then(Json::as_str)
-                .map(str::to_string);
-            let scopes = properties
-                .get("authorization_scopes")
+            let authorization = AuthorizationType::from(wanted.authorization_type.as_str());
+            let authorizer = wanted.authorizer_id.as_str().map(str::to_string);
+            let scopes = Some(&wanted.authorization_scopes)
                 .filter(|s| !s.is_null())
                 .map(|s| strings(Some(s)));
             let route_id = match existing {
@@ -527,7 +505,7 @@ pub async fn apply(
                 None => client
                     .create_route()
                     .api_id(&api_id)
-                    .route_key(text(properties, "route_key"))
+                    .route_key(&wanted.route_key)
                     .target(target)
                     .authorization_type(authorization)
                     .set_authorizer_id(authorizer)
@@ -542,24 +520,23 @@ pub async fn apply(
             Ok(Properties::from([("id".to_string(), json!(route_id))]))
         }
         kind::HTTP_API_STAGE => {
-            let stage = text(properties, "stage_name");
+            let wanted = StageProperties::from_properties(properties, &step.id)?;
+            let stage = &wanted.stage_name;
             let arn = format!("{}/stages/{stage}", api_arn(site, &api_id));
             if existing.is_some() || step.action == Action::Update {
                 // Only the tags of the auto-deployed stage can differ.
-                let (set, remove) = tag_changes(
-                    live.and_then(|l| l.properties.get("tags")),
-                    properties.get("tags"),
-                );
-                retag(client, &arn, set, remove, &resource).await?;
+                let current = StageProperties::live_of(step)?
+                    .map(|c| c.tags)
+                    .unwrap_or_default();
+                let change = TagChange::between(&current, &wanted.tags);
+                retag(client, &arn, change, &resource).await?;
             } else {
                 match client
                     .create_stage()
                     .api_id(&api_id)
-                    .stage_name(&stage)
+                    .stage_name(stage)
                     .auto_deploy(true)
-                    .set_tags(Some(
-                        string_map(properties.get("tags")).into_iter().collect(),
-                    ))
+                    .set_tags(Some(wanted.tags.clone().into_iter().collect()))
                     .send()
                     .await
                 {
@@ -641,18 +618,32 @@ async fn delete(client: &Client, step: &Step, api_id: &str) -> Result<(), Provid
     }
 }
 
+/// The API a resource of the HTTP API belongs to (empty for the API itself).
+fn parent_api(properties: &Properties, id: &ResourceId) -> Result<String, ProviderError> {
+    let api_id = match id.kind.as_str() {
+        kind::HTTP_API_INTEGRATION => {
+            IntegrationProperties::from_properties(properties, id)?.api_id
+        }
+        kind::HTTP_API_AUTHORIZER => AuthorizerProperties::from_properties(properties, id)?.api_id,
+        kind::HTTP_API_ROUTE => RouteProperties::from_properties(properties, id)?.api_id,
+        kind::HTTP_API_STAGE => StageProperties::from_properties(properties, id)?.api_id,
+        _ => Json::Null,
+    };
+    Ok(api_id.as_str().unwrap_or_default().to_string())
+}
+
 async fn retag(
     client: &Client,
     arn: &str,
-    set: std::collections::HashMap<String, String>,
-    remove: Vec<String>,
+    change: TagChange,
     resource: &str,
 ) -> Result<(), ProviderError> {
+    let TagChange { set, remove } = change;
     if !set.is_empty() {
         client
             .tag_resource()
             .resource_arn(arn)
-            .set_tags(Some(set))
+            .set_tags(Some(set.into_iter().collect()))
             .send()
             .await
             .map_err(|e| call_error("apigateway:POST /tags", resource, &e))?;
