@@ -122,15 +122,6 @@ impl Site {
     }
 }
 
-/// What a tag update sends: the tags to set and the keys to remove.
-pub fn tag_changes(
-    old: Option<&Json>,
-    new: Option<&Json>,
-) -> (std::collections::HashMap<String, String>, Vec<String>) {
-    let change = super::kinds::TagChange::between(&string_map(old), &string_map(new));
-    (change.set.into_iter().collect(), change.remove)
-}
-
 /// One event of one function, with its place among the function's events of the same kind
 /// (schedules are numbered from 1, as the Framework numbers them).
 pub struct FunctionEvent<'a> {
@@ -456,16 +447,6 @@ pub fn settings(event: &Event) -> Option<&serde_json::Map<String, Json>> {
         .and_then(Json::as_object)
 }
 
-/// A tag map as JSON, from tags as AWS returns them.
-pub fn tags_from<'a>(pairs: impl IntoIterator<Item = (&'a String, &'a String)>) -> Json {
-    Json::Object(
-        pairs
-            .into_iter()
-            .map(|(key, value)| (key.clone(), Json::String(value.clone())))
-            .collect(),
-    )
-}
-
 /// Whether tags (as returned by AWS) mark the resource as this service's and stage's.
 pub fn owned<'a>(
     tags: impl IntoIterator<Item = (&'a String, &'a String)>,
@@ -548,15 +529,6 @@ pub fn attribute(live: Option<&crate::plan::Live>, key: &str) -> Option<String> 
     live.and_then(|l| l.attributes.get(key))
         .and_then(Json::as_str)
         .map(str::to_string)
-}
-
-/// A text property, empty when absent.
-pub fn text(properties: &crate::plan::Properties, key: &str) -> String {
-    properties
-        .get(key)
-        .and_then(Json::as_str)
-        .unwrap_or_default()
-        .to_string()
 }
 
 #[cfg(test)]

@@ -9,8 +9,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
+use super::super::kinds::Typed;
 use super::super::naming::{self, kind};
 use super::permission::{self, Grant};
 use super::{invalid, settings, unsupported_setting, EventContext, FunctionEvent};
@@ -21,6 +23,54 @@ use crate::provider::ProviderError;
 
 mod cloud;
 mod read;
+
+/// The REST API's properties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestApiProperties {
+    pub name: String,
+    /// `EDGE`, `REGIONAL` or `PRIVATE`.
+    pub endpoint_type: Json,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Typed for RestApiProperties {}
+
+/// A resource (a path part) of the REST API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceProperties {
+    /// The API's id; a reference to it until apply.
+    pub rest_api_id: Json,
+    /// The parent resource's id; a reference until apply.
+    pub parent_id: Json,
+    pub path_part: Json,
+}
+
+impl Typed for ResourceProperties {}
+
+/// A method of a resource, with its integration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MethodProperties {
+    pub rest_api_id: Json,
+    pub resource_id: Json,
+    pub http_method: String,
+    pub authorization_type: String,
+    /// `{"type": "AWS_PROXY", "function_arn": ...}` or the CORS preflight's
+    /// `{"type": "MOCK", "response_headers": {...}}`; null when none.
+    pub integration: Json,
+}
+
+impl Typed for MethodProperties {}
+
+/// The stage's deployment: redone only when the routes change (their hash).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentProperties {
+    pub rest_api_id: Json,
+    pub stage_name: String,
+    pub routes_hash: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Typed for DeploymentProperties {}
 
 pub use cloud::apply;
 pub use read::live;
@@ -212,11 +262,12 @@ pub fn desired(
         depends_on.extend(parent.1);
         resources.push(Desired {
             id: naming::id(kind::REST_API_RESOURCE, path),
-            properties: Properties::from([
-                ("rest_api_id".to_string(), api_id.clone()),
-                ("parent_id".to_string(), parent.0),
-                ("path_part".to_string(), json!(part)),
-            ]),
+            properties: ResourceProperties {
+                rest_api_id: api_id.clone(),
+                parent_id: parent.0,
+                path_part: json!(part),
+            }
+            .to_properties(),
             inputs: Properties::new(),
             depends_on,
             replace_when: BTreeSet::from([
@@ -230,11 +281,12 @@ pub fn desired(
     resources.extend(methods.into_values());
     resources.push(Desired {
         id: api.clone(),
-        properties: Properties::from([
-            ("name".to_string(), json!(api.name)),
-            ("endpoint_type".to_string(), json!(endpoint_type)),
-            ("tags".to_string(), context.tags_json()),
-        ]),
+        properties: RestApiProperties {
+            name: api.name.clone(),
+            endpoint_type: json!(endpoint_type),
+            tags: context.tags.clone(),
+        }
+        .to_properties(),
         inputs: Properties::from([("stage".to_string(), json!(context.stage))]),
         depends_on: BTreeSet::new(),
         replace_when: BTreeSet::from(["endpoint_type".to_string()]),
@@ -243,12 +295,13 @@ pub fn desired(
     depends_on.insert(api.clone());
     resources.push(Desired {
         id: naming::id(kind::REST_API_DEPLOYMENT, &context.stage),
-        properties: Properties::from([
-            ("rest_api_id".to_string(), api_id),
-            ("stage_name".to_string(), json!(context.stage)),
-            ("routes_hash".to_string(), json!(routes_hash(&shape))),
-            ("tags".to_string(), context.tags_json()),
-        ]),
+        properties: DeploymentProperties {
+            rest_api_id: api_id,
+            stage_name: context.stage.to_string(),
+            routes_hash: Some(routes_hash(&shape)),
+            tags: context.tags.clone(),
+        }
+        .to_properties(),
         inputs: Properties::from([(
             "methods".to_string(),
             json!(depends_on
@@ -285,13 +338,14 @@ fn method(
 ) -> Desired {
     Desired {
         id: naming::id(kind::REST_API_METHOD, name),
-        properties: Properties::from([
-            ("rest_api_id".to_string(), api_id.clone()),
-            ("resource_id".to_string(), resource_id),
-            ("http_method".to_string(), json!(http_method)),
-            ("authorization_type".to_string(), json!("NONE")),
-            ("integration".to_string(), integration),
-        ]),
+        properties: MethodProperties {
+            rest_api_id: api_id.clone(),
+            resource_id,
+            http_method: http_method.to_string(),
+            authorization_type: "NONE".to_string(),
+            integration,
+        }
+        .to_properties(),
         inputs: Properties::new(),
         depends_on,
         replace_when: BTreeSet::from([

@@ -1,7 +1,6 @@
 //! Changing the REST API: each step creates, updates or deletes one API, resource, method or
 //! deployment (reading it is in `read.rs`).
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_apigateway::error::ProvideErrorMetadata;
@@ -11,10 +10,12 @@ use aws_sdk_apigateway::types::{
 use aws_sdk_apigateway::Client;
 use serde_json::{json, Value as Json};
 
-use crate::plan::{Action, Properties, Step};
+use super::{DeploymentProperties, MethodProperties, ResourceProperties, RestApiProperties};
+use crate::plan::{Action, Properties, ResourceId, Step};
 use crate::provider::aws::call::deleted;
+use crate::provider::aws::kinds::{TagChange, Typed};
 use crate::provider::aws::naming::kind;
-use crate::provider::aws::triggers::{attribute, call_error, string_map, tag_changes, text, Site};
+use crate::provider::aws::triggers::{attribute, call_error, Site};
 use crate::provider::ProviderError;
 
 /// What the deployment's description starts with; the rest is the routes hash.
@@ -64,13 +65,10 @@ pub async fn apply(
 ) -> Result<Properties, ProviderError> {
     let live = step.live.as_ref();
     let resource = step.id.to_string();
-    let api_id = match step.action {
-        Action::Delete => live
-            .and_then(|l| l.properties.get("rest_api_id"))
-            .and_then(Json::as_str)
-            .map(str::to_string)
-            .unwrap_or_default(),
-        _ => text(properties, "rest_api_id"),
+    let api_id = match (step.action, live) {
+        (Action::Delete, Some(live)) => parent_api(&live.properties, &step.id)?,
+        (Action::Delete, None) => String::new(),
+        _ => parent_api(properties, &step.id)?,
     };
     let replacing = step.action == Action::Replace;
     if step.action == Action::Delete || (replacing && step.id.kind != kind::REST_API_DEPLOYMENT) {
@@ -81,6 +79,7 @@ pub async fn apply(
     }
     match step.id.kind.as_str() {
         kind::REST_API => {
+            let wanted = RestApiProperties::from_properties(properties, &step.id)?;
             let existing = attribute(live, "id").filter(|_| step.action == Action::Update);
             let arn = |id: &str| {
                 format!(
@@ -93,33 +92,31 @@ pub async fn apply(
                     client
                         .update_rest_api()
                         .rest_api_id(&api_id)
-                        .patch_operations(patch("/name", &text(properties, "name")))
+                        .patch_operations(patch("/name", &wanted.name))
                         .send()
                         .await
                         .map_err(|e| {
                             call_error("apigateway:PATCH /restapis/{id}", &resource, &e)
                         })?;
-                    let (set, remove) = tag_changes(
-                        live.and_then(|l| l.properties.get("tags")),
-                        properties.get("tags"),
-                    );
-                    retag(client, &arn(&api_id), set, remove, &resource).await?;
+                    let current = RestApiProperties::live_of(step)?
+                        .map(|c| c.tags)
+                        .unwrap_or_default();
+                    let change = TagChange::between(&current, &wanted.tags);
+                    retag(client, &arn(&api_id), change, &resource).await?;
                     let root = attribute(live, "root_resource_id").unwrap_or_default();
                     Ok(attributes(site, &api_id, &root))
                 }
                 None => {
                     let endpoint = EndpointConfiguration::builder()
                         .types(EndpointType::from(
-                            text(properties, "endpoint_type").as_str(),
+                            wanted.endpoint_type.as_str().unwrap_or("EDGE"),
                         ))
                         .build();
                     let created = client
                         .create_rest_api()
-                        .name(text(properties, "name"))
+                        .name(&wanted.name)
                         .endpoint_configuration(endpoint)
-                        .set_tags(Some(
-                            string_map(properties.get("tags")).into_iter().collect(),
-                        ))
+                        .set_tags(Some(wanted.tags.clone().into_iter().collect()))
                         .send()
                         .await
                         .map_err(|e| call_error("apigateway:POST /restapis", &resource, &e))?;
@@ -133,11 +130,12 @@ pub async fn apply(
             }
         }
         kind::REST_API_RESOURCE => {
+            let wanted = ResourceProperties::from_properties(properties, &step.id)?;
             let created = client
                 .create_resource()
                 .rest_api_id(&api_id)
-                .parent_id(text(properties, "parent_id"))
-                .path_part(text(properties, "path_part"))
+                .set_parent_id(wanted.parent_id.as_str().map(str::to_string))
+                .set_path_part(wanted.path_part.as_str().map(str::to_string))
                 .send()
                 .await;
             let resource_id = match created {
@@ -160,12 +158,14 @@ pub async fn apply(
             if step.action == Action::Update {
                 delete(client, step, &api_id).await?;
             }
-            put_method(client, site, &api_id, properties, &resource).await?;
+            let wanted = MethodProperties::from_properties(properties, &step.id)?;
+            put_method(client, site, &api_id, &wanted, &resource).await?;
             Ok(Properties::new())
         }
         kind::REST_API_DEPLOYMENT => {
-            let stage = text(properties, "stage_name");
-            let hash = text(properties, "routes_hash");
+            let deployment_wanted = DeploymentProperties::from_properties(properties, &step.id)?;
+            let stage = deployment_wanted.stage_name.clone();
+            let hash = deployment_wanted.routes_hash.clone().unwrap_or_default();
             let wanted: Vec<String> = step
                 .desired
                 .as_ref()
@@ -201,9 +201,7 @@ pub async fn apply(
                         .rest_api_id(&api_id)
                         .stage_name(&stage)
                         .deployment_id(&deployment)
-                        .set_tags(Some(
-                            string_map(properties.get("tags")).into_iter().collect(),
-                        ))
+                        .set_tags(Some(deployment_wanted.tags.clone().into_iter().collect()))
                         .send()
                         .await,
                 )
@@ -232,11 +230,11 @@ pub async fn apply(
                         "arn:{}:apigateway:{}::/restapis/{api_id}/stages/{stage}",
                         site.partition, site.region
                     );
-                    let (set, remove) = tag_changes(
-                        live.and_then(|l| l.properties.get("tags")),
-                        properties.get("tags"),
-                    );
-                    retag(client, &arn, set, remove, &resource).await?;
+                    let current = DeploymentProperties::live_of(step)?
+                        .map(|c| c.tags)
+                        .unwrap_or_default();
+                    let change = TagChange::between(&current, &deployment_wanted.tags);
+                    retag(client, &arn, change, &resource).await?;
                     // The deployment the stage served before is not needed any more.
                     if let Some(previous) = attribute(live, "id").filter(|p| p != &deployment) {
                         let _ = client
@@ -321,18 +319,18 @@ async fn put_method(
     client: &Client,
     site: &Site,
     api_id: &str,
-    properties: &Properties,
+    wanted: &MethodProperties,
     resource: &str,
 ) -> Result<(), ProviderError> {
-    let resource_id = text(properties, "resource_id");
-    let http_method = text(properties, "http_method");
+    let resource_id = wanted.resource_id.as_str().unwrap_or_default().to_string();
+    let http_method = wanted.http_method.clone();
     let put = || {
         client
             .put_method()
             .rest_api_id(api_id)
             .resource_id(&resource_id)
             .http_method(&http_method)
-            .authorization_type(text(properties, "authorization_type"))
+            .authorization_type(&wanted.authorization_type)
             .send()
     };
     match put().await {
@@ -362,7 +360,7 @@ async fn put_method(
             ))
         }
     }
-    let integration = properties.get("integration").cloned().unwrap_or(Json::Null);
+    let integration = wanted.integration.clone();
     let operation = "apigateway:PUT /restapis/{id}/resources/{id}/methods/{method}/integration";
     match integration.get("type").and_then(Json::as_str) {
         Some("MOCK") => {
@@ -477,12 +475,6 @@ async fn find_resource(
 async fn delete(client: &Client, step: &Step, api_id: &str) -> Result<(), ProviderError> {
     let resource = step.id.to_string();
     let live = step.live.as_ref();
-    let property = |key: &str| {
-        live.and_then(|l| l.properties.get(key))
-            .and_then(Json::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
     match step.id.kind.as_str() {
         kind::REST_API => {
             // API Gateway allows one REST API delete every 30 seconds per account.
@@ -516,18 +508,22 @@ async fn delete(client: &Client, step: &Step, api_id: &str) -> Result<(), Provid
             "apigateway:DELETE /restapis/{id}/resources/{id}",
             &resource,
         ),
-        kind::REST_API_METHOD => deleted(
-            client
-                .delete_method()
-                .rest_api_id(api_id)
-                .resource_id(property("resource_id"))
-                .http_method(property("http_method"))
-                .send()
-                .await,
-            NOT_FOUND,
-            "apigateway:DELETE /restapis/{id}/resources/{id}/methods",
-            &resource,
-        ),
+        kind::REST_API_METHOD => {
+            let Some(live) = live else { return Ok(()) };
+            let method = MethodProperties::from_properties(&live.properties, &step.id)?;
+            deleted(
+                client
+                    .delete_method()
+                    .rest_api_id(api_id)
+                    .set_resource_id(method.resource_id.as_str().map(str::to_string))
+                    .http_method(&method.http_method)
+                    .send()
+                    .await,
+                NOT_FOUND,
+                "apigateway:DELETE /restapis/{id}/resources/{id}/methods",
+                &resource,
+            )
+        }
         kind::REST_API_DEPLOYMENT => deleted(
             client
                 .delete_stage()
@@ -543,18 +539,31 @@ async fn delete(client: &Client, step: &Step, api_id: &str) -> Result<(), Provid
     }
 }
 
+/// The API a resource of the REST API belongs to (empty for the API itself).
+fn parent_api(properties: &Properties, id: &ResourceId) -> Result<String, ProviderError> {
+    let api_id = match id.kind.as_str() {
+        kind::REST_API_RESOURCE => ResourceProperties::from_properties(properties, id)?.rest_api_id,
+        kind::REST_API_METHOD => MethodProperties::from_properties(properties, id)?.rest_api_id,
+        kind::REST_API_DEPLOYMENT => {
+            DeploymentProperties::from_properties(properties, id)?.rest_api_id
+        }
+        _ => Json::Null,
+    };
+    Ok(api_id.as_str().unwrap_or_default().to_string())
+}
+
 async fn retag(
     client: &Client,
     arn: &str,
-    set: HashMap<String, String>,
-    remove: Vec<String>,
+    change: TagChange,
     resource: &str,
 ) -> Result<(), ProviderError> {
+    let TagChange { set, remove } = change;
     if !set.is_empty() {
         client
             .tag_resource()
             .resource_arn(arn)
-            .set_tags(Some(set))
+            .set_tags(Some(set.into_iter().collect()))
             .send()
             .await
             .map_err(|e| call_error("apigateway:PUT /tags", resource, &e))?;

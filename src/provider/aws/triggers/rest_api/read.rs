@@ -8,9 +8,11 @@ use aws_sdk_apigateway::Client;
 use serde_json::{json, Value as Json};
 
 use super::cloud::{attributes, DEPLOYMENT_MARK};
+use super::{DeploymentProperties, MethodProperties, ResourceProperties, RestApiProperties};
 use crate::plan::{Live, Properties, ResourceId};
+use crate::provider::aws::kinds::Typed;
 use crate::provider::aws::naming::{self, kind};
-use crate::provider::aws::triggers::{call_error, function_name_of, owned, tags_from, Site};
+use crate::provider::aws::triggers::{call_error, function_name_of, owned, Site};
 use crate::provider::ProviderError;
 
 /// The service's REST API and everything in it.
@@ -51,11 +53,12 @@ pub async fn live(client: &Client, site: &Site) -> Result<Vec<Live>, ProviderErr
                 .unwrap_or_default();
             found.push(Live {
                 id: id.clone(),
-                properties: Properties::from([
-                    ("name".to_string(), json!(name)),
-                    ("endpoint_type".to_string(), json!(endpoint_type)),
-                    ("tags".to_string(), tags_from(&tags)),
-                ]),
+                properties: RestApiProperties {
+                    name: name.to_string(),
+                    endpoint_type: json!(endpoint_type),
+                    tags: tags.clone().into_iter().collect(),
+                }
+                .to_properties(),
                 attributes: attributes(site, api_id, &root),
                 depends_on: BTreeSet::new(),
             });
@@ -127,11 +130,12 @@ async fn children(
             }
             found.push(Live {
                 id: naming::id(kind::REST_API_RESOURCE, path),
-                properties: Properties::from([
-                    ("rest_api_id".to_string(), json!(api_id)),
-                    ("parent_id".to_string(), json!(parent)),
-                    ("path_part".to_string(), json!(item.path_part())),
-                ]),
+                properties: ResourceProperties {
+                    rest_api_id: json!(api_id),
+                    parent_id: json!(parent),
+                    path_part: json!(item.path_part()),
+                }
+                .to_properties(),
                 attributes: Properties::from([("id".to_string(), json!(resource_id))]),
                 depends_on,
             });
@@ -174,16 +178,14 @@ async fn children(
                 .map(str::to_string);
             found.push(Live {
                 id: naming::id(kind::REST_API_METHOD, format!("{http_method} {path}")),
-                properties: Properties::from([
-                    ("rest_api_id".to_string(), json!(api_id)),
-                    ("resource_id".to_string(), json!(resource_id)),
-                    ("http_method".to_string(), json!(http_method)),
-                    (
-                        "authorization_type".to_string(),
-                        json!(method.authorization_type().unwrap_or("NONE")),
-                    ),
-                    ("integration".to_string(), integration.unwrap_or(Json::Null)),
-                ]),
+                properties: MethodProperties {
+                    rest_api_id: json!(api_id),
+                    resource_id: json!(resource_id),
+                    http_method: http_method.to_string(),
+                    authorization_type: method.authorization_type().unwrap_or("NONE").to_string(),
+                    integration: integration.unwrap_or(Json::Null),
+                }
+                .to_properties(),
                 attributes: Properties::from([
                     ("method".to_string(), json!(http_method)),
                     ("url".to_string(), json!(format!("{api_url}{path}"))),
@@ -209,15 +211,18 @@ async fn children(
             .map(str::to_string);
         found.push(Live {
             id: naming::id(kind::REST_API_DEPLOYMENT, name),
-            properties: Properties::from([
-                ("rest_api_id".to_string(), json!(api_id)),
-                ("stage_name".to_string(), json!(name)),
-                ("routes_hash".to_string(), json!(hash)),
-                (
-                    "tags".to_string(),
-                    tags_from(&stage.tags().cloned().unwrap_or_default()),
-                ),
-            ]),
+            properties: DeploymentProperties {
+                rest_api_id: json!(api_id),
+                stage_name: name.to_string(),
+                routes_hash: hash,
+                tags: stage
+                    .tags()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect(),
+            }
+            .to_properties(),
             attributes: Properties::from([("id".to_string(), json!(deployment))]),
             depends_on: BTreeSet::from([api.clone()]),
         });
