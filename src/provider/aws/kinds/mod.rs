@@ -4,10 +4,13 @@
 //! # Adding a kind
 //!
 //! 1. Add its type name to [`super::naming::kind`] (if it is not there yet).
-//! 2. Write a module with a unit struct that implements [`ResourceKind`]:
+//! 2. Give it one properties type (`#[derive(Serialize, Deserialize)]`, implementing
+//!    [`Typed`]): the builder, the reader and apply all go through it, so each field name is
+//!    written once; its tags sync through [`TagChange`].
+//! 3. Write a module with a unit struct that implements [`ResourceKind`]:
 //!    - `kinds()`: the type names it applies;
-//!    - `desired(context, state)`: push the resources the manifest asks for, with snake_case
-//!      properties in the same JSON shape the live reader gives, references (via
+//!    - `desired(context, state)`: push the resources the manifest asks for, their properties
+//!      made from the properties type, references (via
 //!      [`super::context::Context::resolve`] or [`crate::plan::Reference`]) listed in
 //!      `depends_on`, and an `Unsupported` error for anything it cannot deploy;
 //!    - `live(live)`: read what exists with list calls and the tagging index
@@ -16,7 +19,7 @@
 //!      the resource adopts it; a delete of something gone succeeds); return the attributes
 //!      other resources refer to;
 //!    - optionally `wait_ready`, and `endpoints` (what `info` shows for a live resource).
-//! 3. Add one line to [`ALL`]. The order there is the order builders run and plans list kinds.
+//! 4. Add one line to [`ALL`]. The order there is the order builders run and plans list kinds.
 
 pub mod artifact;
 pub mod function;
@@ -197,54 +200,12 @@ mod tests {
     }
 }
 
-/// Properties helpers shared by the kinds.
+/// Helpers for what is not a compared property: a step's inputs and a resource's attributes.
 pub mod props {
-    use std::collections::BTreeMap;
-
-    use serde_json::{json, Value as Json};
+    use serde_json::Value as Json;
 
     use crate::plan::{Properties, Step};
     use crate::provider::ProviderError;
-
-    pub fn string(properties: &Properties, name: &str) -> Option<String> {
-        properties
-            .get(name)
-            .and_then(Json::as_str)
-            .map(str::to_string)
-    }
-
-    pub fn number(properties: &Properties, name: &str) -> Option<i64> {
-        properties.get(name).and_then(Json::as_i64)
-    }
-
-    /// A JSON object of strings as a map (tags, environment variables).
-    pub fn strings(properties: &Properties, name: &str) -> BTreeMap<String, String> {
-        properties
-            .get(name)
-            .and_then(Json::as_object)
-            .map(|map| {
-                map.iter()
-                    .map(|(k, v)| {
-                        (
-                            k.clone(),
-                            v.as_str()
-                                .map(str::to_string)
-                                .unwrap_or_else(|| v.to_string()),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    pub fn object(map: &BTreeMap<String, String>) -> Json {
-        json!(map)
-    }
-
-    /// Whether the step changes this field.
-    pub fn changes(step: &Step, field: &str) -> bool {
-        step.changes.iter().any(|change| change.field == field)
-    }
 
     /// An input the builder put on the desired resource (not compared, not resolved).
     pub fn input(step: &Step, name: &str) -> Result<String, ProviderError> {
