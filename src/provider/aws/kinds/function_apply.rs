@@ -279,27 +279,31 @@ async fn update(
         if !wanted.contains_key(RESERVED_CONCURRENCY_TAG) {
             change.remove.push(RESERVED_CONCURRENCY_TAG.into());
         }
-        if !change.remove.is_empty() {
-            let untag = aws
-                .lambda
-                .untag_resource()
-                .resource(&arn)
-                .set_tag_keys(Some(change.remove));
-            untag
-                .send()
-                .await
-                .map_err(|e| call::failed("lambda:UntagResource", &step.id, &e))?;
-        }
-        if !change.set.is_empty() {
-            let tag = aws
-                .lambda
-                .tag_resource()
-                .resource(&arn)
-                .set_tags(Some(change.set.into_iter().collect()));
-            tag.send()
-                .await
-                .map_err(|e| call::failed("lambda:TagResource", &step.id, &e))?;
-        }
+        let arn = &arn;
+        change
+            .send(
+                |remove| async move {
+                    aws.lambda
+                        .untag_resource()
+                        .resource(arn)
+                        .set_tag_keys(Some(remove))
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| call::failed("lambda:UntagResource", &step.id, &e))
+                },
+                |set| async move {
+                    aws.lambda
+                        .tag_resource()
+                        .resource(arn)
+                        .set_tags(Some(set.into_iter().collect()))
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| call::failed("lambda:TagResource", &step.id, &e))
+                },
+            )
+            .await?;
     }
     Ok(())
 }

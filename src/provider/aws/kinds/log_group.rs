@@ -158,7 +158,7 @@ impl ResourceKind for LogGroups {
                         aws,
                         step,
                         &arn,
-                        &TagChange::between(&live_tags, &wanted.tags),
+                        TagChange::between(&live_tags, &wanted.tags),
                     )
                     .await?;
                 }
@@ -169,7 +169,7 @@ impl ResourceKind for LogGroups {
                 aws,
                 step,
                 &arn,
-                &TagChange::between(&live_tags, &wanted.tags),
+                TagChange::between(&live_tags, &wanted.tags),
             )
             .await?;
         }
@@ -263,31 +263,31 @@ async fn describe(aws: &Aws, prefix: &str) -> Result<Vec<LogGroup>, ProviderErro
 }
 
 /// Sets the desired tags and removes the ones no longer wanted.
-async fn tag(aws: &Aws, step: &Step, arn: &str, change: &TagChange) -> Result<(), ProviderError> {
-    if !change.remove.is_empty() {
-        let untag = aws
-            .logs
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(change.remove.clone()));
-        untag
-            .send()
-            .await
-            .map_err(|e| call::failed("logs:UntagResource", &step.id, &e))?;
-    }
-    if change.set.is_empty() {
-        return Ok(());
-    }
-    let request = aws
-        .logs
-        .tag_resource()
-        .resource_arn(arn)
-        .set_tags(Some(change.set.clone().into_iter().collect()));
-    request
-        .send()
+async fn tag(aws: &Aws, step: &Step, arn: &str, change: TagChange) -> Result<(), ProviderError> {
+    change
+        .send(
+            |remove| async move {
+                aws.logs
+                    .untag_resource()
+                    .resource_arn(arn)
+                    .set_tag_keys(Some(remove))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| call::failed("logs:UntagResource", &step.id, &e))
+            },
+            |set| async move {
+                aws.logs
+                    .tag_resource()
+                    .resource_arn(arn)
+                    .set_tags(Some(set.into_iter().collect()))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| call::failed("logs:TagResource", &step.id, &e))
+            },
+        )
         .await
-        .map_err(|e| call::failed("logs:TagResource", &step.id, &e))?;
-    Ok(())
 }
 
 /// `arn:aws:logs:{region}:{account}:log-group:{name}` (with or without `:*`) to the name.

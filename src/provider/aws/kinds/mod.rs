@@ -174,6 +174,28 @@ impl TagChange {
     }
 }
 
+impl TagChange {
+    /// Sends the change: `remove` with the keys to remove, then `set` with the tags to set, each
+    /// only when there is something to send. The two calls are the service's own.
+    pub async fn send<R, S>(
+        self,
+        remove: impl FnOnce(Vec<String>) -> R,
+        set: impl FnOnce(std::collections::BTreeMap<String, String>) -> S,
+    ) -> Result<(), ProviderError>
+    where
+        R: std::future::Future<Output = Result<(), ProviderError>>,
+        S: std::future::Future<Output = Result<(), ProviderError>>,
+    {
+        if !self.remove.is_empty() {
+            remove(self.remove).await?;
+        }
+        if !self.set.is_empty() {
+            set(self.set).await?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;

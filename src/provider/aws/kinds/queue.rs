@@ -401,25 +401,30 @@ async fn set(
             .map_err(|e| call::failed("sqs:SetQueueAttributes", &step.id, &e))?;
     }
     if tags != live_tags {
-        let change = TagChange::between(live_tags, tags);
-        if !change.remove.is_empty() {
-            aws.sqs
-                .untag_queue()
-                .queue_url(url)
-                .set_tag_keys(Some(change.remove))
-                .send()
-                .await
-                .map_err(|e| call::failed("sqs:UntagQueue", &step.id, &e))?;
-        }
-        if !change.set.is_empty() {
-            aws.sqs
-                .tag_queue()
-                .queue_url(url)
-                .set_tags(Some(change.set.into_iter().collect()))
-                .send()
-                .await
-                .map_err(|e| call::failed("sqs:TagQueue", &step.id, &e))?;
-        }
+        TagChange::between(live_tags, tags)
+            .send(
+                |remove| async move {
+                    aws.sqs
+                        .untag_queue()
+                        .queue_url(url)
+                        .set_tag_keys(Some(remove))
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| call::failed("sqs:UntagQueue", &step.id, &e))
+                },
+                |set| async move {
+                    aws.sqs
+                        .tag_queue()
+                        .queue_url(url)
+                        .set_tags(Some(set.into_iter().collect()))
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| call::failed("sqs:TagQueue", &step.id, &e))
+                },
+            )
+            .await?;
     }
     Ok(())
 }

@@ -273,25 +273,30 @@ impl ResourceKind for Roles {
             wanted.tags != live_tags
         };
         if retag {
-            let change = TagChange::between(&live_tags, &wanted.tags);
-            if !change.remove.is_empty() {
-                aws.iam
-                    .untag_role()
-                    .role_name(name)
-                    .set_tag_keys(Some(change.remove))
-                    .send()
-                    .await
-                    .map_err(|e| call::failed("iam:UntagRole", &step.id, &e))?;
-            }
-            if !change.set.is_empty() {
-                aws.iam
-                    .tag_role()
-                    .role_name(name)
-                    .set_tags(Some(iam_tags(&change.set)))
-                    .send()
-                    .await
-                    .map_err(|e| call::failed("iam:TagRole", &step.id, &e))?;
-            }
+            TagChange::between(&live_tags, &wanted.tags)
+                .send(
+                    |remove| async move {
+                        aws.iam
+                            .untag_role()
+                            .role_name(name)
+                            .set_tag_keys(Some(remove))
+                            .send()
+                            .await
+                            .map(|_| ())
+                            .map_err(|e| call::failed("iam:UntagRole", &step.id, &e))
+                    },
+                    |set| async move {
+                        aws.iam
+                            .tag_role()
+                            .role_name(name)
+                            .set_tags(Some(iam_tags(&set)))
+                            .send()
+                            .await
+                            .map(|_| ())
+                            .map_err(|e| call::failed("iam:TagRole", &step.id, &e))
+                    },
+                )
+                .await?;
         }
         Ok(props::attributes([
             (

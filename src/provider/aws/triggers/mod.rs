@@ -531,5 +531,49 @@ pub fn attribute(live: Option<&crate::plan::Live>, key: &str) -> Option<String> 
         .map(str::to_string)
 }
 
+/// `retag(client, arn, change, resource)` for an API Gateway client: the REST API's and the
+/// HTTP API's SDKs share the calls' shape but not their types, so the function is written once
+/// here and made for each.
+macro_rules! api_gateway_retag {
+    ($client:ty, $tag:literal, $untag:literal) => {
+        async fn retag(
+            client: &$client,
+            arn: &str,
+            change: $crate::provider::aws::kinds::TagChange,
+            resource: &str,
+        ) -> Result<(), $crate::provider::ProviderError> {
+            change
+                .send(
+                    |remove| async move {
+                        client
+                            .untag_resource()
+                            .resource_arn(arn)
+                            .set_tag_keys(Some(remove))
+                            .send()
+                            .await
+                            .map(|_| ())
+                            .map_err(|e| {
+                                $crate::provider::aws::triggers::call_error($untag, resource, &e)
+                            })
+                    },
+                    |set| async move {
+                        client
+                            .tag_resource()
+                            .resource_arn(arn)
+                            .set_tags(Some(set.into_iter().collect()))
+                            .send()
+                            .await
+                            .map(|_| ())
+                            .map_err(|e| {
+                                $crate::provider::aws::triggers::call_error($tag, resource, &e)
+                            })
+                    },
+                )
+                .await
+        }
+    };
+}
+pub(crate) use api_gateway_retag;
+
 #[cfg(test)]
 pub(crate) mod test_support;

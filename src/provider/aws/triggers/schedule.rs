@@ -276,25 +276,31 @@ pub async fn apply(
         .or_else(|| attribute(live, "arn"))
         .unwrap_or_default();
     if let Some(current) = &current {
-        let change = TagChange::between(&current.tags, &wanted.tags);
-        if !change.set.is_empty() {
-            client
-                .tag_resource()
-                .resource_arn(&arn)
-                .set_tags(Some(tags(&change.set)?))
-                .send()
-                .await
-                .map_err(|e| call_error("events:TagResource", &name, &e))?;
-        }
-        if !change.remove.is_empty() {
-            client
-                .untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(change.remove))
-                .send()
-                .await
-                .map_err(|e| call_error("events:UntagResource", &name, &e))?;
-        }
+        let (arn, name) = (&arn, &name);
+        TagChange::between(&current.tags, &wanted.tags)
+            .send(
+                |remove| async move {
+                    client
+                        .untag_resource()
+                        .resource_arn(arn)
+                        .set_tag_keys(Some(remove))
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| call_error("events:UntagResource", name, &e))
+                },
+                |set| async move {
+                    client
+                        .tag_resource()
+                        .resource_arn(arn)
+                        .set_tags(Some(tags(&set)?))
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| call_error("events:TagResource", name, &e))
+                },
+            )
+            .await?;
     }
     let mut targets = Vec::new();
     for target in &wanted.targets {

@@ -256,25 +256,31 @@ pub async fn apply(
                 let arn = attribute(live, "arn").unwrap_or_default();
                 let current = TagsOnly::live_of(step)?.map(|c| c.tags).unwrap_or_default();
                 let wanted = TagsOnly::from_properties(properties, &step.id)?;
-                let TagChange { set, remove } = TagChange::between(&current, &wanted.tags);
-                if !set.is_empty() {
-                    client
-                        .tag_resource()
-                        .resource_arn(&arn)
-                        .set_tags(Some(tags(set.into_iter())))
-                        .send()
-                        .await
-                        .map_err(|e| call_error("sns:TagResource", &resource, &e))?;
-                }
-                if !remove.is_empty() {
-                    client
-                        .untag_resource()
-                        .resource_arn(&arn)
-                        .set_tag_keys(Some(remove))
-                        .send()
-                        .await
-                        .map_err(|e| call_error("sns:UntagResource", &resource, &e))?;
-                }
+                let (topic, resource) = (&arn, &resource);
+                TagChange::between(&current, &wanted.tags)
+                    .send(
+                        |remove| async move {
+                            client
+                                .untag_resource()
+                                .resource_arn(topic)
+                                .set_tag_keys(Some(remove))
+                                .send()
+                                .await
+                                .map(|_| ())
+                                .map_err(|e| call_error("sns:UntagResource", resource, &e))
+                        },
+                        |set| async move {
+                            client
+                                .tag_resource()
+                                .resource_arn(topic)
+                                .set_tags(Some(tags(set.into_iter())))
+                                .send()
+                                .await
+                                .map(|_| ())
+                                .map_err(|e| call_error("sns:TagResource", resource, &e))
+                        },
+                    )
+                    .await?;
                 Ok(Properties::from([("arn".to_string(), json!(arn))]))
             }
             _ => {

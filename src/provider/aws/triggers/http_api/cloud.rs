@@ -632,33 +632,11 @@ fn parent_api(properties: &Properties, id: &ResourceId) -> Result<String, Provid
     Ok(api_id.as_str().unwrap_or_default().to_string())
 }
 
-async fn retag(
-    client: &Client,
-    arn: &str,
-    change: TagChange,
-    resource: &str,
-) -> Result<(), ProviderError> {
-    let TagChange { set, remove } = change;
-    if !set.is_empty() {
-        client
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(set.into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| call_error("apigateway:POST /tags", resource, &e))?;
-    }
-    if !remove.is_empty() {
-        client
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(remove))
-            .send()
-            .await
-            .map_err(|e| call_error("apigateway:DELETE /tags", resource, &e))?;
-    }
-    Ok(())
-}
+crate::provider::aws::triggers::api_gateway_retag!(
+    Client,
+    "apigateway:POST /tags",
+    "apigateway:DELETE /tags"
+);
 
 fn to_cors(cors: &Json) -> Cors {
     Cors::builder()
