@@ -39,6 +39,10 @@ pub struct InputArgs {
     pub raw: bool,
 }
 
+/// Lambda's limit on a synchronous invocation's payload (6 MiB): no event read from a file or
+/// standard input gets past it, so a huge input is refused before it is held in memory.
+pub const EVENT_LIMIT: u64 = 6 * 1024 * 1024;
+
 /// Why the input flags could not be turned into an event.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum InputError {
@@ -55,6 +59,15 @@ pub enum InputError {
     #[error("cannot read the event from standard input: {message}")]
     #[diagnostic(help("pass the event with --data JSON or --path FILE instead"))]
     Stdin { message: String },
+
+    #[error(
+        "the event from {from} is more than {EVENT_LIMIT} bytes, Lambda's limit for a payload"
+    )]
+    #[diagnostic(help(
+        "send a smaller event: Lambda refuses a synchronous payload over 6 MiB (put large data \
+         in S3 and send its key)"
+    ))]
+    TooLarge { from: String },
 
     #[error("the client context is not a JSON object: {message}")]
     #[diagnostic(help(
@@ -86,11 +99,18 @@ impl InputArgs {
         }
         if !stdin_is_terminal {
             let mut bytes = Vec::new();
+            // One byte past the limit tells an input that is too large, without reading it all.
             stdin
+                .take(EVENT_LIMIT + 1)
                 .read_to_end(&mut bytes)
                 .map_err(|error| InputError::Stdin {
                     message: error.to_string(),
                 })?;
+            if bytes.len() as u64 > EVENT_LIMIT {
+                return Err(InputError::TooLarge {
+                    from: "standard input".into(),
+                });
+            }
             if !bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(as_event(bytes));
             }
@@ -116,9 +136,15 @@ impl InputArgs {
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, InputError> {
-    std::fs::read(path).map_err(|error| InputError::File {
-        path: path.to_path_buf(),
-        message: error.to_string(),
+    use crate::manifest::bounded::{self, BoundedReadError};
+    bounded::read(path, EVENT_LIMIT).map_err(|error| match error {
+        BoundedReadError::TooLarge { .. } => InputError::TooLarge {
+            from: path.display().to_string(),
+        },
+        other => InputError::File {
+            path: path.to_path_buf(),
+            message: other.to_string(),
+        },
     })
 }
 
@@ -216,5 +242,35 @@ mod tests {
         );
         assert!(context("[1]").client_context().is_err());
         assert!(context("{oops").client_context().is_err());
+    }
+
+    #[test]
+    fn an_event_past_lambdas_limit_is_refused_without_reading_it_all() {
+        let args = InputArgs::default();
+        // An endless input: only the limit and one byte more are ever read.
+        let mut endless = std::io::repeat(b'x');
+        let error = args.payload(&mut endless, false).unwrap_err();
+        assert!(
+            matches!(&error, InputError::TooLarge { from } if from == "standard input"),
+            "{error}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("event.json");
+        let file = std::fs::File::create(&big).unwrap();
+        file.set_len(EVENT_LIMIT + 1).unwrap();
+        let from_file = InputArgs {
+            path: Some(big),
+            ..InputArgs::default()
+        };
+        assert!(matches!(
+            from_file.payload(&mut std::io::empty(), true),
+            Err(InputError::TooLarge { .. })
+        ));
+        let device = InputArgs {
+            path: Some("/dev/zero".into()),
+            ..InputArgs::default()
+        };
+        let error = device.payload(&mut std::io::empty(), true).unwrap_err();
+        assert!(error.to_string().contains("a device"), "{error}");
     }
 }

@@ -150,14 +150,27 @@ pub fn read_text(path: &Path, name: &str) -> Result<String, DiscoverError> {
         name: name.to_string(),
         source,
     };
-    let size = std::fs::metadata(path).map_err(read_error)?.len();
-    if size > MAX_MANIFEST_BYTES {
-        return Err(DiscoverError::TooLarge {
-            name: name.to_string(),
-            size,
-        });
-    }
-    let bytes = std::fs::read(path).map_err(read_error)?;
+    use crate::manifest::bounded::{self, BoundedReadError};
+    let bytes = match bounded::read(path, MAX_MANIFEST_BYTES) {
+        Ok(bytes) => bytes,
+        Err(BoundedReadError::TooLarge { size, .. }) => {
+            return Err(DiscoverError::TooLarge {
+                name: name.to_string(),
+                size,
+            })
+        }
+        Err(BoundedReadError::NotFound) => {
+            return Err(read_error(std::io::Error::from(
+                std::io::ErrorKind::NotFound,
+            )))
+        }
+        Err(BoundedReadError::NotAFile(what)) => {
+            return Err(read_error(std::io::Error::other(format!(
+                "it is {what}, not a regular file"
+            ))))
+        }
+        Err(BoundedReadError::Io(error)) => return Err(read_error(error)),
+    };
     decode(bytes, name)
 }
 

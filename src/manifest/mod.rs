@@ -5,6 +5,7 @@
 //! check it ([`validate`]) and type it ([`model`]). Nothing here knows about terminals or the
 //! command line: callers pass what the user asked for in [`LoadOptions`].
 
+pub mod bounded;
 pub mod coerce;
 pub mod discover;
 pub mod model;

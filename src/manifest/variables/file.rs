@@ -145,7 +145,9 @@ impl Engine<'_, '_> {
                 )),
             );
         }
-        let text = match std::fs::read(path) {
+        // Bounded as the manifest is: a device, a FIFO or a huge file is refused at once.
+        let limit = crate::manifest::discover::MAX_MANIFEST_BYTES;
+        let text = match crate::manifest::bounded::read(path, limit) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => text,
                 Err(_) => {
@@ -155,10 +157,19 @@ impl Engine<'_, '_> {
                     )
                 }
             },
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            Err(crate::manifest::bounded::BoundedReadError::NotFound) => {
                 return FileContent::Missing
             }
-            Err(error) => return fail(format!("Cannot parse \"{display}\": {error}"), None),
+            Err(error) => {
+                return fail(
+                    format!("Cannot read \"{display}\": {error}"),
+                    Some(
+                        "point `${file(...)}` at a regular YAML, JSON or text file of at most \
+                         16 MiB"
+                            .into(),
+                    ),
+                )
+            }
         };
         let existing = self.sources.find(path);
         let id = match existing {

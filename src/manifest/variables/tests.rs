@@ -677,3 +677,43 @@ fn unset_provider_stage_points_at_sls_stage() {
     let help = error.failures[0].help.clone().unwrap_or_default();
     assert!(help.contains("${sls:stage}"), "{help}");
 }
+
+#[test]
+fn file_reads_of_devices_fifos_directories_and_huge_files_are_refused_with_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("folder")).unwrap();
+    let sparse = std::fs::File::create(dir.path().join("huge.txt")).unwrap();
+    sparse.set_len(2 * 1024 * 1024 * 1024).unwrap();
+    let fifo = dir.path().join("pipe.txt");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs")
+        .success());
+    let setup = Setup {
+        service_dir: dir.path().to_path_buf(),
+        ..Setup::default()
+    };
+    for (key, file, expected) in [
+        ("zero", "/dev/zero", "a device"),
+        ("random", "/dev/urandom", "a device"),
+        ("folder", "./folder", "a directory"),
+        ("pipe", "./pipe.txt", "a named pipe"),
+        ("huge", "./huge.txt", "more than the 16777216-byte limit"),
+    ] {
+        let error = setup
+            .run(json!({"custom": {key: format!("${{file({file})}}")}}))
+            .expect_err("the read is refused");
+        let failure = &error.failures[0];
+        assert!(
+            failure.message.contains(expected),
+            "{key}: {}",
+            failure.message
+        );
+        assert_eq!(
+            failure.property,
+            format!("custom.{key}"),
+            "{key}: the place is the variable's"
+        );
+    }
+}
