@@ -246,3 +246,78 @@ async fn boto3_reads_payloads_function_errors_and_invocation_types() {
     assert_eq!(result["dry"], 204);
     assert_eq!(result["unknown"], "ResourceNotFoundException");
 }
+
+/// One raw HTTP/1.1 exchange with the emulator: the status line and the whole answer.
+async fn raw(address: std::net::SocketAddr, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("the emulator accepts");
+    // A request that is refused early may find the socket closed before it is all written.
+    let _ = stream.write_all(request).await;
+    let _ = stream.shutdown().await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_invoke_api_takes_what_lambda_takes_and_refuses_the_rest_as_lambda_does() {
+    let emulator = start(Arc::new(Double::default())).await;
+    let client = client(&emulator.lambda_url());
+
+    // 5 MiB is within Lambda's 6 MiB: the SDK's call goes through.
+    let big = json!({"blob": "x".repeat(5 * 1024 * 1024)}).to_string();
+    let answer = client
+        .invoke()
+        .function_name("echo")
+        .payload(Blob::new(big.into_bytes()))
+        .send()
+        .await
+        .expect("a 5 MiB payload is accepted");
+    assert_eq!(answer.status_code(), 200);
+
+    // Over 6 MiB: Lambda's 413, which the SDK reads as RequestTooLargeException.
+    let too_big = json!({"blob": "x".repeat(7 * 1024 * 1024)}).to_string();
+    let error = client
+        .invoke()
+        .function_name("echo")
+        .payload(Blob::new(too_big.into_bytes()))
+        .send()
+        .await
+        .expect_err("a 7 MiB payload is refused");
+    let service_error = error.into_service_error();
+    assert!(
+        service_error.is_request_too_large_exception(),
+        "{service_error:?}"
+    );
+
+    // Broken framing is a bad request, not a payload that is too large.
+    let path = "/2015-03-31/functions/echo/invocations";
+    let bad_chunk = raw(
+        emulator.lambda_address,
+        format!("POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{{}}\r\n0\r\n\r\n").as_bytes(),
+    )
+    .await;
+    assert!(bad_chunk.starts_with("HTTP/1.1 400"), "{bad_chunk}");
+    assert!(!bad_chunk.contains(" 413 "), "{bad_chunk}");
+    let short = raw(
+        emulator.lambda_address,
+        format!("POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{{}}").as_bytes(),
+    )
+    .await;
+    assert!(short.starts_with("HTTP/1.1 400"), "{short}");
+    let unended = raw(
+        emulator.lambda_address,
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{{}}\r\n"
+        )
+        .as_bytes(),
+    )
+    .await;
+    assert!(unended.starts_with("HTTP/1.1 400"), "{unended}");
+}

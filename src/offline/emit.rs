@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::Response;
 use axum::routing::post;
@@ -124,8 +124,14 @@ pub fn router(state: Arc<EmitState>) -> Router {
 async fn emit(
     State(state): State<Arc<EmitState>>,
     Path((function, kind)): Path<(String, String)>,
-    body: Bytes,
+    headers: axum::http::HeaderMap,
+    body: Body,
 ) -> Response<Body> {
+    let limit = crate::offline::invoke::MAX_PAYLOAD_BYTES;
+    let body = match super::invoke_api::read_body(&headers, body, limit).await {
+        Ok(body) => body,
+        Err(refused) => return into_axum(refused),
+    };
     into_axum(answer(&state, &function, &kind, &body).await)
 }
 

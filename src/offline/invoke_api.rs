@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Response};
 use axum::routing::post;
@@ -20,7 +20,7 @@ use serde_json::json;
 
 use super::http::into_axum;
 use super::http::response::HttpResponse;
-use super::invoke::{Invocation, InvocationResult, InvokeError, Invoker};
+use super::invoke::{Invocation, InvocationResult, InvokeError, Invoker, MAX_PAYLOAD_BYTES};
 use super::server::Observer;
 
 /// Lambda's limit on an asynchronous (`Event`) payload.
@@ -94,9 +94,52 @@ async fn invoke(
     State(state): State<Arc<InvokeApiState>>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response<Body> {
-    into_axum(answer(&state, &name, &headers, body.to_vec()).await)
+    let payload = match read_body(&headers, body, MAX_PAYLOAD_BYTES).await {
+        Ok(payload) => payload,
+        Err(refused) => return into_axum(refused),
+    };
+    into_axum(answer(&state, &name, &headers, payload).await)
+}
+
+/// A request body of at most `limit` bytes, as Lambda takes it: past the limit (by its
+/// `Content-Length`, or as it streams in) Lambda's 413 `RequestTooLargeException`, read no
+/// further; a body whose framing is broken (a bad chunk size, a chunked body with no end, one
+/// shorter than its `Content-Length`) a 400, not a 413.
+pub async fn read_body(
+    headers: &HeaderMap,
+    mut body: Body,
+    limit: usize,
+) -> Result<Vec<u8>, HttpResponse> {
+    use axum::body::HttpBody;
+    let declared = header(headers, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
+    if let Some(size) = declared.filter(|size| *size > limit) {
+        return Err(too_large(size, limit));
+    }
+    let mut bytes = Vec::with_capacity(declared.unwrap_or(0));
+    loop {
+        let frame = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await;
+        match frame {
+            None => return Ok(bytes),
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    if bytes.len() + data.len() > limit {
+                        return Err(too_large(bytes.len() + data.len(), limit));
+                    }
+                    bytes.extend_from_slice(&data);
+                }
+            }
+            Some(Err(error)) => {
+                return Err(aws_error(
+                    400,
+                    "InvalidRequestContentException",
+                    "User",
+                    &format!("The request body could not be read: {error}"),
+                ))
+            }
+        }
+    }
 }
 
 async fn answer(
