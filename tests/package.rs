@@ -167,6 +167,43 @@ fn secrets_stay_out_at_any_depth_but_not_inside_node_modules() {
 }
 
 #[test]
+fn credential_files_of_ssh_netrc_git_docker_azure_and_google_stay_out() {
+    let files = selected(
+        "  patterns: []\n",
+        &[
+            "handler.js",
+            ".ssh/id_ed25519",
+            "certs/server.key",
+            ".netrc",
+            ".git-credentials",
+            ".yarnrc.yml",
+            ".docker/config.json",
+            ".azure/accessTokens.json",
+            ".config/gcloud/credentials.db",
+            "keys/application_default_credentials.json",
+        ],
+    );
+    assert_eq!(files, list(&["handler.js"]));
+}
+
+#[test]
+fn a_link_to_a_secret_under_another_name_stays_out() {
+    let dir = service(
+        &manifest("functions:\n  hello:\n    handler: handler.hello\n"),
+        &["handler.js", ".aws/credentials"],
+    );
+    std::os::unix::fs::symlink(".aws/credentials", dir.path().join("config.ini")).unwrap();
+    std::fs::create_dir(dir.path().join("settings")).unwrap();
+    std::os::unix::fs::symlink("../.aws", dir.path().join("settings/aws")).unwrap();
+    package_ok(dir.path());
+    assert_eq!(
+        names(&artifact(dir.path(), "demo.zip")),
+        list(&["handler.js"]),
+        "neither the link to the file nor the files under a link to the folder are packaged"
+    );
+}
+
+#[test]
 fn a_secret_named_by_a_pattern_is_included_with_a_warning_naming_it() {
     let dir = service(
         &manifest(

@@ -534,6 +534,7 @@ mod tests {
             source: PathBuf::from(name),
             size,
             executable: false,
+            real: None,
         }
     }
 

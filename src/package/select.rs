@@ -28,10 +28,20 @@ const PYTHON_EXCLUDES: &[&str] = &["**/__pycache__/**", "**/*.pyc"];
 const SECRET_PATTERNS: &[&str] = &[
     "**/.env*",
     "**/.aws/**",
+    "**/.ssh/**",
     "**/*.pem",
+    "**/*.key",
     "**/id_rsa*",
+    "**/id_ed25519*",
     "**/.npmrc",
+    "**/.yarnrc.yml",
     "**/.pypirc",
+    "**/.netrc",
+    "**/.git-credentials",
+    "**/.docker/config.json",
+    "**/.azure/**",
+    "**/.config/gcloud/**",
+    "**/application_default_credentials.json",
 ];
 
 /// One pattern, compiled.
@@ -157,7 +167,7 @@ impl Selector {
         use rayon::prelude::*;
         let decisions: Vec<Decision> = files
             .par_iter()
-            .map(|file| self.decide(&file.relative, dependencies))
+            .map(|file| self.decide(file, dependencies))
             .collect();
         let mut selected = Selected::default();
         for (file, decision) in files.iter().zip(decisions) {
@@ -178,13 +188,21 @@ impl Selector {
         selected
     }
 
-    fn decide(&self, path: &str, dependencies: &NodeDependencies) -> Decision {
+    fn decide(&self, file: &FileEntry, dependencies: &NodeDependencies) -> Decision {
+        let path = file.relative.as_str();
         let (included, named_by) = self.state(path, dependencies.allows(path));
         if !included {
             return Decision::Skip;
         }
         let in_dependencies = path.starts_with("node_modules/") || path.contains("/node_modules/");
-        if in_dependencies || !self.secrets.is_match(path) {
+        // A link is judged by the file it points at too: `config.ini` linking to
+        // `.aws/credentials` is a secret.
+        let secret = self.secrets.is_match(path)
+            || file
+                .real
+                .as_deref()
+                .is_some_and(|real| self.secrets.is_match(real));
+        if in_dependencies || !secret {
             return Decision::Keep;
         }
         match named_by {

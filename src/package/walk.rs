@@ -15,6 +15,10 @@ pub struct FileEntry {
     pub source: PathBuf,
     pub size: u64,
     pub executable: bool,
+    /// Where the file really is, relative to the service directory, when a link makes it
+    /// appear elsewhere (`config.ini` linking to `.aws/credentials`): the secret filter judges
+    /// both names.
+    pub real: Option<String>,
 }
 
 /// A symbolic link that cannot be packaged.
@@ -145,7 +149,10 @@ pub fn walk_within(
                         chain,
                     });
                 } else if metadata.is_file() {
-                    tree.files.push(file_entry(relative, path, &metadata));
+                    let real = real_name(&root, &target, &relative);
+                    let mut entry = file_entry(relative, path, &metadata);
+                    entry.real = real;
+                    tree.files.push(entry);
                 }
             } else if file_type.is_dir() {
                 let mut chain = dir.chain.clone();
@@ -157,7 +164,11 @@ pub fn walk_within(
                 });
             } else if file_type.is_file() {
                 let metadata = entry.metadata().map_err(|e| read_error(&path, e))?;
-                tree.files.push(file_entry(relative, path, &metadata));
+                // Inside a linked directory the file's real place is under the link's target.
+                let real = real_name(&root, &current.join(&name), &relative);
+                let mut entry = file_entry(relative, path, &metadata);
+                entry.real = real;
+                tree.files.push(entry);
             }
             // Sockets, pipes and devices have no content to package.
         }
@@ -165,6 +176,17 @@ pub fn walk_within(
     tree.files.sort_by(|a, b| a.relative.cmp(&b.relative));
     tree.bad_links.sort_by(|a, b| a.relative.cmp(&b.relative));
     Ok(tree)
+}
+
+/// `real` relative to `root`, `/`-separated, when it is another name than `relative`.
+fn real_name(root: &Path, real: &Path, relative: &str) -> Option<String> {
+    let inside = real.strip_prefix(root).unwrap_or(real);
+    let name = inside
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/");
+    (name != relative).then_some(name)
 }
 
 fn file_entry(relative: String, source: PathBuf, metadata: &std::fs::Metadata) -> FileEntry {
@@ -175,6 +197,7 @@ fn file_entry(relative: String, source: PathBuf, metadata: &std::fs::Metadata) -
         source,
         size: metadata.len(),
         executable,
+        real: None,
     }
 }
 
