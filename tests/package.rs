@@ -279,6 +279,33 @@ mod symlinks {
     }
 
     #[test]
+    fn the_pattern_suggested_for_a_link_to_a_folder_outside_works() {
+        let dir = base();
+        let outside = tempfile::tempdir().expect("dir");
+        write(outside.path(), "data/big.bin", "x");
+        symlink(outside.path().join("data"), dir.path().join("vendor")).expect("link");
+        let run = package(dir.path(), &[]);
+        assert_eq!(run.status, Some(1));
+        let stderr = run
+            .stderr
+            .split_whitespace()
+            .filter(|word| *word != "│")
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(stderr.contains("a pattern like `!vendor/**`"), "{stderr}");
+        // Following the advice packages the service.
+        let manifest = dir.path().join("serverless.yml");
+        let text = std::fs::read_to_string(&manifest).expect("manifest");
+        std::fs::write(
+            &manifest,
+            format!("{text}package:\n  patterns:\n    - '!vendor/**'\n"),
+        )
+        .expect("manifest");
+        let again = package(dir.path(), &[]);
+        assert_eq!(again.status, Some(0), "{}", again.stderr);
+    }
+
+    #[test]
     fn a_broken_link_is_an_error_naming_it() {
         let dir = base();
         symlink("missing.js", dir.path().join("broken.js")).expect("link");

@@ -20,9 +20,15 @@ pub enum PackageError {
     #[error("symbolic link `{link}` points outside the service directory (to {target})")]
     #[diagnostic(
         code(package::link_escapes),
-        help("copy what it points to into the service directory, or leave the link out with a pattern like `!{link}`")
+        help("copy what it points to into the service directory, or leave the link out with a pattern like `{pattern}`")
     )]
-    LinkEscapes { link: String, target: String },
+    LinkEscapes {
+        link: String,
+        target: String,
+        /// The pattern that leaves it out: `!dir/**` for a link to a folder (patterns match the
+        /// files under it, so `!dir` alone would not).
+        pattern: String,
+    },
 
     #[error("symbolic link `{link}` is broken: what it points to does not exist")]
     #[diagnostic(

@@ -41,7 +41,15 @@ impl BadLink {
     pub fn into_error(self) -> PackageError {
         let link = self.relative;
         match self.problem {
-            LinkProblem::Escapes(target) => PackageError::LinkEscapes { link, target },
+            LinkProblem::Escapes(target) => PackageError::LinkEscapes {
+                pattern: if self.is_dir {
+                    format!("!{link}/**")
+                } else {
+                    format!("!{link}")
+                },
+                link,
+                target,
+            },
             LinkProblem::Broken => PackageError::BrokenLink { link },
             LinkProblem::Loop => PackageError::LinkLoop { link },
         }
