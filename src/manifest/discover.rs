@@ -103,7 +103,9 @@ pub fn find(dir: &Path, config: Option<&Path>) -> Result<Found, DiscoverError> {
         if is_scripted(&file_name) {
             return Err(DiscoverError::Scripted { name });
         }
-        if !path.is_file() {
+        // A path that exists but is no regular file (a directory, a device) is refused by the
+        // bounded read, which says what it is.
+        if !path.exists() {
             return Err(DiscoverError::ConfigMissing { path });
         }
         let service_dir = path
@@ -267,5 +269,17 @@ mod tests {
         std::fs::write(dir.path().join("serverless.ts"), "export default {}").unwrap();
         let err = find(dir.path(), None).unwrap_err();
         assert!(matches!(err, DiscoverError::Scripted { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_config_that_is_a_device_or_a_directory_says_what_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        for (config, what) in [("/dev/zero", "a device"), (".", "a directory")] {
+            let found = find(dir.path(), Some(Path::new(config))).expect("it exists");
+            let error = read_text(&found.path, config).unwrap_err();
+            assert!(error.to_string().contains(what), "{config}: {error}");
+        }
+        let missing = find(dir.path(), Some(Path::new("nope.yml"))).unwrap_err();
+        assert!(matches!(missing, DiscoverError::ConfigMissing { .. }));
     }
 }
