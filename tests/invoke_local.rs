@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
 
-use engine_support::{fixture, rust_bootstrap_dir};
+use engine_support::{detached_pids, fixture, rust_bootstrap_dir, survivors_after_a_moment};
 use serde_json::{json, Value};
 
 const MANIFEST: &str = r#"service: local-fixture
@@ -243,6 +243,24 @@ fn init_errors_exit_1_naming_the_cause() {
         "names the service's functions: {}",
         run.stderr
     );
+}
+
+#[test]
+fn processes_a_handler_detached_end_when_invoke_local_does() {
+    let dir = service();
+    for function in ["node", "python"] {
+        let run = invoke(
+            dir.path(),
+            &["-f", function, "--data", r#"{"action":"detach"}"#],
+        );
+        assert_eq!(run.status, Some(0), "{function}: {}", run.stderr);
+        let pids = detached_pids(&stdout_json(&run));
+        assert_eq!(
+            survivors_after_a_moment(&pids),
+            Vec::<u32>::new(),
+            "{function}: detached processes outlived `invoke local`"
+        );
+    }
 }
 
 #[test]

@@ -368,3 +368,50 @@ fn env_flag_overrides_the_environment_and_silences_the_reference_warning() {
         offline.seen.join("\n")
     );
 }
+
+/// Handlers that start processes outside their process group (Node's `detached: true`,
+/// Python's `start_new_session` and a double-forked daemon): Ctrl-C ends them too.
+#[test]
+fn ctrl_c_ends_the_processes_handlers_detached() {
+    let dir = tempfile::tempdir().expect("service dir");
+    let fixtures = repo().join("tests/fixtures");
+    std::fs::copy(
+        fixtures.join("runtime-node/handler.js"),
+        dir.path().join("handler.js"),
+    )
+    .expect("copy");
+    std::fs::copy(
+        fixtures.join("runtime-python/handler.py"),
+        dir.path().join("handler.py"),
+    )
+    .expect("copy");
+    std::fs::write(
+        dir.path().join("serverless.yml"),
+        "service: detach\nprovider:\n  name: aws\n  runtime: nodejs20.x\nfunctions:\n  node:\n    \
+         handler: handler.echo\n  python:\n    handler: handler.echo\n    runtime: python3.12\n",
+    )
+    .expect("manifest");
+    let mut offline = Offline::start(dir.path(), "serverless.yml");
+    let mut pids = Vec::new();
+    for function in ["node", "python"] {
+        let url = format!(
+            "{}/2015-03-31/functions/{function}/invocations",
+            offline.lambda
+        );
+        let response = json_body(call(ureq::post(&url), Some(br#"{"action":"detach"}"#)));
+        let detached = response["detached"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{function}: {response}"));
+        pids.extend(detached.iter().filter_map(|pid| pid.as_u64()));
+    }
+    assert_eq!(pids.len(), 3, "{pids:?}");
+    assert!(pids.iter().all(|&pid| alive(pid as u32)));
+    assert_eq!(offline.interrupt(), Some(0), "{}", offline.seen.join("\n"));
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut left: Vec<u64> = pids.clone();
+    while !left.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        left.retain(|&pid| alive(pid as u32));
+    }
+    assert!(left.is_empty(), "processes left after Ctrl-C: {left:?}");
+}

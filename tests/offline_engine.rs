@@ -9,7 +9,10 @@ mod engine_support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use engine_support::{fixture, processes_with_env, ric_python, rust_bootstrap_dir};
+use engine_support::{
+    alive, detached_pids, fixture, processes_with_env, ric_python, rust_bootstrap_dir,
+    survivors_after_a_moment,
+};
 use serde_json::{json, Value};
 use updraft::offline::engine::{Engine, EngineOptions, FunctionSpec};
 use updraft::offline::invoke::{
@@ -807,4 +810,53 @@ async fn dropping_the_engine_leaves_no_process_behind() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(processes_with_env(&needle).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detached_processes_end_with_their_instance() {
+    let engine = engine(
+        echo_in_every_runtime()
+            .into_iter()
+            .filter(|spec| spec.key != "rust")
+            .collect(),
+        vec![],
+    );
+    // Node's `detached: true`, Python's `start_new_session` and a double-forked daemon.
+    let mut pids = detached_pids(&success(
+        &call(&engine, "node", json!({"action": "detach"})).await,
+    ));
+    pids.extend(detached_pids(&success(
+        &call(&engine, "python", json!({"action": "detach"})).await,
+    )));
+    assert_eq!(pids.len(), 3, "{pids:?}");
+    assert!(pids.iter().all(|&pid| alive(pid)), "started: {pids:?}");
+    engine.engine.shutdown();
+    let left = tokio::task::spawn_blocking(move || survivors_after_a_moment(&pids))
+        .await
+        .expect("the check runs");
+    assert_eq!(left, Vec::<u32>::new(), "processes left after shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_instance_takes_its_detached_processes_with_it() {
+    let engine = engine(
+        vec![spec(
+            "python",
+            "python3.12",
+            "handler.echo",
+            &fixture("runtime-python"),
+        )],
+        vec![],
+    );
+    let pids = detached_pids(&success(
+        &call(&engine, "python", json!({"action": "detach"})).await,
+    ));
+    // The same warm instance times out, which ends it.
+    let (cause, _) =
+        failure(&call(&engine, "python", json!({"action": "sleep", "ms": 10_000})).await);
+    assert_eq!(cause, ErrorCause::Timeout);
+    let left = tokio::task::spawn_blocking(move || survivors_after_a_moment(&pids))
+        .await
+        .expect("the check runs");
+    assert_eq!(left, Vec::<u32>::new(), "processes left after the timeout");
 }

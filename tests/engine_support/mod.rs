@@ -115,3 +115,38 @@ pub fn processes_with_env(needle: &str) -> Vec<u32> {
     }
     found
 }
+
+/// Whether a process is alive (a zombie waiting for its parent counts as ended).
+pub fn alive(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let state = stat
+        .rfind(')')
+        .and_then(|end| stat.get(end + 1..))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or("X");
+    !matches!(state, "Z" | "X")
+}
+
+/// Waits up to two seconds for every one of `pids` to end; returns those still alive.
+pub fn survivors_after_a_moment(pids: &[u32]) -> Vec<u32> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let living: Vec<u32> = pids.iter().copied().filter(|&pid| alive(pid)).collect();
+        if living.is_empty() || std::time::Instant::now() > deadline {
+            return living;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The pids a fixture handler's `detach` action reports.
+pub fn detached_pids(response: &serde_json::Value) -> Vec<u32> {
+    response["detached"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no `detached` list in {response}"))
+        .iter()
+        .map(|pid| pid.as_u64().expect("a pid") as u32)
+        .collect()
+}

@@ -21,7 +21,7 @@ use super::registry::Registry;
 use super::runtime_api::RuntimeApi;
 use super::runtimes::Launch;
 
-/// A live instance; dropping it kills its process group.
+/// A live instance; dropping it kills its process group and every process it started.
 pub struct Instance {
     pub id: u64,
     pub pid: u32,
@@ -152,6 +152,10 @@ impl Instance {
         for (key, value) in launch.env.iter().chain(extra_env) {
             command.env(key, value);
         }
+        // Inherited by whatever the handler starts, so that detached processes are found and
+        // ended with the instance (see the registry).
+        let (marker, value) = registry.marker(id);
+        command.env(marker, value);
         let child = command.spawn()?;
         // The command holds our copies of the pipe's write end: without dropping it the pipe
         // would never report end of file.
