@@ -175,3 +175,56 @@ fn every_corpus_service_reads_into_the_model() {
     }
     assert!(read > 50, "only {read} corpus services read");
 }
+
+/// A minified `serverless.json` (1,500 functions on one line of 136 KB) reads whole, and a
+/// problem at its end is reported at its true line and column with a short quote of the line.
+/// Column lookups used to start from the line's start for every node, and a label past column
+/// 65,535 made the snippet's formatting panic.
+#[test]
+fn a_minified_json_manifest_reports_the_place_of_a_problem_at_the_end_of_its_one_line() {
+    let dir = tempfile::tempdir().expect("scratch dir");
+    let functions: serde_json::Map<String, serde_json::Value> = (0..1500)
+        .map(|index| {
+            let mut function = serde_json::json!({
+                "handler": format!("src/h{index}.handler"),
+                "events": [{"http": {"path": format!("p{index}"), "method": "get"}}],
+            });
+            if index == 1499 {
+                function["memorySize"] = "lots".into();
+            }
+            (format!("fn{index}"), function)
+        })
+        .collect();
+    let text = serde_json::json!({
+        "service": "minified",
+        "provider": {"name": "aws", "runtime": "nodejs20.x"},
+        "functions": functions,
+    })
+    .to_string();
+    assert!(!text.contains('\n'));
+    std::fs::write(dir.path().join("serverless.json"), &text).expect("manifest");
+    let column = text.find("\"lots\"").expect("the bad value") + 1;
+
+    let run = common::updraft(dir.path(), &["print", "--format", "json"], &[]);
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    let printed: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
+    assert_eq!(
+        printed["functions"].as_object().map(|f| f.len()),
+        Some(1500)
+    );
+    assert!(
+        run.stderr.contains(&format!("serverless.json:1:{column}")),
+        "names line 1, column {column}:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("\"memorySize\":\"lots\""),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.len() < 2_000,
+        "quotes a window of the line, not all of it ({} bytes)",
+        run.stderr.len()
+    );
+}

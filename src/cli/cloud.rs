@@ -243,7 +243,7 @@ struct Placed {
     message: String,
     help: String,
     #[source_code]
-    source_code: miette::NamedSource<std::sync::Arc<str>>,
+    source_code: crate::manifest::snippet::Snippet,
     #[label("here")]
     span: miette::SourceSpan,
 }

@@ -85,7 +85,7 @@ pub enum DiscoverError {
         location: String,
         kind: &'static str,
         #[source_code]
-        source_code: miette::NamedSource<std::sync::Arc<str>>,
+        source_code: crate::manifest::snippet::Snippet,
         #[label("the document starts here")]
         at: miette::SourceSpan,
     },

@@ -12,6 +12,7 @@ pub mod model;
 pub mod naming;
 pub mod node;
 pub mod normalize;
+pub mod snippet;
 pub mod source;
 pub mod validate;
 pub mod variables;

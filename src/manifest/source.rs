@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use miette::{NamedSource, SourceSpan};
+use miette::SourceSpan;
 
 /// Index of a file in a [`SourceMap`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -49,7 +49,16 @@ pub struct SourceFile {
     pub name: String,
     pub text: Arc<str>,
     line_starts: Vec<u32>,
+    /// The byte offset of every [`CHARACTERS_PER_MARK`]th character, when the text is not all
+    /// ASCII (in ASCII a character's index is its byte offset). Columns count characters, and
+    /// counting them from the line's start for every node made a long line (a minified
+    /// `serverless.json`) cost the square of its length; with the marks a lookup walks at most
+    /// one stretch of characters.
+    character_marks: Option<Vec<u32>>,
 }
+
+/// How many characters lie between two marks of [`SourceFile::character_marks`].
+const CHARACTERS_PER_MARK: usize = 64;
 
 impl SourceFile {
     pub fn new(path: PathBuf, name: String, text: impl Into<Arc<str>>) -> Self {
@@ -61,12 +70,52 @@ impl SourceFile {
                 .filter(|(_, b)| *b == b'\n')
                 .map(|(i, _)| (i + 1) as u32),
         );
+        let character_marks = (!text.is_ascii()).then(|| {
+            text.char_indices()
+                .step_by(CHARACTERS_PER_MARK)
+                .map(|(offset, _)| offset as u32)
+                .collect()
+        });
         SourceFile {
             path,
             name,
             text,
             line_starts,
+            character_marks,
         }
+    }
+
+    /// How many characters come before a byte offset (clamped to the text).
+    fn character_index(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        let Some(marks) = &self.character_marks else {
+            return offset;
+        };
+        let mark = match marks.binary_search(&(offset as u32)) {
+            Ok(mark) => return mark * CHARACTERS_PER_MARK,
+            Err(after) => after.saturating_sub(1),
+        };
+        let from = marks.get(mark).map_or(0, |&from| from as usize);
+        let walked = self
+            .text
+            .get(from..offset)
+            .map_or(offset - from, |between| between.chars().count());
+        mark * CHARACTERS_PER_MARK + walked
+    }
+
+    /// The byte offset of the character at `index` (the text's length past its end).
+    fn offset_of_character(&self, index: usize) -> usize {
+        let Some(marks) = &self.character_marks else {
+            return index.min(self.text.len());
+        };
+        let Some(&from) = marks.get(index / CHARACTERS_PER_MARK) else {
+            return self.text.len();
+        };
+        let from = from as usize;
+        self.text[from..]
+            .char_indices()
+            .nth(index % CHARACTERS_PER_MARK)
+            .map_or(self.text.len(), |(relative, _)| from + relative)
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -76,12 +125,7 @@ impl SourceFile {
             Err(i) => i - 1,
         };
         let start = self.line_starts[line] as usize;
-        let end = (offset as usize).min(self.text.len());
-        let col = self
-            .text
-            .get(start..end)
-            .map(|s| s.chars().count())
-            .unwrap_or(end - start);
+        let col = self.character_index(offset as usize) - self.character_index(start);
         (line + 1, col + 1)
     }
 
@@ -90,12 +134,8 @@ impl SourceFile {
         let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
             return self.text.len();
         };
-        let start = start as usize;
-        self.text[start..]
-            .char_indices()
-            .nth(col.saturating_sub(1))
-            .map(|(i, _)| start + i)
-            .unwrap_or(self.text.len())
+        let first = self.character_index(start as usize);
+        self.offset_of_character(first + col.saturating_sub(1))
     }
 }
 
@@ -138,9 +178,9 @@ impl SourceMap {
     }
 
     /// The file of a span as a `miette` source, for diagnostics with snippets.
-    pub fn named_source(&self, id: FileId) -> NamedSource<Arc<str>> {
+    pub fn named_source(&self, id: FileId) -> crate::manifest::snippet::Snippet {
         let file = self.file(id);
-        NamedSource::new(file.name.clone(), file.text.clone())
+        crate::manifest::snippet::snippet(&file.name, file.text.clone())
     }
 }
 
@@ -156,5 +196,25 @@ mod tests {
         // `x` sits after a two-byte `é`: column counts characters, not bytes.
         assert_eq!(file.line_col(10), (2, 5));
         assert_eq!(file.offset_of(2, 5), 10);
+    }
+
+    /// Past the first mark, lookups start from a mark rather than the line's start; they must
+    /// agree with counting every character.
+    #[test]
+    fn columns_on_a_long_line_with_wide_characters_match_a_plain_count() {
+        let line: String = (0..500)
+            .map(|i| if i % 7 == 0 { "é, " } else { "ab, " })
+            .collect();
+        let text = format!("x: 1\nlist: [{line}]\n");
+        let file = SourceFile::new("s.yml".into(), "s.yml".into(), text.as_str());
+        for (offset, _) in text.char_indices() {
+            let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            let expected = text[start..offset].chars().count() + 1;
+            let (line_number, col) = file.line_col(offset as u32);
+            assert_eq!(col, expected, "offset {offset}");
+            assert_eq!(file.offset_of(line_number, col), offset, "offset {offset}");
+        }
+        assert_eq!(file.offset_of(2, 100_000), text.len());
+        assert_eq!(file.offset_of(9, 1), text.len());
     }
 }

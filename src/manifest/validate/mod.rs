@@ -41,7 +41,7 @@ pub struct Finding {
     #[help]
     pub help: Option<String>,
     #[source_code]
-    pub source_code: miette::NamedSource<std::sync::Arc<str>>,
+    pub source_code: crate::manifest::snippet::Snippet,
     #[label("{label}")]
     pub at: miette::SourceSpan,
     pub label: String,

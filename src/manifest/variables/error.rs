@@ -2,9 +2,7 @@
 //! resolved (with the place it is written and a fix), gathered in one [`VariablesError`] so the
 //! user sees every problem at once, as the Framework lists them.
 
-use std::sync::Arc;
-
-use miette::{NamedSource, SourceSpan};
+use miette::SourceSpan;
 
 use crate::manifest::source::{SourceMap, Span};
 
@@ -20,7 +18,7 @@ pub struct VariableFailure {
     /// `file:line:col` of the property's value.
     pub location: String,
     #[source_code]
-    pub source_code: NamedSource<Arc<str>>,
+    pub source_code: crate::manifest::snippet::Snippet,
     #[label("{label}")]
     pub at: SourceSpan,
     pub label: String,
@@ -93,7 +91,7 @@ pub(crate) struct Failure {
     pub syntax: bool,
     pub help: Option<String>,
     /// A snippet elsewhere (e.g. in an included file that does not parse).
-    pub snippet: Option<(NamedSource<Arc<str>>, SourceSpan, String)>,
+    pub snippet: Option<(crate::manifest::snippet::Snippet, SourceSpan, String)>,
     /// The order of the property it belongs to, to list failures in document order.
     pub order: usize,
 }

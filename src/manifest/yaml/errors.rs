@@ -1,9 +1,7 @@
 //! The YAML loader's error messages: each names the place (`file:line:col` and a labelled
 //! snippet) and says how to fix it, in words a Framework user knows.
 
-use std::sync::Arc;
-
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode, SourceSpan};
+use miette::{Diagnostic, LabeledSpan, SourceCode, SourceSpan};
 
 use super::tags;
 use crate::manifest::source::{FileId, SourceMap, Span};
@@ -49,7 +47,7 @@ pub struct Details {
     #[help]
     pub help: Option<String>,
     #[source_code]
-    pub source_code: NamedSource<Arc<str>>,
+    pub source_code: crate::manifest::snippet::Snippet,
     /// Where the error is (also when the snippet is not shown).
     pub at: SourceSpan,
     pub label: &'static str,

@@ -4,9 +4,8 @@
 
 use std::io;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, SourceSpan};
 use thiserror::Error;
 
 /// A failure that leaves the production dependencies undecidable.
@@ -39,7 +38,7 @@ pub struct InvalidLockfile {
     pub message: String,
     pub fix: String,
     #[source_code]
-    pub source_code: NamedSource<Arc<str>>,
+    pub source_code: crate::manifest::snippet::Snippet,
     #[label("{message}")]
     pub at: SourceSpan,
 }
@@ -53,7 +52,7 @@ pub struct InvalidPackageJson {
     pub message: String,
     pub fix: String,
     #[source_code]
-    pub source_code: NamedSource<Arc<str>>,
+    pub source_code: crate::manifest::snippet::Snippet,
     #[label("{message}")]
     pub at: SourceSpan,
 }

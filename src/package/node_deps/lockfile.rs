@@ -11,7 +11,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use miette::NamedSource;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
@@ -62,7 +61,10 @@ pub(super) fn parse_lockfile(path: &Path, text: &str) -> Result<Lockfile, NodeDe
             path: path.to_path_buf(),
             message,
             fix: lockfile_fix(path, text),
-            source_code: NamedSource::new(path.display().to_string(), Arc::from(text)),
+            source_code: crate::manifest::snippet::snippet(
+                path.display().to_string(),
+                Arc::from(text),
+            ),
             at,
         }))
     };

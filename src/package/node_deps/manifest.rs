@@ -9,7 +9,6 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-use miette::NamedSource;
 use serde_json::Value;
 
 use super::error::{json_error_message, json_error_span, InvalidPackageJson, NodeDepsError};
@@ -74,7 +73,10 @@ pub(super) fn parse_manifest(
             path: path.to_path_buf(),
             message,
             fix: fix.to_string(),
-            source_code: NamedSource::new(path.display().to_string(), Arc::from(text)),
+            source_code: crate::manifest::snippet::snippet(
+                path.display().to_string(),
+                Arc::from(text),
+            ),
             at,
         }))
     };
