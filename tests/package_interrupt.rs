@@ -35,9 +35,10 @@ fn leftovers(output: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-#[cfg(unix)]
-#[test]
-fn ctrl_c_removes_the_partial_artifact_and_exits_130() {
+/// A service whose artifact takes long enough to write (120 MB that deflate cannot shrink) to
+/// be interrupted, and `updraft package` started on it; returns once the partial artifact
+/// exists.
+fn packaging_a_large_service() -> (tempfile::TempDir, std::process::Child) {
     let dir = service(
         &manifest("functions:\n  hello:\n    handler: handler.hello\n"),
         &["handler.js"],
@@ -55,7 +56,6 @@ fn ctrl_c_removes_the_partial_artifact_and_exits_130() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("updraft starts");
-    // Interrupt once the artifact is being written.
     let started = Instant::now();
     while !leftovers(&output)
         .iter()
@@ -71,16 +71,51 @@ fn ctrl_c_removes_the_partial_artifact_and_exits_130() {
         );
         std::thread::sleep(Duration::from_millis(5));
     }
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    (dir, child)
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let sent = std::process::Command::new("kill")
+        .args([name, &child.id().to_string()])
         .status()
         .expect("kill runs");
-    assert!(killed.success());
+    assert!(sent.success());
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_removes_the_partial_artifact_and_exits_130() {
+    let (dir, child) = packaging_a_large_service();
+    signal(&child, "-INT");
     let result = child.wait_with_output().expect("updraft ends");
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert_eq!(result.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
-    assert_eq!(leftovers(&output), Vec::<String>::new());
+    assert_eq!(
+        leftovers(&dir.path().join(".serverless")),
+        Vec::<String>::new()
+    );
+}
+
+/// SIGKILL gives no chance to clean up: the partial artifact stays until the next run, which
+/// removes it and packages as usual.
+#[cfg(unix)]
+#[test]
+fn a_partial_artifact_left_by_a_killed_run_is_removed_by_the_next() {
+    let (dir, mut child) = packaging_a_large_service();
+    signal(&child, "-KILL");
+    child.wait().expect("updraft ends");
+    let output = dir.path().join(".serverless");
+    let left = leftovers(&output);
+    assert!(
+        left.iter().any(|name| name.ends_with(".partial")),
+        "the killed run left its partial artifact: {left:?}"
+    );
+    let run = package(dir.path(), &[]);
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    let mut left = leftovers(&output);
+    left.sort();
+    assert_eq!(left, vec!["artifacts.json", "demo.zip"]);
 }
 
 #[test]

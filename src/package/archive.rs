@@ -70,7 +70,7 @@ pub fn write_zip(
     on_files: &dyn Fn(usize),
     interrupted: &dyn Fn() -> bool,
 ) -> Result<Written, PackageError> {
-    let temporary = temporary_path(destination);
+    let temporary = super::partial::temporary_path(destination);
     let write_error = |source| PackageError::Write {
         path: temporary.clone(),
         source,
@@ -444,12 +444,6 @@ fn flags(name: &str) -> u16 {
     } else {
         1 << 11
     }
-}
-
-fn temporary_path(destination: &Path) -> PathBuf {
-    let mut name = destination.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".{}.partial", std::process::id()));
-    destination.with_file_name(name)
 }
 
 /// The sha256 of a file, or None when it cannot be read.

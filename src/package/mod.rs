@@ -11,6 +11,7 @@ mod archive;
 pub mod error;
 mod hoisted;
 pub mod node_deps;
+mod partial;
 mod select;
 mod walk;
 
@@ -119,6 +120,9 @@ pub fn package(request: &Request<'_>, progress: &dyn Progress) -> Result<Report,
         path: request.output_dir.clone(),
         source,
     })?;
+    // What a run killed outright left: it would be packaged into nothing, but it fills the
+    // disk and looks like work in progress.
+    partial::remove_abandoned(&request.output_dir);
     let plans = plan(request)?;
     // The tree and the dependency filter are read once, and only if something is built.
     let mut tree: Option<walk::Tree> = None;
@@ -522,9 +526,7 @@ fn write_listing(service: &Service, report: &Report) -> Result<(), PackageError>
     let mut text = serde_json::to_string_pretty(&listing).unwrap_or_default();
     text.push('\n');
     // Through a temporary file, so an interrupted run never leaves half a listing.
-    let mut temporary = report.listing.clone().into_os_string();
-    temporary.push(format!(".{}.partial", std::process::id()));
-    let temporary = PathBuf::from(temporary);
+    let temporary = partial::temporary_path(&report.listing);
     let written = std::fs::write(&temporary, text)
         .and_then(|()| std::fs::rename(&temporary, &report.listing));
     written.map_err(|source| {

@@ -6,6 +6,10 @@ use miette::{Diagnostic, LabeledSpan, SourceCode, SourceSpan};
 use super::tags;
 use crate::manifest::source::{FileId, SourceMap, Span};
 
+/// The longest key YAML reads on one line (an "implicit key"); the scanner gives up on a longer
+/// one and reports the `:` after it as out of place.
+const MAX_KEY_CHARACTERS: usize = 1024;
+
 /// Why a YAML file could not be read. Boxed: results carrying it stay small.
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
@@ -161,6 +165,21 @@ impl Reporter<'_> {
                 || self.line_of(*open) < self.line_of(at)
         }) {
             return self.unclosed_flow(info, at, open);
+        } else if let Some(length) = info
+            .contains("mapping values are not allowed")
+            .then(|| self.key_length_before(at))
+            .filter(|length| *length > MAX_KEY_CHARACTERS)
+        {
+            (
+                format!(
+                    "YAML syntax error: this key is {length} characters long, more than the \
+                     {MAX_KEY_CHARACTERS} YAML allows for a key written on one line"
+                ),
+                "the key ends here",
+                "shorten the key, or write it as an explicit key: `? ` and the key on one line, \
+                 `: ` and the value on the next"
+                    .to_string(),
+            )
         } else if info.contains("mapping values are not allowed") {
             (
                 "YAML syntax error: a `key: value` pair is not allowed here".to_string(),
@@ -190,6 +209,19 @@ impl Reporter<'_> {
             }
             _ => error,
         }
+    }
+
+    /// The characters of the key that ends at `at` (the `:`): its line's text before `at`,
+    /// without the indentation and a `- ` list marker.
+    fn key_length_before(&self, at: Span) -> usize {
+        let text = &self.sources.file(self.file).text;
+        let end = (at.start as usize).min(text.len());
+        let Some(before) = text.get(..end) else {
+            return 0;
+        };
+        let line = before.rsplit(['\n', '\r']).next().unwrap_or_default();
+        let key = line.trim_start_matches([' ', '-']).trim_end();
+        key.chars().count()
     }
 
     fn line_of(&self, span: Span) -> usize {

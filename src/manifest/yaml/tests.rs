@@ -807,3 +807,33 @@ fn tab_after_a_colon_separates_like_js_yaml() {
     let span = node.get("a").unwrap().span;
     assert_eq!(&text[span.start as usize..span.end as usize], "value");
 }
+
+#[test]
+fn a_key_over_1024_characters_is_reported_by_its_length_not_its_indentation() {
+    let key = "k".repeat(1025);
+    let error = error_of(&format!("custom:\n  {key}: 1\n"));
+    assert!(
+        error.message.contains("this key is 1025 characters long"),
+        "{}",
+        error.message
+    );
+    assert!(!error.message.contains("indentation"), "{}", error.message);
+    let error = error_of(&format!("custom:\n  - {key}: 1\n"));
+    assert!(
+        error.message.contains("1025 characters"),
+        "{}",
+        error.message
+    );
+    // The explicit form the help suggests reads, and 1,024 characters fit on one line.
+    let node = parse_text(&format!("custom:\n  ? {key}\n  : 1\n")).expect("explicit key");
+    assert!(node.get_path(["custom", key.as_str()]).is_some());
+    let short = "k".repeat(1024);
+    parse_text(&format!("custom:\n  {short}: 1\n")).expect("a 1,024-character key");
+    // A misplaced `key: value` is still about indentation.
+    let error = error_of("a: b: c\n");
+    assert!(
+        error.message.contains("not allowed here"),
+        "{}",
+        error.message
+    );
+}
