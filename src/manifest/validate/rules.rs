@@ -380,6 +380,26 @@ fn handler_needs_dot(runtime: Option<&str>) -> bool {
     }
 }
 
+/// Whether a handler's file part is absolute or climbs out of the service directory with `..`
+/// (read as written: `a/../../b` climbs out, `a/../b` does not).
+fn escapes_the_service(handler: &str) -> bool {
+    if handler.starts_with('/') || handler.starts_with('\\') {
+        return true;
+    }
+    let mut depth: i64 = 0;
+    for part in handler.split(['/', '\\']) {
+        match part {
+            ".." => depth -= 1,
+            "" | "." => {}
+            _ => depth += 1,
+        }
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
+}
+
 fn handler(
     name: &str,
     key_span: Span,
@@ -410,7 +430,17 @@ fn handler(
         )),
         (Some(handler), None) => {
             let Some(text) = handler.as_str() else { return };
-            if handler_needs_dot(runtime) && !text.contains('.') {
+            if escapes_the_service(text) {
+                issues.push((
+                    Severity::Error,
+                    issue(
+                        handler.span,
+                        format!("handler `{text}` of function `{name}` points outside the service directory"),
+                        "outside the service",
+                        "the package holds only files under the service directory, and Lambda runs the handler from the package: move the file into the service and name it relative to the service directory, or share the code through a layer or a dependency".to_string(),
+                    ),
+                ));
+            } else if handler_needs_dot(runtime) && !text.contains('.') {
                 issues.push((
                     Severity::Error,
                     issue(

@@ -267,6 +267,35 @@ fn handler_without_dot_is_an_error_for_node_but_not_for_go() {
 }
 
 #[test]
+fn a_handler_outside_the_service_directory_is_an_error_naming_it() {
+    for handler in [
+        "../shared/handler.hello",
+        "/etc/passwd.x",
+        "src/../../h.hello",
+    ] {
+        let error = only_error(&run(manifest(json!({ "handler": handler }))))
+            .message
+            .clone();
+        assert_eq!(
+            error,
+            format!("handler `{handler}` of function `hello` points outside the service directory")
+        );
+    }
+    for handler in [
+        "src/../handler.hello",
+        "./handler.hello",
+        "a/b/handler.hello",
+    ] {
+        let report = run(manifest(json!({ "handler": handler })));
+        assert!(
+            report.errors.is_empty(),
+            "{handler}: {:?}",
+            messages(&report.errors)
+        );
+    }
+}
+
+#[test]
 fn function_without_handler_or_image_is_an_error() {
     let report = run(manifest(json!({ "memorySize": 128 })));
     assert!(only_error(&report)
