@@ -860,3 +860,36 @@ async fn a_timed_out_instance_takes_its_detached_processes_with_it() {
         .expect("the check runs");
     assert_eq!(left, Vec::<u32>::new(), "processes left after the timeout");
 }
+
+/// As on Lambda's Node.js runtime: a callback handler that never calls back, or a promise that
+/// never settles, ends with a `null` result once the event loop has nothing left to do, not
+/// with a timeout; the instance then serves the next call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_handler_that_never_calls_back_answers_null_when_its_work_is_done() {
+    let dir = fixture("runtime-node");
+    let engine = engine(
+        vec![
+            spec("quiet", "nodejs20.x", "handler.neverCallsBack", &dir),
+            spec("pending", "nodejs20.x", "handler.neverSettles", &dir),
+        ],
+        vec![],
+    );
+    for _ in 0..2 {
+        let completed = call(&engine, "quiet", json!({})).await;
+        assert_eq!(success(&completed), Value::Null);
+        assert!(
+            completed.log.contains("timer done"),
+            "the handler's timer ran before the call ended:\n{}",
+            completed.log
+        );
+    }
+    assert_eq!(
+        engine.engine.idle_instances("quiet"),
+        1,
+        "one warm instance served both"
+    );
+    assert_eq!(
+        success(&call(&engine, "pending", json!({})).await),
+        Value::Null
+    );
+}

@@ -208,14 +208,24 @@ async function loadHandler() {
   return handler;
 }
 
+// While a handler runs: ends its invocation with no result. Lambda's Node.js runtime does that
+// when the event loop empties before the handler called back (or its promise settled): a
+// callback handler that never calls back answers `null` once its work is done, instead of
+// waiting for the timeout. The Runtime API connection is unreferenced meanwhile, so that it
+// does not count as work.
+let endWithoutResult;
+process.on('beforeExit', () => endWithoutResult?.());
+
 function runHandler(handler, event, context) {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (error, value) => {
       if (settled) return;
       settled = true;
+      endWithoutResult = undefined;
       resolve(error !== undefined && error !== null ? { error } : { value });
     };
+    endWithoutResult = () => finish(null, undefined);
     context.succeed = (value) => finish(null, value);
     context.fail = (error) => finish(error ?? 'handled');
     context.done = (error, value) => finish(error, value);
@@ -277,11 +287,13 @@ async function main() {
     process.env._X_AMZN_TRACE_ID = next.headers['lambda-runtime-trace-id'] ?? '';
     currentRequestId = requestId;
     let outcome;
+    socket?.unref();
     try {
       outcome = await runHandler(handler, JSON.parse(next.body), makeContext(next.headers, deadline));
     } catch (error) {
       outcome = { error };
     }
+    socket?.ref();
     let body;
     if (!('error' in outcome)) {
       try {
