@@ -13,6 +13,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use updraft::manifest::model::Service;
 use updraft::manifest::{Node, Span};
+use updraft::offline::connection::Timeouts;
 use updraft::offline::http::routes::RouteOptions;
 use updraft::offline::invoke::{
     Completed, ErrorCause, Invocation, InvocationResult, InvokeError, Invoker,
@@ -146,6 +147,10 @@ impl Drop for Running {
 }
 
 fn start() -> Running {
+    start_with(Timeouts::default())
+}
+
+fn start_with(timeouts: Timeouts) -> Running {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -157,6 +162,7 @@ fn start() -> Running {
         http_port: 0,
         lambda_port: 0,
         routes: RouteOptions::default(),
+        timeouts,
     };
     let emulator = runtime
         .block_on(server::start(
@@ -426,4 +432,94 @@ fn emit_delivers_an_sqs_batch_with_the_functions_queue_and_a_schedule_with_its_i
     )
     .expect("JSON");
     assert_eq!(event, json!({"source": "schedule"}));
+}
+
+/// Whether the server has closed `stream` (end of file or a reset) within `wait`; what it
+/// answered before closing is skipped.
+fn closed_within(stream: &mut std::net::TcpStream, wait: std::time::Duration) -> bool {
+    use std::io::Read;
+    let deadline = std::time::Instant::now() + wait;
+    let mut buffer = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        stream.set_read_timeout(Some(left)).expect("timeout");
+        match stream.read(&mut buffer) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// 200 connections that never finish a request (silent, a header cut short, a body that stops,
+/// idle after a response), half on the HTTP port and half on the Invoke API's, are all closed
+/// once the header or body timeout passes, and the emulator keeps answering meanwhile.
+#[test]
+fn half_open_connections_are_closed_after_the_timeouts() {
+    use std::io::Write;
+    let running = start_with(Timeouts {
+        header_read: std::time::Duration::from_secs(1),
+        body_idle: std::time::Duration::from_secs(1),
+    });
+    let emulator = running.emulator.as_ref().expect("running");
+    let addresses = [emulator.http_address, emulator.lambda_address];
+    let openings: [&[u8]; 4] = [
+        b"",
+        b"GET /dev/users/1 HTTP/1.1\r\nHost: x\r\nX-Slow: ",
+        b"POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\"",
+        b"GET /dev/users/1 HTTP/1.1\r\nHost: x\r\n\r\n",
+    ];
+    let mut streams = Vec::new();
+    for index in 0..200 {
+        let mut stream = std::net::TcpStream::connect(addresses[index % 2]).expect("connects");
+        stream
+            .write_all(openings[index % openings.len()])
+            .expect("writes");
+        streams.push(stream);
+    }
+    // Still serving while they hang.
+    let response = call(ureq::get(&running.http("/dev/users/7")), None);
+    assert_eq!(response.status(), 200);
+    let mut open = Vec::new();
+    for (index, stream) in streams.iter_mut().enumerate() {
+        if !closed_within(stream, std::time::Duration::from_secs(5)) {
+            open.push(index);
+        }
+    }
+    assert_eq!(open, Vec::<usize>::new(), "connections still open");
+}
+
+/// A body that stops arriving ends its request with 408, on the HTTP port and the Invoke API.
+#[test]
+fn a_stalled_body_is_answered_408() {
+    use std::io::{Read, Write};
+    let running = start_with(Timeouts {
+        header_read: std::time::Duration::from_secs(5),
+        body_idle: std::time::Duration::from_millis(500),
+    });
+    let emulator = running.emulator.as_ref().expect("running");
+    for (address, path) in [
+        (emulator.http_address, "/dev/users/1"),
+        (
+            emulator.lambda_address,
+            "/2015-03-31/functions/echo/invocations",
+        ),
+    ] {
+        let mut stream = std::net::TcpStream::connect(address).expect("connects");
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{{\"a\""
+        )
+        .expect("writes");
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .expect("timeout");
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{path}: {answer}");
+    }
 }

@@ -14,6 +14,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use updraft::manifest::model::Service;
 use updraft::manifest::{Node, Span};
+use updraft::offline::connection::Timeouts;
 use updraft::offline::http::routes::RouteOptions;
 use updraft::offline::invoke::{
     Completed, ErrorCause, Invocation, InvocationResult, InvokeError, Invoker,
@@ -81,6 +82,7 @@ async fn start(double: Arc<Double>) -> Emulator {
         http_port: 0,
         lambda_port: 0,
         routes: RouteOptions::default(),
+        timeouts: Timeouts::default(),
     };
     server::start(&service(), &options, double, Arc::new(Silent))
         .await

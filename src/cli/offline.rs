@@ -18,6 +18,7 @@ use super::error::{Failure, Status};
 use super::output::offline::{self as show, OfflineLog};
 use super::output::Printer;
 use super::GlobalArgs;
+use crate::offline::connection::Timeouts;
 use crate::offline::engine::{functions_from_service, Engine, EngineOptions, FunctionSpec};
 use crate::offline::http::routes::RouteOptions;
 use crate::offline::invoke::Invoker;
@@ -118,6 +119,7 @@ pub fn exec(
             prefix: args.prefix.clone(),
             no_prepend_stage: args.no_prepend_stage_in_url,
         },
+        timeouts: Timeouts::default(),
     };
     let (specs, warnings) = functions_from_service(&context.service, &context.loaded.service_dir);
     let overridden = |variable: &str| args.env.iter().any(|(name, _)| name == variable);

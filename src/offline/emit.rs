@@ -40,6 +40,8 @@ pub struct EmitState {
     pub invoker: Arc<dyn Invoker>,
     pub observer: Arc<dyn Observer>,
     pub region: String,
+    /// The longest pause allowed within a request body.
+    pub body_idle: std::time::Duration,
 }
 
 /// A function's event sources, as far as emitted events need them.
@@ -128,7 +130,7 @@ async fn emit(
     body: Body,
 ) -> Response<Body> {
     let limit = crate::offline::invoke::MAX_PAYLOAD_BYTES;
-    let body = match super::invoke_api::read_body(&headers, body, limit).await {
+    let body = match super::invoke_api::read_body(&headers, body, limit, state.body_idle).await {
         Ok(body) => body,
         Err(refused) => return into_axum(refused),
     };

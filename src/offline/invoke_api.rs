@@ -18,6 +18,7 @@ use axum::Router;
 use base64::Engine as _;
 use serde_json::json;
 
+use super::connection::{self, BodyError};
 use super::http::into_axum;
 use super::http::response::HttpResponse;
 use super::invoke::{Invocation, InvocationResult, InvokeError, Invoker, MAX_PAYLOAD_BYTES};
@@ -63,6 +64,8 @@ pub struct InvokeApiState {
     pub functions: FunctionNames,
     pub invoker: Arc<dyn Invoker>,
     pub observer: Arc<dyn Observer>,
+    /// The longest pause allowed within a request body.
+    pub body_idle: std::time::Duration,
 }
 
 /// The Invoke API's routes (merged into the lambda port's router).
@@ -96,7 +99,7 @@ async fn invoke(
     headers: HeaderMap,
     body: Body,
 ) -> Response<Body> {
-    let payload = match read_body(&headers, body, MAX_PAYLOAD_BYTES).await {
+    let payload = match read_body(&headers, body, MAX_PAYLOAD_BYTES, state.body_idle).await {
         Ok(payload) => payload,
         Err(refused) => return into_axum(refused),
     };
@@ -109,36 +112,29 @@ async fn invoke(
 /// shorter than its `Content-Length`) a 400, not a 413.
 pub async fn read_body(
     headers: &HeaderMap,
-    mut body: Body,
+    body: Body,
     limit: usize,
+    idle: std::time::Duration,
 ) -> Result<Vec<u8>, HttpResponse> {
-    use axum::body::HttpBody;
     let declared = header(headers, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
-    if let Some(size) = declared.filter(|size| *size > limit) {
-        return Err(too_large(size, limit));
-    }
-    let mut bytes = Vec::with_capacity(declared.unwrap_or(0));
-    loop {
-        let frame = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await;
-        match frame {
-            None => return Ok(bytes),
-            Some(Ok(frame)) => {
-                if let Ok(data) = frame.into_data() {
-                    if bytes.len() + data.len() > limit {
-                        return Err(too_large(bytes.len() + data.len(), limit));
-                    }
-                    bytes.extend_from_slice(&data);
-                }
-            }
-            Some(Err(error)) => {
-                return Err(aws_error(
-                    400,
-                    "InvalidRequestContentException",
-                    "User",
-                    &format!("The request body could not be read: {error}"),
-                ))
-            }
-        }
+    match connection::read_body(declared, body, limit, idle).await {
+        Ok(bytes) => Ok(bytes),
+        Err(BodyError::TooLarge { size, limit }) => Err(too_large(size, limit)),
+        Err(BodyError::Broken(reason)) => Err(aws_error(
+            400,
+            "InvalidRequestContentException",
+            "User",
+            &format!("The request body could not be read: {reason}"),
+        )),
+        Err(BodyError::Stalled(idle)) => Err(aws_error(
+            408,
+            "RequestTimeoutException",
+            "User",
+            &format!(
+                "The request body stopped arriving: nothing came for {} s",
+                idle.as_secs()
+            ),
+        )),
     }
 }
 

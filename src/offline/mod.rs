@@ -3,9 +3,10 @@
 //!
 //! [`invoke`] is the contract between the front ends and the execution engine. The front ends:
 //! [`http`] (API Gateway), [`invoke_api`] (the Lambda Invoke API), [`schedule`] and [`emit`];
-//! [`events`] builds what they send; [`server`] runs them together; [`reload`] restarts
+//! [`events`] builds what they send; [`server`] runs them together over [`connection`]; [`reload`] restarts
 //! functions whose code changed.
 
+pub mod connection;
 pub mod emit;
 pub mod engine;
 pub mod events;

@@ -4,7 +4,6 @@
 //! Nothing here prints: what happens is told to an [`Observer`], which the command line turns
 //! into lines through its printer.
 
-use axum::serve::ListenerExt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -12,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::connection::{self, Timeouts};
 use super::emit::{self, EmitState, Sources};
 use super::events::{scheduled, Meta};
 use super::http::routes::{RouteOptions, RouteTable};
@@ -44,6 +44,8 @@ pub struct OfflineOptions {
     pub http_port: u16,
     pub lambda_port: u16,
     pub routes: RouteOptions,
+    /// How long a client may take to send a request.
+    pub timeouts: Timeouts,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -147,11 +149,13 @@ pub async fn start(
         invoker: Arc::clone(&invoker),
         region: region.clone(),
         observer: Arc::clone(&observer),
+        body_idle: options.timeouts.body_idle,
     }));
     let lambda_router = invoke_api::router(Arc::new(InvokeApiState {
         functions: functions.clone(),
         invoker: Arc::clone(&invoker),
         observer: Arc::clone(&observer),
+        body_idle: options.timeouts.body_idle,
     }))
     .merge(emit::router(Arc::new(EmitState {
         functions,
@@ -168,18 +172,18 @@ pub async fn start(
         invoker: Arc::clone(&invoker),
         observer: Arc::clone(&observer),
         region: region.clone(),
+        body_idle: options.timeouts.body_idle,
     })));
     for (listener, router) in [
         (http_listener, http_router),
         (lambda_listener, lambda_router),
     ] {
-        let stop = stop.clone();
-        tasks.spawn(async move {
-            let service = router.into_make_service_with_connect_info::<SocketAddr>();
-            let _ = axum::serve(listener.tap_io(no_delay), service)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await;
-        });
+        tasks.spawn(connection::serve(
+            listener,
+            router,
+            options.timeouts,
+            stop.clone(),
+        ));
     }
 
     let mut schedule_errors = Vec::new();
@@ -295,10 +299,4 @@ impl Emulator {
         self.stop.cancel();
         while self.tasks.join_next().await.is_some() {}
     }
-}
-
-/// Sends small responses at once: with Nagle's algorithm a response written while the peer
-/// delays its acknowledgement of the previous one would wait for it (up to 40 ms).
-fn no_delay(stream: &mut tokio::net::TcpStream) {
-    let _ = stream.set_nodelay(true);
 }

@@ -20,6 +20,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use axum::Router;
 
+use crate::offline::connection::{read_body, BodyError};
 use crate::offline::events::{self, HttpRequest, Meta, RouteMatch};
 use crate::offline::invoke::{Invocation, InvokeError, Invoker};
 use crate::offline::server::Observer;
@@ -39,6 +40,8 @@ pub struct HttpState {
     pub invoker: Arc<dyn Invoker>,
     pub region: String,
     pub observer: Arc<dyn Observer>,
+    /// The longest pause allowed within a request body.
+    pub body_idle: std::time::Duration,
 }
 
 /// One request served, for the log line.
@@ -83,12 +86,26 @@ async fn handle(
         body: Vec::new(),
         source_ip: peer.ip().to_string(),
     };
-    let served = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
+    let declared = parts
+        .headers
+        .get("content-length")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse().ok());
+    let read = read_body(declared, body, MAX_REQUEST_BYTES, state.body_idle).await;
+    let served = match read {
         Ok(bytes) => {
-            request.body = bytes.to_vec();
+            request.body = bytes;
             serve(&state, &request).await
         }
-        Err(_) => Served::without_function(HttpResponse::message(413, "Request Too Long")),
+        Err(BodyError::TooLarge { .. }) => {
+            Served::without_function(HttpResponse::message(413, "Request Too Long"))
+        }
+        Err(BodyError::Broken(_)) => {
+            Served::without_function(HttpResponse::message(400, "Bad Request"))
+        }
+        Err(BodyError::Stalled(_)) => {
+            Served::without_function(HttpResponse::message(408, "Request Timeout"))
+        }
     };
     state.observer.request(&RequestLog {
         method: request.method.clone(),

@@ -1,0 +1,152 @@
+//! How the emulator's ports (HTTP routes, the Invoke API and `emit`) serve connections, and how
+//! a request body is read, so that a hostile or broken client costs a bounded amount.
+//!
+//! A connection that sends no complete request header within [`Timeouts::header_read`] is closed,
+//! whether it never sent a byte, sends one a minute, or sits idle after its last response (the
+//! keep-alive wait is a header read too). A body that stalls for [`Timeouts::body_idle`] ends its
+//! request with an error. Without these, every half-open connection kept a task and a socket
+//! until the emulator stopped.
+//!
+//! The Runtime API of each function instance is left out on purpose: its only client is the
+//! instance's own runtime, which legitimately leaves a connection silent for as long as a
+//! handler runs.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::body::{Body, HttpBody};
+use axum::extract::connect_info::ConnectInfo;
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// How long a client may take; see the module's documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From the moment the server waits for a request (a new connection, or one kept alive
+    /// after a response) until its header is complete.
+    pub header_read: Duration,
+    /// The longest pause between two parts of a request body.
+    pub body_idle: Duration,
+}
+
+impl Default for Timeouts {
+    /// The header timeout is Node.js's keep-alive timeout doubled, so clients that reuse
+    /// connections (browsers, SDKs) are not cut mid-reuse; the body timeout allows a slow
+    /// upload, not a stalled one.
+    fn default() -> Timeouts {
+        Timeouts {
+            header_read: Duration::from_secs(10),
+            body_idle: Duration::from_secs(10),
+        }
+    }
+}
+
+/// How long requests in flight may take to finish once the emulator stops.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// Serves `router` on `listener` until `stop`; then refuses new connections, lets requests in
+/// flight finish (up to [`GRACE`]) and returns. Requests carry the peer's address as
+/// [`ConnectInfo`].
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    timeouts: Timeouts,
+    stop: CancellationToken,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        while connections.try_join_next().is_some() {}
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = stop.cancelled() => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(_) => {
+                // Out of descriptors, say: wait rather than spin.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        // Small responses go out at once: with Nagle's algorithm one written while the peer
+        // delays its acknowledgement of the previous one would wait for it (up to 40 ms).
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
+            request
+                .extensions_mut()
+                .insert(ConnectInfo::<SocketAddr>(peer));
+            let mut router = router.clone();
+            async move {
+                let request = request.map(Body::new);
+                tower_service::Service::call(&mut router, request).await
+            }
+        });
+        let stop = stop.clone();
+        connections.spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(timeouts.header_read)
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                () = stop.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = tokio::time::timeout(GRACE, connection).await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    while connections.join_next().await.is_some() {}
+}
+
+/// Why a body could not be read whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    /// It declares, or has sent, more than the limit.
+    TooLarge { size: usize, limit: usize },
+    /// Its framing is broken: a bad chunk size, a chunked body with no end, a short body.
+    Broken(String),
+    /// Nothing came for [`Timeouts::body_idle`].
+    Stalled(Duration),
+}
+
+/// Reads a request body of at most `limit` bytes, refusing by its declared length before
+/// reading anything when that is already too much.
+pub async fn read_body(
+    declared: Option<usize>,
+    mut body: Body,
+    limit: usize,
+    idle: Duration,
+) -> Result<Vec<u8>, BodyError> {
+    if let Some(size) = declared.filter(|size| *size > limit) {
+        return Err(BodyError::TooLarge { size, limit });
+    }
+    let mut bytes = Vec::with_capacity(declared.unwrap_or(0));
+    loop {
+        let next = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx));
+        let Ok(frame) = tokio::time::timeout(idle, next).await else {
+            return Err(BodyError::Stalled(idle));
+        };
+        match frame {
+            None => return Ok(bytes),
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    if bytes.len() + data.len() > limit {
+                        return Err(BodyError::TooLarge {
+                            size: bytes.len() + data.len(),
+                            limit,
+                        });
+                    }
+                    bytes.extend_from_slice(&data);
+                }
+            }
+            Some(Err(error)) => return Err(BodyError::Broken(error.to_string())),
+        }
+    }
+}
