@@ -563,7 +563,8 @@ async fn a_crash_fails_only_that_call() {
     let engine = engine(echo_in_every_runtime(), vec![]);
     for function in ["node", "python", "rust"] {
         success(&call(&engine, function, json!({"warm": "up"})).await);
-        let (cause, error) = failure(&call(&engine, function, json!({"action": "crash"})).await);
+        let completed = call(&engine, function, json!({"action": "crash"})).await;
+        let (cause, error) = failure(&completed);
         assert_eq!(cause, ErrorCause::Crash, "{function}: {error}");
         assert_eq!(
             error["errorType"], "Runtime.ExitError",
@@ -575,6 +576,11 @@ async fn a_crash_fails_only_that_call() {
                 .unwrap_or_default()
                 .contains("exit status 3"),
             "{function}: {error}"
+        );
+        let log = &completed.log;
+        assert!(
+            log.contains("Error: Runtime exited with error: exit status 3\nRuntime.ExitError\n"),
+            "{function}: the reason is in the log:\n{log}"
         );
         success(&call(&engine, function, json!({"after": "crash"})).await);
     }
@@ -617,6 +623,13 @@ async fn six_megabyte_limits() {
         let (cause, error) = failure(&completed);
         assert_eq!(cause, ErrorCause::ResponseTooLarge, "{function}: {error}");
         assert_eq!(error["errorType"], "Function.ResponseSizeTooLarge");
+        assert!(
+            completed
+                .log
+                .contains("exceeded maximum allowed payload size (6291456 bytes).\nFunction.ResponseSizeTooLarge\n"),
+            "{function}: the reason is in the log:\n{}",
+            completed.log
+        );
     }
 }
 
@@ -891,5 +904,36 @@ async fn a_node_handler_that_never_calls_back_answers_null_when_its_work_is_done
     assert_eq!(
         success(&call(&engine, "pending", json!({})).await),
         Value::Null
+    );
+}
+
+/// Node writes to a pipe asynchronously and keeps what the pipe cannot take yet; all of it
+/// belongs to the invocation that printed it, not to the next one (or to nobody).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everything_a_node_handler_printed_before_returning_is_in_its_own_log() {
+    let engine = engine(
+        vec![spec(
+            "node",
+            "nodejs20.x",
+            "handler.echo",
+            &fixture("runtime-node"),
+        )],
+        vec![],
+    );
+    let lines = 20_000;
+    let completed = call(&engine, "node", json!({"action": "loud", "lines": lines})).await;
+    assert_eq!(success(&completed)["printed"], lines);
+    let printed = completed.log.matches(&"y".repeat(1023)).count();
+    assert_eq!(printed, lines, "lines of this invocation in its log");
+    let end = completed.log.find("END RequestId").expect("an END line");
+    let last = completed
+        .log
+        .find("last line")
+        .expect("the last line is in the log");
+    assert!(last < end, "the last line comes before END");
+    let next = call(&engine, "node", json!({})).await;
+    assert!(
+        !next.log.contains("yyyy"),
+        "nothing spills into the next call's log"
     );
 }

@@ -59,7 +59,7 @@ impl Output {
             return String::new();
         };
         read_available(self.pipe.get_ref(), &mut buffer);
-        String::from_utf8_lossy(&std::mem::take(&mut *buffer)).into_owned()
+        into_text(std::mem::take(&mut *buffer))
     }
 
     /// What the background reader has collected, without reading the pipe.
@@ -67,8 +67,14 @@ impl Output {
         let Ok(mut buffer) = self.buffer.lock() else {
             return String::new();
         };
-        String::from_utf8_lossy(&std::mem::take(&mut *buffer)).into_owned()
+        into_text(std::mem::take(&mut *buffer))
     }
+}
+
+/// The output as text, without a copy when it is valid UTF-8 (a log may be tens of MB).
+fn into_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes)
+        .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned())
 }
 
 /// Reads what the pipe holds without blocking; returns false at end of file.

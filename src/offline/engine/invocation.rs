@@ -189,12 +189,26 @@ pub async fn run(
         let _ = instance.child.start_kill();
     }
     let during = instance.output.take();
+    if during.len() >= super::memory::LARGE_LOG {
+        super::memory::release_after_large_log();
+    }
     if delivered_at.is_some() {
         log.push_str(&start_line);
     }
+    let unterminated = !during.is_empty() && !during.ends_with('\n');
     log.push_str(&during);
-    if !during.is_empty() && !during.ends_with('\n') {
+    drop(during);
+    if unterminated {
         log.push('\n');
+    }
+    if let Outcome::Failed(ErrorCause::Crash | ErrorCause::ResponseTooLarge, error) = &outcome {
+        // As Lambda writes a runtime's exit to CloudWatch (the message, then the error type);
+        // the reason is in the log a developer watches, not only in the caller's answer.
+        log.push_str(&format!(
+            "{}\n{}\n",
+            error["errorMessage"].as_str().unwrap_or_default(),
+            error["errorType"].as_str().unwrap_or_default()
+        ));
     }
     if timed_out {
         log.push_str(&format!(

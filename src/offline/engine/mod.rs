@@ -12,6 +12,7 @@
 pub mod function;
 pub mod instance;
 pub mod invocation;
+pub mod memory;
 pub mod pool;
 pub mod registry;
 pub mod runtime_api;

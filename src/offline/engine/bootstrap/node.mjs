@@ -315,6 +315,9 @@ async function main() {
     } else {
       result = { method: 'POST', path: `${base}/invocation/${requestId}/response`, body };
     }
+    // What the handler printed and Node still holds (a pipe takes 64 KB at a time) belongs to
+    // this invocation's log: it reaches the pipe before the result is posted.
+    if (process.stdout.writableLength > 0) await new Promise((resolve) => process.stdout.once('drain', resolve));
     currentRequestId = undefined;
     // The result and the request for the next event go out in one write.
     const [posted, following] = send(result, nextRequest);
