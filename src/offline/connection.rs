@@ -117,36 +117,64 @@ pub enum BodyError {
 }
 
 /// Reads a request body of at most `limit` bytes, refusing by its declared length before
-/// reading anything when that is already too much.
+/// keeping anything when that is already too much.
+///
+/// A refused body is still read (and dropped) up to [`DRAIN_FACTOR`] times the limit: a
+/// client that is still sending when the server answers and closes gets a reset, and loses the
+/// answer that says why (an SDK sending 7 MB would report "connection reset" instead of Lambda's
+/// `RequestTooLargeException`).
 pub async fn read_body(
     declared: Option<usize>,
     mut body: Body,
     limit: usize,
     idle: Duration,
 ) -> Result<Vec<u8>, BodyError> {
-    if let Some(size) = declared.filter(|size| *size > limit) {
-        return Err(BodyError::TooLarge { size, limit });
+    let mut bytes = Vec::new();
+    let mut seen = 0usize;
+    let mut refused = declared
+        .filter(|size| *size > limit)
+        .map(|size| BodyError::TooLarge { size, limit });
+    if refused.is_none() {
+        bytes.reserve(declared.unwrap_or(0));
     }
-    let mut bytes = Vec::with_capacity(declared.unwrap_or(0));
+    let drain_until = limit.saturating_mul(DRAIN_FACTOR);
     loop {
+        if refused.is_some() && seen > drain_until {
+            break;
+        }
+        if let (Some(_), Some(size)) = (&refused, declared) {
+            if size > drain_until {
+                break;
+            }
+        }
         let next = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx));
         let Ok(frame) = tokio::time::timeout(idle, next).await else {
-            return Err(BodyError::Stalled(idle));
+            return Err(refused.unwrap_or(BodyError::Stalled(idle)));
         };
         match frame {
-            None => return Ok(bytes),
+            None => break,
             Some(Ok(frame)) => {
                 if let Ok(data) = frame.into_data() {
-                    if bytes.len() + data.len() > limit {
-                        return Err(BodyError::TooLarge {
-                            size: bytes.len() + data.len(),
-                            limit,
-                        });
+                    seen += data.len();
+                    if refused.is_none() && seen > limit {
+                        refused = Some(BodyError::TooLarge { size: seen, limit });
+                        bytes = Vec::new();
                     }
-                    bytes.extend_from_slice(&data);
+                    if refused.is_none() {
+                        bytes.extend_from_slice(&data);
+                    }
                 }
             }
-            Some(Err(error)) => return Err(BodyError::Broken(error.to_string())),
+            Some(Err(error)) => {
+                return Err(refused.unwrap_or(BodyError::Broken(error.to_string())));
+            }
         }
     }
+    match refused {
+        Some(error) => Err(error),
+        None => Ok(bytes),
+    }
 }
+
+/// How much of a refused body is read and dropped, in multiples of the limit.
+const DRAIN_FACTOR: usize = 4;
