@@ -323,3 +323,27 @@ async fn the_invoke_api_takes_what_lambda_takes_and_refuses_the_rest_as_lambda_d
     .await;
     assert!(unended.starts_with("HTTP/1.1 400"), "{unended}");
 }
+
+/// A client that sends all of a 7 MiB body before reading gets the 413 that says why, not a
+/// reset: the refused body is read and dropped (up to four times the limit) before the answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_sends_a_refused_body_whole_still_reads_the_413() {
+    let emulator = start(Arc::new(Double::default())).await;
+    let body = vec![b'x'; 7 * 1024 * 1024];
+    for _ in 0..3 {
+        let mut request = format!(
+            "POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: x\r\n\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(&body);
+        let answer = raw(emulator.lambda_address, &request).await;
+        assert!(answer.starts_with("HTTP/1.1 413"), "{:.200}", answer);
+        assert!(
+            answer.contains("RequestTooLargeException"),
+            "{:.400}",
+            answer
+        );
+    }
+}

@@ -90,6 +90,9 @@ pub async fn serve(
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(timeouts.header_read)
+                // A client may close its sending side once its request is out (`nc -N`, a
+                // script's `shutdown(SHUT_WR)`); it still gets its answer.
+                .half_close(true)
                 .serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
             tokio::select! {
