@@ -104,6 +104,7 @@ exports.quiet = (event, context, callback) => { setTimeout(() => {}, 20); };
 exports.loud = async () => {
   const line = 'y'.repeat(1023);
   for (let index = 0; index < 50 * 1024; index += 1) console.log(line);
+  console.log('loud done');
   return { statusCode: 200, body: JSON.stringify({ ok: true }) };
 };
 exports.detach = async () => {
@@ -121,6 +122,31 @@ def crash(event, context):
 def echo(event, context):
     return event
 """
+
+
+def pid_alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as file:
+            return file.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+def detached_process_ended(code, out, err):
+    """The detach handler's child (its pid is in the answer) must not outlive the command."""
+    import re
+    import time
+    match = re.search(r'\\?"pid\\?"\s*:\s*(\d+)', out)
+    if not match:
+        return False, "no pid in the answer"
+    pid = int(match.group(1))
+    deadline = time.time() + 2
+    while pid_alive(pid) and time.time() < deadline:
+        time.sleep(0.02)
+    if pid_alive(pid):
+        os.kill(pid, 9)
+        return False, f"process {pid} outlived the command"
+    return True, ""
 
 
 def event_service(scratch):
@@ -164,8 +190,8 @@ def event_cases(service):
         Case("handler-hangs", True, args=local("hang"), expect="timed out", timeout=30),
         Case("handler-returns-7mb", True, args=local("big"), expect="ResponseSizeTooLarge"),
         Case("handler-never-calls-back", False, args=local("quiet"), expect="null"),
-        Case("handler-prints-50mb", False, args=local("loud"), expect='"ok'),
-        Case("handler-detaches-a-process", False, args=local("detach")),
+        Case("handler-prints-50mb", False, args=local("loud"), expect="loud done"),
+        Case("handler-detaches-a-process", False, args=local("detach"), after=detached_process_ended),
         Case("unknown-function", True, args=local("nope"), expect="`nope`"),
         Case("python-event-echo", False, args=local("pyecho", "--data", '{"a": [1, 2]}'), expect='"a"'),
     ]

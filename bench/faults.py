@@ -304,13 +304,15 @@ def http(binary, scratch):
     service = fault_cases.event_service(scratch)
     offline = Offline(binary, service)
     results = []
+    detached = []
     for case in fault_cases.http_cases():
         target = offline.lambda_ if case.port == "lambda" else offline.http
         if case.connections:
             status, closed = None, hold_connections(target, case.connections, case.data)
             clear = closed
         else:
-            status, closed, _ = exchange(target, case.data, wait=case.wait, slow=case.slow)
+            status, closed, answer = exchange(target, case.data, wait=case.wait, slow=case.slow)
+            detached.extend(int(pid) for pid in re.findall(rb'"pid":(\d+)', answer))
             if status is None:
                 # No answer: right only for framing so broken that closing is the answer.
                 clear = closed and None in case.statuses
@@ -331,7 +333,9 @@ def http(binary, scratch):
                           offline.memory("VmHWM"), f"resident {baseline} MB before, {after} MB after"))
     code = offline.stop()
     time.sleep(0.2)
-    survivors = marked_processes()
+    survivors = marked_processes() + [pid for pid in detached if fault_cases.pid_alive(pid)]
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)
     results.append(Result("Ctrl-C after all of the above", False, code == 0, code == 0,
                           not survivors, 0, f"exit {code}, {len(survivors)} processes left"))
     return results, baseline, after
