@@ -229,6 +229,19 @@ pub async fn connect(
             let backend = aws::connect(scope, profile, bucket).await?;
             Ok(Arc::new(backend))
         }
+        Cloud::Google => {
+            // What Google would refuse is reported first, with its place in the manifest.
+            gcp::function::read(service)?;
+            Err(ProviderError::Unsupported {
+                what: "deploying to google".into(),
+                span: None,
+                help: "the manifest reads as Cloud Functions (2nd gen) functions within Google's \
+                       limits, but the calls to Google's APIs are not built yet; updraft deploys \
+                       to AWS today, and `updraft print` and `updraft package` work for every \
+                       provider"
+                    .into(),
+            })
+        }
         cloud => Err(ProviderError::Unsupported {
             what: format!("deploying to {}", cloud.name()),
             span: None,
