@@ -1,7 +1,9 @@
 //! Google Cloud backend: Cloud Functions 2nd gen. What is built so far is the pure part: the
 //! typed function each manifest function becomes ([`function`]), with Google's limits checked at
 //! plan time, and the mapping of the Google plugin's 1st-gen event types to Eventarc
-//! ([`eventarc`]). The calls to Google's APIs are not built yet.
+//! ([`eventarc`]), and the desired state the planner compares ([`desired`]). The calls to
+//! Google's APIs are not built yet.
 
+pub mod desired;
 pub mod eventarc;
 pub mod function;
