@@ -7,7 +7,7 @@
 
 use serde_json::{json, Map, Value as Json};
 
-use super::desired::FunctionProperties;
+use super::desired::{FunctionProperties, SchedulerJobProperties};
 
 /// Where the function's zip is, once uploaded (`generateUploadUrl` answers with it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +107,23 @@ pub fn function_body(
     Json::Object(body)
 }
 
+/// The `Job` body of a Cloud Scheduler job calling a function's URL with an OIDC token of
+/// `invoker` (a service account allowed to invoke the function), the URL being resolved by
+/// then.
+pub fn scheduler_job_body(name: &str, job: &SchedulerJobProperties, invoker: &str) -> Json {
+    let uri = job.uri.as_str().unwrap_or_default();
+    json!({
+        "name": name,
+        "schedule": job.schedule,
+        "timeZone": job.time_zone,
+        "httpTarget": {
+            "uri": uri,
+            "httpMethod": job.http_method,
+            "oidcToken": {"serviceAccountEmail": invoker, "audience": uri},
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +189,34 @@ mod tests {
             vec![]
         );
         assert!(body.get("eventTrigger").is_none());
+    }
+
+    #[test]
+    fn the_scheduler_job_body_fits_the_published_schema() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/gcp-discovery/cloudscheduler.v1.json"
+        );
+        let scheduler: Json =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("document")).expect("JSON");
+        let job = SchedulerJobProperties {
+            schedule: "*/5 * * * *".into(),
+            time_zone: "Europe/Paris".into(),
+            uri: json!("https://shop-dev-a-xyz.a.run.app"),
+            http_method: "POST".into(),
+        };
+        let body = scheduler_job_body(
+            "projects/p/locations/us-central1/jobs/shop-dev-a-schedule-1",
+            &job,
+            "invoker@p.iam.gserviceaccount.com",
+        );
+        assert_eq!(discovery::check(&scheduler, "Job", &body), vec![]);
+        assert_eq!(
+            body["httpTarget"]["oidcToken"]["audience"],
+            "https://shop-dev-a-xyz.a.run.app"
+        );
+        let wrong = json!({"schedule": "* * * * *", "httpTarget": {"httpMethod": "FETCH"}});
+        assert_eq!(discovery::check(&scheduler, "Job", &wrong).len(), 1);
     }
 
     #[test]
