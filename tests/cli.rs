@@ -124,3 +124,23 @@ fn a_malformed_lock_timeout_is_an_argument_error_not_exit_2() {
     assert_eq!(run.status, Some(1), "{}", run.stderr);
     assert!(run.stderr.contains("unknown unit `d`"), "{}", run.stderr);
 }
+
+/// Google Cloud deploys are not built yet, but `plan` already reads the functions as Cloud
+/// Functions would get them: what Google would refuse is named first, with its place.
+#[test]
+fn plan_on_google_names_what_google_would_refuse_before_saying_deploy_is_not_built() {
+    let dir = tempfile::tempdir().expect("scratch dir");
+    std::fs::write(dir.path().join("index.js"), "exports.hello = () => {};\n").expect("code");
+    let manifest = "service: shop\nprovider:\n  name: google\n  project: demo\n  runtime: nodejs20\nfunctions:\n  hello:\n    handler: hello\n    memorySize: 300\n";
+    std::fs::write(dir.path().join("serverless.yml"), manifest).expect("manifest");
+    insta::assert_snapshot!(
+        "google_limit_then_not_built",
+        common::transcript(dir.path(), &["plan"], &[])
+    );
+    let fixed = manifest.replace("    memorySize: 300\n", "");
+    std::fs::write(dir.path().join("serverless.yml"), fixed).expect("manifest");
+    insta::assert_snapshot!(
+        "google_not_built",
+        common::transcript(dir.path(), &["plan"], &[])
+    );
+}

@@ -167,18 +167,24 @@ fn kind_of(value: &Json) -> &'static str {
     }
 }
 
+/// A discovery document vendored in `tests/fixtures/gcp-discovery/` (`cloudfunctions.v2.json`).
+#[cfg(test)]
+pub(crate) fn vendored(file: &str) -> Json {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/gcp-discovery")
+        .join(file);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("the vendored document {}: {error}", path.display()));
+    serde_json::from_str(&text).expect("JSON")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
     fn cloud_functions() -> Json {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/gcp-discovery/cloudfunctions.v2.json"
-        );
-        let text = std::fs::read_to_string(path).expect("the vendored discovery document");
-        serde_json::from_str(&text).expect("JSON")
+        vendored("cloudfunctions.v2.json")
     }
 
     #[test]

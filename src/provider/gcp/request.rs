@@ -154,11 +154,7 @@ mod tests {
     }
 
     fn cloud_functions() -> Json {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/gcp-discovery/cloudfunctions.v2.json"
-        );
-        serde_json::from_str(&std::fs::read_to_string(path).expect("document")).expect("JSON")
+        discovery::vendored("cloudfunctions.v2.json")
     }
 
     #[test]
@@ -193,12 +189,7 @@ mod tests {
 
     #[test]
     fn the_scheduler_job_body_fits_the_published_schema() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/gcp-discovery/cloudscheduler.v1.json"
-        );
-        let scheduler: Json =
-            serde_json::from_str(&std::fs::read_to_string(path).expect("document")).expect("JSON");
+        let scheduler = discovery::vendored("cloudscheduler.v1.json");
         let job = SchedulerJobProperties {
             schedule: "*/5 * * * *".into(),
             time_zone: "Europe/Paris".into(),
