@@ -6,7 +6,9 @@
 //! print the whole line, and padding past 65,535 columns makes the formatter panic. So a line
 //! longer than [`LONG_LINE`] bytes is quoted as a window of [`WINDOW_CONTEXT`] bytes either side
 //! of the span, with the window's true line and column, so the labels still sit under what they
-//! point at.
+//! point at. The window covers one span: two labels far apart on one long line would still pad
+//! past the limit, so the YAML errors (the only ones with several labels) leave out the
+//! snippet of a long line altogether (`yaml::errors`).
 
 use std::sync::Arc;
 

@@ -134,21 +134,18 @@ pub async fn read_body(
 ) -> Result<Vec<u8>, BodyError> {
     let mut bytes = Vec::new();
     let mut seen = 0usize;
-    let mut refused = declared
-        .filter(|size| *size > limit)
-        .map(|size| BodyError::TooLarge { size, limit });
-    if refused.is_none() {
-        bytes.reserve(declared.unwrap_or(0));
-    }
     let drain_until = limit.saturating_mul(DRAIN_FACTOR);
+    let mut refused = None;
+    match declared {
+        // Too much to be worth draining: answer at once.
+        Some(size) if size > drain_until => return Err(BodyError::TooLarge { size, limit }),
+        Some(size) if size > limit => refused = Some(BodyError::TooLarge { size, limit }),
+        Some(size) => bytes.reserve(size),
+        None => {}
+    }
     loop {
         if refused.is_some() && seen > drain_until {
             break;
-        }
-        if let (Some(_), Some(size)) = (&refused, declared) {
-            if size > drain_until {
-                break;
-            }
         }
         let next = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx));
         let Ok(frame) = tokio::time::timeout(idle, next).await else {

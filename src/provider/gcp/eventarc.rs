@@ -122,15 +122,10 @@ pub fn resource_parts(target: ResourceTarget, resource: &str) -> Option<Vec<(Str
         parts.get(index + 1).map(|value| value.to_string())
     };
     match target {
-        ResourceTarget::PubsubTopic => {
-            let topic = if resource.starts_with("projects/") {
-                after("topics")?;
-                resource.to_string()
-            } else {
-                return None;
-            };
-            Some(vec![("pubsubTopic".into(), topic)])
-        }
+        // The trigger takes the topic's full name, so it must name its project.
+        ResourceTarget::PubsubTopic => (resource.starts_with("projects/")
+            && after("topics").is_some())
+        .then(|| vec![("pubsubTopic".into(), resource.to_string())]),
         ResourceTarget::Bucket => {
             let bucket = if resource.contains('/') {
                 after("buckets")?
