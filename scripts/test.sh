@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: runs the whole test suite, with the AWS tests against a local moto emulator.
+# The test command: runs the whole test suite, with the AWS tests against a local moto emulator
+# and the Google Cloud deploy-lock tests against a local Cloud Storage emulator.
 #
 #   bash scripts/test.sh                 # everything
 #   bash scripts/test.sh -- variables    # extra arguments go to `cargo test --all-targets`
@@ -9,9 +10,10 @@
 #
 # Needs Rust, Python 3 with venv and pip, and access to PyPI (first run only) and crates.io.
 # It keeps a Python virtual environment in .venv/ (made or repaired when needed), starts
-# `moto_server` on a free local port, exports UPDRAFT_TEST_MOTO_URL for the tests, runs
+# `moto_server` and `scripts/gcs_emulator.py` (gcp-storage-emulator) on free local ports,
+# exports UPDRAFT_TEST_MOTO_URL and UPDRAFT_TEST_GCS_URL for the tests, runs
 # `cargo test --all-targets --no-fail-fast` (every test binary runs even when an earlier one
-# fails), stops the server again and exits with cargo's exit code.
+# fails), stops the emulators again and exits with cargo's exit code.
 
 set -euo pipefail
 
@@ -58,42 +60,53 @@ else
     say "installed $("$venv/bin/python" -c 'import moto; print("moto", moto.__version__)')"
 fi
 
-# --- The emulator --------------------------------------------------------------------------
-port="$("$venv/bin/python" -c 'import socket
+# --- The emulators ---------------------------------------------------------------------------
+free_port() {
+    "$venv/bin/python" -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])
-s.close()')"
-moto_url="http://127.0.0.1:$port"
-moto_log="$(mktemp "${TMPDIR:-/tmp}/updraft-moto.XXXXXX.log")"
-moto_pid=""
-
-stop_moto() {
-    if [[ -n "$moto_pid" ]] && kill -0 "$moto_pid" 2>/dev/null; then
-        say "stopping moto (pid $moto_pid)"
-        kill "$moto_pid" 2>/dev/null || true
-        wait "$moto_pid" 2>/dev/null || true
-    fi
-    rm -f "$moto_log"
+s.close()'
 }
-trap stop_moto EXIT
+
+emulator_pids=()
+emulator_logs=()
+stop_emulators() {
+    local pid
+    for pid in "${emulator_pids[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            say "stopping emulator (pid $pid)"
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
+    rm -f "${emulator_logs[@]}"
+}
+trap stop_emulators EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-say "starting moto on $moto_url (log: $moto_log)"
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$moto_log" 2>&1 &
-moto_pid=$!
-
-# Wait (bounded) until the emulator answers its own API.
-if ! "$venv/bin/python" - "$moto_url/moto-api/" "$moto_wait_seconds" "$moto_pid" <<'EOF'; then
+# start_emulator NAME HEALTH_URL COMMAND...: starts COMMAND in the background and waits
+# (bounded) until HEALTH_URL answers 200.
+start_emulator() {
+    local name="$1" health="$2"
+    shift 2
+    local log
+    log="$(mktemp "${TMPDIR:-/tmp}/updraft-$name.XXXXXX.log")"
+    emulator_logs+=("$log")
+    say "starting $name (log: $log)"
+    "$@" >"$log" 2>&1 &
+    local pid=$!
+    emulator_pids+=("$pid")
+    if ! "$venv/bin/python" - "$health" "$moto_wait_seconds" "$pid" "$name" <<'EOF'; then
 import os, sys, time, urllib.request
-url, limit, pid = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+url, limit, pid, name = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 deadline = time.monotonic() + limit
 while time.monotonic() < deadline:
     try:
         os.kill(pid, 0)
     except OSError:
-        sys.exit("moto exited before it answered")
+        sys.exit(f"{name} exited before it answered")
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             if response.status == 200:
@@ -101,17 +114,28 @@ while time.monotonic() < deadline:
     except OSError:
         pass
     time.sleep(0.2)
-sys.exit(f"moto did not answer {url} within {limit:.0f} s")
+sys.exit(f"{name} did not answer {url} within {limit:.0f} s")
 EOF
-    printf -- '--- moto log ---\n' >&2
-    cat "$moto_log" >&2 || true
-    printf -- '--- end of moto log ---\n' >&2
-    fail "the moto emulator did not start (see its log above)"
-fi
-say "moto is up (pid $moto_pid)"
+        printf -- '--- %s log ---\n' "$name" >&2
+        cat "$log" >&2 || true
+        printf -- '--- end of %s log ---\n' "$name" >&2
+        fail "the $name emulator did not start (see its log above)"
+    fi
+    say "$name is up (pid $pid)"
+}
+
+port="$(free_port)"
+moto_url="http://127.0.0.1:$port"
+start_emulator moto "$moto_url/moto-api/" "$venv/bin/moto_server" -H 127.0.0.1 -p "$port"
+
+gcs_port="$(free_port)"
+gcs_url="http://127.0.0.1:$gcs_port"
+start_emulator gcs-emulator "$gcs_url/" "$venv/bin/python" scripts/gcs_emulator.py "$gcs_port"
 
 # --- The tests -----------------------------------------------------------------------------
 export UPDRAFT_TEST_MOTO_URL="$moto_url"
+# The Google Cloud tests keep their deploy lock in this Cloud Storage emulator.
+export UPDRAFT_TEST_GCS_URL="$gcs_url"
 # The offline engine tests run AWS's Python runtime interface client from this environment.
 export UPDRAFT_TEST_RIC_PYTHON="$venv/bin/python"
 # Tests never send traffic off this machine: no asking the instance metadata service for
@@ -126,7 +150,7 @@ if [[ " ${args[*]-} " == *" -- "* ]]; then
 else
     args+=(-- --include-ignored)
 fi
-say "running: cargo test --all-targets --no-fail-fast ${args[*]} (UPDRAFT_TEST_MOTO_URL=$moto_url)"
+say "running: cargo test --all-targets --no-fail-fast ${args[*]} (UPDRAFT_TEST_MOTO_URL=$moto_url, UPDRAFT_TEST_GCS_URL=$gcs_url)"
 started=$SECONDS
 status=0
 cargo test --all-targets --no-fail-fast "${args[@]}" || status=$?

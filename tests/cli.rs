@@ -125,22 +125,34 @@ fn a_malformed_lock_timeout_is_an_argument_error_not_exit_2() {
     assert!(run.stderr.contains("unknown unit `d`"), "{}", run.stderr);
 }
 
-/// Google Cloud deploys are not built yet, but `plan` already reads the functions as Cloud
-/// Functions would get them: what Google would refuse is named first, with its place.
+/// `plan` reads the functions as Cloud Functions would get them: what Google would refuse is
+/// named first, with its place; then, on a machine with no Google credentials, that is said at
+/// once (not after minutes of asking a metadata server that is not there).
 #[test]
-fn plan_on_google_names_what_google_would_refuse_before_saying_deploy_is_not_built() {
+fn plan_on_google_names_what_google_would_refuse_before_looking_for_credentials() {
     let dir = tempfile::tempdir().expect("scratch dir");
     std::fs::write(dir.path().join("index.js"), "exports.hello = () => {};\n").expect("code");
     let manifest = "service: shop\nprovider:\n  name: google\n  project: demo\n  runtime: nodejs20\nfunctions:\n  hello:\n    handler: hello\n    memorySize: 300\n";
     std::fs::write(dir.path().join("serverless.yml"), manifest).expect("manifest");
     insta::assert_snapshot!(
-        "google_limit_then_not_built",
+        "google_limit_before_credentials",
         common::transcript(dir.path(), &["plan"], &[])
     );
     let fixed = manifest.replace("    memorySize: 300\n", "");
     std::fs::write(dir.path().join("serverless.yml"), fixed).expect("manifest");
+    let home = dir.path().join("home");
+    let home = home.to_str().expect("a UTF-8 path");
     insta::assert_snapshot!(
-        "google_not_built",
-        common::transcript(dir.path(), &["plan"], &[])
+        "google_without_credentials",
+        common::transcript(
+            dir.path(),
+            &["plan"],
+            &[
+                ("HOME", home),
+                ("GOOGLE_APPLICATION_CREDENTIALS", ""),
+                ("CLOUDSDK_CONFIG", home),
+                ("UPDRAFT_GCP_ENDPOINT", ""),
+            ]
+        )
     );
 }

@@ -176,6 +176,7 @@ pub fn connect(
     runtime
         .block_on(crate::provider::connect(
             &context.service,
+            &context.loaded.service_dir,
             profile.as_deref(),
         ))
         .map_err(|error| failure(error, &context.loaded.sources))

@@ -29,7 +29,8 @@ pub async fn plan(
 ) -> Result<PlanReport, OpsError> {
     let artifacts = package(source, interrupt, reporter).await?;
     let desired = backend.desired(source.service, &artifacts)?;
-    let live = interruptible(interrupt, backend.live()).await??;
+    let mut live = interruptible(interrupt, backend.live()).await??;
+    backend.settle(&desired, &mut live);
     let planned = planned(desired, live)?;
     Ok(PlanReport { plan: planned.plan })
 }
@@ -134,6 +135,8 @@ async fn deploy_locked(
             (desired, live)
         }
     };
+    let mut live = live;
+    backend.settle(&desired, &mut live);
     let mut planned = planned(desired, live)?;
     if request.force {
         force_code(&mut planned.plan);

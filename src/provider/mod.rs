@@ -92,6 +92,11 @@ pub trait Backend: Send + Sync {
         Ok(live)
     }
 
+    /// Leaves out of `live` what the cloud chose by itself where `desired` asks for nothing (a
+    /// default service account, a variable the platform adds), so that only what the manifest
+    /// says is compared. Pure; called between reading the live state and planning a deploy.
+    fn settle(&self, _desired: &DesiredState, _live: &mut LiveState) {}
+
     /// Applies one step. `properties` are the desired properties with every reference resolved.
     /// Returns the resource's attributes after the change (empty for a delete).
     async fn apply(
@@ -183,7 +188,8 @@ pub async fn plan_deploy(
     artifacts: &[Artifact],
 ) -> Result<Planned, ProviderError> {
     let desired = backend.desired(service, artifacts)?;
-    let live = backend.live().await?;
+    let mut live = backend.live().await?;
+    backend.settle(&desired, &mut live);
     if !live.unread.is_empty() {
         return Err(ProviderError::Unreadable {
             parts: live.unread_lines().join("\n  "),
@@ -213,6 +219,7 @@ pub async fn plan_remove(backend: &dyn Backend) -> Result<Planned, ProviderError
 /// Connects to the cloud `service` deploys to, for its stage and region.
 pub async fn connect(
     service: &Service,
+    service_dir: &std::path::Path,
     profile: Option<&str>,
 ) -> Result<Arc<dyn Backend>, ProviderError> {
     let scope = Scope {
@@ -230,19 +237,7 @@ pub async fn connect(
             let backend = aws::connect(scope, profile, bucket).await?;
             Ok(Arc::new(backend))
         }
-        Cloud::Google => {
-            // What Google would refuse is reported first, with its place in the manifest.
-            gcp::function::read(service)?;
-            Err(ProviderError::Unsupported {
-                what: "deploying to google".into(),
-                span: None,
-                help: "the manifest reads as Cloud Functions (2nd gen) functions within Google's \
-                       limits, but the calls to Google's APIs are not built yet; updraft deploys \
-                       to AWS today, and `updraft print` and `updraft package` work for every \
-                       provider"
-                    .into(),
-            })
-        }
+        Cloud::Google => Ok(Arc::new(gcp::connect(scope, service, service_dir).await?)),
         cloud => Err(ProviderError::Unsupported {
             what: format!("deploying to {}", cloud.name()),
             span: None,

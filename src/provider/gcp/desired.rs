@@ -20,6 +20,12 @@ use crate::provider::ProviderError;
 
 pub const FUNCTION: &str = "gcp.functions.function";
 pub const SCHEDULER_JOB: &str = "gcp.scheduler.job";
+/// `roles/run.invoker` for `allUsers` on the Cloud Run service behind a public HTTP function.
+pub const PUBLIC_INVOKER: &str = "gcp.run.public-invoker";
+
+/// The role and member that make a function public.
+pub const INVOKER_ROLE: &str = "roles/run.invoker";
+pub const ALL_USERS: &str = "allUsers";
 
 /// The label that carries the start of the code's sha256 (a label value holds 63 characters).
 pub const CODE_LABEL: &str = "updraft-code";
@@ -68,9 +74,50 @@ pub struct SchedulerJobProperties {
     pub time_zone: String,
     pub uri: serde_json::Value,
     pub http_method: String,
+    /// The account whose OIDC token the job sends: the function's own service account.
+    pub service_account_email: serde_json::Value,
 }
 
 impl Typed for SchedulerJobProperties {}
+
+/// The binding that lets anyone call a function. `service` refers to the function's Cloud Run
+/// service until the function exists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicInvokerProperties {
+    pub service: serde_json::Value,
+    pub role: String,
+    pub member: String,
+}
+
+impl Typed for PublicInvokerProperties {}
+
+/// The id of a scheduler job: the service and stage first, so that every job of a service and
+/// stage is found by that prefix (jobs carry no labels). Underscores separate the parts, since
+/// function ids hold none.
+pub fn scheduler_job_id(service: &str, stage: &str, function_id: &str, index: usize) -> String {
+    format!(
+        "{}_{function_id}_{index}",
+        scheduler_job_prefix(service, stage).trim_end_matches('_')
+    )
+}
+
+/// What every scheduler job id of `service` and `stage` starts with.
+pub fn scheduler_job_prefix(service: &str, stage: &str) -> String {
+    format!(
+        "updraft_{}_{}_",
+        function::label(service),
+        function::label(stage)
+    )
+}
+
+/// The function a job id calls (its id's middle part), for a job of `service` and `stage`.
+pub fn scheduler_job_function<'a>(service: &str, stage: &str, job_id: &'a str) -> Option<&'a str> {
+    let rest = job_id.strip_prefix(&scheduler_job_prefix(service, stage))?;
+    let (function_id, index) = rest.rsplit_once('_')?;
+    index.parse::<usize>().ok()?;
+    Some(function_id)
+}
 
 /// The desired state, and what deploys but differs from what was written.
 #[derive(Debug, Default)]
@@ -106,17 +153,37 @@ pub fn desired(service: &Service, artifacts: &[Artifact]) -> Result<DesiredReadi
             // A function is an HTTP function or an event function for life.
             replace_when: ["eventTrigger".to_string()].into(),
         });
+        if spec.public {
+            let invoker = PublicInvokerProperties {
+                service: Reference::new(id.clone(), "service").to_json(),
+                role: INVOKER_ROLE.into(),
+                member: ALL_USERS.into(),
+            };
+            state.resources.push(Desired {
+                id: ResourceId::new(PUBLIC_INVOKER, &spec.function_id),
+                properties: invoker.to_properties(),
+                inputs: Properties::new(),
+                depends_on: [id.clone()].into(),
+                replace_when: BTreeSet::new(),
+            });
+        }
         for (index, schedule) in spec.schedules.iter().enumerate() {
             let job = SchedulerJobProperties {
                 schedule: schedule.cron.clone(),
                 time_zone: schedule.time_zone.clone(),
                 uri: Reference::new(id.clone(), "url").to_json(),
                 http_method: "POST".into(),
+                service_account_email: Reference::new(id.clone(), "serviceAccountEmail").to_json(),
             };
             state.resources.push(Desired {
                 id: ResourceId::new(
                     SCHEDULER_JOB,
-                    format!("{}-schedule-{}", spec.function_id, index + 1),
+                    scheduler_job_id(
+                        &service.name,
+                        &service.provider.stage,
+                        &spec.function_id,
+                        index + 1,
+                    ),
                 ),
                 properties: job.to_properties(),
                 inputs: Properties::new(),

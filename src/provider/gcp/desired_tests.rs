@@ -54,13 +54,23 @@ fn live_after(desired: &DesiredState) -> LiveState {
                     .map(|(key, value)| {
                         let value = if key == "uri" {
                             json!("https://shop-dev-a-xyz.a.run.app")
+                        } else if key == "serviceAccountEmail" && resource.id.kind == SCHEDULER_JOB
+                        {
+                            json!("runner@demo.iam.gserviceaccount.com")
                         } else {
                             value.clone()
                         };
                         (key.clone(), value)
                     })
                     .collect(),
-                attributes: [("url".to_string(), json!("https://shop-dev-a-xyz.a.run.app"))].into(),
+                attributes: [
+                    ("url".to_string(), json!("https://shop-dev-a-xyz.a.run.app")),
+                    (
+                        "serviceAccountEmail".to_string(),
+                        json!("runner@demo.iam.gserviceaccount.com"),
+                    ),
+                ]
+                .into(),
                 depends_on: Default::default(),
             })
             .collect(),
@@ -85,7 +95,7 @@ fn functions_and_schedules_become_resources_with_typed_properties() {
         ids,
         vec![
             "gcp.functions.function shop-dev-a",
-            "gcp.scheduler.job shop-dev-a-schedule-1",
+            "gcp.scheduler.job updraft_shop_dev_shop-dev-a_1",
             "gcp.functions.function shop-dev-b",
         ]
     );

@@ -28,11 +28,28 @@ impl std::fmt::Display for Violation {
     }
 }
 
+/// How a body writes enum values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enums {
+    /// As their names (`"GEN_2"`), Google's default JSON.
+    Names,
+    /// As their numbers (`2`): what a request asks for with `$alt=json;enum-encoding=int`, as
+    /// Google's client libraries do. A number is the value's position in the document's list,
+    /// which follows the numbering of the API's protocol buffers.
+    Numbers,
+}
+
 /// The violations of `body` against the schema `schema` of `document` (empty when it fits).
 pub fn check(document: &Json, schema: &str, body: &Json) -> Vec<Violation> {
+    check_with(document, schema, body, Enums::Names)
+}
+
+/// [`check`], for a body whose enums are written as `enums` says.
+pub fn check_with(document: &Json, schema: &str, body: &Json, enums: Enums) -> Vec<Violation> {
     let mut violations = Vec::new();
+    let context = Context { document, enums };
     match document.pointer(&format!("/schemas/{schema}")) {
-        Some(definition) => walk(document, definition, body, "", &mut violations, 0),
+        Some(definition) => walk(&context, definition, body, "", &mut violations, 0),
         None => violations.push(Violation {
             path: String::new(),
             message: format!("the discovery document has no schema `{schema}`"),
@@ -45,8 +62,13 @@ pub fn check(document: &Json, schema: &str, body: &Json) -> Vec<Violation> {
 /// `Expr` would otherwise allow a body to walk forever).
 const DEPTH_LIMIT: usize = 64;
 
+struct Context<'a> {
+    document: &'a Json,
+    enums: Enums,
+}
+
 fn walk(
-    document: &Json,
+    context: &Context<'_>,
     definition: &Json,
     value: &Json,
     path: &str,
@@ -67,9 +89,10 @@ fn walk(
         // Google's JSON mapping reads `null` as the field's default.
         return;
     }
+    let document = context.document;
     if let Some(reference) = definition.get("$ref").and_then(Json::as_str) {
         match document.pointer(&format!("/schemas/{reference}")) {
-            Some(target) => walk(document, target, value, path, violations, depth + 1),
+            Some(target) => walk(context, target, value, path, violations, depth + 1),
             None => fail(format!(
                 "the schema `{reference}` is missing from the document"
             )),
@@ -81,6 +104,22 @@ fn walk(
         .and_then(Json::as_str)
         .unwrap_or("any");
     match kind {
+        "string"
+            if context.enums == Enums::Numbers
+                && definition.get("enum").is_some()
+                && value.is_number() =>
+        {
+            let count = definition
+                .get("enum")
+                .and_then(Json::as_array)
+                .map_or(0, Vec::len);
+            if value.as_u64().is_none_or(|n| (n as usize) >= count) {
+                fail(format!(
+                    "{value} is not an enum number from 0 to {}",
+                    count.saturating_sub(1)
+                ));
+            }
+        }
         "string" => {
             let Some(text) = value.as_str() else {
                 fail(format!("expected a string, got {}", kind_of(value)));
@@ -110,7 +149,7 @@ fn walk(
             let item = definition.get("items").unwrap_or(&Json::Null);
             for (index, element) in items.iter().enumerate() {
                 walk(
-                    document,
+                    context,
                     item,
                     element,
                     &format!("{path}[{index}]"),
@@ -134,7 +173,7 @@ fn walk(
                 };
                 match (properties.and_then(|p| p.get(key)), additional) {
                     (Some(field_definition), _) => walk(
-                        document,
+                        context,
                         field_definition,
                         field,
                         &child,
@@ -142,7 +181,7 @@ fn walk(
                         depth + 1,
                     ),
                     (None, Some(values)) => {
-                        walk(document, values, field, &child, violations, depth + 1)
+                        walk(context, values, field, &child, violations, depth + 1)
                     }
                     (None, None) => violations.push(Violation {
                         path: child,

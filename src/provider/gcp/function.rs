@@ -78,6 +78,9 @@ pub struct FunctionSpec {
     pub min_instances: Option<u32>,
     pub vpc_connector: Option<String>,
     pub trigger: FunctionTrigger,
+    /// Anyone may call its URL: it has an `http` or `httpApi` event that is not `private: true`.
+    /// Otherwise a caller needs an identity token of an account allowed to invoke it.
+    pub public: bool,
     /// Cloud Scheduler jobs calling the function: 5-field cron and time zone.
     pub schedules: Vec<ScheduleSpec>,
 }
@@ -186,6 +189,16 @@ fn read_function(
         ));
     };
     let (trigger, schedules) = trigger(function, warnings)?;
+    let public = trigger == FunctionTrigger::Http
+        && function.events.iter().any(|event| {
+            matches!(event.trigger, Trigger::Http(_))
+                && !event
+                    .raw
+                    .get(event.kind.as_str())
+                    .and_then(|http| http.get("private"))
+                    .and_then(Json::as_bool)
+                    .unwrap_or(false)
+        });
     let timeout_seconds = match setting("timeout") {
         None => DEFAULT_TIMEOUT_SECONDS,
         Some(value) => seconds(value).ok_or_else(|| {
@@ -235,6 +248,7 @@ fn read_function(
             .and_then(|n| u32::try_from(n).ok()),
         vpc_connector: setting("vpc").and_then(Json::as_str).map(str::to_string),
         trigger,
+        public,
         schedules,
     })
 }

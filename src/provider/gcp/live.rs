@@ -23,18 +23,16 @@ pub struct LiveFunction {
     pub properties: FunctionProperties,
     /// The URL it answers on (`serviceConfig.uri`).
     pub url: Option<String>,
+    /// The Cloud Run service behind it (`serviceConfig.service`), whose IAM makes it public.
+    pub service: Option<String>,
     /// `ACTIVE`, `DEPLOYING`, `FAILED`, ...
     pub state: String,
 }
 
-/// Reads `api` (a `Function`), if it belongs to `service` and `stage` (its ownership labels);
-/// `wanted` are the desired properties, when the function is in the manifest.
-pub fn read_function(
-    api: &Json,
-    service: &str,
-    stage: &str,
-    wanted: Option<&FunctionProperties>,
-) -> Option<LiveFunction> {
+/// Reads `api` (a `Function`, as Google's JSON or the client library writes it) if it belongs to
+/// `service` and `stage` (its ownership labels), every value as Google reports it.
+/// [`leave_out_unasked`] then drops what the manifest did not ask for.
+pub fn read_function(api: &Json, service: &str, stage: &str) -> Option<LiveFunction> {
     let labels = strings(api.get("labels"));
     let owned = labels.get("updraft-service").map(String::as_str)
         == Some(super::function::label(service).as_str())
@@ -53,14 +51,7 @@ pub fn read_function(
             .and_then(Json::as_u64)
             .and_then(|n| u32::try_from(n).ok())
     };
-    let mut environment = strings(config.get("environmentVariables"));
-    for variable in SERVER_SET_VARIABLES {
-        if !wanted.is_some_and(|w| w.environment_variables.contains_key(*variable)) {
-            environment.remove(*variable);
-        }
-    }
-    // Asked for: compared. Not asked for: whatever Google chose is left out.
-    let asked = |field: fn(&FunctionProperties) -> bool| wanted.is_none_or(field);
+    let environment = strings(config.get("environmentVariables"));
     let properties = FunctionProperties {
         runtime: text(build, "runtime").unwrap_or_default(),
         entry_point: text(build, "entryPoint").unwrap_or_default(),
@@ -68,14 +59,10 @@ pub fn read_function(
         timeout_seconds: count("timeoutSeconds").unwrap_or_default(),
         environment_variables: environment,
         labels,
-        service_account_email: text(config, "serviceAccountEmail")
-            .filter(|_| asked(|w| w.service_account_email.is_some())),
-        max_instance_count: count("maxInstanceCount")
-            .filter(|_| asked(|w| w.max_instance_count.is_some())),
-        min_instance_count: count("minInstanceCount")
-            .filter(|_| asked(|w| w.min_instance_count.is_some())),
-        vpc_connector: text(config, "vpcConnector")
-            .filter(|_| asked(|w| w.vpc_connector.is_some())),
+        service_account_email: text(config, "serviceAccountEmail"),
+        max_instance_count: count("maxInstanceCount"),
+        min_instance_count: count("minInstanceCount"),
+        vpc_connector: text(config, "vpcConnector"),
         event_trigger: api.get("eventTrigger").map(|trigger| EventTrigger {
             event_type: text(trigger, "eventType").unwrap_or_default(),
             pubsub_topic: text(trigger, "pubsubTopic"),
@@ -98,8 +85,51 @@ pub fn read_function(
         id,
         properties,
         url: text(config, "uri"),
-        state: text(api, "state").unwrap_or_default(),
+        service: text(config, "service"),
+        state: state_name(api.get("state")),
     })
+}
+
+/// Leaves out of a live function what Google chose where the manifest (`wanted`) asks for
+/// nothing: a value it asks for is compared as Google reports it.
+pub fn leave_out_unasked(live: &mut FunctionProperties, wanted: &FunctionProperties) {
+    for variable in SERVER_SET_VARIABLES {
+        if !wanted.environment_variables.contains_key(*variable) {
+            live.environment_variables.remove(*variable);
+        }
+    }
+    if wanted.service_account_email.is_none() {
+        live.service_account_email = None;
+    }
+    if wanted.max_instance_count.is_none() {
+        live.max_instance_count = None;
+    }
+    if wanted.min_instance_count.is_none() {
+        live.min_instance_count = None;
+    }
+    if wanted.vpc_connector.is_none() {
+        live.vpc_connector = None;
+    }
+}
+
+/// The function's state by name; the client library writes enums as numbers.
+fn state_name(value: Option<&Json>) -> String {
+    const STATES: &[&str] = &[
+        "STATE_UNSPECIFIED",
+        "ACTIVE",
+        "FAILED",
+        "DEPLOYING",
+        "DELETING",
+        "UNKNOWN",
+    ];
+    match value {
+        Some(Json::String(name)) => name.clone(),
+        Some(Json::Number(number)) => number
+            .as_u64()
+            .and_then(|n| STATES.get(n as usize))
+            .map_or_else(|| number.to_string(), |name| name.to_string()),
+        _ => String::new(),
+    }
 }
 
 fn strings(value: Option<&Json>) -> BTreeMap<String, String> {
@@ -174,7 +204,8 @@ mod tests {
 
     #[test]
     fn what_google_filled_in_is_not_a_difference() {
-        let live = read_function(&returned(), "shop", "dev", Some(&wanted())).expect("owned");
+        let mut live = read_function(&returned(), "shop", "dev").expect("owned");
+        leave_out_unasked(&mut live.properties, &wanted());
         assert_eq!(live.id, "shop-dev-a");
         assert_eq!(live.properties, wanted());
         assert_eq!(
@@ -188,23 +219,24 @@ mod tests {
     fn what_the_manifest_asks_for_is_compared_as_google_reports_it() {
         let mut asked = wanted();
         asked.max_instance_count = Some(3);
-        let live = read_function(&returned(), "shop", "dev", Some(&asked)).expect("owned");
+        let mut live = read_function(&returned(), "shop", "dev").expect("owned");
+        leave_out_unasked(&mut live.properties, &asked);
         assert_eq!(
             live.properties.max_instance_count,
             Some(100),
             "a drift to show"
         );
         // A function no longer in the manifest is read whole, for its removal.
-        let orphan = read_function(&returned(), "shop", "dev", None).expect("owned");
+        let orphan = read_function(&returned(), "shop", "dev").expect("owned");
         assert_eq!(orphan.properties.max_instance_count, Some(100));
     }
 
     #[test]
     fn functions_of_other_services_and_stages_are_not_read() {
-        assert!(read_function(&returned(), "shop", "prod", None).is_none());
-        assert!(read_function(&returned(), "other", "dev", None).is_none());
+        assert!(read_function(&returned(), "shop", "prod").is_none());
+        assert!(read_function(&returned(), "other", "dev").is_none());
         let mut unlabelled = returned();
         unlabelled["labels"] = json!({});
-        assert!(read_function(&unlabelled, "shop", "dev", None).is_none());
+        assert!(read_function(&unlabelled, "shop", "dev").is_none());
     }
 }

@@ -107,11 +107,11 @@ pub fn function_body(
     Json::Object(body)
 }
 
-/// The `Job` body of a Cloud Scheduler job calling a function's URL with an OIDC token of
-/// `invoker` (a service account allowed to invoke the function), the URL being resolved by
-/// then.
-pub fn scheduler_job_body(name: &str, job: &SchedulerJobProperties, invoker: &str) -> Json {
+/// The `Job` body of a Cloud Scheduler job calling a function's URL with an OIDC token of the
+/// function's service account, both resolved by then.
+pub fn scheduler_job_body(name: &str, job: &SchedulerJobProperties) -> Json {
     let uri = job.uri.as_str().unwrap_or_default();
+    let invoker = job.service_account_email.as_str().unwrap_or_default();
     json!({
         "name": name,
         "schedule": job.schedule,
@@ -195,11 +195,11 @@ mod tests {
             time_zone: "Europe/Paris".into(),
             uri: json!("https://shop-dev-a-xyz.a.run.app"),
             http_method: "POST".into(),
+            service_account_email: json!("invoker@p.iam.gserviceaccount.com"),
         };
         let body = scheduler_job_body(
-            "projects/p/locations/us-central1/jobs/shop-dev-a-schedule-1",
+            "projects/p/locations/us-central1/jobs/updraft_shop_dev_shop-dev-a_1",
             &job,
-            "invoker@p.iam.gserviceaccount.com",
         );
         assert_eq!(discovery::check(&scheduler, "Job", &body), vec![]);
         assert_eq!(
