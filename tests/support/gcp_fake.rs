@@ -40,11 +40,13 @@ const RUN_DOCUMENT: &str = include_str!("../fixtures/gcp-discovery/run.v2.json")
 /// The account Google gives a function that names none.
 pub const DEFAULT_ACCOUNT: &str = "123456789012-compute@developer.gserviceaccount.com";
 
-/// One request, as the log records it: method and path (no query, no body).
+/// One request, as the log records it: method, path and query (without the client's `$alt`),
+/// no body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Logged {
     pub method: String,
     pub path: String,
+    pub query: String,
 }
 
 impl Logged {
@@ -56,7 +58,11 @@ impl Logged {
 
 impl std::fmt::Display for Logged {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.method, self.path)
+        write!(f, "{} {}", self.method, self.path)?;
+        if !self.query.is_empty() {
+            write!(f, "?{}", self.query)?;
+        }
+        Ok(())
     }
 }
 
@@ -250,9 +256,16 @@ async fn handle(
             .into_owned()
             .collect();
     let mut cloud = cloud.lock().unwrap();
+    let shown_query = query
+        .iter()
+        .filter(|(key, _)| key.as_str() != "$alt")
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect::<Vec<_>>()
+        .join("&");
     cloud.log.push(Logged {
         method: method.to_string(),
         path: path.clone(),
+        query: shown_query,
     });
     let enums = if query
         .get("$alt")

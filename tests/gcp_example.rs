@@ -1,0 +1,195 @@
+//! The Google example service (`examples/google/serverless.yml`) through the `updraft` binary,
+//! as a user without a Google account tries it: the fake of Google's control plane and a Cloud
+//! Storage emulator for the lock. A deploy creates the functions, the schedule and the public
+//! binding; a second deploy changes nothing and sends only reads (the recorded request log);
+//! one function's memory changes that function alone, with one masked PATCH; `info` shows the
+//! URLs; `remove` leaves nothing.
+
+mod common;
+
+#[path = "support/gcp_fake.rs"]
+mod gcp_fake;
+
+#[path = "support/gcs.rs"]
+mod gcs;
+
+use std::path::Path;
+
+use gcp_fake::GcpFake;
+
+/// A copy of the example service in a scratch directory (its build output stays there).
+fn example_copy() -> tempfile::TempDir {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/google");
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    for entry in std::fs::read_dir(&source).expect("the example directory") {
+        let entry = entry.expect("an entry");
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("a copy");
+    }
+    dir
+}
+
+struct Session {
+    fake: GcpFake,
+    dir: tempfile::TempDir,
+    project: String,
+    storage: String,
+}
+
+impl Session {
+    fn start(test: &str) -> Session {
+        Session {
+            fake: GcpFake::start(0),
+            dir: example_copy(),
+            project: gcs::project_for(test),
+            storage: gcs::url(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> common::Run {
+        common::updraft(
+            self.dir.path(),
+            args,
+            &[
+                ("UPDRAFT_GCP_ENDPOINT", &self.fake.url),
+                ("UPDRAFT_GCP_STORAGE_ENDPOINT", &self.storage),
+                ("GOOGLE_CLOUD_PROJECT", &self.project),
+            ],
+        )
+    }
+
+    fn succeeds(&self, args: &[&str]) -> common::Run {
+        let run = self.run(args);
+        assert_eq!(
+            run.status,
+            Some(0),
+            "updraft {args:?} fails:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+        run
+    }
+
+    /// The request log since the last call, with the project written as PROJECT and the fake's
+    /// own address as FAKE.
+    fn requests(&self) -> Vec<String> {
+        let log = self
+            .fake
+            .log()
+            .iter()
+            .map(|request| {
+                request
+                    .to_string()
+                    .replace(&self.project, "PROJECT")
+                    .replace(&self.fake.url, "FAKE")
+            })
+            .collect();
+        self.fake.clear_log();
+        log
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            assert_eq!(
+                self.fake.violations(),
+                Vec::<String>::new(),
+                "bodies Google would refuse"
+            );
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs the Cloud Storage emulator: bash scripts/test.sh runs it"]
+fn the_google_example_deploys_plans_no_op_changes_one_function_and_removes_clean() {
+    let session = Session::start("google-example");
+    let deployed = session.succeeds(&["deploy", "--yes"]);
+    assert!(
+        deployed.stderr.contains("updraft-example-dev-hello") || deployed.stdout.contains("updraft-example-dev-hello"),
+        "{}\n{}",
+        deployed.stdout,
+        deployed.stderr
+    );
+    let owned = gcs::owned(&session.fake, "updraft-example", "dev");
+    let function = |id: &str| {
+        format!(
+            "function projects/{}/locations/us-central1/functions/{id}",
+            session.project
+        )
+    };
+    for id in ["updraft-example-dev-hello", "updraft-example-dev-report", "updraft-example-dev-worker"] {
+        assert!(owned.contains(&function(id)), "{id} in {owned:?}");
+    }
+    assert_eq!(owned.len(), 5, "three functions, the public binding of hello, one job: {owned:?}");
+    let hello = session.fake.functions()[&format!(
+        "projects/{}/locations/us-central1/functions/updraft-example-dev-hello",
+        session.project
+    )]
+        .clone();
+    assert_eq!(hello["serviceConfig"]["availableMemory"], "256Mi");
+    assert_eq!(hello["buildConfig"]["entryPoint"], "hello");
+    let zip = session
+        .fake
+        .source_of(hello["name"].as_str().unwrap_or_default())
+        .expect("the code was uploaded");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).expect("a zip");
+    let mut names: Vec<String> = (0..archive.len())
+        .map(|i| archive.by_index(i).expect("an entry").name().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["index.js", "main.py", "package.json"]);
+
+    // A second deploy changes nothing, and only reads (the lock is in Cloud Storage).
+    session.requests();
+    let again = session.succeeds(&["deploy", "--yes"]);
+    assert!(
+        format!("{}{}", again.stdout, again.stderr).contains("No changes"),
+        "{}\n{}",
+        again.stdout,
+        again.stderr
+    );
+    let requests = session.requests();
+    insta::assert_snapshot!("no_op_deploy_requests", requests.join("\n"));
+    let plan = session.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status, Some(0), "{}\n{}", plan.stdout, plan.stderr);
+
+    // One function's memory: one PATCH of that function, masked to the memory.
+    let manifest = session.dir.path().join("serverless.yml");
+    let text = std::fs::read_to_string(&manifest).expect("the manifest");
+    let changed = text.replacen(
+        "    handler: hello\n",
+        "    handler: hello\n    memorySize: 1024\n",
+        1,
+    );
+    std::fs::write(&manifest, changed).expect("the manifest is changed");
+    let plan = session.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status, Some(2), "{}\n{}", plan.stdout, plan.stderr);
+    session.requests();
+    session.succeeds(&["deploy", "--yes"]);
+    let changes: Vec<String> = session
+        .requests()
+        .into_iter()
+        .filter(|request| !request.starts_with("GET "))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "PATCH /v2/projects/PROJECT/locations/us-central1/functions/updraft-example-dev-hello?updateMask=serviceConfig.availableMemory"
+        ]
+    );
+    let hello = &session.fake.functions()[hello["name"].as_str().unwrap_or_default()];
+    assert_eq!(hello["serviceConfig"]["availableMemory"], "1Gi");
+    assert_eq!(hello["labels"]["team"], "examples", "what the mask left out is kept");
+
+    // `info` shows the URL of the HTTP functions.
+    let info = session.succeeds(&["info"]);
+    let shown = format!("{}{}", info.stdout, info.stderr);
+    assert!(shown.contains(&format!("{}/fn/updraft-example-dev-hello", session.fake.url)), "{shown}");
+
+    session.succeeds(&["remove", "--yes"]);
+    assert_eq!(
+        gcs::owned(&session.fake, "updraft-example", "dev"),
+        Vec::<String>::new()
+    );
+}
