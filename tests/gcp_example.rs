@@ -106,7 +106,8 @@ fn the_google_example_deploys_plans_no_op_changes_one_function_and_removes_clean
     let session = Session::start("google-example");
     let deployed = session.succeeds(&["deploy", "--yes"]);
     assert!(
-        deployed.stderr.contains("updraft-example-dev-hello") || deployed.stdout.contains("updraft-example-dev-hello"),
+        deployed.stderr.contains("updraft-example-dev-hello")
+            || deployed.stdout.contains("updraft-example-dev-hello"),
         "{}\n{}",
         deployed.stdout,
         deployed.stderr
@@ -118,10 +119,18 @@ fn the_google_example_deploys_plans_no_op_changes_one_function_and_removes_clean
             session.project
         )
     };
-    for id in ["updraft-example-dev-hello", "updraft-example-dev-report", "updraft-example-dev-worker"] {
+    for id in [
+        "updraft-example-dev-hello",
+        "updraft-example-dev-report",
+        "updraft-example-dev-worker",
+    ] {
         assert!(owned.contains(&function(id)), "{id} in {owned:?}");
     }
-    assert_eq!(owned.len(), 5, "three functions, the public binding of hello, one job: {owned:?}");
+    assert_eq!(
+        owned.len(),
+        5,
+        "three functions, the public binding of hello, one job: {owned:?}"
+    );
     let hello = session.fake.functions()[&format!(
         "projects/{}/locations/us-central1/functions/updraft-example-dev-hello",
         session.project
@@ -180,12 +189,44 @@ fn the_google_example_deploys_plans_no_op_changes_one_function_and_removes_clean
     );
     let hello = &session.fake.functions()[hello["name"].as_str().unwrap_or_default()];
     assert_eq!(hello["serviceConfig"]["availableMemory"], "1Gi");
-    assert_eq!(hello["labels"]["team"], "examples", "what the mask left out is kept");
+    assert_eq!(
+        hello["labels"]["team"], "examples",
+        "what the mask left out is kept"
+    );
 
     // `info` shows the URL of the HTTP functions.
     let info = session.succeeds(&["info"]);
     let shown = format!("{}{}", info.stdout, info.stderr);
-    assert!(shown.contains(&format!("{}/fn/updraft-example-dev-hello", session.fake.url)), "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "{}/fn/updraft-example-dev-hello",
+            session.fake.url
+        )),
+        "{shown}"
+    );
+
+    // `invoke`: an HTTP function gets the payload as JSON; an event function gets a CloudEvent
+    // of its trigger's type. The fake's URLs are local, so no identity token is sent.
+    let invoked = session.succeeds(&["invoke", "-f", "hello", "--data", r#"{"name":"ann"}"#]);
+    let answer: serde_json::Value = serde_json::from_str(invoked.stdout.trim())
+        .unwrap_or_else(|e| panic!("{e}: {}", invoked.stdout));
+    assert_eq!(answer["function"], "updraft-example-dev-hello");
+    assert_eq!(answer["body"], serde_json::json!({"name": "ann"}));
+    assert_eq!(answer["contentType"], "application/json");
+    assert_eq!(answer["cloudEventType"], serde_json::Value::Null);
+    let invoked = session.succeeds(&[
+        "invoke",
+        "-f",
+        "worker",
+        "--data",
+        r#"{"message":{"data":"e30="}}"#,
+    ]);
+    let answer: serde_json::Value = serde_json::from_str(invoked.stdout.trim())
+        .unwrap_or_else(|e| panic!("{e}: {}", invoked.stdout));
+    assert_eq!(
+        answer["cloudEventType"],
+        "google.cloud.pubsub.topic.v1.messagePublished"
+    );
 
     session.succeeds(&["remove", "--yes"]);
     assert_eq!(

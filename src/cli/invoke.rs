@@ -90,7 +90,7 @@ pub fn exec(
     let function = find_function(&context.service, &name)?;
     let backend = cloud::connect(global, &context, runtime)?;
     let request = InvokeRequest {
-        function: function.name.clone(),
+        function: backend.deployed_name(function),
         payload,
         invocation_type: args.invocation_type.into(),
         client_context,

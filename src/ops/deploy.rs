@@ -70,7 +70,7 @@ pub async fn deploy(
             service
                 .functions
                 .get(key)
-                .map(|f| f.name.clone())
+                .map(|f| backend.deployed_name(f))
                 .ok_or_else(|| OpsError::UnknownFunction {
                     key: key.clone(),
                     known: service

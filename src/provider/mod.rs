@@ -92,6 +92,12 @@ pub trait Backend: Send + Sync {
         Ok(live)
     }
 
+    /// The name a function deploys under, as the live state names it (the manifest's `name`,
+    /// unless the cloud spells it differently).
+    fn deployed_name(&self, function: &crate::manifest::model::Function) -> String {
+        function.name.clone()
+    }
+
     /// Leaves out of `live` what the cloud chose by itself where `desired` asks for nothing (a
     /// default service account, a variable the platform adds), so that only what the manifest
     /// says is compared. Pure; called between reading the live state and planning a deploy.

@@ -285,7 +285,18 @@ async fn handle(
         return upload(&mut cloud, &method, token, &headers, &body);
     }
     if let Some(function) = path.strip_prefix("/fn/") {
-        return ok(json!({"function": function, "served_by": "the updraft Google Cloud fake"}));
+        // A function's URL: the fake runs no code; it answers with what it was sent, so a test
+        // sees what a function would get.
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        return ok(json!({
+            "function": function,
+            "served_by": "the updraft Google Cloud fake",
+            "method": method.as_str(),
+            "contentType": header("content-type"),
+            "cloudEventType": header("ce-type"),
+            "authorized": header("authorization").is_some(),
+            "body": parsed.clone().unwrap_or(Json::Null),
+        }));
     }
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (method.as_str(), parts.as_slice()) {

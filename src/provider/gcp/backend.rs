@@ -14,8 +14,8 @@ use crate::package::Artifact;
 use crate::plan::{DesiredState, LiveState, Properties, Step};
 use crate::provider::typed::Typed;
 use crate::provider::{
-    Backend, Endpoint, FunctionInfo, LockAttempt, LockHolder, ProviderError, Scope, ServiceInfo,
-    StepContext,
+    Backend, Endpoint, FunctionInfo, InvokeRequest, InvokeResponse, LockAttempt, LockHolder,
+    ProviderError, Scope, ServiceInfo, StepContext,
 };
 
 /// A service and stage in one Google Cloud project and region.
@@ -127,6 +127,10 @@ impl Backend for GcpBackend {
         Ok(desired::desired(service, artifacts)?.state)
     }
 
+    fn deployed_name(&self, function: &crate::manifest::model::Function) -> String {
+        super::function::id_of(&function.name)
+    }
+
     async fn live(&self) -> Result<LiveState, ProviderError> {
         super::read::live(self).await
     }
@@ -157,6 +161,10 @@ impl Backend for GcpBackend {
         context: &StepContext<'_>,
     ) -> Result<Properties, ProviderError> {
         super::apply::apply(self, step, properties, context).await
+    }
+
+    async fn invoke(&self, request: &InvokeRequest) -> Result<InvokeResponse, ProviderError> {
+        super::invoke::invoke(self, request).await
     }
 
     async fn lock(&self, holder: &LockHolder) -> Result<LockAttempt, ProviderError> {

@@ -84,7 +84,7 @@ impl Endpoints {
 }
 
 /// `http://127.0.0.1:8080`, `http://localhost`, `http://[::1]:9000`.
-fn is_loopback(endpoint: &str) -> bool {
+pub fn is_loopback(endpoint: &str) -> bool {
     let rest = endpoint
         .strip_prefix("http://")
         .or_else(|| endpoint.strip_prefix("https://"))

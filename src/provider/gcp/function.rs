@@ -158,10 +158,15 @@ fn read_function(
             } else {
                 format!("runtime `{runtime}` of function `{key}` is not one Cloud Functions runs")
             },
-            format!(
-                "set `provider.runtime` (or the function's `runtime`) to one of: {}",
-                RUNTIMES.join(", ")
-            ),
+            match google_spelling(&runtime) {
+                Some(spelling) => format!(
+                    "write `{spelling}`: Cloud Functions names runtimes without the dots and `.x` of AWS's names"
+                ),
+                None => format!(
+                    "set `provider.runtime` (or the function's `runtime`) to one of: {}",
+                    RUNTIMES.join(", ")
+                ),
+            },
         ));
     }
     let memory_mb = match setting("memorySize") {
@@ -253,12 +258,10 @@ fn read_function(
     })
 }
 
-/// The function id: `name:`, else `{service}-{stage}-{key}`, lowercased with every character
-/// Google does not allow turned into a hyphen (the Framework's camelCase keys are common).
-fn function_id(function: &Function) -> Result<String, ProviderError> {
-    let id: String = function
-        .name
-        .to_lowercase()
+/// The Cloud Functions id of a deployed name (`shop-dev-helloWorld` is `shop-dev-helloworld`),
+/// before Google's length and first-character rules are checked.
+pub fn id_of(name: &str) -> String {
+    name.to_lowercase()
         .chars()
         .map(|c| {
             if c.is_ascii_lowercase() || c.is_ascii_digit() {
@@ -267,7 +270,24 @@ fn function_id(function: &Function) -> Result<String, ProviderError> {
                 '-'
             }
         })
+        .collect()
+}
+
+/// Google's name of a runtime written as AWS writes it (`nodejs20.x`, `python3.12`), when Cloud
+/// Functions runs it.
+fn google_spelling(runtime: &str) -> Option<&'static str> {
+    let bare: String = runtime
+        .trim_end_matches(".x")
+        .chars()
+        .filter(|c| *c != '.')
         .collect();
+    RUNTIMES.iter().copied().find(|known| *known == bare)
+}
+
+/// The function id: `name:`, else `{service}-{stage}-{key}`, lowercased with every character
+/// Google does not allow turned into a hyphen (the Framework's camelCase keys are common).
+fn function_id(function: &Function) -> Result<String, ProviderError> {
+    let id = id_of(&function.name);
     let starts_right = id.starts_with(|c: char| c.is_ascii_lowercase());
     if id.len() > 63 || !starts_right || id.ends_with('-') {
         return Err(invalid(

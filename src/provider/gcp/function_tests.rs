@@ -187,3 +187,19 @@ fn runtimes_and_ids_are_checked() {
     .expect_err("two functions, one id");
     assert!(error.to_string().contains("both become"), "{error}");
 }
+
+#[test]
+fn a_runtime_in_aws_spelling_is_refused_with_googles_spelling() {
+    for (written, wanted) in [("nodejs18.x", "`nodejs18`"), ("python3.12", "`python312`")] {
+        let error = read(&service(
+            json!({}),
+            json!({"f": {"handler": "f", "runtime": written}}),
+        ))
+        .map(|_| ())
+        .expect_err("an AWS runtime name");
+        let help = miette::Diagnostic::help(&error)
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        assert!(help.contains(wanted), "{written}: {help}");
+    }
+}
