@@ -199,24 +199,28 @@ pub async fn connect(
     let functions = FunctionService::builder()
         .with_endpoint(&endpoints.functions)
         .with_credentials(credentials.clone())
+        .with_retry_policy(retries())
         .build()
         .await
         .map_err(|e| failed("Cloud Functions", &e))?;
     let scheduler = CloudScheduler::builder()
         .with_endpoint(&endpoints.scheduler)
         .with_credentials(credentials.clone())
+        .with_retry_policy(retries())
         .build()
         .await
         .map_err(|e| failed("Cloud Scheduler", &e))?;
     let run = Services::builder()
         .with_endpoint(&endpoints.run)
         .with_credentials(credentials.clone())
+        .with_retry_policy(retries())
         .build()
         .await
         .map_err(|e| failed("Cloud Run", &e))?;
     let storage = Storage::builder()
         .with_endpoint(&endpoints.storage)
         .with_credentials(credentials.clone())
+        .with_retry_policy(retries())
         .build()
         .await
         .map_err(|e| failed("Cloud Storage", &e))?;
@@ -233,6 +237,16 @@ pub async fn connect(
         credentials,
         endpoints,
     })
+}
+
+/// How long a call is retried on a transient failure (an unreachable endpoint, a 503): a few
+/// attempts within 30 s, then the failure is reported. The libraries' default keeps trying for
+/// minutes, which looks like a hang at a terminal.
+fn retries() -> impl google_cloud_gax::retry_policy::RetryPolicy {
+    use google_cloud_gax::retry_policy::{Aip194Strict, RetryPolicyExt};
+    Aip194Strict
+        .with_attempt_limit(4)
+        .with_time_limit(std::time::Duration::from_secs(30))
 }
 
 /// The headers that sign a call made outside the client libraries (an `Authorization` header,
