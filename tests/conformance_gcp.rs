@@ -57,6 +57,7 @@ impl GoogleCloud {
             scheduler: self.fake.url.clone(),
             run: self.fake.url.clone(),
             storage: self.storage.clone(),
+            logging: self.fake.url.clone(),
         }
     }
 }

@@ -228,6 +228,42 @@ fn the_google_example_deploys_plans_no_op_changes_one_function_and_removes_clean
         "google.cloud.pubsub.topic.v1.messagePublished"
     );
 
+    // `logs`: the function's Cloud Logging lines in the window, oldest first, and not another
+    // function's.
+    let now = chrono::Utc::now();
+    let at = |seconds_ago: i64| {
+        (now - chrono::Duration::seconds(seconds_ago))
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string()
+    };
+    let project = session.project.clone();
+    session.fake.add_log_line(
+        &project,
+        "updraft-example-dev-hello",
+        &at(3600),
+        "an hour ago",
+    );
+    session
+        .fake
+        .add_log_line(&project, "updraft-example-dev-hello", &at(20), "first");
+    session.fake.add_log_line(
+        &project,
+        "updraft-example-dev-report",
+        &at(15),
+        "not hello's",
+    );
+    session
+        .fake
+        .add_log_line(&project, "updraft-example-dev-hello", &at(10), "second");
+    let logs = session.succeeds(&["logs", "-f", "hello", "--startTime", "5m"]);
+    let lines: Vec<&str> = logs.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", logs.stdout);
+    assert!(
+        lines[0].ends_with("first") && lines[1].ends_with("second"),
+        "{}",
+        logs.stdout
+    );
+
     session.succeeds(&["remove", "--yes"]);
     assert_eq!(
         gcs::owned(&session.fake, "updraft-example", "dev"),

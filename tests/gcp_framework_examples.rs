@@ -113,14 +113,23 @@ fn the_frameworks_google_examples_are_refused_for_their_runtime_then_deploy_with
         std::fs::write(&manifest_path, manifest(example, example.runtime, &project))
             .expect("the manifest");
         let refused = common::updraft(dir.path(), &["plan"], &environment);
-        assert_eq!(refused.status, Some(1), "{}: {}", example.service, refused.stderr);
+        assert_eq!(
+            refused.status,
+            Some(1),
+            "{}: {}",
+            example.service,
+            refused.stderr
+        );
         assert!(
             refused.stderr.contains(example.runtime) && refused.stderr.contains(example.fix),
             "{}: the runtime and its fix are named:\n{}",
             example.service,
             refused.stderr
         );
-        assert!(fake.log().is_empty(), "nothing is asked of Google before that");
+        assert!(
+            fake.log().is_empty(),
+            "nothing is asked of Google before that"
+        );
 
         std::fs::write(&manifest_path, manifest(example, example.current, &project))
             .expect("the manifest");
@@ -151,6 +160,11 @@ fn the_frameworks_google_examples_are_refused_for_their_runtime_then_deploy_with
             "{}",
             example.service
         );
-        assert_eq!(fake.violations(), Vec::<String>::new(), "{}", example.service);
+        assert_eq!(
+            fake.violations(),
+            Vec::<String>::new(),
+            "{}",
+            example.service
+        );
     }
 }

@@ -35,7 +35,8 @@ pub struct LogsArgs {
     /// 2026-11-26T09:30:00Z) or epoch seconds or milliseconds [default: 10m, or 10s with --tail]
     #[arg(long = "startTime", alias = "start-time", value_name = "WHEN", value_parser = parse_start_time)]
     pub start_time: Option<StartTime>,
-    /// Only events that match this CloudWatch Logs filter pattern
+    /// Only events that match this filter: a CloudWatch Logs filter pattern on AWS, a Cloud
+    /// Logging query on Google Cloud
     #[arg(long, value_name = "PATTERN")]
     pub filter: Option<String>,
     /// With --tail, milliseconds between two reads of the log
@@ -81,7 +82,7 @@ pub fn exec(
         StartTime::Ago(Duration::from_secs(600))
     };
     let query = LogQuery {
-        function: function.name.clone(),
+        function: backend.deployed_name(function),
         start_ms: args.start_time.unwrap_or(default_start).epoch_ms(now_ms()),
         end_ms: None,
         filter: args.filter.clone(),

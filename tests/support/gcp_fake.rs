@@ -36,6 +36,7 @@ use updraft::provider::gcp::discovery::{self, Enums};
 const FUNCTIONS_DOCUMENT: &str = include_str!("../fixtures/gcp-discovery/cloudfunctions.v2.json");
 const SCHEDULER_DOCUMENT: &str = include_str!("../fixtures/gcp-discovery/cloudscheduler.v1.json");
 const RUN_DOCUMENT: &str = include_str!("../fixtures/gcp-discovery/run.v2.json");
+const LOGGING_DOCUMENT: &str = include_str!("../fixtures/gcp-discovery/logging.v2.json");
 
 /// The account Google gives a function that names none.
 pub const DEFAULT_ACCOUNT: &str = "123456789012-compute@developer.gserviceaccount.com";
@@ -95,6 +96,8 @@ struct Cloud {
     objects: BTreeMap<String, Vec<u8>>,
     jobs: BTreeMap<String, Json>,
     policies: BTreeMap<String, Json>,
+    /// Cloud Logging entries, in the order they were written.
+    entries: Vec<Json>,
     log: Vec<Logged>,
     violations: Vec<String>,
     next_id: u64,
@@ -106,6 +109,7 @@ struct Documents {
     functions: Json,
     scheduler: Json,
     run: Json,
+    logging: Json,
 }
 
 /// The fake, serving on a loopback port until dropped.
@@ -123,6 +127,7 @@ impl GcpFake {
             functions: serde_json::from_str(FUNCTIONS_DOCUMENT).expect("cloudfunctions.v2.json"),
             scheduler: serde_json::from_str(SCHEDULER_DOCUMENT).expect("cloudscheduler.v1.json"),
             run: serde_json::from_str(RUN_DOCUMENT).expect("run.v2.json"),
+            logging: serde_json::from_str(LOGGING_DOCUMENT).expect("logging.v2.json"),
         });
         let listener = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
             .expect("a loopback port for the fake");
@@ -211,6 +216,28 @@ impl GcpFake {
             .unwrap()
             .functions
             .insert(name.to_string(), function);
+    }
+
+    /// Writes a log line of a function's Cloud Run service, as its runtime would.
+    pub fn add_log_line(&self, project: &str, function_id: &str, timestamp: &str, text: &str) {
+        let mut cloud = self.cloud.lock().unwrap();
+        let insert_id = next_id(&mut cloud, "entry");
+        cloud.entries.push(json!({
+            "logName": format!("projects/{project}/logs/run.googleapis.com%2Fstdout"),
+            "resource": {
+                "type": "cloud_run_revision",
+                "labels": {
+                    "project_id": project,
+                    "service_name": function_id,
+                    "revision_name": format!("{function_id}-00001-abc"),
+                    "location": "us-central1"
+                }
+            },
+            "textPayload": text,
+            "timestamp": timestamp,
+            "insertId": insert_id,
+            "labels": {"instanceId": "00f4instance"}
+        }));
     }
 
     /// Removes a function behind updraft's back.
@@ -500,6 +527,23 @@ async fn handle(
             cloud.policies.insert(name, policy.clone());
             ok(policy)
         }
+        // --- Cloud Logging v2
+        ("POST", ["v2", "entries:list"]) => {
+            let body = match parsed.clone() {
+                Ok(body) => body,
+                Err(message) => return error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", message),
+            };
+            if let Some(refused) = checked(
+                &mut cloud,
+                Api::Logging,
+                "ListLogEntriesRequest",
+                &body,
+                enums,
+            ) {
+                return refused;
+            }
+            list_entries(&cloud, &body)
+        }
         // --- Cloud Scheduler v1
         ("GET", ["v1", "projects", p, "locations", l, "jobs"]) => {
             let parent = format!("projects/{p}/locations/{l}/jobs/");
@@ -613,6 +657,7 @@ enum Api {
     Functions,
     Scheduler,
     Run,
+    Logging,
 }
 
 /// Checks `body` against `schema`; a misfit is recorded and answered as Google does.
@@ -628,6 +673,7 @@ fn checked(
         Api::Functions => &documents.functions,
         Api::Scheduler => &documents.scheduler,
         Api::Run => &documents.run,
+        Api::Logging => &documents.logging,
     };
     let violations = discovery::check_with(document, schema, body, enums);
     if violations.is_empty() {
@@ -869,4 +915,62 @@ fn upload(
     let key = format!("{}/{}", upload.bucket, upload.object);
     cloud.objects.insert(key, body.to_vec());
     StatusCode::OK.into_response()
+}
+
+/// `entries.list`, for the filters updraft writes: a service name and a time window (RFC 3339
+/// times in UTC compare as text), oldest first, `pageSize` at a time.
+fn list_entries(cloud: &Cloud, request: &Json) -> Response {
+    let filter = request["filter"].as_str().unwrap_or_default();
+    let quoted_after = |marker: &str| {
+        filter
+            .split(marker)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(str::to_string)
+    };
+    let service = quoted_after("resource.labels.service_name=\"");
+    let from = quoted_after("timestamp>=\"");
+    let until = quoted_after("timestamp<\"");
+    let projects: Vec<String> = request["resourceNames"]
+        .as_array()
+        .map(|names| {
+            names
+                .iter()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let matching: Vec<&Json> = cloud
+        .entries
+        .iter()
+        .filter(|entry| {
+            let project = format!(
+                "projects/{}",
+                entry["resource"]["labels"]["project_id"]
+                    .as_str()
+                    .unwrap_or_default()
+            );
+            let time = entry["timestamp"].as_str().unwrap_or_default();
+            projects.contains(&project)
+                && service
+                    .as_deref()
+                    .is_none_or(|s| entry["resource"]["labels"]["service_name"] == s)
+                && from.as_deref().is_none_or(|from| time >= from)
+                && until.as_deref().is_none_or(|until| time < until)
+        })
+        .collect();
+    let size = request["pageSize"]
+        .as_u64()
+        .filter(|n| *n > 0)
+        .unwrap_or(50) as usize;
+    let start: usize = request["pageToken"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    let page: Vec<&Json> = matching.iter().skip(start).take(size).copied().collect();
+    let mut body = json!({"entries": page});
+    if start + size < matching.len() {
+        body["nextPageToken"] = json!((start + size).to_string());
+    }
+    ok(body)
 }

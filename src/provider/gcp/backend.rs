@@ -15,7 +15,7 @@ use crate::plan::{DesiredState, LiveState, Properties, Step};
 use crate::provider::typed::Typed;
 use crate::provider::{
     Backend, Endpoint, FunctionInfo, InvokeRequest, InvokeResponse, LockAttempt, LockHolder,
-    ProviderError, Scope, ServiceInfo, StepContext,
+    LogPage, LogQuery, ProviderError, Scope, ServiceInfo, StepContext,
 };
 
 /// A service and stage in one Google Cloud project and region.
@@ -165,6 +165,14 @@ impl Backend for GcpBackend {
 
     async fn invoke(&self, request: &InvokeRequest) -> Result<InvokeResponse, ProviderError> {
         super::invoke::invoke(self, request).await
+    }
+
+    async fn log_page(
+        &self,
+        query: &LogQuery,
+        page: Option<&str>,
+    ) -> Result<LogPage, ProviderError> {
+        super::logs::log_page(self, query, page).await
     }
 
     async fn lock(&self, holder: &LockHolder) -> Result<LockAttempt, ProviderError> {

@@ -16,6 +16,7 @@ pub enum Api {
     Scheduler,
     Run,
     Storage,
+    Logging,
 }
 
 impl Api {
@@ -26,6 +27,7 @@ impl Api {
             Api::Scheduler => "cloudscheduler.googleapis.com",
             Api::Run => "run.googleapis.com",
             Api::Storage => "storage.googleapis.com",
+            Api::Logging => "logging.googleapis.com",
         }
     }
 
@@ -36,6 +38,7 @@ impl Api {
             Api::Scheduler => "roles/cloudscheduler.admin",
             Api::Run => "roles/run.admin",
             Api::Storage => "roles/storage.admin",
+            Api::Logging => "roles/logging.viewer",
         }
     }
 }

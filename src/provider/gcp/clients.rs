@@ -15,7 +15,8 @@ use google_cloud_storage::client::Storage;
 
 use crate::provider::ProviderError;
 
-/// Moves every control-plane API (Cloud Functions, Cloud Scheduler, Cloud Run) at once.
+/// Moves every control-plane API (Cloud Functions, Cloud Scheduler, Cloud Run, Cloud Logging)
+/// at once.
 pub const ENDPOINT_VARIABLE: &str = "UPDRAFT_GCP_ENDPOINT";
 pub const FUNCTIONS_ENDPOINT_VARIABLE: &str = "UPDRAFT_GCP_FUNCTIONS_ENDPOINT";
 pub const SCHEDULER_ENDPOINT_VARIABLE: &str = "UPDRAFT_GCP_SCHEDULER_ENDPOINT";
@@ -23,6 +24,7 @@ pub const RUN_ENDPOINT_VARIABLE: &str = "UPDRAFT_GCP_RUN_ENDPOINT";
 /// Cloud Storage (the deploy lock); `STORAGE_EMULATOR_HOST`, which Google's other libraries
 /// read, is honoured too.
 pub const STORAGE_ENDPOINT_VARIABLE: &str = "UPDRAFT_GCP_STORAGE_ENDPOINT";
+pub const LOGGING_ENDPOINT_VARIABLE: &str = "UPDRAFT_GCP_LOGGING_ENDPOINT";
 
 /// Where each API is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +33,7 @@ pub struct Endpoints {
     pub scheduler: String,
     pub run: String,
     pub storage: String,
+    pub logging: String,
 }
 
 impl Endpoints {
@@ -71,15 +74,22 @@ impl Endpoints {
                 "https://cloudscheduler.googleapis.com",
             ),
             run: pick(RUN_ENDPOINT_VARIABLE, "https://run.googleapis.com"),
+            logging: pick(LOGGING_ENDPOINT_VARIABLE, "https://logging.googleapis.com"),
             storage,
         }
     }
 
     /// Every endpoint is on this machine's loopback interface.
     pub fn all_local(&self) -> bool {
-        [&self.functions, &self.scheduler, &self.run, &self.storage]
-            .iter()
-            .all(|endpoint| is_loopback(endpoint))
+        [
+            &self.functions,
+            &self.scheduler,
+            &self.run,
+            &self.storage,
+            &self.logging,
+        ]
+        .iter()
+        .all(|endpoint| is_loopback(endpoint))
     }
 }
 
@@ -108,6 +118,7 @@ pub struct Clients {
     pub scheduler: CloudScheduler,
     pub run: Services,
     pub storage: Storage,
+    pub logging: google_cloud_logging_v2::client::LoggingServiceV2,
     /// For the few Cloud Storage calls the Storage library makes over gRPC only (deleting an
     /// object, creating a bucket), and the PUT of a function's zip to its upload URL.
     pub http: reqwest::Client,
@@ -224,6 +235,13 @@ pub async fn connect(
         .build()
         .await
         .map_err(|e| failed("Cloud Storage", &e))?;
+    let logging = google_cloud_logging_v2::client::LoggingServiceV2::builder()
+        .with_endpoint(&endpoints.logging)
+        .with_credentials(credentials.clone())
+        .with_retry_policy(retries())
+        .build()
+        .await
+        .map_err(|e| failed("Cloud Logging", &e))?;
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(300))
         .build()
@@ -233,6 +251,7 @@ pub async fn connect(
         scheduler,
         run,
         storage,
+        logging,
         http,
         credentials,
         endpoints,

@@ -9,7 +9,7 @@
 //!
 //! The calls, through Google's official client libraries ([`clients`]): the live state
 //! ([`read`]), one step of a plan ([`apply`]), the deploy lock in Cloud Storage
-//! ([`deploy_lock`]), calling a deployed function ([`invoke`]), all behind the [`backend::GcpBackend`]; failures say what to enable or
+//! ([`deploy_lock`]), calling a deployed function ([`invoke`]) and reading its log ([`logs`]), all behind the [`backend::GcpBackend`]; failures say what to enable or
 //! grant ([`call`]).
 
 pub mod apply;
@@ -23,6 +23,7 @@ pub mod eventarc;
 pub mod function;
 pub mod invoke;
 pub mod live;
+pub mod logs;
 pub mod read;
 pub mod request;
 
