@@ -511,6 +511,48 @@ fn committed_json_schema_matches_the_code() {
 }
 
 #[test]
+fn committed_google_json_schema_matches_the_code() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schemas/serverless.google.schema.json");
+    let generated = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&super::google_json_schema()).unwrap_or_default()
+    );
+    if std::env::var_os("UPDRAFT_WRITE_SCHEMA").is_some() {
+        std::fs::write(&path, &generated).expect("write the schema file");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "schemas/serverless.google.schema.json is out of date with src/manifest/validate/google.rs; regenerate it with:\n  UPDRAFT_WRITE_SCHEMA=1 cargo test --lib manifest::validate::tests::committed_google_json_schema_matches_the_code"
+    );
+}
+
+#[test]
+fn a_google_service_is_checked_against_the_google_schema() {
+    let json = json!({
+        "service": "shop",
+        "provider": {"name": "google", "project": "p", "runtime": "nodejs20", "memorySize": 300},
+        "functions": {
+            "hello": {"handler": "hello", "memorySize": 512, "maxInstances": 3,
+                      "events": [{"http": "path"}, {"schedule": "rate(5 minutes)"}]},
+            "worker": {"handler": "worker", "memroySize": 256,
+                       "events": [{"event": {"eventType": "google.pubsub.topic.publish", "resource": "projects/p/topics/t"}}]},
+        },
+    });
+    let report = run(json);
+    let found = messages(&report.warnings);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("memorySize") || m.contains("300")),
+        "{found:?}"
+    );
+    assert!(found.iter().any(|m| m.contains("memroySize")), "{found:?}");
+}
+
+#[test]
 fn iam_statement_typos_are_caught_and_references_accepted() {
     let mut json = manifest(json!({ "handler": "h.f" }));
     json["provider"]["iam"] = json!({ "role": { "statements": [

@@ -32,28 +32,8 @@ pub const MEMORY_TIERS: &[(u32, &str)] = &[
 pub const HTTP_TIMEOUT_LIMIT: u32 = 3600;
 pub const EVENT_TIMEOUT_LIMIT: u32 = 540;
 
-/// Runtimes Cloud Functions 2nd gen runs.
-pub const RUNTIMES: &[&str] = &[
-    "nodejs18",
-    "nodejs20",
-    "nodejs22",
-    "python39",
-    "python310",
-    "python311",
-    "python312",
-    "python313",
-    "go121",
-    "go122",
-    "go123",
-    "java17",
-    "java21",
-    "ruby32",
-    "ruby33",
-    "php82",
-    "php83",
-    "dotnet6",
-    "dotnet8",
-];
+/// Runtimes Cloud Functions 2nd gen runs (listed beside the manifest schema that offers them).
+pub use crate::manifest::validate::google::RUNTIMES;
 
 const DEFAULT_MEMORY_MB: u32 = 256;
 const DEFAULT_TIMEOUT_SECONDS: u32 = 60;
