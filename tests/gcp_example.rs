@@ -2,8 +2,9 @@
 //! as a user without a Google account tries it: the fake of Google's control plane and a Cloud
 //! Storage emulator for the lock. A deploy creates the functions, the schedule and the public
 //! binding; a second deploy changes nothing and sends only reads (the recorded request log);
-//! one function's memory changes that function alone, with one masked PATCH; `info` shows the
-//! URLs; `remove` leaves nothing.
+//! one function's memory changes that function alone, with one masked PATCH, and waits out
+//! another client's operation; `deploy function` sends one function's new code; `info` shows
+//! the URLs; `invoke` and `logs` reach the function; `remove` leaves nothing.
 
 mod common;
 
@@ -106,6 +107,13 @@ fn the_google_example_deploys_plans_no_op_changes_one_function_and_removes_clean
     let session = Session::start("google-example");
     let deployed = session.succeeds(&["deploy", "--yes"]);
     assert!(
+        deployed
+            .stderr
+            .contains("the path `hello` of function `hello`'s http event is not routed"),
+        "a path Google does not route is a warning: {}",
+        deployed.stderr
+    );
+    assert!(
         deployed.stderr.contains("updraft-example-dev-hello")
             || deployed.stdout.contains("updraft-example-dev-hello"),
         "{}\n{}",
@@ -192,6 +200,57 @@ fn the_google_example_deploys_plans_no_op_changes_one_function_and_removes_clean
     assert_eq!(
         hello["labels"]["team"], "examples",
         "what the mask left out is kept"
+    );
+
+    // Another client's operation on the function: the change waits for it (409 "in progress"),
+    // then goes through.
+    std::fs::write(
+        &manifest,
+        std::fs::read_to_string(&manifest)
+            .expect("the manifest")
+            .replace("memorySize: 1024", "memorySize: 512"),
+    )
+    .expect("the manifest is changed");
+    session.fake.block_changes(
+        hello["name"].as_str().unwrap_or_default(),
+        std::time::Duration::from_millis(1500),
+    );
+    session.requests();
+    session.succeeds(&["deploy", "--yes"]);
+    let patches = session
+        .requests()
+        .into_iter()
+        .filter(|r| r.starts_with("PATCH "))
+        .count();
+    assert!(
+        patches >= 2,
+        "refused while the other operation ran, then applied: {patches} PATCHes"
+    );
+    let hello = session.fake.functions()[hello["name"].as_str().unwrap_or_default()].clone();
+    assert_eq!(hello["serviceConfig"]["availableMemory"], "512Mi");
+
+    // `deploy function -f`: new code for one function goes to that function alone.
+    std::fs::write(
+        session.dir.path().join("index.js"),
+        "exports.hello = (req, res) => res.send('new');\nexports.worker = () => {};\n",
+    )
+    .expect("new code");
+    session.requests();
+    session.succeeds(&["deploy", "function", "-f", "hello", "--yes"]);
+    let changes: Vec<String> = session
+        .requests()
+        .into_iter()
+        .filter(|request| !request.starts_with("GET "))
+        .collect();
+    assert_eq!(changes.len(), 3, "{changes:?}");
+    assert_eq!(
+        changes[0],
+        "POST /v2/projects/PROJECT/locations/us-central1/functions:generateUploadUrl"
+    );
+    assert!(changes[1].starts_with("PUT /upload/"), "{changes:?}");
+    assert_eq!(
+        changes[2],
+        "PATCH /v2/projects/PROJECT/locations/us-central1/functions/updraft-example-dev-hello?updateMask=buildConfig.source,labels"
     );
 
     // `info` shows the URL of the HTTP functions.

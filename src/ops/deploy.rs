@@ -29,6 +29,9 @@ pub async fn plan(
 ) -> Result<PlanReport, OpsError> {
     let artifacts = package(source, interrupt, reporter).await?;
     let desired = backend.desired(source.service, &artifacts)?;
+    for warning in backend.warnings(source.service) {
+        reporter.warning(&warning);
+    }
     let mut live = interruptible(interrupt, backend.live()).await??;
     backend.settle(&desired, &mut live);
     let planned = planned(desired, live)?;
@@ -86,6 +89,9 @@ pub async fn deploy(
     let artifacts = package(&request.source, interrupt, reporter).await?;
     // Unsupported events fail here, before the lock and before any change.
     let desired = backend.desired(service, &artifacts)?;
+    for warning in backend.warnings(service) {
+        reporter.warning(&warning);
+    }
     let operation = match function {
         Some(_) => Operation::DeployFunction,
         None => Operation::Deploy,

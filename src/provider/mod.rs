@@ -80,6 +80,12 @@ pub trait Backend: Send + Sync {
         artifacts: &[Artifact],
     ) -> Result<DesiredState, ProviderError>;
 
+    /// What deploys, but not quite as written (an `http` path Google does not route): shown as
+    /// warnings by `plan` and `deploy`. Pure, like [`Backend::desired`].
+    fn warnings(&self, _service: &Service) -> Vec<ProviderError> {
+        Vec::new()
+    }
+
     /// The resources this service and stage have now: only those that carry its ownership marks.
     async fn live(&self) -> Result<LiveState, ProviderError>;
 

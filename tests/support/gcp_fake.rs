@@ -103,6 +103,8 @@ struct Cloud {
     next_id: u64,
     polls_per_operation: u32,
     documents: Option<Arc<Documents>>,
+    /// Functions another client is changing, until when: changes are refused 409 meanwhile.
+    blocked: BTreeMap<String, std::time::Instant>,
 }
 
 struct Documents {
@@ -238,6 +240,16 @@ impl GcpFake {
             "insertId": insert_id,
             "labels": {"instanceId": "00f4instance"}
         }));
+    }
+
+    /// Has another client's operation run on `function` for `duration`: updraft's changes to it
+    /// are refused with 409 `ABORTED` until then.
+    pub fn block_changes(&self, function: &str, duration: std::time::Duration) {
+        self.cloud
+            .lock()
+            .unwrap()
+            .blocked
+            .insert(function.to_string(), std::time::Instant::now() + duration);
     }
 
     /// Removes a function behind updraft's back.
@@ -699,11 +711,16 @@ fn next_id(cloud: &mut Cloud, kind: &str) -> String {
 
 /// 409 while another operation on `function` runs.
 fn busy(cloud: &Cloud, function: &str) -> Option<Response> {
-    cloud
-        .operations
-        .values()
-        .any(|operation| operation.function == function && operation.polls_left > 0)
-        .then(|| {
+    let blocked = cloud
+        .blocked
+        .get(function)
+        .is_some_and(|until| std::time::Instant::now() < *until);
+    (blocked
+        || cloud
+            .operations
+            .values()
+            .any(|operation| operation.function == function && operation.polls_left > 0))
+    .then(|| {
             error(
                 StatusCode::CONFLICT,
                 "ABORTED",

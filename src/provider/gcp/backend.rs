@@ -131,6 +131,12 @@ impl Backend for GcpBackend {
         super::function::id_of(&function.name)
     }
 
+    fn warnings(&self, service: &Service) -> Vec<ProviderError> {
+        super::function::read(service)
+            .map(|reading| reading.warnings)
+            .unwrap_or_default()
+    }
+
     async fn live(&self) -> Result<LiveState, ProviderError> {
         super::read::live(self).await
     }
