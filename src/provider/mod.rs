@@ -165,7 +165,7 @@ pub trait Backend: Send + Sync {
         Err(ProviderError::Unsupported {
             what: format!("invoking a deployed function on {}", self.target()),
             span: None,
-            help: "`updraft invoke` works with AWS today".into(),
+            help: "`updraft invoke` works with AWS and Google Cloud today".into(),
         })
     }
 
@@ -179,7 +179,7 @@ pub trait Backend: Send + Sync {
         Err(ProviderError::Unsupported {
             what: format!("reading function logs on {}", self.target()),
             span: None,
-            help: "`updraft logs` works with AWS today".into(),
+            help: "`updraft logs` works with AWS and Google Cloud today".into(),
         })
     }
 }
@@ -253,7 +253,7 @@ pub async fn connect(
         cloud => Err(ProviderError::Unsupported {
             what: format!("deploying to {}", cloud.name()),
             span: None,
-            help: "updraft deploys to AWS today; `updraft print` and `updraft package` work for every provider".into(),
+            help: "updraft deploys to AWS and Google Cloud today; `updraft print` and `updraft package` work for every provider".into(),
         }),
     }
 }
