@@ -12,8 +12,8 @@
 //! - a PATCH changes exactly the `updateMask` paths (without a mask, the whole function is
 //!   replaced, resetting what the body leaves out);
 //! - a change while another operation on the function runs is refused 409 `ABORTED`;
-//! - an upload URL accepts one PUT with `content-type: application/zip`, the header it was
-//!   signed with, and a build fails when the source was never uploaded;
+//! - an upload URL accepts a PUT with `content-type: application/zip`, the header it was signed
+//!   with, and a build fails when the source was never uploaded;
 //! - Google fills in what a create leaves out: `LOG_EXECUTION_ID`, the default compute service
 //!   account, at most 100 instances, the URL and the Cloud Run service.
 //!
@@ -83,7 +83,6 @@ struct Operation {
 struct Upload {
     bucket: String,
     object: String,
-    received: bool,
 }
 
 #[derive(Default)]
@@ -351,13 +350,10 @@ async fn handle(
             ok(json!({"functions": functions}))
         }
         ("POST", ["v2", "projects", p, "locations", l, "functions"]) => {
-            let body = match parsed.clone() {
+            let body = match request_body(&mut cloud, &parsed, Api::Functions, "Function", enums) {
                 Ok(body) => body,
-                Err(message) => return error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", message),
+                Err(refused) => return *refused,
             };
-            if let Some(refused) = checked(&mut cloud, Api::Functions, "Function", &body, enums) {
-                return refused;
-            }
             let Some(id) = query.get("functionId") else {
                 return error(
                     StatusCode::BAD_REQUEST,
@@ -381,7 +377,7 @@ async fn handle(
             cloud.functions.insert(name.clone(), placeholder);
             operation(&mut cloud, &name, "create", Some(result))
         }
-        ("POST", ["v2", "projects", p, "locations", l, "functions:generateUploadUrl"]) => {
+        ("POST", ["v2", "projects", _, "locations", l, "functions:generateUploadUrl"]) => {
             let token = next_id(&mut cloud, "upload");
             let bucket = format!("gcf-v2-uploads-123456789012.{l}.cloudfunctions.appspot.com");
             let object = format!("{token}.zip");
@@ -390,10 +386,8 @@ async fn handle(
                 Upload {
                     bucket: bucket.clone(),
                     object: object.clone(),
-                    received: false,
                 },
             );
-            let _ = p;
             ok(json!({
                 "uploadUrl": format!("{}/upload/{token}?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-SignedHeaders=content-type%3Bhost", cloud.base),
                 "storageSource": {"bucket": bucket, "object": object},
@@ -412,13 +406,10 @@ async fn handle(
         }
         ("PATCH", ["v2", "projects", _, "locations", _, "functions", _]) => {
             let name = path.trim_start_matches("/v2/").to_string();
-            let body = match parsed.clone() {
+            let body = match request_body(&mut cloud, &parsed, Api::Functions, "Function", enums) {
                 Ok(body) => body,
-                Err(message) => return error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", message),
+                Err(refused) => return *refused,
             };
-            if let Some(refused) = checked(&mut cloud, Api::Functions, "Function", &body, enums) {
-                return refused;
-            }
             let Some(current) = cloud.functions.get(&name).cloned() else {
                 return error(
                     StatusCode::NOT_FOUND,
@@ -431,12 +422,7 @@ async fn handle(
             }
             let mut next = current.clone();
             match query.get("updateMask").filter(|m| !m.is_empty()) {
-                Some(mask) => {
-                    for path in mask.split(',') {
-                        let pointer = format!("/{}", path.replace('.', "/"));
-                        set_path(&mut next, &pointer, body.pointer(&pointer).cloned());
-                    }
-                }
+                Some(mask) => apply_mask(&mut next, &body, mask),
                 None => {
                     // No mask: the body replaces the function; only output fields survive.
                     let mut replaced = body.clone();
@@ -509,19 +495,16 @@ async fn handle(
                 .trim_start_matches("/v2/")
                 .trim_end_matches(":setIamPolicy")
                 .to_string();
-            let body = match parsed.clone() {
-                Ok(body) => body,
-                Err(message) => return error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", message),
-            };
-            if let Some(refused) = checked(
+            let body = match request_body(
                 &mut cloud,
+                &parsed,
                 Api::Run,
                 "GoogleIamV1SetIamPolicyRequest",
-                &body,
                 enums,
             ) {
-                return refused;
-            }
+                Ok(body) => body,
+                Err(refused) => return *refused,
+            };
             if !service_exists(&cloud, &name) {
                 return error(
                     StatusCode::NOT_FOUND,
@@ -541,19 +524,16 @@ async fn handle(
         }
         // --- Cloud Logging v2
         ("POST", ["v2", "entries:list"]) => {
-            let body = match parsed.clone() {
-                Ok(body) => body,
-                Err(message) => return error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", message),
-            };
-            if let Some(refused) = checked(
+            let body = match request_body(
                 &mut cloud,
+                &parsed,
                 Api::Logging,
                 "ListLogEntriesRequest",
-                &body,
                 enums,
             ) {
-                return refused;
-            }
+                Ok(body) => body,
+                Err(refused) => return *refused,
+            };
             list_entries(&cloud, &body)
         }
         // --- Cloud Scheduler v1
@@ -568,13 +548,10 @@ async fn handle(
             ok(json!({"jobs": jobs}))
         }
         ("POST", ["v1", "projects", p, "locations", l, "jobs"]) => {
-            let body = match parsed.clone() {
+            let body = match request_body(&mut cloud, &parsed, Api::Scheduler, "Job", enums) {
                 Ok(body) => body,
-                Err(message) => return error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", message),
+                Err(refused) => return *refused,
             };
-            if let Some(refused) = checked(&mut cloud, Api::Scheduler, "Job", &body, enums) {
-                return refused;
-            }
             let Some(name) = body.get("name").and_then(Json::as_str).map(str::to_string) else {
                 return error(
                     StatusCode::BAD_REQUEST,
@@ -615,13 +592,10 @@ async fn handle(
         }
         ("PATCH", ["v1", "projects", _, "locations", _, "jobs", _]) => {
             let name = path.trim_start_matches("/v1/").to_string();
-            let body = match parsed.clone() {
+            let body = match request_body(&mut cloud, &parsed, Api::Scheduler, "Job", enums) {
                 Ok(body) => body,
-                Err(message) => return error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", message),
+                Err(refused) => return *refused,
             };
-            if let Some(refused) = checked(&mut cloud, Api::Scheduler, "Job", &body, enums) {
-                return refused;
-            }
             let Some(mut job) = cloud.jobs.get(&name).cloned() else {
                 return error(
                     StatusCode::NOT_FOUND,
@@ -630,12 +604,7 @@ async fn handle(
                 );
             };
             match query.get("updateMask").filter(|m| !m.is_empty()) {
-                Some(mask) => {
-                    for path in mask.split(',') {
-                        let pointer = format!("/{}", path.replace('.', "/"));
-                        set_path(&mut job, &pointer, body.pointer(&pointer).cloned());
-                    }
-                }
+                Some(mask) => apply_mask(&mut job, &body, mask),
                 None => {
                     let state = job["state"].clone();
                     job = body;
@@ -670,6 +639,24 @@ enum Api {
     Scheduler,
     Run,
     Logging,
+}
+
+/// The request's JSON body, checked against `schema`; a body that is not JSON, or does not fit,
+/// is answered as Google answers it.
+fn request_body(
+    cloud: &mut Cloud,
+    parsed: &Result<Json, String>,
+    api: Api,
+    schema: &str,
+    enums: Enums,
+) -> Result<Json, Box<Response>> {
+    let body = parsed
+        .clone()
+        .map_err(|message| Box::new(error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", message)))?;
+    match checked(cloud, api, schema, &body, enums) {
+        Some(refused) => Err(Box::new(refused)),
+        None => Ok(body),
+    }
 }
 
 /// Checks `body` against `schema`; a misfit is recorded and answered as Google does.
@@ -764,6 +751,15 @@ fn server_fields(base: &str, mut function: Json, project: &str, location: &str, 
     }
     config["environmentVariables"]["LOG_EXECUTION_ID"] = json!("true");
     function
+}
+
+/// A masked PATCH: each path of `mask` (`serviceConfig.availableMemory`) takes the body's value,
+/// or is cleared when the body has none; nothing else changes.
+fn apply_mask(target: &mut Json, body: &Json, mask: &str) {
+    for path in mask.split(',') {
+        let pointer = format!("/{}", path.replace('.', "/"));
+        set_path(target, &pointer, body.pointer(&pointer).cloned());
+    }
 }
 
 /// Sets (or, for `None`, removes) the value at a JSON pointer, making objects on the way.
@@ -928,7 +924,6 @@ fn upload(
     if !body.starts_with(b"PK") {
         return (StatusCode::BAD_REQUEST, "the body is not a zip archive").into_response();
     }
-    upload.received = true;
     let key = format!("{}/{}", upload.bucket, upload.object);
     cloud.objects.insert(key, body.to_vec());
     StatusCode::OK.into_response()

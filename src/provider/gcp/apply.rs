@@ -86,6 +86,10 @@ async fn function(
                 context.force || current.labels.get(CODE_LABEL) != wanted.labels.get(CODE_LABEL);
             let changed: Vec<&str> = step.changes.iter().map(|c| c.field.as_str()).collect();
             let mask = request::update_mask(changed, code_changed);
+            if mask.is_empty() {
+                // Nothing to send: a PATCH without a mask would replace the whole function.
+                return Ok(current_attributes(step));
+            }
             let source = if code_changed {
                 Some(upload(backend, step, context).await?)
             } else {
@@ -122,6 +126,14 @@ async fn function(
             .map_err(|e| call::failed(Api::Functions, "functions.get", &name, &e))?,
     };
     Ok(function_attributes(&function))
+}
+
+/// The live attributes of a step's resource, unchanged.
+fn current_attributes(step: &Step) -> Properties {
+    step.live
+        .as_ref()
+        .map(|live| live.attributes.clone())
+        .unwrap_or_default()
 }
 
 /// What other resources refer to: the URL, the Cloud Run service, the runtime account.
@@ -241,6 +253,7 @@ async fn wait(
     mut operation: Operation,
     context: &StepContext<'_>,
 ) -> Result<Option<google_cloud_wkt::Any>, ProviderError> {
+    let started = std::time::Instant::now();
     let mut pause = Duration::from_millis(100);
     let mut shown = String::new();
     loop {
@@ -272,7 +285,7 @@ async fn wait(
         if left.is_zero() {
             return Err(ProviderError::Timeout {
                 resource: step.id.clone(),
-                seconds: 0,
+                seconds: started.elapsed().as_secs(),
                 state: format!("operation {} still running ({shown})", operation.name),
             });
         }
