@@ -18,13 +18,16 @@ use std::path::Path;
 
 use gcp_fake::GcpFake;
 
-/// A copy of the example service in a scratch directory (its build output stays there).
+/// A copy of the example service's files in a scratch directory (its build output stays there;
+/// the build output of a run in the checkout, `.serverless/`, is not copied).
 fn example_copy() -> tempfile::TempDir {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/google");
     let dir = tempfile::tempdir().expect("a scratch directory");
     for entry in std::fs::read_dir(&source).expect("the example directory") {
         let entry = entry.expect("an entry");
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("a copy");
+        if entry.file_type().is_ok_and(|kind| kind.is_file()) {
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("a copy");
+        }
     }
     dir
 }
