@@ -17,6 +17,7 @@ pub mod error;
 pub mod gcp;
 pub mod lock;
 pub mod remote;
+pub mod schedule;
 pub mod typed;
 
 use std::collections::BTreeSet;

@@ -304,7 +304,8 @@ fn trigger(
             }
             (_, "event") => event_trigger(function, event.span, &event.raw)?,
             (_, "schedule") => {
-                let expression = schedule_expression(&event.raw).unwrap_or_default();
+                let expression =
+                    crate::provider::schedule::expression(&event.raw).unwrap_or_default();
                 let time_zone = event
                     .raw
                     .get("schedule")
@@ -312,7 +313,7 @@ fn trigger(
                     .and_then(Json::as_str)
                     .unwrap_or("Etc/UTC")
                     .to_string();
-                let cron = cron(&expression).ok_or_else(|| {
+                let cron = crate::provider::schedule::five_field_cron(&expression).ok_or_else(|| {
                     invalid(
                         event.span,
                         format!("the schedule `{expression}` of function `{key}` cannot be written as a Cloud Scheduler cron"),
@@ -417,57 +418,6 @@ fn event_trigger(
         pubsub_topic,
         filters,
     })
-}
-
-/// A 5-field cron for Cloud Scheduler from `rate(...)`, AWS's 6-field `cron(...)` or a 5-field
-/// cron.
-pub fn cron(expression: &str) -> Option<String> {
-    let expression = expression.trim();
-    if let Some(rate) = expression
-        .strip_prefix("rate(")
-        .and_then(|r| r.strip_suffix(')'))
-    {
-        let (amount, unit) = rate.trim().split_once(' ')?;
-        let amount: u32 = amount.parse().ok().filter(|n| *n > 0)?;
-        return match unit.trim().trim_end_matches('s') {
-            "minute" if amount < 60 => Some(format!("*/{amount} * * * *")),
-            "hour" if amount < 24 => Some(format!("0 */{amount} * * *")),
-            "day" if amount == 1 => Some("0 0 * * *".into()),
-            _ => None,
-        };
-    }
-    let body = expression
-        .strip_prefix("cron(")
-        .and_then(|c| c.strip_suffix(')'))
-        .unwrap_or(expression);
-    let fields: Vec<&str> = body.split_whitespace().collect();
-    match fields.len() {
-        5 => Some(fields.join(" ")),
-        // AWS: minutes hours day-of-month month day-of-week year; `?` means "any".
-        6 if fields[5] == "*" => Some(
-            fields[..5]
-                .iter()
-                .map(|field| if *field == "?" { "*" } else { field })
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
-        _ => None,
-    }
-}
-
-/// The expression of a `schedule` event: `schedule: rate(...)` or `schedule: {rate: ...}` (a
-/// list of rates gives its first).
-fn schedule_expression(raw: &Json) -> Option<String> {
-    let schedule = raw.get("schedule")?;
-    let rate = match schedule {
-        Json::String(_) => schedule,
-        _ => schedule.get("rate")?,
-    };
-    match rate {
-        Json::String(text) => Some(text.clone()),
-        Json::Array(items) => items.first()?.as_str().map(str::to_string),
-        _ => None,
-    }
 }
 
 /// Seconds from `60`, `"60"` or `"60s"`.

@@ -141,33 +141,6 @@ fn events_without_a_google_equivalent_name_the_portable_one() {
 }
 
 #[test]
-fn schedules_become_five_field_crons() {
-    assert_eq!(cron("rate(5 minutes)").as_deref(), Some("*/5 * * * *"));
-    assert_eq!(cron("rate(1 day)").as_deref(), Some("0 0 * * *"));
-    assert_eq!(cron("cron(0 12 * * ? *)").as_deref(), Some("0 12 * * *"));
-    assert_eq!(cron("30 6 * * 1").as_deref(), Some("30 6 * * 1"));
-    assert_eq!(
-        cron("cron(0 12 * * ? 2027)"),
-        None,
-        "a year cannot be written"
-    );
-    assert_eq!(cron("rate(90 minutes)"), None);
-    let spec = read_one(
-        json!({}),
-        json!({"handler": "h", "events": [{"schedule": {"rate": "rate(10 minutes)", "timeZone": "Europe/Paris"}}]}),
-    )
-    .expect("reads");
-    assert_eq!(spec.trigger, FunctionTrigger::Http);
-    assert_eq!(
-        spec.schedules,
-        vec![ScheduleSpec {
-            cron: "*/10 * * * *".into(),
-            time_zone: "Europe/Paris".into()
-        }]
-    );
-}
-
-#[test]
 fn runtimes_and_ids_are_checked() {
     let error = message(read_one(
         json!({"runtime": "nodejs20.x"}),
