@@ -251,11 +251,19 @@ pub async fn connect(
             Ok(Arc::new(backend))
         }
         Cloud::Google => Ok(Arc::new(gcp::connect(scope, service, service_dir).await?)),
-        cloud => Err(ProviderError::Unsupported {
-            what: format!("deploying to {}", cloud.name()),
-            span: None,
-            help: "updraft deploys to AWS and Google Cloud today; `updraft print` and `updraft package` work for every provider".into(),
-        }),
+        Cloud::Azure => {
+            // What Azure would refuse is reported first, with its place in the manifest.
+            azure::app::read(service)?;
+            Err(ProviderError::Unsupported {
+                what: "deploying to azure".into(),
+                span: None,
+                help: "the manifest reads as one Azure Function App within Azure's limits, but \
+                       the calls to Azure Resource Manager are not built yet; updraft deploys to \
+                       AWS and Google Cloud today, and `updraft print` and `updraft package` work \
+                       for every provider"
+                    .into(),
+            })
+        }
     }
 }
 
