@@ -169,7 +169,9 @@ fn the_google_example_deploys_plans_no_op_changes_one_function_and_removes_clean
         again.stdout,
         again.stderr
     );
-    let requests = session.requests();
+    // Sorted: the policies are read concurrently, so their order varies.
+    let mut requests = session.requests();
+    requests.sort();
     insta::assert_snapshot!("no_op_deploy_requests", requests.join("\n"));
     let plan = session.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status, Some(0), "{}\n{}", plan.stdout, plan.stderr);

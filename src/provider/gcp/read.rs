@@ -1,6 +1,6 @@
 //! Reading what a service and stage have on Google Cloud: the functions that carry its
 //! ownership labels, the scheduler jobs whose ids start with its prefix, and the public-invoker
-//! binding on each of its functions' Cloud Run services. Reads only; a part that cannot be read
+//! binding on the Cloud Run service of each HTTP function. Reads only; a part that cannot be read
 //! is recorded as unread, so a deploy refuses to plan from half a picture.
 
 use std::collections::BTreeSet;
@@ -30,26 +30,30 @@ pub async fn live(backend: &GcpBackend) -> Result<LiveState, ProviderError> {
             Vec::new()
         }
     };
-    for function in &functions {
-        if let Some(service) = &function.service {
-            match public_invoker(backend, service).await {
-                Ok(true) => state.resources.push(Live {
-                    id: ResourceId::new(PUBLIC_INVOKER, &function.id),
-                    properties: PublicInvokerProperties {
-                        service: json!(service),
-                        role: INVOKER_ROLE.into(),
-                        member: ALL_USERS.into(),
-                    }
-                    .to_properties(),
-                    attributes: Properties::new(),
-                    depends_on: BTreeSet::new(),
-                }),
-                Ok(false) => {}
-                Err(error) => state.unread.push(Unread {
-                    part: format!("{PUBLIC_INVOKER} {}", function.id),
-                    cause: error.to_string(),
-                }),
-            }
+    // Only an HTTP function can be public; their policies are read a few at a time.
+    let http_services: Vec<(String, String)> = functions
+        .iter()
+        .filter(|function| function.properties.event_trigger.is_none())
+        .filter_map(|f| f.service.clone().map(|service| (f.id.clone(), service)))
+        .collect();
+    for (id, service, public) in public_invokers(backend, http_services).await {
+        match public {
+            Ok(true) => state.resources.push(Live {
+                id: ResourceId::new(PUBLIC_INVOKER, &id),
+                properties: PublicInvokerProperties {
+                    service: json!(service),
+                    role: INVOKER_ROLE.into(),
+                    member: ALL_USERS.into(),
+                }
+                .to_properties(),
+                attributes: Properties::new(),
+                depends_on: BTreeSet::new(),
+            }),
+            Ok(false) => {}
+            Err(error) => state.unread.push(Unread {
+                part: format!("{PUBLIC_INVOKER} {id}"),
+                cause: error.to_string(),
+            }),
         }
     }
     match jobs(backend).await {
@@ -131,16 +135,50 @@ async fn functions(backend: &GcpBackend) -> Result<Vec<super::live::LiveFunction
     Ok(found)
 }
 
+/// How many IAM policies are read at once.
+const POLICY_READS_AT_ONCE: usize = 8;
+
+/// Whether `allUsers` may invoke each `(function id, Cloud Run service)`, in the order given.
+async fn public_invokers(
+    backend: &GcpBackend,
+    services: Vec<(String, String)>,
+) -> Vec<(String, String, Result<bool, ProviderError>)> {
+    let mut results = Vec::with_capacity(services.len());
+    for chunk in services.chunks(POLICY_READS_AT_ONCE) {
+        let mut reads = tokio::task::JoinSet::new();
+        for (index, (_, service)) in chunk.iter().enumerate() {
+            let run = backend.clients.run.clone();
+            let service = service.clone();
+            reads.spawn(async move { (index, public_invoker(&run, &service).await) });
+        }
+        let mut answers: Vec<Option<Result<bool, ProviderError>>> =
+            (0..chunk.len()).map(|_| None).collect();
+        while let Some(joined) = reads.join_next().await {
+            if let Ok((index, answer)) = joined {
+                answers[index] = Some(answer);
+            }
+        }
+        for ((id, service), answer) in chunk.iter().zip(answers) {
+            let answer = answer.unwrap_or_else(|| {
+                Err(ProviderError::Call {
+                    operation: "run:services.getIamPolicy".into(),
+                    resource: service.clone(),
+                    message: "the read stopped before it answered".into(),
+                    help: "run the command again".into(),
+                })
+            });
+            results.push((id.clone(), service.clone(), answer));
+        }
+    }
+    results
+}
+
 /// Whether `allUsers` may invoke the Cloud Run service `service`.
-async fn public_invoker(backend: &GcpBackend, service: &str) -> Result<bool, ProviderError> {
-    match backend
-        .clients
-        .run
-        .get_iam_policy()
-        .set_resource(service)
-        .send()
-        .await
-    {
+async fn public_invoker(
+    run: &google_cloud_run_v2::client::Services,
+    service: &str,
+) -> Result<bool, ProviderError> {
+    match run.get_iam_policy().set_resource(service).send().await {
         Ok(policy) => Ok(policy.bindings.iter().any(|binding| {
             binding.role == INVOKER_ROLE && binding.members.iter().any(|m| m == ALL_USERS)
         })),
