@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: runs the whole test suite, with the AWS tests against a local moto emulator
-# and the Google Cloud deploy-lock tests against a local Cloud Storage emulator.
+# The test command: runs the whole test suite, with the AWS tests against a local moto emulator,
+# the Google Cloud deploy-lock tests against a local Cloud Storage emulator and the Azure Blob
+# Storage tests against Azurite.
 #
 #   bash scripts/test.sh                 # everything
 #   bash scripts/test.sh -- variables    # extra arguments go to `cargo test --all-targets`
@@ -8,10 +9,13 @@
 # The tests that need moto or awslambdaric are #[ignore]d for a plain `cargo test`; this
 # script runs them too (`-- --include-ignored`).
 #
-# Needs Rust, Python 3 with venv and pip, and access to PyPI (first run only) and crates.io.
-# It keeps a Python virtual environment in .venv/ (made or repaired when needed), starts
-# `moto_server` and `scripts/gcs_emulator.py` (gcp-storage-emulator) on free local ports,
-# exports UPDRAFT_TEST_MOTO_URL and UPDRAFT_TEST_GCS_URL for the tests, runs
+# Needs Rust, Python 3 with venv and pip, Node.js 20 or newer with npm, and access to PyPI and
+# the npm registry (first run only) and crates.io. It keeps a Python virtual environment in
+# .venv/ (made or repaired when needed) and Azurite in scripts/azurite/node_modules/ (installed
+# with `npm ci` from the committed lockfile when missing or of another version), starts
+# `moto_server`, `scripts/gcs_emulator.py` (gcp-storage-emulator) and Azurite's blob service (in
+# memory, no telemetry) on free local ports, exports UPDRAFT_TEST_MOTO_URL, UPDRAFT_TEST_GCS_URL
+# and UPDRAFT_TEST_AZURITE_URL for the tests, runs
 # `cargo test --all-targets --no-fail-fast` (every test binary runs even when an earlier one
 # fails), stops the emulators again and exits with cargo's exit code.
 
@@ -36,6 +40,8 @@ fail() {
 command -v "$python" >/dev/null 2>&1 ||
     fail "$python not found: install Python 3 (with venv and pip), or set PYTHON to one"
 command -v cargo >/dev/null 2>&1 || fail "cargo not found: install Rust (rustup.rs)"
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+    fail "node or npm not found: install Node.js 20 or newer (nodejs.org), which comes with npm"
 
 # The venv is reused when it still runs and was made from the current requirements file.
 wanted="$(cat "$requirements")"
@@ -58,6 +64,26 @@ else
     rm -f "$pip_log"
     printf '%s' "$wanted" >"$stamp"
     say "installed $("$venv/bin/python" -c 'import moto; print("moto", moto.__version__)')"
+fi
+
+# --- Azurite, pinned in scripts/azurite/package-lock.json -------------------------------------
+# Reused when the installed version is the one package.json pins; otherwise `npm ci` installs
+# exactly what the lockfile says.
+azurite_dir="$repo_root/scripts/azurite"
+azurite_wanted="$(node -p 'require(process.argv[1]).dependencies.azurite' "$azurite_dir/package.json")"
+azurite_installed="$(node -p 'require(process.argv[1]).version' \
+    "$azurite_dir/node_modules/azurite/package.json" 2>/dev/null || true)"
+if [[ "$azurite_installed" == "$azurite_wanted" && -x "$azurite_dir/node_modules/.bin/azurite-blob" ]]; then
+    say "reusing Azurite $azurite_installed in scripts/azurite/node_modules"
+else
+    say "installing Azurite $azurite_wanted in scripts/azurite/node_modules (npm ci)"
+    npm_log="$(mktemp)"
+    if ! npm ci --prefix "$azurite_dir" --no-audit --no-fund >"$npm_log" 2>&1; then
+        cat "$npm_log" >&2
+        rm -f "$npm_log"
+        fail "npm could not install scripts/azurite (output above); is the npm registry reachable?"
+    fi
+    rm -f "$npm_log"
 fi
 
 # --- The emulators ---------------------------------------------------------------------------
@@ -86,9 +112,15 @@ trap stop_emulators EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# start_emulator NAME HEALTH_URL COMMAND...: starts COMMAND in the background and waits
-# (bounded) until HEALTH_URL answers 200.
+# start_emulator [--any-answer] NAME HEALTH_URL COMMAND...: starts COMMAND in the background and
+# waits (bounded) until HEALTH_URL answers 200 (with --any-answer: answers at all, for a server
+# that answers every unsigned request with an error).
 start_emulator() {
+    local any_answer=0
+    if [[ "$1" == --any-answer ]]; then
+        any_answer=1
+        shift
+    fi
     local name="$1" health="$2"
     shift 2
     local log
@@ -98,9 +130,10 @@ start_emulator() {
     "$@" >"$log" 2>&1 &
     local pid=$!
     emulator_pids+=("$pid")
-    if ! "$venv/bin/python" - "$health" "$moto_wait_seconds" "$pid" "$name" <<'EOF'; then
-import os, sys, time, urllib.request
+    if ! "$venv/bin/python" - "$health" "$moto_wait_seconds" "$pid" "$name" "$any_answer" <<'EOF'; then
+import os, sys, time, urllib.error, urllib.request
 url, limit, pid, name = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+any_answer = sys.argv[5] == "1"
 deadline = time.monotonic() + limit
 while time.monotonic() < deadline:
     try:
@@ -111,6 +144,9 @@ while time.monotonic() < deadline:
         with urllib.request.urlopen(url, timeout=2) as response:
             if response.status == 200:
                 sys.exit(0)
+    except urllib.error.HTTPError:
+        if any_answer:
+            sys.exit(0)
     except OSError:
         pass
     time.sleep(0.2)
@@ -132,10 +168,20 @@ gcs_port="$(free_port)"
 gcs_url="http://127.0.0.1:$gcs_port"
 start_emulator gcs-emulator "$gcs_url/" "$venv/bin/python" scripts/gcs_emulator.py "$gcs_port"
 
+# Only the blob service, in memory; every unsigned request is refused (400 or 403), so any answer
+# means it is up. Azurite sends telemetry unless told not to: tests send nothing off this machine.
+azurite_port="$(free_port)"
+azurite_url="http://127.0.0.1:$azurite_port/devstoreaccount1"
+start_emulator --any-answer azurite "$azurite_url" \
+    "$azurite_dir/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort "$azurite_port" \
+    --inMemoryPersistence --skipApiVersionCheck --disableTelemetry --silent
+
 # --- The tests -----------------------------------------------------------------------------
 export UPDRAFT_TEST_MOTO_URL="$moto_url"
 # The Google Cloud tests keep their deploy lock in this Cloud Storage emulator.
 export UPDRAFT_TEST_GCS_URL="$gcs_url"
+# The Azure Blob Storage tests sign with Azurite's well-known devstoreaccount1 key.
+export UPDRAFT_TEST_AZURITE_URL="$azurite_url"
 # The offline engine tests run AWS's Python runtime interface client from this environment.
 export UPDRAFT_TEST_RIC_PYTHON="$venv/bin/python"
 # Tests never send traffic off this machine: no asking the instance metadata service for
@@ -150,7 +196,7 @@ if [[ " ${args[*]-} " == *" -- "* ]]; then
 else
     args+=(-- --include-ignored)
 fi
-say "running: cargo test --all-targets --no-fail-fast ${args[*]} (UPDRAFT_TEST_MOTO_URL=$moto_url, UPDRAFT_TEST_GCS_URL=$gcs_url)"
+say "running: cargo test --all-targets --no-fail-fast ${args[*]} (UPDRAFT_TEST_MOTO_URL=$moto_url, UPDRAFT_TEST_GCS_URL=$gcs_url, UPDRAFT_TEST_AZURITE_URL=$azurite_url)"
 started=$SECONDS
 status=0
 cargo test --all-targets --no-fail-fast "${args[@]}" || status=$?

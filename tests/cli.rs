@@ -157,10 +157,10 @@ fn plan_on_google_names_what_google_would_refuse_before_looking_for_credentials(
     );
 }
 
-/// Azure deploys are not built yet, but `plan` already reads the service as one Function App:
-/// functions that ask for settings Azure keeps per app are named first, with their place.
+/// `plan` reads an Azure service as one Function App: functions that ask for settings Azure
+/// keeps per app are named first, with their place; then, before any call, the subscription.
 #[test]
-fn plan_on_azure_names_what_one_function_app_cannot_hold_before_saying_deploy_is_not_built() {
+fn plan_on_azure_names_what_one_function_app_cannot_hold_then_asks_for_the_subscription() {
     let dir = tempfile::tempdir().expect("scratch dir");
     std::fs::write(
         dir.path().join("index.js"),
@@ -170,13 +170,13 @@ fn plan_on_azure_names_what_one_function_app_cannot_hold_before_saying_deploy_is
     let manifest = "service: shop\nprovider:\n  name: azure\n  region: West US 2\n  runtime: nodejs20\nfunctions:\n  a:\n    handler: index.a\n    memorySize: 512\n    events:\n      - http: true\n  b:\n    handler: index.a\n    memorySize: 4096\n    events:\n      - http: true\n";
     std::fs::write(dir.path().join("serverless.yml"), manifest).expect("manifest");
     insta::assert_snapshot!(
-        "azure_per_app_setting_then_not_built",
+        "azure_per_app_setting",
         common::transcript(dir.path(), &["plan"], &[])
     );
     let fixed = manifest.replace("    memorySize: 4096\n", "    memorySize: 512\n");
     std::fs::write(dir.path().join("serverless.yml"), fixed).expect("manifest");
     insta::assert_snapshot!(
-        "azure_not_built",
+        "azure_no_subscription",
         common::transcript(dir.path(), &["plan"], &[])
     );
 }

@@ -73,7 +73,7 @@ pub async fn deploy(
             service
                 .functions
                 .get(key)
-                .map(|f| backend.deployed_name(f))
+                .map(|f| backend.code_resource_name(f))
                 .ok_or_else(|| OpsError::UnknownFunction {
                     key: key.clone(),
                     known: service

@@ -20,7 +20,7 @@ const WINDOW_FILES: usize = 256;
 
 /// Deflate level 5: on a large node_modules (25,000 files) it takes about 17% less time than
 /// zlib's default 6 for zips under 1% larger (docs/performance.md).
-const DEFLATE_LEVEL: u32 = 5;
+pub(crate) const DEFLATE_LEVEL: u32 = 5;
 
 /// MS-DOS date of 1980-01-01 (the earliest a zip can hold); the time is 00:00:00.
 const DOS_DATE: u16 = (1 << 5) | 1;
@@ -29,7 +29,7 @@ const DOS_TIME: u16 = 0;
 const VERSION_MADE_BY: u16 = (3 << 8) | 20;
 const VERSION_NEEDED: u16 = 20;
 const MODE_EXECUTABLE: u32 = 0o100755;
-const MODE_REGULAR: u32 = 0o100644;
+pub(crate) const MODE_REGULAR: u32 = 0o100644;
 
 /// What was written.
 #[derive(Debug, Clone)]
@@ -50,13 +50,15 @@ struct Compressed {
     executable: bool,
 }
 
-struct CentralRecord {
+/// One entry as the central directory lists it.
+pub(crate) struct CentralRecord {
     name: String,
     crc: u32,
     size: u32,
     compressed_size: u32,
     method: u16,
-    executable: bool,
+    /// The Unix mode (file type and permissions), written to the external attributes.
+    mode: u32,
     offset: u32,
 }
 
@@ -71,17 +73,7 @@ pub fn write_zip(
     interrupted: &dyn Fn() -> bool,
 ) -> Result<Written, PackageError> {
     let temporary = super::partial::temporary_path(destination);
-    let write_error = |source| PackageError::Write {
-        path: temporary.clone(),
-        source,
-    };
-    let file = File::create(&temporary).map_err(write_error)?;
-    let mut out = HashingWriter {
-        path: temporary.clone(),
-        inner: BufWriter::with_capacity(1 << 20, file),
-        hasher: Sha256::new(),
-        written: 0,
-    };
+    let mut out = create_temporary(&temporary)?;
     let result = write_entries(files, &mut out, on_files, interrupted);
     let (written_total, unzipped_bytes) = match result {
         Ok(sizes) => sizes,
@@ -90,7 +82,44 @@ pub fn write_zip(
             return Err(error);
         }
     };
-    let HashingWriter { inner, hasher, .. } = out;
+    finish(out, destination, written_total, unzipped_bytes)
+}
+
+/// The temporary file a zip is written to, hashed as it is written.
+pub(crate) fn create_temporary(
+    temporary: &Path,
+) -> Result<HashingWriter<BufWriter<File>>, PackageError> {
+    let file = File::create(temporary).map_err(|source| PackageError::Write {
+        path: temporary.to_path_buf(),
+        source,
+    })?;
+    Ok(HashingWriter {
+        path: temporary.to_path_buf(),
+        inner: BufWriter::with_capacity(1 << 20, file),
+        hasher: Sha256::new(),
+        written: 0,
+    })
+}
+
+/// Flushes the complete zip in `out` (its temporary file) and renames it to `destination`,
+/// unless `destination` already has the same content: then it is left untouched and the
+/// temporary file removed.
+pub(crate) fn finish(
+    out: HashingWriter<BufWriter<File>>,
+    destination: &Path,
+    written_total: u64,
+    unzipped_bytes: u64,
+) -> Result<Written, PackageError> {
+    let HashingWriter {
+        path: temporary,
+        inner,
+        hasher,
+        ..
+    } = out;
+    let write_error = |source| PackageError::Write {
+        path: temporary.clone(),
+        source,
+    };
     let file = inner
         .into_inner()
         .map_err(|e| write_error(e.into_error()))?;
@@ -272,7 +301,7 @@ fn compress_with(file: &FileEntry, scratch: &mut Scratch) -> Result<Compressed, 
 /// so deflating stops as soon as it cannot win) or when the name says the content is
 /// compressed already. Depends only on the name and the bytes, so the choice is the same on
 /// every run.
-fn deflate_if_smaller(
+pub(crate) fn deflate_if_smaller(
     name: &str,
     content: &[u8],
     output: &mut Vec<u8>,
@@ -292,6 +321,19 @@ fn deflate_if_smaller(
     }
     let room = output.get_mut(..content.len())?;
     deflater.reset();
+    let deflated = deflate_into(content, room, deflater);
+    if deflated.is_none() {
+        // zlib-rs (0.6.8) keeps, across `reset`, the offset of the output a stream left
+        // unflushed: after enough abandoned streams the next one overflows its pending buffer
+        // and panics (13 incompressible 5 KB files in a row on one thread did). A new deflater
+        // (at the one level both callers use) starts clean; the bytes it writes are the same.
+        *deflater = flate2::Compress::new(flate2::Compression::new(DEFLATE_LEVEL), false);
+    }
+    deflated
+}
+
+/// Deflates `content` into `room`; None when it does not fit.
+fn deflate_into(content: &[u8], room: &mut [u8], deflater: &mut flate2::Compress) -> Option<usize> {
     loop {
         let consumed = usize::try_from(deflater.total_in()).ok()?;
         let produced = usize::try_from(deflater.total_out()).ok()?;
@@ -320,22 +362,56 @@ fn write_local(
     out: &mut HashingWriter<BufWriter<File>>,
     entry: Compressed,
 ) -> Result<CentralRecord, PackageError> {
+    let mode = if entry.executable {
+        MODE_EXECUTABLE
+    } else {
+        MODE_REGULAR
+    };
+    let header = LocalHeader {
+        crc: entry.crc,
+        size: entry.size,
+        compressed_size: entry.data.len() as u64,
+        method: entry.method,
+        mode,
+    };
+    let record = write_local_header(out, entry.name, &header)?;
+    out.write_all(&entry.data).map_err(|e| out.error(e))?;
+    Ok(record)
+}
+
+/// What a local header says of its entry besides the name.
+pub(crate) struct LocalHeader {
+    pub(crate) crc: u32,
+    pub(crate) size: u64,
+    pub(crate) compressed_size: u64,
+    pub(crate) method: u16,
+    /// Not in the local header: carried to the central record.
+    pub(crate) mode: u32,
+}
+
+/// Writes the local header of the entry `name` at the current end of `out` (the entry's data
+/// goes right after it) and returns its central record; an error when the zip would need
+/// zip64 sizes or offsets.
+pub(crate) fn write_local_header(
+    out: &mut HashingWriter<BufWriter<File>>,
+    name: String,
+    entry: &LocalHeader,
+) -> Result<CentralRecord, PackageError> {
     let too_big = || PackageError::Write {
         path: out.path.clone(),
         source: std::io::Error::other(format!(
-            "at `{}` the zip would pass 4 GiB, more than a zip without zip64 sizes holds",
-            entry.name
+            "at `{name}` the zip would pass 4 GiB, more than a zip without zip64 sizes holds"
         )),
     };
     let offset = u32::try_from(out.written).map_err(|_| too_big())?;
     let size = u32::try_from(entry.size).map_err(|_| too_big())?;
-    let compressed_size = u32::try_from(entry.data.len()).map_err(|_| too_big())?;
-    let name = entry.name.as_bytes();
-    let name_len = u16::try_from(name.len()).map_err(|_| too_big())?;
-    let mut header = Vec::with_capacity(30 + name.len());
+    let compressed_size = u32::try_from(entry.compressed_size).map_err(|_| too_big())?;
+    let name_bytes = name.as_bytes();
+    let name_len = u16::try_from(name_bytes.len()).map_err(|_| too_big())?;
+    let mut header = Vec::with_capacity(30 + name_bytes.len());
     header.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
     header.extend_from_slice(&VERSION_NEEDED.to_le_bytes());
-    header.extend_from_slice(&flags(&entry.name).to_le_bytes());
+    header.extend_from_slice(&flags(&name).to_le_bytes());
     header.extend_from_slice(&entry.method.to_le_bytes());
     header.extend_from_slice(&DOS_TIME.to_le_bytes());
     header.extend_from_slice(&DOS_DATE.to_le_bytes());
@@ -344,30 +420,25 @@ fn write_local(
     header.extend_from_slice(&size.to_le_bytes());
     header.extend_from_slice(&name_len.to_le_bytes());
     header.extend_from_slice(&0u16.to_le_bytes());
-    header.extend_from_slice(name);
+    header.extend_from_slice(name_bytes);
     out.write_all(&header).map_err(|e| out.error(e))?;
-    out.write_all(&entry.data).map_err(|e| out.error(e))?;
     Ok(CentralRecord {
-        name: entry.name,
+        name,
         crc: entry.crc,
         size,
         compressed_size,
         method: entry.method,
-        executable: entry.executable,
+        mode: entry.mode,
         offset,
     })
 }
 
-fn write_central(
+pub(crate) fn write_central(
     out: &mut HashingWriter<BufWriter<File>>,
     record: &CentralRecord,
 ) -> Result<(), PackageError> {
     let name = record.name.as_bytes();
-    let mode = if record.executable {
-        MODE_EXECUTABLE
-    } else {
-        MODE_REGULAR
-    };
+    let mode = record.mode;
     let mut header = Vec::with_capacity(46 + name.len());
     header.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
     header.extend_from_slice(&VERSION_MADE_BY.to_le_bytes());
@@ -392,7 +463,7 @@ fn write_central(
 }
 
 /// The end records; zip64 ones only when there are more entries than 16 bits can count.
-fn write_end(
+pub(crate) fn write_end(
     out: &mut HashingWriter<BufWriter<File>>,
     entries: u64,
     central_size: u64,
@@ -490,7 +561,8 @@ pub fn list_entries(path: &Path) -> Option<Vec<(String, u64)>> {
     Some(names)
 }
 
-struct HashingWriter<W: Write> {
+/// Writes through to `inner`, hashing and counting what is written.
+pub(crate) struct HashingWriter<W: Write> {
     path: PathBuf,
     inner: W,
     hasher: Sha256,
@@ -498,7 +570,13 @@ struct HashingWriter<W: Write> {
 }
 
 impl<W: Write> HashingWriter<W> {
-    fn error(&self, source: std::io::Error) -> PackageError {
+    /// How many bytes have been written.
+    pub(crate) fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// A write error naming the file being written.
+    pub(crate) fn error(&self, source: std::io::Error) -> PackageError {
         PackageError::Write {
             path: self.path.clone(),
             source,
@@ -550,6 +628,30 @@ mod tests {
             .map(|window| window.iter().map(|f| f.relative.as_str()).collect())
             .collect();
         assert_eq!(names, [vec!["a", "b", "c"], vec!["d", "e", "f"], vec!["g"]]);
+    }
+
+    #[test]
+    fn many_incompressible_files_in_a_row_do_not_wear_out_the_deflater() {
+        // With one deflater reset between files, zlib-rs 0.6.8 panicked on the 14th.
+        let mut deflater = flate2::Compress::new(flate2::Compression::new(DEFLATE_LEVEL), false);
+        let mut output = Vec::new();
+        let mut state = 11u32;
+        for _ in 0..200 {
+            let noise: Vec<u8> = (0..5000)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    state as u8
+                })
+                .collect();
+            assert_eq!(
+                deflate_if_smaller("blob.bin", &noise, &mut output, &mut deflater),
+                None
+            );
+        }
+        let text = "the same line again\n".repeat(200).into_bytes();
+        assert!(deflate_if_smaller("notes.txt", &text, &mut output, &mut deflater).is_some());
     }
 
     #[test]

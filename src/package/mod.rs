@@ -9,6 +9,7 @@
 
 mod archive;
 pub mod error;
+pub mod extend;
 mod hoisted;
 pub mod node_deps;
 mod partial;

@@ -105,6 +105,13 @@ pub trait Backend: Send + Sync {
         function.name.clone()
     }
 
+    /// The name of the resource (of a `*.function` kind) that `deploy function` updates for
+    /// `function`: the function itself on AWS and Google Cloud; on Azure, where the functions of
+    /// an app are deployed as one package, that package.
+    fn code_resource_name(&self, function: &crate::manifest::model::Function) -> String {
+        self.deployed_name(function)
+    }
+
     /// Leaves out of `live` what the cloud chose by itself where `desired` asks for nothing (a
     /// default service account, a variable the platform adds), so that only what the manifest
     /// says is compared. Pure; called between reading the live state and planning a deploy.
@@ -166,7 +173,7 @@ pub trait Backend: Send + Sync {
         Err(ProviderError::Unsupported {
             what: format!("invoking a deployed function on {}", self.target()),
             span: None,
-            help: "`updraft invoke` works with AWS and Google Cloud today".into(),
+            help: "`updraft invoke` works with AWS, Google Cloud and Azure".into(),
         })
     }
 
@@ -180,7 +187,7 @@ pub trait Backend: Send + Sync {
         Err(ProviderError::Unsupported {
             what: format!("reading function logs on {}", self.target()),
             span: None,
-            help: "`updraft logs` works with AWS and Google Cloud today".into(),
+            help: "`updraft logs` works with AWS, Google Cloud and Azure".into(),
         })
     }
 }
@@ -251,19 +258,7 @@ pub async fn connect(
             Ok(Arc::new(backend))
         }
         Cloud::Google => Ok(Arc::new(gcp::connect(scope, service, service_dir).await?)),
-        Cloud::Azure => {
-            // What Azure would refuse is reported first, with its place in the manifest.
-            azure::app::read(service)?;
-            Err(ProviderError::Unsupported {
-                what: "deploying to azure".into(),
-                span: None,
-                help: "the manifest reads as one Azure Function App within Azure's limits, but \
-                       the calls to Azure Resource Manager are not built yet; updraft deploys to \
-                       AWS and Google Cloud today, and `updraft print` and `updraft package` work \
-                       for every provider"
-                    .into(),
-            })
-        }
+        Cloud::Azure => Ok(Arc::new(azure::connect(scope, service, service_dir).await?)),
     }
 }
 

@@ -20,6 +20,7 @@ use crate::provider::ProviderError;
 /// Instance memory sizes of the Flex Consumption plan, in MB.
 pub const INSTANCE_MEMORY_MB: &[u32] = &[512, 2048, 4096];
 const DEFAULT_INSTANCE_MEMORY_MB: u32 = 2048;
+const DEFAULT_MAXIMUM_INSTANCES: u32 = 100;
 
 /// The language stack of the app: Flex Consumption's `runtime.name` and `runtime.version`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +125,10 @@ pub struct AppSpec {
     pub owns_resource_group: bool,
     pub runtime: Runtime,
     pub instance_memory_mb: u32,
+    /// `provider.maximumInstanceCount` (40 to 1000; Flex Consumption's default is 100).
+    pub maximum_instance_count: u32,
+    /// `provider.appInsights: true`: an Application Insights component the app logs to.
+    pub insights: bool,
     /// `functionTimeout` of `host.json` (`00:05:00`), when the manifest sets a timeout.
     pub function_timeout: Option<String>,
     pub app_settings: BTreeMap<String, String>,
@@ -195,6 +200,32 @@ pub fn read(service: &Service) -> Result<Reading, ProviderError> {
             help: "use 512, 2048 or 4096 (MB)".into(),
         });
     }
+    let maximum_instance_count = match provider.get("maximumInstanceCount") {
+        None => DEFAULT_MAXIMUM_INSTANCES,
+        Some(value) => value
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| (40..=1000).contains(n))
+            .ok_or_else(|| ProviderError::Invalid {
+                message: format!(
+                    "maximumInstanceCount {value} is not one Flex Consumption accepts"
+                ),
+                span: None,
+                help: "use a whole number from 40 to 1000".into(),
+            })?,
+    };
+    let insights = match provider.get("appInsights") {
+        None | Some(Json::Bool(false)) | Some(Json::Null) => false,
+        Some(Json::Bool(true)) | Some(Json::Object(_)) => true,
+        Some(other) => {
+            return Err(ProviderError::Invalid {
+                message: format!("appInsights {other} is neither true nor false"),
+                span: None,
+                help: "write `appInsights: true` to create an Application Insights component"
+                    .into(),
+            })
+        }
+    };
     let function_timeout = shared(service, "timeout", |value| value.as_u64())?.map(|seconds| {
         format!(
             "{:02}:{:02}:{:02}",
@@ -231,6 +262,8 @@ pub fn read(service: &Service) -> Result<Reading, ProviderError> {
             owns_resource_group,
             runtime,
             instance_memory_mb,
+            maximum_instance_count,
+            insights,
             function_timeout,
             app_settings,
             tags,
