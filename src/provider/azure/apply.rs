@@ -255,6 +255,9 @@ async fn delete(backend: &AzureBackend, step: &Step, wait: &Wait<'_>) -> Result<
         // The code goes with its app.
         _ => return Ok(()),
     };
+    if step.id.kind == STORAGE_ACCOUNT && step.action == Action::Delete {
+        super::deploy_lock::release_before_account_delete(backend).await?;
+    }
     retrying(wait, || backend.arm.delete(&path, api_version, wait))
         .await
         .map_err(|error| backend.failed("delete", &step.id, error))

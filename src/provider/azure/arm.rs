@@ -140,6 +140,13 @@ pub async fn send(
         request.insert_header("content-type", content_type.to_string());
         request.set_body(bytes.to_vec());
     }
+    send_with_headers(pipeline, request).await
+}
+
+async fn send_with_headers(
+    pipeline: &Pipeline,
+    mut request: Request,
+) -> Result<(u16, azure_core::http::headers::Headers, Vec<u8>), ArmError> {
     let options = PipelineSendOptions {
         skip_checks: true,
         ..PipelineSendOptions::default()
@@ -150,6 +157,15 @@ pub async fn send(
         .map_err(ArmError::transport)?;
     let (status, headers, body) = response.deconstruct();
     Ok((u16::from(status), headers, body.to_vec()))
+}
+
+/// Sends a request built by the caller (its own headers); the status and body.
+pub async fn send_request(
+    pipeline: &Pipeline,
+    request: Request,
+) -> Result<(u16, Vec<u8>), ArmError> {
+    let (status, _, body) = send_with_headers(pipeline, request).await?;
+    Ok((status, body))
 }
 
 impl Arm {

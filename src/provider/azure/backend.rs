@@ -19,8 +19,8 @@ use crate::manifest::model::Service;
 use crate::package::Artifact;
 use crate::plan::{DesiredState, LiveState, Properties, ResourceId, Step};
 use crate::provider::{
-    Backend, Endpoint, FunctionInfo, LockAttempt, LockHolder, ProviderError, Scope, ServiceInfo,
-    StepContext,
+    Backend, Endpoint, FunctionInfo, InvokeRequest, InvokeResponse, LockAttempt, LockHolder,
+    LogPage, LogQuery, ProviderError, Scope, ServiceInfo, StepContext,
 };
 
 /// A service and stage as one Function App.
@@ -301,6 +301,28 @@ impl Backend for AzureBackend {
 
     async fn lock_holder(&self) -> Result<Option<LockHolder>, ProviderError> {
         super::deploy_lock::holder_of(self).await
+    }
+
+    async fn invoke(&self, request: &InvokeRequest) -> Result<InvokeResponse, ProviderError> {
+        super::invoke::invoke(self, request).await
+    }
+
+    /// Not read yet: Application Insights' query API and the log stream are not built.
+    async fn log_page(
+        &self,
+        _query: &LogQuery,
+        _page: Option<&str>,
+    ) -> Result<LogPage, ProviderError> {
+        Err(ProviderError::Unsupported {
+            what: format!("reading function logs on {}", self.target()),
+            span: None,
+            help: format!(
+                "`updraft logs` reads AWS and Google Cloud logs today; on Azure, stream them with \
+                 `az webapp log tail --name {} --resource-group {}`, or query Application \
+                 Insights (`provider.appInsights: true`) in the portal",
+                self.names.app, self.names.resource_group
+            ),
+        })
     }
 
     fn info(&self, live: &LiveState) -> ServiceInfo {

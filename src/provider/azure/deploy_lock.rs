@@ -171,3 +171,20 @@ pub async fn unlock(backend: &AzureBackend, id: &str) -> Result<(), ProviderErro
         }),
     }
 }
+
+/// Deletes the lock blob before its storage account is deleted (by `remove`, which holds it).
+/// Azure drops the account's blobs with it anyway; releasing first means no one reads a lock
+/// from an account that is going away, and an emulator that keeps blobs (Azurite) does not keep
+/// a stale lock.
+pub async fn release_before_account_delete(backend: &AzureBackend) -> Result<(), ProviderError> {
+    let Some((_, etag)) = read(backend).await? else {
+        return Ok(());
+    };
+    let Some(account) = backend.find_storage_account().await? else {
+        return Ok(());
+    };
+    blob::delete_if_match(&account.blob, LOCK_CONTAINER, &blob_name(backend), &etag)
+        .await
+        .map_err(|e| backend.blob_failed(&resource(backend), e))?;
+    Ok(())
+}

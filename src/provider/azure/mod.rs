@@ -16,6 +16,7 @@ pub mod backend;
 pub mod blob;
 pub mod connection;
 pub mod deploy_lock;
+pub mod invoke;
 pub mod onedeploy;
 pub mod package;
 pub mod read;
