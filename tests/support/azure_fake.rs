@@ -262,6 +262,56 @@ impl AzureFake {
             .insert(id.to_lowercase(), resource);
     }
 
+    /// Deletes the resource whose id ends with `suffix` (case-insensitive) as the portal would:
+    /// at once, with its app settings.
+    pub fn remove(&self, suffix: &str) {
+        let suffix = suffix.to_lowercase();
+        let mut cloud = self.cloud.lock().unwrap();
+        cloud.resources.retain(|id, _| !id.ends_with(&suffix));
+        cloud.settings.retain(|id, _| !id.ends_with(&suffix));
+    }
+
+    /// Sets one app setting of the site named `app` as the portal would.
+    pub fn set_app_setting(&self, app: &str, name: &str, value: &str) {
+        let suffix = format!("/sites/{}", app.to_lowercase());
+        let mut cloud = self.cloud.lock().unwrap();
+        if let Some((_, settings)) = cloud
+            .settings
+            .iter_mut()
+            .find(|(id, _)| id.ends_with(&suffix))
+        {
+            settings.insert(name.to_string(), value.to_string());
+        }
+    }
+
+    /// Every resource tagged as `service` and `stage`'s, as `type name`, sorted.
+    pub fn owned(&self, service: &str, stage: &str) -> Vec<String> {
+        let cloud = self.cloud.lock().unwrap();
+        let mut owned: Vec<String> = cloud
+            .resources
+            .values()
+            .filter(|resource| {
+                resource
+                    .pointer("/tags/updraft-service")
+                    .and_then(Json::as_str)
+                    == Some(service)
+                    && resource
+                        .pointer("/tags/updraft-stage")
+                        .and_then(Json::as_str)
+                        == Some(stage)
+            })
+            .map(|resource| {
+                format!(
+                    "{} {}",
+                    resource["type"].as_str().unwrap_or_default(),
+                    resource["name"].as_str().unwrap_or_default()
+                )
+            })
+            .collect();
+        owned.sort();
+        owned
+    }
+
     /// The next `times` requests with `method` whose path contains `path_contains` get `status`
     /// (409 `Conflict`, 429 `TooManyRequests` with `Retry-After: 0`, 500 ...) instead.
     pub fn fail_next(&self, method: &str, path_contains: &str, status: u16, times: usize) {

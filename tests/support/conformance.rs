@@ -46,6 +46,11 @@ pub trait Cloud {
     fn owned(&self, service: &str, stage: &str) -> Vec<String>;
     /// Runs a future to completion.
     fn block_on<T>(&self, future: impl std::future::Future<Output = T>) -> T;
+    /// The names `delete_function` and `function_exists` take for the fixture's functions,
+    /// sorted: one per function, unless the cloud deploys them together (Azure's Function App).
+    fn deployed_names(&self, loaded: &Loaded) -> Vec<String> {
+        loaded.function_names()
+    }
 }
 
 /// A fixture's service, loaded as the command line loads it.
@@ -263,7 +268,7 @@ pub fn deploy_then_plan_is_a_no_op(cloud: &impl Cloud) {
 pub fn a_resource_deleted_behind_its_back_is_recreated(cloud: &impl Cloud) {
     let loaded = load_fixture(cloud.fixture());
     deploy(cloud, &loaded).unwrap_or_else(|e| panic!("the deploy succeeds: {e}"));
-    let victim = loaded.function_names()[0].clone();
+    let victim = cloud.deployed_names(&loaded)[0].clone();
     cloud.delete_function(&victim);
     let plan = plan(cloud, &loaded);
     assert!(
@@ -286,7 +291,7 @@ pub fn deleting_what_is_already_gone_succeeds(cloud: &impl Cloud) {
     let live = cloud
         .block_on(backend.live())
         .unwrap_or_else(|e| panic!("the live state reads: {e}"));
-    let victim = loaded.function_names()[0].clone();
+    let victim = cloud.deployed_names(&loaded)[0].clone();
     cloud.delete_function(&victim);
     let plan = updraft::plan::plan(&Default::default(), &live).expect("a remove plan");
     let planned = updraft::provider::Planned {
@@ -378,7 +383,7 @@ pub fn a_second_deploy_while_the_lock_is_held_is_refused(cloud: &impl Cloud) {
         matches!(failure, updraft::cli::error::Failure::LockHeld(_)),
         "a held lock exits 3"
     );
-    for name in loaded.function_names() {
+    for name in cloud.deployed_names(&loaded) {
         assert!(
             !cloud.function_exists(&name),
             "nothing was deployed: {name}"

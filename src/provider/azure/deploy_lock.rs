@@ -121,7 +121,11 @@ async fn create_store(backend: &AzureBackend) -> Result<(), ProviderError> {
     Ok(())
 }
 
-async fn read(backend: &AzureBackend) -> Result<Option<(LockHolder, String)>, ProviderError> {
+/// The lock's holder and ETag, with the account it was read from (to release it without asking
+/// for the keys again).
+async fn read(
+    backend: &AzureBackend,
+) -> Result<Option<(LockHolder, String, blob::StorageAccount)>, ProviderError> {
     let Some(account) = backend.find_storage_account().await? else {
         return Ok(None);
     };
@@ -140,21 +144,18 @@ async fn read(backend: &AzureBackend) -> Result<Option<(LockHolder, String)>, Pr
             place(backend)
         ),
     })?;
-    Ok(Some((holder, etag)))
+    Ok(Some((holder, etag, account.blob)))
 }
 
 pub async fn holder_of(backend: &AzureBackend) -> Result<Option<LockHolder>, ProviderError> {
-    Ok(read(backend).await?.map(|(holder, _)| holder))
+    Ok(read(backend).await?.map(|(holder, _, _)| holder))
 }
 
 pub async fn unlock(backend: &AzureBackend, id: &str) -> Result<(), ProviderError> {
     match read(backend).await? {
         None => Ok(()),
-        Some((holder, etag)) if holder.id == id => {
-            let Some(account) = backend.find_storage_account().await? else {
-                return Ok(());
-            };
-            match blob::delete_if_match(&account.blob, LOCK_CONTAINER, &blob_name(backend), &etag)
+        Some((holder, etag, account)) if holder.id == id => {
+            match blob::delete_if_match(&account, LOCK_CONTAINER, &blob_name(backend), &etag)
                 .await
                 .map_err(|e| backend.blob_failed(&resource(backend), e))?
             {
@@ -165,7 +166,7 @@ pub async fn unlock(backend: &AzureBackend, id: &str) -> Result<(), ProviderErro
                 }),
             }
         }
-        Some((holder, _)) => Err(ProviderError::NoSuchLock {
+        Some((holder, _, _)) => Err(ProviderError::NoSuchLock {
             id: id.to_string(),
             current: format!("the lock is {}", holder.describe()),
         }),
@@ -177,13 +178,10 @@ pub async fn unlock(backend: &AzureBackend, id: &str) -> Result<(), ProviderErro
 /// from an account that is going away, and an emulator that keeps blobs (Azurite) does not keep
 /// a stale lock.
 pub async fn release_before_account_delete(backend: &AzureBackend) -> Result<(), ProviderError> {
-    let Some((_, etag)) = read(backend).await? else {
+    let Some((_, etag, account)) = read(backend).await? else {
         return Ok(());
     };
-    let Some(account) = backend.find_storage_account().await? else {
-        return Ok(());
-    };
-    blob::delete_if_match(&account.blob, LOCK_CONTAINER, &blob_name(backend), &etag)
+    blob::delete_if_match(&account, LOCK_CONTAINER, &blob_name(backend), &etag)
         .await
         .map_err(|e| backend.blob_failed(&resource(backend), e))?;
     Ok(())
