@@ -65,6 +65,22 @@ impl ArmError {
         }
     }
 
+    /// A failure to reach Azure, with its causes: azure_core's own message ("retry policy
+    /// expired") says nothing of why.
+    fn unreachable(error: azure_core::Error) -> Self {
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            source = cause.source();
+        }
+        ArmError::transport(message)
+    }
+
     pub fn is_not_found(&self) -> bool {
         self.status == 404
     }
@@ -154,7 +170,7 @@ async fn send_with_headers(
     let response: RawResponse = pipeline
         .send(&Context::new(), &mut request, Some(options))
         .await
-        .map_err(ArmError::transport)?;
+        .map_err(ArmError::unreachable)?;
     let (status, headers, body) = response.deconstruct();
     Ok((u16::from(status), headers, body.to_vec()))
 }
