@@ -376,7 +376,15 @@ fn an_app_of_the_same_name_without_the_ownership_tags_is_not_adopted() {
         changes.iter().all(|change| !change.contains("/sites/")),
         "{changes:?}"
     );
-    let site = session.fake.resource("/sites/azother-dev").expect("the app");
+    let site = session
+        .fake
+        .resource("/sites/azother-dev")
+        .expect("the app");
     assert_eq!(site["tags"], serde_json::json!({}));
-    eprintln!("{}", plan.stderr);
+    assert!(
+        plan.stderr
+            .contains("does not take over what it did not create"),
+        "{}",
+        plan.stderr
+    );
 }

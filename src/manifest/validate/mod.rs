@@ -10,9 +10,11 @@
 //!   `file.export`) are errors, and notes (plugins are not run) always warnings.
 //!
 //! The schema itself lives in [`aws`] (as Rust data, see [`schema`] for why) and is written out
-//! as `schemas/serverless.schema.json` for editors.
+//! as `schemas/serverless.schema.json` for editors; Google and Azure services have their own, in
+//! [`google`] and [`azure`].
 
 pub mod aws;
+pub mod azure;
 pub mod google;
 mod rules;
 pub mod schema;
@@ -86,6 +88,8 @@ pub fn validate(root: &Node, sources: &SourceMap) -> Report {
                 walker.check(root, aws::root(), "");
             } else if provider == "google" {
                 walker.check(root, google::root(), "");
+            } else if provider == "azure" {
+                azure::check(&mut walker, root);
             } else {
                 walker.check(root, &other_provider_root(), "");
             }
@@ -187,8 +191,8 @@ fn framework_version(root: &Node, found: &mut Vec<(Severity, Issue)>) {
     ));
 }
 
-/// For Azure services only the Framework's own keys are checked: the provider and
-/// function settings belong to their Framework plugins.
+/// For a provider without a schema of its own only the Framework's own keys are checked: the
+/// provider and function settings belong to its Framework plugin.
 fn other_provider_root() -> Shape {
     let provider = open_object(vec![prop("name", string(), "")]);
     let function = open_object(vec![
@@ -228,6 +232,14 @@ pub fn google_json_schema() -> serde_json::Value {
     )
 }
 
+/// The JSON Schema of a `provider.name: azure` service, as committed in `schemas/`.
+pub fn azure_json_schema() -> serde_json::Value {
+    titled(
+        azure::root(),
+        "serverless.yml (Serverless Framework v3, Azure provider, deployed by updraft to Azure Functions Flex Consumption)",
+    )
+}
+
 fn titled(shape: &Shape, title: &str) -> serde_json::Value {
     let mut schema = shape.to_json_schema();
     if let serde_json::Value::Object(map) = &mut schema {
@@ -249,3 +261,6 @@ fn titled(shape: &Shape, title: &str) -> serde_json::Value {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod azure_tests;

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::*;
 use crate::manifest::source::{SourceFile, Span};
 
-fn run(json: serde_json::Value) -> Report {
+pub(super) fn run(json: serde_json::Value) -> Report {
     let mut sources = SourceMap::new();
     let file = sources.add(SourceFile::new(
         "serverless.yml".into(),
@@ -26,11 +26,11 @@ fn manifest(function: serde_json::Value) -> serde_json::Value {
     })
 }
 
-fn messages(findings: &[Finding]) -> Vec<String> {
+pub(super) fn messages(findings: &[Finding]) -> Vec<String> {
     findings.iter().map(|f| f.message.clone()).collect()
 }
 
-fn only_warning(report: &Report) -> Finding {
+pub(super) fn only_warning(report: &Report) -> Finding {
     assert!(
         report.errors.is_empty(),
         "errors: {:?}",
@@ -45,7 +45,7 @@ fn only_warning(report: &Report) -> Finding {
     clone(&report.warnings[0])
 }
 
-fn only_error(report: &Report) -> Finding {
+pub(super) fn only_error(report: &Report) -> Finding {
     assert_eq!(
         report.errors.len(),
         1,
@@ -434,7 +434,7 @@ fn event_settings_not_indented_get_a_hint() {
 #[test]
 fn azure_and_google_shapes_pass() {
     let azure = json!({
-        "service": "app", "provider": { "name": "azure", "region": "West US 2", "runtime": "nodejs18" },
+        "service": "app", "provider": { "name": "azure", "region": "West US 2", "runtime": "nodejs20" },
         "functions": { "hello": { "handler": "src/handlers/hello.sayHello", "events": [
             { "http": true, "methods": ["GET"], "authLevel": "anonymous" },
             { "timer": { "schedule": "0 */5 * * * *" } }
@@ -665,7 +665,7 @@ fn schedule_expressions_aws_would_refuse_warn_with_the_fix() {
     assert!(found[3].0.contains("`every 5 minutes`"), "{found:?}");
 }
 
-fn run_yaml(text: &str) -> Report {
+pub(super) fn run_yaml(text: &str) -> Report {
     let mut sources = SourceMap::new();
     let file = sources.add(SourceFile::new(
         "serverless.yml".into(),

@@ -563,6 +563,7 @@ fn bindings(function: &Function) -> Result<Vec<Json>, ProviderError> {
         };
         bindings.push(trigger);
     }
+    merge_http_methods(&mut bindings);
     let triggers = bindings.iter().filter(|b| b["direction"] == "in").count();
     if triggers == 0 {
         return Err(invalid(
@@ -581,6 +582,47 @@ fn bindings(function: &Function) -> Result<Vec<Json>, ProviderError> {
         ));
     }
     Ok(bindings)
+}
+
+/// One `http` event with `methods: [GET, POST]` is read as one event per method (as AWS routes
+/// them); on Azure they are one trigger: triggers of the same route and key level become one
+/// with their methods together (none written means every method), and their outputs one.
+fn merge_http_methods(bindings: &mut Vec<Json>) {
+    let mut merged: Vec<Json> = Vec::new();
+    for binding in bindings.drain(..) {
+        if binding["type"] == "http" && merged.iter().any(|b| b["type"] == "http") {
+            continue;
+        }
+        let same = merged.iter_mut().find(|b| {
+            b["type"] == "httpTrigger"
+                && binding["type"] == "httpTrigger"
+                && b["route"] == binding["route"]
+                && b["authLevel"] == binding["authLevel"]
+        });
+        match same {
+            Some(existing) => {
+                let methods = |b: &Json| b["methods"].as_array().cloned();
+                match (methods(existing), methods(&binding)) {
+                    (Some(mut all), Some(more)) => {
+                        for method in more {
+                            if !all.contains(&method) {
+                                all.push(method);
+                            }
+                        }
+                        existing["methods"] = Json::Array(all);
+                    }
+                    // One of them takes every method: so does the trigger.
+                    _ => {
+                        if let Some(object) = existing.as_object_mut() {
+                            object.remove("methods");
+                        }
+                    }
+                }
+            }
+            None => merged.push(binding),
+        }
+    }
+    *bindings = merged;
 }
 
 fn text(value: &Json) -> String {

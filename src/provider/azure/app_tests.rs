@@ -219,3 +219,20 @@ fn runtimes_are_read_in_the_spellings_people_use() {
     .expect("reads");
     assert_eq!(reading.app.function_timeout.as_deref(), Some("00:05:00"));
 }
+
+#[test]
+fn an_http_event_with_several_methods_is_one_trigger() {
+    let reading = read(&service(
+        json!({}),
+        json!({"items": {"handler": "src/items.handler", "events": [{"http": true, "route": "items", "methods": ["GET", "POST"]}]}}),
+    ))
+    .expect("reads");
+    let bindings = &reading.app.functions[0].bindings;
+    assert_eq!(
+        bindings,
+        &vec![
+            json!({"type": "httpTrigger", "direction": "in", "name": "req", "authLevel": "anonymous", "methods": ["get", "post"], "route": "items"}),
+            json!({"type": "http", "direction": "out", "name": "res"}),
+        ]
+    );
+}
