@@ -267,6 +267,11 @@ fn provider() -> Shape {
             string(),
             "The Azure region, written `West US 2` or `westus2` (default westus2)",
         ),
+        prop(
+            "location",
+            string(),
+            "The Azure region, as older Azure plugin services write it (`region` wins)",
+        ),
         prop("stage", string(), "Stage (default dev)"),
         prop(
             "subscriptionId",
@@ -444,6 +449,11 @@ fn settings(kind: &str) -> Vec<Property> {
             ),
             prop("authLevel", auth_level(), AUTH_ABOUT),
             prop("name", string(), "The request's binding name (default req)"),
+            prop(
+                "direction",
+                one_of(&["in", "out"], "binding direction"),
+                "`out`: the HTTP response binding, written as an event of its own (default in)",
+            ),
         ],
         "timer" => vec![
             prop(

@@ -21,7 +21,7 @@ fn committed_azure_json_schema_matches_the_code() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "schemas/serverless.azure.schema.json is out of date with src/manifest/validate/azure.rs; regenerate it with:\n  UPDRAFT_WRITE_SCHEMA=1 cargo test --lib manifest::validate::tests::committed_azure_json_schema_matches_the_code"
+        "schemas/serverless.azure.schema.json is out of date with src/manifest/validate/azure.rs; regenerate it with:\n  UPDRAFT_WRITE_SCHEMA=1 cargo test --lib manifest::validate::azure_tests::committed_azure_json_schema_matches_the_code"
     );
 }
 

@@ -220,6 +220,11 @@ impl Engine<'_, '_> {
         };
         Ok(match self.context.options.get(&name) {
             Some(value) if !value.is_null() => Lookup::Found(Node::from_json(value, span)),
+            // A name the command has no flag for cannot be passed: say what can be.
+            _ if !self.context.options.contains_key(&name) => Lookup::missing(format!(
+                "updraft has no --{name} option: add a fallback (${{opt:{name}, 'default'}}), or \
+                 write ${{param:{name}}} and pass --param {name}=VALUE"
+            )),
             _ => Lookup::missing(format!(
                 "pass --{name} on the command line, or add a fallback: ${{opt:{name}, 'default'}}"
             )),

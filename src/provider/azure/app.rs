@@ -157,9 +157,11 @@ pub fn read(service: &Service) -> Result<Reading, ProviderError> {
     let provider = &service.provider.raw;
     let mut warnings = Vec::new();
     let name = app_name(service)?;
+    // Older Azure plugin services name the region `location`.
     let region = provider
         .get("region")
         .and_then(Json::as_str)
+        .or_else(|| provider.get("location").and_then(Json::as_str))
         .map(region)
         .unwrap_or_else(|| "westus2".to_string());
     let (resource_group, owns_resource_group) =
@@ -436,6 +438,17 @@ fn bindings(function: &Function) -> Result<Vec<Json>, ProviderError> {
         let text_setting = |name: &str| setting(name).and_then(Json::as_str).map(str::to_string);
         let connection = text_setting("connection");
         let trigger = match kind {
+            // The plugin writes the HTTP response as an event of its own.
+            "http" if text_setting("direction").as_deref() == Some("out") => {
+                if !bindings.iter().any(|b: &Json| b["type"] == "http") {
+                    bindings.push(json!({
+                        "type": "http",
+                        "direction": "out",
+                        "name": text_setting("name").unwrap_or_else(|| "res".into()),
+                    }));
+                }
+                continue;
+            }
             "http" | "httpApi" => {
                 let (route, methods) = match raw.get(kind) {
                     // The AWS shape: `http: {path, method}` or `httpApi: 'GET /path'`.

@@ -236,3 +236,24 @@ fn an_http_event_with_several_methods_is_one_trigger() {
         ]
     );
 }
+
+#[test]
+fn the_plugins_http_output_event_and_location_are_read_as_the_plugin_meant() {
+    let reading = read(&service(
+        json!({"region": null, "location": "West US"}),
+        json!({"hello": {"handler": "handler.hello", "events": [
+            {"http": true, "x-azure-settings": {"authLevel": "function"}},
+            {"http": true, "x-azure-settings": {"direction": "out", "name": "res"}}
+        ]}}),
+    ))
+    .expect("reads");
+    assert_eq!(reading.app.region, "westus");
+    let bindings = &reading.app.functions[0].bindings;
+    assert_eq!(bindings.len(), 2, "{bindings:?}");
+    assert_eq!(bindings[0]["type"], "httpTrigger");
+    assert_eq!(bindings[0]["authLevel"], "function");
+    assert_eq!(
+        bindings[1],
+        json!({"type": "http", "direction": "out", "name": "res"})
+    );
+}
