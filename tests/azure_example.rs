@@ -388,3 +388,79 @@ fn an_app_of_the_same_name_without_the_ownership_tags_is_not_adopted() {
         plan.stderr
     );
 }
+
+/// `logs` reads a function's lines from Application Insights: with none (`appInsights` not
+/// set) it says how to turn it on; once on, the app's settings carry its connection string and
+/// `logs -f` shows that function's lines in the window, oldest first, and `--filter` narrows
+/// them.
+#[test]
+#[ignore = "needs Azurite: bash scripts/test.sh runs it"]
+fn logs_read_one_functions_application_insights_lines_in_the_window() {
+    let session = Session::start("azlogs");
+    session.succeeds(&["deploy", "--yes"]);
+    let refused = session.run(&["logs", "-f", "hello"]);
+    assert_eq!(refused.status, Some(1), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("provider.appInsights: true"),
+        "{}",
+        refused.stderr
+    );
+
+    let manifest = session.dir.path().join("serverless.yml");
+    let text = std::fs::read_to_string(&manifest).expect("the manifest");
+    std::fs::write(
+        &manifest,
+        text.replace(
+            "  runtime: nodejs20\n",
+            "  runtime: nodejs20\n  appInsights: true\n",
+        ),
+    )
+    .expect("the manifest asks for Application Insights");
+    session.succeeds(&["deploy", "--yes"]);
+    assert!(session
+        .fake
+        .owned("azlogs", "dev")
+        .contains(&"Microsoft.Insights/components azlogs-dev-insights".to_string()));
+    let settings = session
+        .fake
+        .app_settings(&session.app)
+        .expect("the settings");
+    assert!(
+        settings
+            .get("APPLICATIONINSIGHTS_CONNECTION_STRING")
+            .is_some_and(|s| s.starts_with("InstrumentationKey=")),
+        "{settings:?}"
+    );
+
+    let now = chrono::Utc::now();
+    let at = |seconds_ago: i64| {
+        (now - chrono::Duration::seconds(seconds_ago))
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string()
+    };
+    session.fake.add_trace("hello", &at(3600), "an hour ago");
+    session.fake.add_trace("hello", &at(20), "first");
+    session.fake.add_trace("report", &at(15), "not hello's");
+    session.fake.add_trace("hello", &at(10), "second");
+    let logs = session.succeeds(&["logs", "-f", "hello", "--startTime", "5m"]);
+    let lines: Vec<&str> = logs.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", logs.stdout);
+    assert!(
+        lines[0].ends_with("first") && lines[1].ends_with("second"),
+        "{}",
+        logs.stdout
+    );
+    let filtered = session.succeeds(&[
+        "logs",
+        "-f",
+        "hello",
+        "--startTime",
+        "5m",
+        "--filter",
+        "sec",
+    ]);
+    assert_eq!(filtered.stdout.lines().count(), 1, "{}", filtered.stdout);
+
+    session.succeeds(&["remove", "--yes"]);
+    assert_eq!(session.fake.resource_ids(), Vec::<String>::new());
+}

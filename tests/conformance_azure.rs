@@ -108,6 +108,7 @@ impl conformance::Cloud for Azure {
             management: self.fake.url.clone(),
             scm: Some(format!("{}/scm", self.fake.url)),
             functions: Some(format!("{}/functions", self.fake.url)),
+            insights: Some(format!("{}/insights", self.fake.url)),
         };
         let backend = updraft::provider::azure::connect_to(scope, service, endpoints)
             .unwrap_or_else(|e| panic!("connects to the fake: {e}"));

@@ -187,7 +187,7 @@ pub trait Backend: Send + Sync {
         Err(ProviderError::Unsupported {
             what: format!("reading function logs on {}", self.target()),
             span: None,
-            help: "`updraft logs` works with AWS and Google Cloud".into(),
+            help: "`updraft logs` works with AWS, Google Cloud and Azure".into(),
         })
     }
 }

@@ -1,7 +1,7 @@
 //! A fake of the Azure control plane updraft deploys through: Azure Resource Manager (resource
 //! groups, storage accounts and their keys, App Service plans, Function Apps with their app
 //! settings and host keys, Application Insights components, the tags API, long-running
-//! operations), the apps' deployment endpoint (Kudu's OneDeploy `api/publish` and deployment
+//! operations), Application Insights' query API (for a function's log), the apps' deployment endpoint (Kudu's OneDeploy `api/publish` and deployment
 //! status) and the apps' own HTTP host. No emulator of these exists, so this one speaks their
 //! wire format (ARM's `{"error": {"code", "message"}}`, `Azure-AsyncOperation` and `Location`
 //! headers with `Retry-After`) and holds every request body to the published API descriptions
@@ -105,8 +105,20 @@ struct Injected {
     status: u16,
 }
 
+/// A line a function wrote to Application Insights.
+#[derive(Debug, Clone)]
+struct Trace {
+    function: String,
+    /// RFC 3339 in UTC with milliseconds, so that text order is time order.
+    timestamp: String,
+    message: String,
+    item_id: String,
+}
+
 #[derive(Default)]
 pub(crate) struct Cloud {
+    /// Application Insights traces, of every component.
+    traces: Vec<Trace>,
     base: String,
     blob_endpoint: String,
     /// Resources by lower-case id, with the id as ARM spells it in `id`.
@@ -195,8 +207,25 @@ impl AzureFake {
                 "UPDRAFT_AZURE_FUNCTIONS_ENDPOINT",
                 format!("{}/functions", self.url),
             ),
+            (
+                "UPDRAFT_AZURE_INSIGHTS_ENDPOINT",
+                format!("{}/insights", self.url),
+            ),
             ("AZURE_SUBSCRIPTION_ID", SUBSCRIPTION.to_string()),
         ]
+    }
+
+    /// Has `function` write `message` to Application Insights at `timestamp` (RFC 3339, UTC,
+    /// milliseconds), as the Functions host would.
+    pub fn add_trace(&self, function: &str, timestamp: &str, message: &str) {
+        let mut cloud = self.cloud.lock().unwrap();
+        let item_id = next_id(&mut cloud, "item");
+        cloud.traces.push(Trace {
+            function: function.to_string(),
+            timestamp: timestamp.to_string(),
+            message: message.to_string(),
+            item_id,
+        });
     }
 
     /// Every request so far, in order.
@@ -393,6 +422,9 @@ async fn handle(
     }
     if let Some(rest) = path.strip_prefix("/functions/") {
         return apps::app_host(&mut cloud, &method, rest, &headers, &query, &body);
+    }
+    if let Some(rest) = path.strip_prefix("/insights/") {
+        return apps::insights_query(&mut cloud, &method, rest, &body);
     }
     if let Some(id) = path.strip_prefix("/operations/") {
         let location_style = query.get("style").is_some_and(|s| s == "location");

@@ -294,3 +294,84 @@ fn route_matches(template: &str, path: &str) -> bool {
     }
     template.len() == path.len()
 }
+
+/// Application Insights' query API: `v1/apps/{appId}/query` with the query updraft sends for a
+/// function's log. The fake reads only what that query says (the window, `operation_Name`,
+/// `line contains`) from its text, and answers in the API's table format.
+pub(super) fn insights_query(
+    cloud: &mut Cloud,
+    method: &Method,
+    rest: &str,
+    body: &[u8],
+) -> Response {
+    let parts: Vec<&str> = rest.split('/').collect();
+    let ["v1", "apps", app_id, "query"] = parts.as_slice() else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "PathNotFoundError",
+            format!("No path `{rest}`."),
+        );
+    };
+    let known = cloud
+        .resources
+        .values()
+        .any(|r| r.pointer("/properties/AppId").and_then(Json::as_str) == Some(app_id));
+    if method != Method::POST || !known {
+        return error(
+            StatusCode::NOT_FOUND,
+            "ApplicationNotFoundError",
+            format!("Application not found: {app_id}"),
+        );
+    }
+    let query = serde_json::from_slice::<Json>(body)
+        .ok()
+        .and_then(|b| b.get("query").and_then(Json::as_str).map(str::to_string))
+        .unwrap_or_default();
+    let between = |start: &str, end: &str| -> Option<String> {
+        let from = query.find(start)? + start.len();
+        let to = query[from..].find(end)? + from;
+        Some(query[from..to].replace("\\'", "'").replace("\\\\", "\\"))
+    };
+    let (Some(since), Some(function)) = (
+        between("timestamp >= datetime(", ")"),
+        between("operation_Name =~ '", "'\n"),
+    ) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BadArgumentError",
+            "The query names no window or no operation.",
+        );
+    };
+    let until = between("timestamp < datetime(", ")");
+    let contains = between("line contains '", "'\n");
+    let rows: Vec<Json> = cloud
+        .traces
+        .iter()
+        .filter(|t| t.function.eq_ignore_ascii_case(&function))
+        .filter(|t| t.timestamp.as_str() >= since.as_str())
+        .filter(|t| {
+            until
+                .as_ref()
+                .is_none_or(|u| t.timestamp.as_str() < u.as_str())
+        })
+        .filter(|t| {
+            contains
+                .as_ref()
+                .is_none_or(|c| t.message.contains(c.as_str()))
+        })
+        .map(|t| json!([t.timestamp, t.message, t.item_id, "instance-1"]))
+        .collect();
+    answer(
+        StatusCode::OK,
+        &json!({"tables": [{
+            "name": "PrimaryResult",
+            "columns": [
+                {"name": "timestamp", "type": "datetime"},
+                {"name": "line", "type": "string"},
+                {"name": "itemId", "type": "string"},
+                {"name": "cloud_RoleInstance", "type": "string"},
+            ],
+            "rows": rows,
+        }]}),
+    )
+}

@@ -404,6 +404,7 @@ fn put(cloud: &mut Cloud, target: &Target, body: Json, exists: bool) -> Response
             let mut stored = properties;
             stored["provisioningState"] = json!("Succeeded");
             stored["InstrumentationKey"] = json!(instrumentation_key);
+            stored["AppId"] = json!(format!("app-{instrumentation_key}"));
             stored["ConnectionString"] = json!(format!(
                 "InstrumentationKey={instrumentation_key};IngestionEndpoint=https://{}.in.applicationinsights.azure.com/",
                 location.to_lowercase().replace(' ', "")

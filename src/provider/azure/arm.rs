@@ -29,6 +29,9 @@ use serde_json::Value as Json;
 /// The scope of a Resource Manager token.
 pub const MANAGEMENT_SCOPE: &str = "https://management.azure.com/.default";
 
+/// The token scope of Application Insights' query API.
+pub const INSIGHTS_SCOPE: &str = "https://api.applicationinsights.io/.default";
+
 const AZURE_ASYNC_OPERATION: HeaderName = HeaderName::from_static("azure-asyncoperation");
 const LOCATION: HeaderName = HeaderName::from_static("location");
 const RETRY_AFTER: HeaderName = HeaderName::from_static("retry-after");

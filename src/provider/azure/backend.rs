@@ -32,6 +32,8 @@ pub struct AzureBackend {
     pub arm: Arm,
     /// Signs calls to the app's deployment endpoint.
     pub scm: Pipeline,
+    /// Signs calls to Application Insights' query API (a token for that API, not ARM's).
+    pub insights: Pipeline,
     pub endpoints: Endpoints,
     /// The longest single wait between polls of an operation.
     pub longest_pause: Duration,
@@ -84,6 +86,7 @@ pub fn connect_to(
     let reading = app::read(service)?;
     let subscription = connection::subscription(service)?;
     let credential = connection::credential(&endpoints)?;
+    let insights = arm::pipeline(credential.clone(), arm::INSIGHTS_SCOPE);
     let pipeline = arm::pipeline(credential, arm::MANAGEMENT_SCOPE);
     let names = Names::of(&reading.app, &subscription);
     let scope = Scope {
@@ -98,6 +101,7 @@ pub fn connect_to(
     Ok(AzureBackend {
         arm: Arm::new(pipeline.clone(), &endpoints.management, &subscription),
         scm: pipeline,
+        insights,
         scope,
         reading,
         names,
@@ -307,22 +311,12 @@ impl Backend for AzureBackend {
         super::invoke::invoke(self, request).await
     }
 
-    /// Not read yet: Application Insights' query API and the log stream are not built.
     async fn log_page(
         &self,
-        _query: &LogQuery,
+        query: &LogQuery,
         _page: Option<&str>,
     ) -> Result<LogPage, ProviderError> {
-        Err(ProviderError::Unsupported {
-            what: format!("reading function logs on {}", self.target()),
-            span: None,
-            help: format!(
-                "`updraft logs` reads AWS and Google Cloud logs today; on Azure, stream them with \
-                 `az webapp log tail --name {} --resource-group {}`, or query Application \
-                 Insights (`provider.appInsights: true`) in the portal",
-                self.names.app, self.names.resource_group
-            ),
-        })
+        super::logs::log_page(self, query).await
     }
 
     fn info(&self, live: &LiveState) -> ServiceInfo {

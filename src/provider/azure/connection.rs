@@ -29,6 +29,9 @@ pub struct Endpoints {
     /// The apps' own host: `UPDRAFT_AZURE_FUNCTIONS_ENDPOINT` + `/{app}`, else the host name
     /// Azure reports for the app.
     pub functions: Option<String>,
+    /// Application Insights' query API: `UPDRAFT_AZURE_INSIGHTS_ENDPOINT`, else
+    /// `https://api.applicationinsights.io`.
+    pub insights: Option<String>,
 }
 
 impl Endpoints {
@@ -44,6 +47,7 @@ impl Endpoints {
                 .unwrap_or_else(|| "https://management.azure.com".into()),
             scm: variable("UPDRAFT_AZURE_SCM_ENDPOINT"),
             functions: variable("UPDRAFT_AZURE_FUNCTIONS_ENDPOINT"),
+            insights: variable("UPDRAFT_AZURE_INSIGHTS_ENDPOINT"),
         }
     }
 
@@ -52,6 +56,14 @@ impl Endpoints {
         is_loopback(&self.management)
             && self.scm.as_deref().is_none_or(is_loopback)
             && self.functions.as_deref().is_none_or(is_loopback)
+            && self.insights.as_deref().is_none_or(is_loopback)
+    }
+
+    /// The base URL of Application Insights' query API.
+    pub fn insights_base(&self) -> &str {
+        self.insights
+            .as_deref()
+            .unwrap_or("https://api.applicationinsights.io")
     }
 
     /// The deployment endpoint of app `name`.
@@ -205,6 +217,7 @@ mod tests {
             management: "http://127.0.0.1:4000".into(),
             scm: Some("http://localhost:4000/scm".into()),
             functions: None,
+            insights: None,
         };
         assert!(endpoints.all_loopback());
         assert!(matches!(credential(&endpoints), Ok(None)));
@@ -221,6 +234,7 @@ mod tests {
             management: "http://127.0.0.1:4000".into(),
             scm: Some("http://127.0.0.1:4000/scm".into()),
             functions: Some("http://127.0.0.1:4000/sites".into()),
+            insights: None,
         };
         assert_eq!(endpoints.scm_of("app"), "http://127.0.0.1:4000/scm/app");
         assert_eq!(
@@ -231,6 +245,7 @@ mod tests {
             management: "https://management.azure.com".into(),
             scm: None,
             functions: None,
+            insights: None,
         };
         assert_eq!(azure.scm_of("app"), "https://app.scm.azurewebsites.net");
         assert_eq!(

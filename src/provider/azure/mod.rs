@@ -17,6 +17,7 @@ pub mod blob;
 pub mod connection;
 pub mod deploy_lock;
 pub mod invoke;
+pub mod logs;
 pub mod onedeploy;
 pub mod package;
 pub mod read;
