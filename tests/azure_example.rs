@@ -12,20 +12,12 @@ mod common;
 #[path = "support/azure_fake.rs"]
 mod azure_fake;
 
+#[path = "support/azurite.rs"]
+mod azurite;
+
 use std::path::Path;
 
 use azure_fake::{AzureFake, SUBSCRIPTION};
-
-/// Azurite's blob endpoint, which `bash scripts/test.sh` starts and exports.
-fn azurite() -> String {
-    match std::env::var("UPDRAFT_TEST_AZURITE_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => panic!(
-            "UPDRAFT_TEST_AZURITE_URL is not set: these tests need Azurite's blob service; run \
-             them with `bash scripts/test.sh`, which starts it"
-        ),
-    }
-}
 
 /// A copy of the example service in a scratch directory, under a service name of its own (so
 /// its own lock blob in the Azurite the tests share).
@@ -63,7 +55,7 @@ struct Session {
 impl Session {
     fn start(service: &str) -> Session {
         Session {
-            fake: AzureFake::start(0, &azurite()),
+            fake: AzureFake::start(0, &azurite::url()),
             dir: example_copy(service),
             app: format!("{service}-dev"),
         }

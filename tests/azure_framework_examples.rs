@@ -20,20 +20,12 @@ mod common;
 #[path = "support/azure_fake.rs"]
 mod azure_fake;
 
+#[path = "support/azurite.rs"]
+mod azurite;
+
 use serde_json::{json, Value as Json};
 
 use azure_fake::{AzureFake, SUBSCRIPTION};
-
-/// Azurite's blob endpoint, which `bash scripts/test.sh` starts and exports.
-fn azurite() -> String {
-    match std::env::var("UPDRAFT_TEST_AZURITE_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => panic!(
-            "UPDRAFT_TEST_AZURITE_URL is not set: these tests need Azurite's blob service; run \
-             them with `bash scripts/test.sh`, which starts it"
-        ),
-    }
-}
 
 /// One example in a scratch directory, with the fake. The examples' service names are their
 /// own, so each has its own lock blob in the Azurite the tests share.
@@ -46,7 +38,7 @@ struct Session {
 impl Session {
     fn start(service: &'static str, manifest: &str, files: &[(&str, &str)]) -> Session {
         let session = Session {
-            fake: AzureFake::start(0, &azurite()),
+            fake: AzureFake::start(0, &azurite::url()),
             dir: tempfile::tempdir().expect("a scratch directory"),
             service,
         };

@@ -11,6 +11,9 @@ mod conformance;
 #[path = "support/azure_fake.rs"]
 mod azure_fake;
 
+#[path = "support/azurite.rs"]
+mod azurite;
+
 use std::sync::Arc;
 
 use azure_fake::{AzureFake, SUBSCRIPTION};
@@ -18,17 +21,6 @@ use serde_json::json;
 use updraft::manifest::model::Service;
 use updraft::provider::azure::connection::Endpoints;
 use updraft::provider::{Backend, Scope};
-
-/// Azurite's blob endpoint, which `bash scripts/test.sh` starts and exports.
-fn azurite() -> String {
-    match std::env::var("UPDRAFT_TEST_AZURITE_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => panic!(
-            "UPDRAFT_TEST_AZURITE_URL is not set: these tests need Azurite's blob service; run \
-             them with `bash scripts/test.sh`, which starts it"
-        ),
-    }
-}
 
 /// A service name for one test: unique per test and run, so each has its own lock blob.
 fn service_for(test: &str) -> String {
@@ -52,7 +44,7 @@ struct Azure {
 
 fn azure(test: &str) -> Azure {
     Azure {
-        fake: AzureFake::start(0, &azurite()),
+        fake: AzureFake::start(0, &azurite::url()),
         service: service_for(test),
         runtime: tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

@@ -58,6 +58,27 @@ pub struct InvokeResponse {
     pub executed_version: Option<String>,
 }
 
+impl InvokeResponse {
+    /// A function's answer over HTTP (Google Cloud, Azure): a 4xx/5xx is a function error
+    /// (`Unauthorized` for 401 and 403), an empty body is `null`.
+    pub fn from_http(status: u16, payload: Vec<u8>) -> Self {
+        InvokeResponse {
+            status,
+            function_error: (status >= 400).then(|| match status {
+                401 | 403 => "Unauthorized".to_string(),
+                _ => "Unhandled".to_string(),
+            }),
+            payload: if payload.is_empty() {
+                b"null".to_vec()
+            } else {
+                payload
+            },
+            log_tail: None,
+            executed_version: None,
+        }
+    }
+}
+
 /// Which log events to read.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LogQuery {

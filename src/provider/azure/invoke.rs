@@ -149,20 +149,7 @@ pub async fn invoke(
                 message: error.to_string(),
                 help: "check the network; `updraft info` shows the app's URLs".into(),
             })?;
-    Ok(InvokeResponse {
-        status,
-        function_error: (status >= 400).then(|| match status {
-            401 | 403 => "Unauthorized".to_string(),
-            _ => "Unhandled".to_string(),
-        }),
-        payload: if payload.is_empty() {
-            Json::Null.to_string().into_bytes()
-        } else {
-            payload
-        },
-        log_tail: None,
-        executed_version: None,
-    })
+    Ok(InvokeResponse::from_http(status, payload))
 }
 
 /// The route with its optional parameters (`{name?}`) left out; a required one cannot be

@@ -5,7 +5,6 @@
 //! fake gets none.
 
 use google_cloud_auth::credentials::idtoken;
-use serde_json::Value as Json;
 
 use super::backend::GcpBackend;
 use super::call::{self, Api};
@@ -79,20 +78,7 @@ pub async fn invoke(
         .await
         .map(|bytes| bytes.to_vec())
         .unwrap_or_default();
-    Ok(InvokeResponse {
-        status,
-        function_error: (status >= 400).then(|| match status {
-            401 | 403 => "Unauthorized".to_string(),
-            _ => "Unhandled".to_string(),
-        }),
-        payload: if payload.is_empty() {
-            Json::Null.to_string().into_bytes()
-        } else {
-            payload
-        },
-        log_tail: None,
-        executed_version: None,
-    })
+    Ok(InvokeResponse::from_http(status, payload))
 }
 
 /// An identity token for `audience` from Application Default Credentials.
