@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A cold run of CI, as a new contributor's machine (or CI itself) would see it: a clean clone of
 # the committed HEAD, the reference data (`shared/`) beside it, an empty CARGO_HOME (every crate
-# fetched afresh from crates.io), an empty pip cache, no `target/` and no `.venv/`, then
+# fetched afresh from crates.io), an empty pip cache and npm cache, no `target/`, no `.venv/` and
+# no `node_modules/`, then
 # `CI=true bash .ci/run` with its time.
 #
 #   bash scripts/rehearse-ci.sh                 # uses ../shared beside this checkout
@@ -44,7 +45,7 @@ status=0
     cd "$scratch/updraft"
     # PATH keeps the toolchain (rustup's proxies find it through RUSTUP_HOME, not CARGO_HOME).
     CI=true CARGO_HOME="$scratch/cargo-home" PIP_CACHE_DIR="$scratch/pip-cache" \
-        CARGO_TARGET_DIR="$scratch/updraft/target" \
+        npm_config_cache="$scratch/npm-cache" CARGO_TARGET_DIR="$scratch/updraft/target" \
         bash .ci/run </dev/null
 ) >"$scratch/rehearsal.log" 2>&1 || status=$?
 elapsed=$((SECONDS - started))
