@@ -196,11 +196,6 @@ impl Arm {
         }
     }
 
-    /// `/subscriptions/{id}`, the start of every resource id.
-    pub fn subscription_path(&self) -> String {
-        format!("/subscriptions/{}", self.subscription)
-    }
-
     /// One call to `path` (a resource id and what follows it) at `api_version`.
     pub async fn call(
         &self,
