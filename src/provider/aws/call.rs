@@ -48,6 +48,19 @@ where
     }
 }
 
+/// The body of the answer behind an error, when the SDK kept it.
+pub fn raw_body<E, R>(error: &SdkError<E, R>) -> Option<String>
+where
+    R: std::fmt::Debug + 'static,
+{
+    let raw = error
+        .raw_response()
+        .and_then(|raw| (raw as &dyn std::any::Any).downcast_ref::<HttpResponse>())?;
+    raw.body()
+        .bytes()
+        .map(|bytes| String::from_utf8_lossy(bytes).trim().to_string())
+}
+
 /// An answer without an error code (a body the SDK could not read): its HTTP status and the
 /// start of its body, which is what a user needs to see what went wrong.
 fn unreadable_answer<E, R>(error: &SdkError<E, R>) -> String
@@ -60,11 +73,7 @@ where
         .and_then(|raw| (raw as &dyn std::any::Any).downcast_ref::<HttpResponse>());
     match raw {
         Some(response) => {
-            let body = response
-                .body()
-                .bytes()
-                .map(|bytes| String::from_utf8_lossy(bytes).trim().to_string())
-                .unwrap_or_default();
+            let body = raw_body(error).unwrap_or_default();
             let mut excerpt: String = body.chars().take(300).collect();
             if excerpt.len() < body.len() {
                 excerpt.push_str("...");

@@ -120,7 +120,11 @@ fn root_properties(provider: Shape, function: Shape) -> Vec<Property> {
     vec![
         prop(
             "service",
-            string(),
+            // Framework v2's object form is read, with a warning (`rules::service_object_form`).
+            any_of(vec![
+                string(),
+                object_required(&["name"], vec![prop("name", string(), "")]),
+            ]),
             "The service name: letters, digits and `-`, starting with a letter",
         ),
         prop(

@@ -11,7 +11,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::operation::get_bucket_notification_configuration::{
+    GetBucketNotificationConfigurationError, GetBucketNotificationConfigurationOutput,
+};
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, Event, FilterRule, FilterRuleName,
     LambdaFunctionConfiguration, NotificationConfiguration, NotificationConfigurationFilter,
@@ -28,6 +33,7 @@ use super::permission::{self, Grant};
 use super::{call_error, concurrently, invalid, EventContext, FunctionEvent, Site};
 use crate::manifest::model::Trigger;
 use crate::plan::{Action, Desired, Live, Properties, Step};
+use crate::provider::aws::call::raw_body;
 use crate::provider::aws::context::Context;
 use crate::provider::aws::live::LiveContext;
 use crate::provider::ProviderError;
@@ -197,12 +203,7 @@ pub async fn live(live: &LiveContext, site: &Site, buckets: BTreeSet<String>) ->
         let client = live.aws.s3.clone();
         let prefix = prefix.clone();
         async move {
-            let output = match client
-                .get_bucket_notification_configuration()
-                .bucket(&bucket)
-                .send()
-                .await
-            {
+            let output = match notification_configuration(&client, &bucket).await {
                 Ok(output) => output,
                 Err(e) if e.code() == Some("NoSuchBucket") => return Ok(None),
                 Err(e) => {
@@ -284,12 +285,7 @@ pub async fn apply(
         return apply_bucket(client, site, step, properties).await;
     }
     let prefix = configuration_prefix(&site.service, &site.stage);
-    let current = match client
-        .get_bucket_notification_configuration()
-        .bucket(&bucket)
-        .send()
-        .await
-    {
+    let current = match notification_configuration(client, &bucket).await {
         Ok(current) => current,
         Err(e) if step.action == Action::Delete && e.code() == Some("NoSuchBucket") => {
             return Ok(Properties::new())
@@ -333,6 +329,44 @@ pub async fn apply(
         .await
         .map_err(|e| call_error("s3:PutBucketNotificationConfiguration", &bucket, &e))?;
     Ok(Properties::new())
+}
+
+/// A bucket's notification configuration. Some S3-compatible servers (moto among them) answer
+/// a bucket with no notifications with an empty `<GetBucketNotificationResponse/>` instead of an
+/// empty `<NotificationConfiguration/>`; that answer means "no notifications", not a failure.
+async fn notification_configuration(
+    client: &Client,
+    bucket: &str,
+) -> Result<
+    GetBucketNotificationConfigurationOutput,
+    SdkError<GetBucketNotificationConfigurationError, HttpResponse>,
+> {
+    match client
+        .get_bucket_notification_configuration()
+        .bucket(bucket)
+        .send()
+        .await
+    {
+        Err(error)
+            if error.code().is_none()
+                && raw_body(&error).is_some_and(|body| is_empty_notification_answer(&body)) =>
+        {
+            Ok(GetBucketNotificationConfigurationOutput::builder().build())
+        }
+        other => other,
+    }
+}
+
+/// `<GetBucketNotificationResponse .../>` with nothing inside.
+fn is_empty_notification_answer(body: &str) -> bool {
+    let body = body.trim();
+    let body = match body.strip_prefix("<?xml") {
+        Some(rest) => rest.split_once("?>").map_or("", |(_, after)| after).trim(),
+        None => body,
+    };
+    body.starts_with("<GetBucketNotificationResponse")
+        && (body.ends_with("/>") && body.matches('<').count() == 1
+            || body.ends_with("</GetBucketNotificationResponse>") && body.matches('<').count() == 2)
 }
 
 fn lambda_configuration(
@@ -451,6 +485,23 @@ mod tests {
             "provider": {"name": "aws"},
             "functions": {"resize": {"handler": "h.resize", "events": events}},
         }))
+    }
+
+    #[test]
+    fn an_empty_get_bucket_notification_response_reads_as_no_notifications() {
+        assert!(is_empty_notification_answer(
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<GetBucketNotificationResponse xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>"#
+        ));
+        assert!(is_empty_notification_answer(
+            "<GetBucketNotificationResponse></GetBucketNotificationResponse>"
+        ));
+        assert!(!is_empty_notification_answer(
+            "<Error><Code>X</Code></Error>"
+        ));
+        assert!(!is_empty_notification_answer(
+            "<GetBucketNotificationResponse><CloudFunctionConfiguration/></GetBucketNotificationResponse>"
+        ));
     }
 
     #[test]
