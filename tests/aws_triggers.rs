@@ -6,6 +6,7 @@
 //! Without it they skip with a message; with it set but moto not answering they fail. They
 //! drive the library as `updraft deploy` does, with the deploy tests' driver and proxy.
 
+#[allow(dead_code)]
 #[path = "aws_triggers/clients.rs"]
 mod clients;
 #[allow(dead_code)]

@@ -5,18 +5,14 @@
 //! Each request is forwarded on a fresh connection with `Connection: close`, and the answer is
 //! relayed whole, so no HTTP parsing of answers is needed.
 //!
-//! It also mends one answer moto gets wrong, so the product is tested as it talks to AWS (the
-//! product itself is never told about moto): `GetBucketNotificationConfiguration` on a bucket
-//! without notifications, where moto answers `<GetBucketNotificationResponse/>` and S3 an empty
-//! `<NotificationConfiguration/>`; the SDK refuses moto's.
+//! Answers are relayed as moto gives them: where moto's answer differs from AWS's (an empty
+//! `<GetBucketNotificationResponse/>` for a bucket without notifications), updraft itself must
+//! cope, as it must with other S3-compatible servers.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-const EMPTY_NOTIFICATIONS: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
-    <NotificationConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"></NotificationConfiguration>";
 
 /// One request as the proxy saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,12 +148,6 @@ fn serve(mut client: TcpStream, upstream: &str, log: &Mutex<Vec<Recorded>>) {
         }
         let mut answer = Vec::new();
         let _ = server.read_to_end(&mut answer);
-        let asks_notifications = method == "GET" && query.contains("notification");
-        if asks_notifications
-            && String::from_utf8_lossy(&answer).contains("<GetBucketNotificationResponse")
-        {
-            answer = replace_body(&answer, EMPTY_NOTIFICATIONS);
-        }
         // Tell the client this connection ends too: the answer may have no length of its own.
         let answer = with_connection_close(&answer);
         let _ = client.write_all(&answer);
@@ -181,26 +171,6 @@ fn with_connection_close(answer: &[u8]) -> Vec<u8> {
     }
     out.extend_from_slice(b"Connection: close\r\n\r\n");
     out.extend_from_slice(&answer[end + 4..]);
-    out
-}
-
-/// The answer with another body (and its length).
-fn replace_body(answer: &[u8], body: &str) -> Vec<u8> {
-    let Some(end) = answer.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return answer.to_vec();
-    };
-    let head = String::from_utf8_lossy(&answer[..end]).into_owned();
-    let mut out = Vec::new();
-    for line in head.split("\r\n") {
-        let key = line.split(':').next().unwrap_or_default().trim();
-        if key.eq_ignore_ascii_case("content-length") {
-            continue;
-        }
-        out.extend_from_slice(line.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
-    out.extend_from_slice(body.as_bytes());
     out
 }
 

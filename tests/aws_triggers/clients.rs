@@ -4,6 +4,7 @@
 use super::moto::{direct_config, Moto};
 
 pub struct Clients {
+    pub cloudformation: aws_sdk_cloudformation::Client,
     pub apigateway: aws_sdk_apigateway::Client,
     pub apigatewayv2: aws_sdk_apigatewayv2::Client,
     pub events: aws_sdk_eventbridge::Client,
@@ -20,6 +21,7 @@ impl Clients {
             .force_path_style(true)
             .build();
         Clients {
+            cloudformation: aws_sdk_cloudformation::Client::new(&config),
             apigateway: aws_sdk_apigateway::Client::new(&config),
             apigatewayv2: aws_sdk_apigatewayv2::Client::new(&config),
             events: aws_sdk_eventbridge::Client::new(&config),

@@ -31,6 +31,7 @@ pub struct Aws {
     pub apigatewayv2: aws_sdk_apigatewayv2::Client,
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub sts: aws_sdk_sts::Client,
+    pub cloudformation: aws_sdk_cloudformation::Client,
 }
 
 impl Aws {
@@ -76,6 +77,7 @@ impl Aws {
             apigatewayv2: aws_sdk_apigatewayv2::Client::new(config),
             tagging: aws_sdk_resourcegroupstagging::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
+            cloudformation: aws_sdk_cloudformation::Client::new(config),
         }
     }
 

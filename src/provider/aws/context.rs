@@ -3,11 +3,13 @@
 //! resource is (for triggers: its id and a reference to its ARN), the execution role, and the
 //! CloudFormation logical ids the manifest may refer to (see [`super::intrinsic`]).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
 use super::naming::{self, kind};
+use super::stack_template::StackPlan;
 use crate::manifest::model::{Function, Service};
 use crate::package::Artifact;
 use crate::plan::{Reference, ResourceId};
@@ -31,8 +33,14 @@ pub struct Context<'a> {
     pub functions: BTreeMap<String, FunctionTarget>,
     /// The generated execution role, when there is one (some function uses it).
     pub role: Option<ResourceId>,
-    /// CloudFormation logical ids (`JobsQueue`, `HelloLambdaFunction`, ...).
+    /// CloudFormation logical ids (`JobsQueue`, `HelloLambdaFunction`, ...) of the resources
+    /// updraft deploys itself.
     pub logical: BTreeMap<String, Logical>,
+    /// What the service's CloudFormation stack holds.
+    pub stack: StackPlan,
+    /// The outputs the stack must give for the values that refer to it, filled as builders
+    /// resolve values (see [`super::stack_template`]).
+    pub stack_outputs: RefCell<BTreeMap<String, super::intrinsic::Resolved>>,
 }
 
 /// Where a function is, for the kinds that point at it (triggers, permissions, URLs).
@@ -77,6 +85,7 @@ impl<'a> Context<'a> {
     ) -> Context<'a> {
         let stage = service.provider.stage.clone();
         let region = service.provider.region.clone();
+        let prefix = naming::prefix(&service.name, &stage);
         let mut tags = super::clients::ownership_tags(&service.name, &stage);
         for (key, value) in &service.provider.tags {
             tags.insert(key.clone(), text(value));
@@ -89,12 +98,14 @@ impl<'a> Context<'a> {
             partition: partition.to_string(),
             name: service.name.clone(),
             stage: stage.clone(),
-            prefix: naming::prefix(&service.name, &stage),
+            stack: StackPlan::new(service, &prefix),
+            prefix,
             bucket: bucket.to_string(),
             tags,
             functions: BTreeMap::new(),
             role: None,
             logical: BTreeMap::new(),
+            stack_outputs: RefCell::new(BTreeMap::new()),
         };
         for (key, function) in &service.functions {
             let target = FunctionTarget {

@@ -50,6 +50,10 @@ pub struct DeployState {
     /// The service's HTTP API has authorizers.
     #[serde(default)]
     pub authorizers: bool,
+    /// CloudFormation stacks of the service by name (`provider.stackName` may name one other
+    /// than `{service}-{stage}`).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub stacks: BTreeSet<String>,
 }
 
 impl DeployState {
@@ -83,6 +87,7 @@ impl DeployState {
             && self.buckets.is_empty()
             && self.functions.is_empty()
             && !self.authorizers
+            && self.stacks.is_empty()
     }
 
     /// Everything either state records.
@@ -93,6 +98,7 @@ impl DeployState {
             buckets: self.buckets.union(&other.buckets).cloned().collect(),
             functions: self.functions.union(&other.functions).cloned().collect(),
             authorizers: self.authorizers || other.authorizers,
+            stacks: self.stacks.union(&other.stacks).cloned().collect(),
         }
     }
 
@@ -105,6 +111,9 @@ impl DeployState {
                 self.buckets.insert(id.name.clone());
             }
             kind::HTTP_API_AUTHORIZER => self.authorizers = true,
+            crate::provider::aws::stack_template::STACK => {
+                self.stacks.insert(id.name.clone());
+            }
             kind::PERMISSION => {
                 let Ok(permission) = PermissionProperties::from_properties(properties, id) else {
                     return;

@@ -119,16 +119,92 @@ fn a_queue_url_inside_a_join_is_refused_because_it_is_only_known_after_apply() {
     );
 }
 
+fn stack_id() -> ResourceId {
+    ResourceId::new(super::stack_template::STACK, "svc-dev")
+}
+
 #[test]
-fn another_resource_type_is_refused_naming_it() {
+fn other_resource_types_go_into_the_stack_and_functions_read_them_from_its_outputs() {
+    let state = build(base(json!({
+        "provider": {"name": "aws", "runtime": "nodejs20.x", "environment": {
+            "TABLE": {"Ref": "Table"},
+            "STREAM": {"Fn::GetAtt": ["Table", "StreamArn"]},
+            "SHARED": {"Fn::ImportValue": "shared-api-id"},
+        }},
+        "resources": {
+            "Resources": {
+                "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {"BillingMode": "PAY_PER_REQUEST"}},
+                "Invoke": {"Type": "AWS::Lambda::Permission", "DependsOn": "ApiLambdaFunction", "Properties": {
+                    "FunctionName": {"Fn::GetAtt": ["ApiLambdaFunction", "Arn"]},
+                    "Action": "lambda:InvokeFunction",
+                    "Principal": "ses.amazonaws.com",
+                    "SourceAccount": {"Ref": "AWS::AccountId"},
+                }},
+            },
+            "Outputs": {"TableName": {"Value": {"Ref": "Table"}}},
+        },
+    })))
+    .expect("builds");
+    let function_id = ResourceId::new(kind::FUNCTION, "svc-dev-api");
+    let function = state.get(&function_id).expect("the function is desired");
+    let environment = &function.properties["environment"];
+    assert_eq!(
+        environment["TABLE"],
+        Reference::new(stack_id(), "UpdraftRefTable").to_json()
+    );
+    assert_eq!(
+        environment["STREAM"],
+        Reference::new(stack_id(), "UpdraftAttTableStreamArn").to_json()
+    );
+    assert!(Reference::from_json(&environment["SHARED"])
+        .is_some_and(|r| r.attribute.starts_with("UpdraftValue")));
+    assert!(function.depends_on.contains(&stack_id()));
+
+    let stack = state.get(&stack_id()).expect("the stack is desired");
+    let properties = &stack.properties;
+    assert_eq!(
+        properties["Resources.Table.Properties.BillingMode"],
+        json!("PAY_PER_REQUEST")
+    );
+    assert_eq!(
+        properties["Outputs.TableName"],
+        json!({"Value": {"Ref": "Table"}})
+    );
+    assert_eq!(
+        properties["Outputs.UpdraftRefTable"],
+        json!({"Value": {"Ref": "Table"}})
+    );
+    // A function the stack refers to: its ARN, known before it exists; pseudo parameters stay
+    // for CloudFormation; `DependsOn` a function orders the stack after it instead.
+    assert_eq!(
+        properties["Resources.Invoke.Properties.FunctionName"],
+        Reference::new(function_id.clone(), "arn").to_json()
+    );
+    assert_eq!(
+        properties["Resources.Invoke.Properties.SourceAccount"],
+        json!({"Ref": "AWS::AccountId"})
+    );
+    assert!(!properties.contains_key("Resources.Invoke.DependsOn"));
+    assert!(stack.depends_on.contains(&function_id));
+    assert_eq!(properties["tags"]["updraft:stack"], json!("svc/dev"));
+    assert_eq!(properties["status"], json!("ready"));
+}
+
+#[test]
+fn a_service_without_resources_has_no_stack() {
+    let state = build(base(json!({}))).expect("builds");
+    assert!(state.get(&stack_id()).is_none());
+}
+
+#[test]
+fn a_framework_extension_of_generated_resources_is_refused_naming_it() {
     let error = build(base(json!({
-        "resources": {"Resources": {"Table": {"Type": "AWS::DynamoDB::Table", "Properties": {}}}},
+        "resources": {"extensions": {"ApiLambdaFunction": {"Properties": {}}}},
     })))
     .expect_err("refused");
-    let text = error.to_string();
     assert!(
-        text.contains("AWS::DynamoDB::Table") && text.contains("resources.Resources.Table"),
-        "{text}"
+        error.to_string().contains("resources.extensions"),
+        "{error}"
     );
 }
 

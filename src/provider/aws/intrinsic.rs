@@ -11,9 +11,10 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value as Json;
+use serde_json::{json, Value as Json};
 
 use super::context::Context;
+use super::stack_template::{attribute_output, ref_output, value_output};
 use crate::manifest::source::Span;
 use crate::plan::{Reference, ResourceId};
 use crate::provider::ProviderError;
@@ -72,12 +73,27 @@ impl Context<'_> {
                         if let Some(known) = self.pseudo(name) {
                             return Ok(Json::String(known));
                         }
+                        if self.stack.holds(name) {
+                            let output = Resolved {
+                                value: value.clone(),
+                                depends_on: BTreeSet::new(),
+                            };
+                            return Ok(self.stack_output(ref_output(name), output, depends_on));
+                        }
                         let logical = self.logical_named(name, place)?;
                         depends_on.insert(logical.id.clone());
                         Ok(Reference::new(logical.id.clone(), logical.reference).to_json())
                     }
                     "Fn::GetAtt" => {
                         let (name, attribute) = get_att(argument, place)?;
+                        if self.stack.resources.contains_key(&name) {
+                            let output = Resolved {
+                                value: value.clone(),
+                                depends_on: BTreeSet::new(),
+                            };
+                            let key = attribute_output(&name, &attribute);
+                            return Ok(self.stack_output(key, output, depends_on));
+                        }
                         let logical = self.logical_named(&name, place)?;
                         let Some(attribute) = logical.attributes.get(attribute.as_str()) else {
                             return Err(unsupported(
@@ -88,8 +104,16 @@ impl Context<'_> {
                         depends_on.insert(logical.id.clone());
                         Ok(Reference::new(logical.id.clone(), *attribute).to_json())
                     }
-                    "Fn::Join" | "Fn::Sub" => {
+                    "Fn::Join" | "Fn::Sub" if !self.mentions_stack(value) => {
                         Ok(Json::String(self.text(value, place, depends_on)?))
+                    }
+                    // CloudFormation evaluates these (and joins of the stack's values): the
+                    // value comes from a stack output.
+                    "Fn::Join" | "Fn::Sub" | "Fn::ImportValue" | "Fn::Select" | "Fn::If"
+                    | "Fn::FindInMap" | "Fn::Base64" => {
+                        let output = self.stack_expression(value, place)?;
+                        let key = value_output(&output.value);
+                        Ok(self.stack_output(key, output, depends_on))
                     }
                     other if other.starts_with("Fn::") || other == "Condition" => Err(unsupported(
                         place,
@@ -107,6 +131,170 @@ impl Context<'_> {
                     .map(|(k, v)| Ok((k.clone(), self.walk(v, place, depends_on)?)))
                     .collect::<Result<_, ProviderError>>()?,
             )),
+            other => Ok(other.clone()),
+        }
+    }
+
+    /// Records an output the stack must give, and refers to it.
+    fn stack_output(
+        &self,
+        key: String,
+        output: Resolved,
+        depends_on: &mut BTreeSet<ResourceId>,
+    ) -> Json {
+        depends_on.insert(self.stack.id.clone());
+        self.stack_outputs.borrow_mut().insert(key.clone(), output);
+        Reference::new(self.stack.id.clone(), key).to_json()
+    }
+
+    /// Whether CloudFormation must evaluate `value`: it names a stack resource or parameter, or
+    /// uses a function other than `Ref`, `Fn::GetAtt`, `Fn::Join` and `Fn::Sub`.
+    fn mentions_stack(&self, value: &Json) -> bool {
+        match value {
+            Json::Array(items) => items.iter().any(|item| self.mentions_stack(item)),
+            Json::Object(map) if map.len() == 1 => {
+                let Some((key, argument)) = map.iter().next() else {
+                    return false;
+                };
+                match key.as_str() {
+                    "Ref" => argument.as_str().is_some_and(|name| self.stack.holds(name)),
+                    "Fn::GetAtt" => match argument {
+                        Json::Array(parts) => parts
+                            .first()
+                            .and_then(Json::as_str)
+                            .is_some_and(|name| self.stack.holds(name)),
+                        Json::String(dotted) => {
+                            self.stack.holds(dotted.split('.').next().unwrap_or(""))
+                        }
+                        _ => false,
+                    },
+                    "Fn::Sub" => {
+                        let (template, variables) = match argument {
+                            Json::Array(parts) => (parts.first(), parts.get(1)),
+                            other => (Some(other), None),
+                        };
+                        template
+                            .and_then(Json::as_str)
+                            .is_some_and(|t| sub_names(t).iter().any(|n| self.stack.holds(n)))
+                            || variables.is_some_and(|v| self.mentions_stack(v))
+                    }
+                    "Fn::Join" => self.mentions_stack(argument),
+                    other if other.starts_with("Fn::") => true,
+                    _ => self.mentions_stack(argument),
+                }
+            }
+            Json::Object(map) => map.values().any(|item| self.mentions_stack(item)),
+            _ => false,
+        }
+    }
+
+    /// `value` as the stack's template holds it: what names the stack's own resources,
+    /// parameters and pseudo parameters stays for CloudFormation; a `Ref` or `Fn::GetAtt` of
+    /// a resource updraft deploys itself (a function, a queue) becomes its value or a
+    /// reference to it, and `${Name}` of one inside `Fn::Sub` its known name or ARN.
+    pub fn stack_expression(
+        &self,
+        value: &Json,
+        place: Place<'_>,
+    ) -> Result<Resolved, ProviderError> {
+        let mut depends_on = BTreeSet::new();
+        let value = self.in_stack(value, place, &mut depends_on)?;
+        Ok(Resolved { value, depends_on })
+    }
+
+    fn in_stack(
+        &self,
+        value: &Json,
+        place: Place<'_>,
+        depends_on: &mut BTreeSet<ResourceId>,
+    ) -> Result<Json, ProviderError> {
+        let recurse = |map: &serde_json::Map<String, Json>,
+                       depends_on: &mut BTreeSet<ResourceId>|
+         -> Result<Json, ProviderError> {
+            Ok(Json::Object(
+                map.iter()
+                    .map(|(k, v)| Ok((k.clone(), self.in_stack(v, place, depends_on)?)))
+                    .collect::<Result<_, ProviderError>>()?,
+            ))
+        };
+        match value {
+            Json::Array(items) => items
+                .iter()
+                .map(|item| self.in_stack(item, place, depends_on))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Json::Array),
+            Json::Object(map) if map.len() == 1 => {
+                let Some((key, argument)) = map.iter().next() else {
+                    return Ok(value.clone());
+                };
+                match key.as_str() {
+                    "Ref" => {
+                        let name = argument
+                            .as_str()
+                            .ok_or_else(|| invalid(place, "`Ref` takes a name"))?;
+                        if name.starts_with("AWS::") || self.stack.holds(name) {
+                            return Ok(value.clone());
+                        }
+                        self.walk(value, place, depends_on)
+                    }
+                    "Fn::GetAtt" => {
+                        let (name, _) = get_att(argument, place)?;
+                        if self.stack.holds(&name) {
+                            return Ok(value.clone());
+                        }
+                        self.walk(value, place, depends_on)
+                    }
+                    "Fn::Sub" => {
+                        let (template, variables) = match argument {
+                            Json::String(template) => (template.as_str(), None),
+                            Json::Array(parts) if parts.len() == 2 => (
+                                parts
+                                    .first()
+                                    .and_then(Json::as_str)
+                                    .ok_or_else(|| invalid(place, "`Fn::Sub` takes a string"))?,
+                                parts.get(1).and_then(Json::as_object),
+                            ),
+                            _ => {
+                                return Err(invalid(
+                                    place,
+                                    "`Fn::Sub` takes a string, or a string and a map",
+                                ))
+                            }
+                        };
+                        let mut written = template.to_string();
+                        for name in sub_names(template) {
+                            let given = variables.is_some_and(|v| v.contains_key(&name));
+                            let (logical, attribute) = match name.split_once('.') {
+                                Some((logical, attribute)) => (logical, Some(attribute)),
+                                None => (name.as_str(), None),
+                            };
+                            if given || logical.starts_with("AWS::") || self.stack.holds(logical) {
+                                continue;
+                            }
+                            let found = self.logical_named(logical, place)?;
+                            let attribute = match attribute {
+                                Some(attribute) => {
+                                    *found.attributes.get(attribute).ok_or_else(|| {
+                                        unsupported(place, &format!("`${{{name}}}` in `Fn::Sub`"))
+                                    })?
+                                }
+                                None => found.reference,
+                            };
+                            let known = self.known(logical, attribute, place, depends_on)?;
+                            written = written.replace(&format!("${{{name}}}"), &known);
+                        }
+                        match variables {
+                            Some(variables) => Ok(json!({"Fn::Sub": [
+                                written,
+                                recurse(variables, depends_on)?,
+                            ]})),
+                            None => Ok(json!({ "Fn::Sub": written })),
+                        }
+                    }
+                    _ => recurse(map, depends_on),
+                }
+            }
+            Json::Object(map) => recurse(map, depends_on),
             other => Ok(other.clone()),
         }
     }
@@ -273,6 +461,23 @@ impl Context<'_> {
             _ => return None,
         })
     }
+}
+
+/// The names `${...}` in an `Fn::Sub` template refers to (not `${!Literal}`).
+pub fn sub_names(template: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            break;
+        };
+        if !after.starts_with('!') {
+            names.push(after[..end].to_string());
+        }
+        rest = &after[end + 1..];
+    }
+    names
 }
 
 fn get_att(argument: &Json, place: Place<'_>) -> Result<(String, String), ProviderError> {

@@ -46,6 +46,7 @@ pub struct LiveContext {
     pub only: Option<BTreeSet<ResourceId>>,
     tagged: OnceCell<Vec<Tagged>>,
     functions: OnceCell<Vec<OwnedFunction>>,
+    stacks: OnceCell<Vec<aws_sdk_cloudformation::types::Stack>>,
     /// Parts a kind could not read while it read the rest (one bucket's notifications).
     unread: std::sync::Mutex<Vec<Unread>>,
 }
@@ -58,6 +59,7 @@ impl LiveContext {
             only: None,
             tagged: OnceCell::new(),
             functions: OnceCell::new(),
+            stacks: OnceCell::new(),
             unread: std::sync::Mutex::new(Vec::new()),
         }
     }
@@ -75,6 +77,16 @@ impl LiveContext {
 
     fn unread(&self) -> Vec<Unread> {
         std::mem::take(&mut *self.unread.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The service's CloudFormation stacks (read once: the stack kind and the stream mappings,
+    /// named by the stack's outputs, both need them).
+    pub async fn stacks(&self) -> Result<&[aws_sdk_cloudformation::types::Stack], ProviderError> {
+        let found = self
+            .stacks
+            .get_or_try_init(|| super::kinds::stack::owned(&self.aws, &self.state))
+            .await?;
+        Ok(found)
     }
 
     /// Every resource carrying both ownership tags, from the tagging index (one paginated call).

@@ -20,6 +20,7 @@ pub mod live;
 pub mod logs;
 pub mod naming;
 pub mod sdk;
+pub mod stack_template;
 pub mod triggers;
 pub mod variables;
 

@@ -28,6 +28,7 @@ pub mod function_url;
 pub mod log_group;
 pub mod queue;
 pub mod role;
+pub mod stack;
 
 use async_trait::async_trait;
 
@@ -85,6 +86,8 @@ pub static ALL: &[&dyn ResourceKind] = &[
     &function::Functions,
     &function_url::FunctionUrls,
     &crate::provider::aws::triggers::Triggers,
+    // Last: the stack's outputs are the values the builders before it asked for.
+    &stack::Stacks,
 ];
 
 /// The module that applies resources of this type.

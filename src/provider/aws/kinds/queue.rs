@@ -1,6 +1,6 @@
 //! SQS queues from the manifest's `resources.Resources` (`Type: AWS::SQS::Queue`). `Ref` gives
-//! the queue URL, `Fn::GetAtt [Q, Arn]` the ARN, `Fn::GetAtt [Q, QueueName]` the name. Any
-//! other resource type there is refused when the desired state is built.
+//! the queue URL, `Fn::GetAtt [Q, Arn]` the ARN, `Fn::GetAtt [Q, QueueName]` the name. Other
+//! resource types go into the service's stack ([`super::stack`]).
 //!
 //! Each attribute the manifest sets is a property of its own (snake_case of the SQS attribute:
 //! `VisibilityTimeout` is `visibility_timeout`), as SQS reports it (a string; redrive policies
@@ -134,32 +134,19 @@ impl ResourceKind for Queues {
         context: &Context<'_>,
         state: &mut DesiredState,
     ) -> Result<(), ProviderError> {
-        if let Some(sections) = context.service.resources.as_ref().and_then(Json::as_object) {
-            if let Some(other) = sections.keys().find(|k| k.as_str() != "Resources") {
-                let path = format!("resources.{other}");
-                return Err(unsupported(
-                    Place {
-                        path: &path,
-                        span: None,
-                    },
-                    &format!("`resources.{other}`"),
-                ));
-            }
-        }
         for (logical, resource) in resources(context) {
             let path = format!("resources.Resources.{logical}");
-            let kind_name = resource
-                .get("Type")
-                .and_then(Json::as_str)
-                .unwrap_or("a resource without a Type");
-            if kind_name != "AWS::SQS::Queue" {
-                return Err(unsupported(
-                    Place {
-                        path: &path,
+            match resource.get("Type").and_then(Json::as_str) {
+                Some("AWS::SQS::Queue") => {}
+                // The stack deploys every other type.
+                Some(_) => continue,
+                None => {
+                    return Err(ProviderError::Invalid {
+                        message: format!("`{path}` has no `Type`"),
                         span: None,
-                    },
-                    &format!("the resource type {kind_name}"),
-                ));
+                        help: "give the resource its CloudFormation type, such as `Type: AWS::DynamoDB::Table`".into(),
+                    })
+                }
             }
             let name = queue_name(context, logical, resource);
             let mut depends_on = BTreeSet::new();

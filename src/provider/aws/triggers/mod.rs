@@ -16,6 +16,7 @@ pub mod s3;
 pub mod schedule;
 pub mod sns;
 pub mod sqs;
+pub mod stream;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -220,6 +221,9 @@ impl ResourceKind for Triggers {
                 rest_api::apply(&aws.apigateway, &site, step, properties).await
             }
             kind::RULE => schedule::apply(&aws.events, step, properties).await,
+            kind::EVENT_SOURCE_MAPPING if stream::is_stream_step(properties) => {
+                stream::apply(&aws.lambda, step, properties).await
+            }
             kind::EVENT_SOURCE_MAPPING => sqs::apply(&aws.lambda, step, properties).await,
             kind::BUCKET_NOTIFICATION => s3::apply(&aws.s3, &site, step, properties).await,
             s3::BUCKET => s3::apply(&aws.s3, &site, step, properties).await,
@@ -255,11 +259,25 @@ async fn read(live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
                 .collect::<Vec<_>>(),
         )
     };
+    // Stream mappings are named by the stack output that holds their stream's ARN.
+    let stream_names: BTreeMap<String, String> = live
+        .stacks()
+        .await?
+        .iter()
+        .flat_map(|stack| stack.outputs())
+        .filter_map(|output| {
+            Some((
+                output.output_value()?.to_string(),
+                output.output_key()?.to_string(),
+            ))
+        })
+        .filter(|(value, _)| stream::is_stream_arn(value))
+        .collect();
     let (http, rest, rules, mappings, subscriptions, buckets, topics) = tokio::join!(
         http_api::live(&aws.apigatewayv2, &site, recorded.authorizers),
         rest_api::live(&aws.apigateway, &site),
         schedule::live(&aws.events, &site),
-        sqs::live(&aws.lambda, &functions),
+        sqs::live(&aws.lambda, &functions, &stream_names),
         sns::live(&aws.sns, &functions),
         tagged("s3"),
         tagged("sns"),
@@ -330,6 +348,7 @@ pub fn desired(context: &Context) -> Result<Vec<Desired>, ProviderError> {
     resources.extend(rest_api::desired(context, events(REST_API))?);
     resources.extend(schedule::desired(context, events(SCHEDULE))?);
     resources.extend(sqs::desired(context, events(SQS))?);
+    resources.extend(stream::desired(context, events(STREAM))?);
     resources.extend(s3::desired(context, events(S3))?);
     resources.extend(sns::desired(context, events(SNS))?);
     Ok(resources)
@@ -341,9 +360,12 @@ pub fn role_statements(
     context: &Context,
 ) -> Result<(Vec<Json>, BTreeSet<ResourceId>), ProviderError> {
     let by_kind = grouped(context)?;
-    let events = by_kind.get(SQS).map(Vec::as_slice).unwrap_or_default();
-    let mappings = sqs::desired(context, events)?;
-    let statements = sqs::role_statements(&mappings);
+    let events = |kind: &str| by_kind.get(kind).map(Vec::as_slice).unwrap_or_default();
+    let mut statements = sqs::role_statements(&sqs::desired(context, events(SQS))?);
+    statements.extend(stream::role_statements(&stream::desired(
+        context,
+        events(STREAM),
+    )?));
     let refers_to = statements
         .iter()
         .flat_map(crate::plan::reference::references)
@@ -378,6 +400,7 @@ const HTTP_API: &str = "httpApi";
 const REST_API: &str = "http";
 const SCHEDULE: &str = "schedule";
 const SQS: &str = "sqs";
+const STREAM: &str = "stream";
 const S3: &str = "s3";
 const SNS: &str = "sns";
 
@@ -389,12 +412,13 @@ fn supported_kind(function: &Function, event: &Event) -> Result<&'static str, Pr
         (Trigger::Http(_), "http") => Ok(REST_API),
         (Trigger::Schedule { .. }, "schedule" | "eventBridge") => Ok(SCHEDULE),
         (Trigger::Queue { .. }, "sqs") => Ok(SQS),
+        (Trigger::Stream { .. }, "stream") => Ok(STREAM),
         (Trigger::Storage { .. }, "s3") => Ok(S3),
         (Trigger::Topic { .. }, "sns") => Ok(SNS),
         _ => Err(unsupported(
             function,
             event,
-            "updraft deploys httpApi, http, schedule, sqs, s3 and sns events; deploy this \
+            "updraft deploys httpApi, http, schedule, sqs, stream, s3 and sns events; deploy this \
              function with the Serverless Framework for now, or remove the event",
         )),
     }

@@ -142,6 +142,7 @@ pub fn role_statements(resources: &[Desired]) -> Vec<Json> {
     let queues: Vec<Json> = resources
         .iter()
         .filter(|r| r.id.kind == kind::EVENT_SOURCE_MAPPING)
+        .filter(|r| !super::stream::is_stream_step(&r.properties))
         .filter_map(|r| MappingProperties::from_properties(&r.properties, &r.id).ok())
         .map(|mapping| mapping.event_source_arn)
         .collect();
@@ -155,10 +156,12 @@ pub fn role_statements(resources: &[Desired]) -> Vec<Json> {
     })]
 }
 
-/// The SQS mappings of `functions` (the service's deployed function names).
+/// The SQS and stream mappings of `functions` (the service's deployed function names), from
+/// one listing; `stream_names` names streams by the stack output that holds their ARN.
 pub async fn live(
     client: &Client,
     functions: &BTreeSet<String>,
+    stream_names: &std::collections::BTreeMap<String, String>,
 ) -> Result<Vec<Live>, ProviderError> {
     let mut found = Vec::new();
     let mut marker = None;
@@ -187,7 +190,14 @@ pub async fn live(
             let Some(function) = function_name_of(function_arn) else {
                 continue;
             };
-            if !source.contains(":sqs:") || !functions.contains(function) {
+            if !functions.contains(function) {
+                continue;
+            }
+            if let Some(stream) = super::stream::from_mapping(mapping, function, stream_names) {
+                found.push(stream);
+                continue;
+            }
+            if !source.contains(":sqs:") {
                 continue;
             }
             let queue = arn_name(source);
@@ -243,23 +253,7 @@ pub async fn apply(
     let live_uuid = attribute(step.live.as_ref(), "uuid");
     if matches!(step.action, Action::Delete | Action::Replace) {
         if let Some(uuid) = &live_uuid {
-            let mut attempt = 0;
-            loop {
-                match client.delete_event_source_mapping().uuid(uuid).send().await {
-                    Ok(_) => break,
-                    Err(e) if e.code() == Some("ResourceNotFoundException") => break,
-                    Err(e)
-                        if e.code() == Some("ResourceInUseException")
-                            && attempt < IN_USE_ATTEMPTS =>
-                    {
-                        attempt += 1;
-                        tokio::time::sleep(Duration::from_secs(3)).await;
-                    }
-                    Err(e) => {
-                        return Err(call_error("lambda:DeleteEventSourceMapping", &resource, &e))
-                    }
-                }
-            }
+            delete_mapping(client, uuid, &resource).await?;
         }
         if step.action == Action::Delete {
             return Ok(Properties::new());
@@ -334,6 +328,26 @@ pub async fn apply(
         }
     }
     Ok(Properties::from([("uuid".to_string(), json!(uuid))]))
+}
+
+/// Deletes a mapping (gone is deleted), waiting while Lambda still creates or changes it.
+pub async fn delete_mapping(
+    client: &Client,
+    uuid: &str,
+    resource: &str,
+) -> Result<(), ProviderError> {
+    let mut attempt = 0;
+    loop {
+        match client.delete_event_source_mapping().uuid(uuid).send().await {
+            Ok(_) => return Ok(()),
+            Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(()),
+            Err(e) if e.code() == Some("ResourceInUseException") && attempt < IN_USE_ATTEMPTS => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_secs(3)).await;
+            }
+            Err(e) => return Err(call_error("lambda:DeleteEventSourceMapping", resource, &e)),
+        }
+    }
 }
 
 /// The mapping from the queue to the function, when one exists.
