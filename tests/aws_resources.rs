@@ -15,6 +15,7 @@
 //!   stack), and of a bucket's properties it updates only the encryption, so the table change
 //!   is planned and a bucket encryption change is applied.
 
+#[allow(dead_code)]
 #[path = "aws_triggers/clients.rs"]
 mod clients;
 #[allow(dead_code)]

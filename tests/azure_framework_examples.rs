@@ -8,7 +8,7 @@
 //!
 //! What Flex Consumption cannot run as written, `plan` refuses before asking Azure anything,
 //! naming the place and the fix: no runtime or `nodejs18.x`, `${opt:env}` with nothing to fill
-//! it, and TypeScript handlers that only the `serverless-webpack`
+//! it, the object form of `service`, and TypeScript handlers that only the `serverless-webpack`
 //! plugin (which updraft does not run) would have compiled. With those fixed, each service
 //! deploys to the fake of Azure's control plane (blobs in Azurite) with the bindings the example
 //! asks for (an HTTP output written as a second `http` event is its output binding),
@@ -432,8 +432,12 @@ fn the_service_bus_example_is_refused_where_it_cannot_run_then_deploys_into_its_
         "--param env=VALUE",
     ]);
     session.edit("${opt:env}", "${opt:env, 'dev'}");
-    // `service: {name: ...}` is Framework v2's: updraft reads it with a warning saying how to
-    // write it, as done here.
+    // `service: {name: ...}` is Framework v2's.
+    session.refused(&[
+        "object form",
+        "serverless.yml:2:5",
+        "write `service: service-bus-trigger-example`",
+    ]);
     session.edit(
         "service:\n    name: service-bus-trigger-example\n",
         "service: service-bus-trigger-example\n",

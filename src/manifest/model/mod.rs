@@ -216,13 +216,7 @@ impl Service {
         let Some(map) = root.as_map() else {
             return Err(error(root, "", "the manifest is not a map".into()));
         };
-        // The object form of Framework v2 (`service: {name: ...}`) gives its name.
-        let service_node = map.get("service").map(|node| {
-            node.get("name")
-                .filter(|_| node.as_map().is_some())
-                .unwrap_or(node)
-        });
-        let name = match service_node.map(|n| (n, scalar(n))) {
+        let name = match map.get("service").map(|n| (n, scalar(n))) {
             Some((_, Some(name))) => name,
             Some((node, None)) => {
                 return Err(error(node, "service", "`service` must be a name".into()))

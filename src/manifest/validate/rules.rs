@@ -58,14 +58,18 @@ fn service(map: &Mapping, root_span: Span, issues: &mut Vec<Issue>) {
     match &node.value {
         Value::String(s) if !s.trim().is_empty() => {}
         Value::Int(_) | Value::Float(_) | Value::Bool(_) => {}
-        // The object form is read (with a warning from `semantics`) when it has a name.
-        Value::Map(object) if object.get("name").and_then(Node::as_str).is_some() => {}
-        Value::Map(_) => issues.push(issue(
-            node.span,
-            "`service` has no `name`: the object form (`service: {name: ...}`) needs one".into(),
-            "object form of `service` without a name",
-            "write `service: my-service`".to_string(),
-        )),
+        Value::Map(object) => {
+            let name = object
+                .get("name")
+                .and_then(Node::as_str)
+                .unwrap_or("my-service");
+            issues.push(issue(
+                node.span,
+                "`service` must be a string: the object form (`service: {name: ...}`) was removed in Framework v3".into(),
+                "object form of `service`",
+                format!("write `service: {name}`; other keys of this map are not read"),
+            ));
+        }
         _ => issues.push(issue(
             if node.is_null() {
                 entry.key_span
@@ -250,7 +254,6 @@ pub fn semantics(
     issues: &mut Vec<(Severity, Issue)>,
 ) {
     plugins(root, issues);
-    service_object_form(root, issues);
     let Some(functions) = root.get("functions").and_then(Node::as_map) else {
         return;
     };
@@ -318,27 +321,6 @@ pub fn semantics(
             }
         }
     }
-}
-
-/// `service: {name: ...}`, which Framework v3 refuses: updraft reads the name and says how to
-/// write it, so a service written for v2 still deploys.
-fn service_object_form(root: &Node, issues: &mut Vec<(Severity, Issue)>) {
-    let Some(node) = root.get("service").filter(|node| node.as_map().is_some()) else {
-        return;
-    };
-    let name = node
-        .get("name")
-        .and_then(Node::as_str)
-        .unwrap_or("my-service");
-    issues.push((
-        Severity::Warning,
-        issue(
-            node.span,
-            format!("`service` is in the object form of Framework v2; updraft reads its `name` (`{name}`)"),
-            "object form of `service`",
-            format!("write `service: {name}` (Framework v3 refuses the object form); its other keys are not read"),
-        ),
-    ));
 }
 
 /// Plugins whose work updraft does itself.

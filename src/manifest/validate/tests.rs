@@ -202,26 +202,18 @@ fn unknown_provider_names_it_and_the_known_ones() {
 }
 
 #[test]
-fn service_object_form_is_read_with_a_warning_saying_how_to_write_it() {
-    let report = run(json!({ "service": { "name": "old" }, "provider": { "name": "aws" } }));
-    assert!(report.errors.is_empty(), "{:?}", messages(&report.errors));
-    let warning = only_warning(&report);
+fn service_object_form_is_an_error_saying_v3_removed_it() {
+    let report = run(json!({ "service": { "name": "bad" }, "provider": { "name": "aws" } }));
+    let error = only_error(&report);
     assert!(
-        warning.message.contains("reads its `name` (`old`)"),
+        error.message.contains("removed in Framework v3"),
         "{}",
-        warning.message
+        error.message
     );
-    assert!(warning
-        .help
-        .as_deref()
-        .unwrap_or("")
-        .starts_with("write `service: old`"));
-}
-
-#[test]
-fn service_object_form_without_a_name_is_an_error() {
-    let report = run(json!({ "service": { "awsKmsKeyArn": "k" }, "provider": { "name": "aws" } }));
-    assert!(only_error(&report).message.contains("has no `name`"));
+    assert_eq!(
+        error.help.as_deref(),
+        Some("write `service: bad`; other keys of this map are not read")
+    );
 }
 
 #[test]

@@ -120,11 +120,7 @@ fn root_properties(provider: Shape, function: Shape) -> Vec<Property> {
     vec![
         prop(
             "service",
-            // Framework v2's object form is read, with a warning (`rules::service_object_form`).
-            any_of(vec![
-                string(),
-                object_required(&["name"], vec![prop("name", string(), "")]),
-            ]),
+            string(),
             "The service name: letters, digits and `-`, starting with a letter",
         ),
         prop(
