@@ -245,22 +245,7 @@ impl Context<'_> {
                         self.walk(value, place, depends_on)
                     }
                     "Fn::Sub" => {
-                        let (template, variables) = match argument {
-                            Json::String(template) => (template.as_str(), None),
-                            Json::Array(parts) if parts.len() == 2 => (
-                                parts
-                                    .first()
-                                    .and_then(Json::as_str)
-                                    .ok_or_else(|| invalid(place, "`Fn::Sub` takes a string"))?,
-                                parts.get(1).and_then(Json::as_object),
-                            ),
-                            _ => {
-                                return Err(invalid(
-                                    place,
-                                    "`Fn::Sub` takes a string, or a string and a map",
-                                ))
-                            }
-                        };
+                        let (template, variables) = sub_argument(argument, place)?;
                         let mut written = template.to_string();
                         for name in sub_names(template) {
                             let given = variables.is_some_and(|v| v.contains_key(&name));
@@ -351,22 +336,7 @@ impl Context<'_> {
                 Ok(texts.join(separator))
             }
             (_, Some((key, argument))) if key == "Fn::Sub" => {
-                let (template, variables) = match argument {
-                    Json::String(template) => (template.as_str(), None),
-                    Json::Array(parts) if parts.len() == 2 => (
-                        parts
-                            .first()
-                            .and_then(Json::as_str)
-                            .ok_or_else(|| invalid(place, "`Fn::Sub` takes a string"))?,
-                        parts.get(1).and_then(Json::as_object),
-                    ),
-                    _ => {
-                        return Err(invalid(
-                            place,
-                            "`Fn::Sub` takes a string, or a string and a map",
-                        ))
-                    }
-                };
+                let (template, variables) = sub_argument(argument, place)?;
                 self.substitute(template, variables, place, depends_on)
             }
             (_, Some((key, _))) if key.starts_with("Fn::") => Err(unsupported(
@@ -460,6 +430,30 @@ impl Context<'_> {
             "AWS::StackName" => self.prefix.clone(),
             _ => return None,
         })
+    }
+}
+
+/// `Fn::Sub`'s variables map.
+type SubVariables = serde_json::Map<String, Json>;
+
+/// `Fn::Sub`'s template and its variables, if given.
+fn sub_argument<'v>(
+    argument: &'v Json,
+    place: Place<'_>,
+) -> Result<(&'v str, Option<&'v SubVariables>), ProviderError> {
+    match argument {
+        Json::String(template) => Ok((template.as_str(), None)),
+        Json::Array(parts) if parts.len() == 2 => Ok((
+            parts
+                .first()
+                .and_then(Json::as_str)
+                .ok_or_else(|| invalid(place, "`Fn::Sub` takes a string"))?,
+            parts.get(1).and_then(Json::as_object),
+        )),
+        _ => Err(invalid(
+            place,
+            "`Fn::Sub` takes a string, or a string and a map",
+        )),
     }
 }
 
