@@ -427,7 +427,7 @@ impl Context<'_> {
             "AWS::Partition" => self.partition.clone(),
             "AWS::URLSuffix" if self.region.starts_with("cn-") => "amazonaws.com.cn".into(),
             "AWS::URLSuffix" => "amazonaws.com".into(),
-            "AWS::StackName" => self.prefix.clone(),
+            "AWS::StackName" => self.stack.name.clone(),
             _ => return None,
         })
     }
