@@ -687,3 +687,55 @@ fn an_event_type_updraft_cannot_deploy_is_refused_before_any_change() {
     }
     assert!(moto.proxy.requests().is_empty(), "nothing was asked of AWS");
 }
+
+#[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
+fn alexa_skill_events_let_the_alexa_service_invoke_the_function() {
+    let moto = moto("alexa_skill_events_let_the_alexa_service_invoke_the_function");
+    let skill = service(
+        "  skill:\n    handler: handler.handle\n    events:\n      - alexaSkill: amzn1.ask.skill.one\n      - alexaSmartHome:\n          appId: amzn1.ask.skill.home\n",
+    );
+    let driver = Driver::connect(&skill.service);
+    let aws = Clients::new(&driver.runtime, &moto);
+    // As `updraft deploy` records it: an Alexa permission has no source resource that names
+    // the function, so the deploy state is where the next read finds it.
+    let desired = driver.desired(&skill);
+    driver.deploy(&desired);
+    driver
+        .runtime
+        .block_on(driver.backend.record_intent(&desired))
+        .expect("the deploy state is written");
+    let statements = policy(&driver, &aws, "trig-dev-skill");
+    // AWS writes `{"Service": ...}`, moto the bare service name.
+    let principals: Vec<&str> = statements
+        .values()
+        .filter_map(|s| {
+            s["Principal"]["Service"]
+                .as_str()
+                .or(s["Principal"].as_str())
+        })
+        .collect();
+    assert_eq!(
+        principals,
+        ["alexa-appkit.amazon.com", "alexa-connectedhome.amazon.com"],
+        "{statements:?}"
+    );
+    assert!(statements
+        .keys()
+        .all(|sid| sid.starts_with("updraft-event-alexa-")));
+    let (again, _) = driver.plan_against(&driver.desired(&skill));
+    assert!(!again.has_changes(), "{:#?}", changes(&again));
+
+    // Another skill id replaces the statement.
+    let other = service(
+        "  skill:\n    handler: handler.handle\n    events:\n      - alexaSkill: amzn1.ask.skill.two\n",
+    );
+    let (plan, _) = driver.deploy(&driver.desired(&other));
+    let deleted = plan
+        .steps
+        .iter()
+        .filter(|s| s.action == Action::Delete && s.id.kind == kind::PERMISSION)
+        .count();
+    assert_eq!(deleted, 2, "{:#?}", changes(&plan));
+    assert_eq!(policy(&driver, &aws, "trig-dev-skill").len(), 1);
+}

@@ -9,6 +9,7 @@
 //! answers), and `apply`. Any other event type is refused while the desired state is built,
 //! naming the function, the event and its place in the manifest, before anything changes.
 
+pub mod alexa;
 pub mod http_api;
 pub mod permission;
 pub mod rest_api;
@@ -351,6 +352,7 @@ pub fn desired(context: &Context) -> Result<Vec<Desired>, ProviderError> {
     resources.extend(stream::desired(context, events(STREAM))?);
     resources.extend(s3::desired(context, events(S3))?);
     resources.extend(sns::desired(context, events(SNS))?);
+    resources.extend(alexa::desired(context, events(ALEXA))?);
     Ok(resources)
 }
 
@@ -401,6 +403,7 @@ const REST_API: &str = "http";
 const SCHEDULE: &str = "schedule";
 const SQS: &str = "sqs";
 const STREAM: &str = "stream";
+const ALEXA: &str = "alexa";
 const S3: &str = "s3";
 const SNS: &str = "sns";
 
@@ -413,12 +416,13 @@ fn supported_kind(function: &Function, event: &Event) -> Result<&'static str, Pr
         (Trigger::Schedule { .. }, "schedule" | "eventBridge") => Ok(SCHEDULE),
         (Trigger::Queue { .. }, "sqs") => Ok(SQS),
         (Trigger::Stream { .. }, "stream") => Ok(STREAM),
+        (Trigger::Other { .. }, "alexaSkill" | "alexaSmartHome") => Ok(ALEXA),
         (Trigger::Storage { .. }, "s3") => Ok(S3),
         (Trigger::Topic { .. }, "sns") => Ok(SNS),
         _ => Err(unsupported(
             function,
             event,
-            "updraft deploys httpApi, http, schedule, sqs, stream, s3 and sns events; deploy this \
+            "updraft deploys httpApi, http, schedule, sqs, stream, s3, sns, alexaSkill and alexaSmartHome events; deploy this \
              function with the Serverless Framework for now, or remove the event",
         )),
     }

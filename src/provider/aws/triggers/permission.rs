@@ -177,17 +177,25 @@ pub async fn apply(
     if step.action == Action::Delete {
         return Ok(Properties::new());
     }
+    let token = step
+        .desired
+        .as_ref()
+        .and_then(|d| d.inputs.get("event_source_token"))
+        .and_then(Json::as_str);
     create(
         lambda,
         &PermissionProperties::from_properties(properties, &step.id)?,
+        token,
     )
     .await
 }
 
-/// Adds the statement (replacing one left with the same id by an interrupted deploy).
+/// Adds the statement (replacing one left with the same id by an interrupted deploy), limited
+/// to `event_source_token` when given (an Alexa skill's id).
 pub async fn create(
     lambda: &aws_sdk_lambda::Client,
     wanted: &PermissionProperties,
+    event_source_token: Option<&str>,
 ) -> Result<Properties, ProviderError> {
     let function = &wanted.function_name;
     let statement = &wanted.statement_id;
@@ -203,6 +211,7 @@ pub async fn create(
             .action(&action)
             .principal(&wanted.principal)
             .set_source_arn(wanted.source_arn.as_str().map(str::to_string))
+            .set_event_source_token(event_source_token.map(str::to_string))
             .send()
     };
     match add().await {
