@@ -191,6 +191,44 @@ fn other_resource_types_go_into_the_stack_and_functions_read_them_from_its_outpu
 }
 
 #[test]
+fn a_runtime_lambda_no_longer_accepts_is_refused_naming_the_replacement() {
+    let error = build(base(json!({
+        "functions": {"api": {"handler": "handler.api", "runtime": "nodejs12.x"}},
+    })))
+    .expect_err("refused");
+    let ProviderError::Invalid { message, help, .. } = error else {
+        panic!("an invalid value: {error:?}");
+    };
+    assert!(message.contains("nodejs12.x"), "{message}");
+    assert_eq!(help, "set `runtime: nodejs22.x`");
+}
+
+#[test]
+fn a_placeholder_bucket_name_is_refused_before_it_reaches_s3() {
+    let error = build(base(json!({
+        "functions": {"api": {"handler": "handler.api", "events": [
+            {"s3": {"bucket": "<your-bucket-name>", "event": "s3:ObjectCreated:*"}}
+        ]}},
+    })))
+    .expect_err("refused");
+    assert!(
+        error.to_string().contains("not a valid S3 bucket name"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_placeholder_stream_name_is_refused() {
+    let error = build(base(json!({
+        "functions": {"api": {"handler": "handler.api", "events": [
+            {"stream": {"arn": "arn:aws:kinesis:us-east-1:123456789012:stream/<streamname>"}}
+        ]}},
+    })))
+    .expect_err("refused");
+    assert!(error.to_string().contains("<streamname>"), "{error}");
+}
+
+#[test]
 fn a_service_without_resources_has_no_stack() {
     let state = build(base(json!({}))).expect("builds");
     assert!(state.get(&stack_id()).is_none());

@@ -19,6 +19,7 @@ pub mod kinds;
 pub mod live;
 pub mod logs;
 pub mod naming;
+pub mod runtimes;
 pub mod sdk;
 pub mod stack_template;
 pub mod triggers;

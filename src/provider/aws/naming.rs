@@ -84,6 +84,34 @@ pub fn state_key(service: &str, stage: &str) -> String {
     format!("{}state.json", object_prefix(service, stage))
 }
 
+/// Why `name` cannot be an S3 bucket's name (S3's naming rules), if it cannot.
+pub fn check_bucket_name(name: &str) -> Result<(), String> {
+    if !(3..=63).contains(&name.len()) {
+        return Err(format!("it has {} characters, not 3 to 63", name.len()));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '.'))
+    {
+        return Err(format!("`{bad}` is not allowed"));
+    }
+    let edges = [name.chars().next(), name.chars().last()];
+    if edges
+        .iter()
+        .flatten()
+        .any(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
+    {
+        return Err("it must start and end with a letter or a digit".into());
+    }
+    if name.contains("..") {
+        return Err("it has two dots in a row".into());
+    }
+    if name.split('.').count() == 4 && name.split('.').all(|part| part.parse::<u8>().is_ok()) {
+        return Err("it is formatted as an IP address".into());
+    }
+    Ok(())
+}
+
 pub fn id(kind: &str, name: impl Into<String>) -> ResourceId {
     ResourceId::new(kind, name)
 }
@@ -91,6 +119,17 @@ pub fn id(kind: &str, name: impl Into<String>) -> ResourceId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bucket_names_follow_s3s_rules() {
+        assert!(check_bucket_name("my-bucket.v2").is_ok());
+        assert!(check_bucket_name("<your-bucket-name>").is_err());
+        assert!(check_bucket_name("ab").is_err());
+        assert!(check_bucket_name("Upper").is_err());
+        assert!(check_bucket_name("-dash").is_err());
+        assert!(check_bucket_name("a..b").is_err());
+        assert!(check_bucket_name("192.168.1.1").is_err());
+    }
 
     #[test]
     fn a_long_role_name_fits_iam_and_stays_unique() {

@@ -265,6 +265,15 @@ fn desired_function(
             span: Some(function.span),
             help: "set `provider.runtime` or the function's `runtime` (e.g. nodejs20.x)".into(),
         })?;
+    if let Some(instead) = crate::provider::aws::runtimes::replacement(&runtime) {
+        return Err(ProviderError::Invalid {
+            message: format!(
+                "function `{key}` runs on `{runtime}`, which Lambda no longer accepts for new or updated functions"
+            ),
+            span: Some(function.span),
+            help: instead,
+        });
+    }
     let artifact = context
         .artifact_for(key)
         .ok_or_else(|| ProviderError::Invalid {

@@ -126,13 +126,24 @@ mod tests {
         let keyed: Vec<_> = resources
             .iter()
             .filter(|r| r.inputs.contains_key("event_source_token"))
-            .map(|r| (r.properties["principal"].clone(), r.inputs["event_source_token"].clone()))
+            .map(|r| {
+                (
+                    r.properties["principal"].clone(),
+                    r.inputs["event_source_token"].clone(),
+                )
+            })
             .collect();
         assert_eq!(
             keyed,
             [
-                (json!("alexa-appkit.amazon.com"), json!("amzn1.ask.skill.one")),
-                (json!("alexa-connectedhome.amazon.com"), json!("amzn1.ask.skill.home")),
+                (
+                    json!("alexa-appkit.amazon.com"),
+                    json!("amzn1.ask.skill.one")
+                ),
+                (
+                    json!("alexa-connectedhome.amazon.com"),
+                    json!("amzn1.ask.skill.home")
+                ),
             ]
         );
     }

@@ -57,6 +57,10 @@ pub struct MethodProperties {
     /// `{"type": "AWS_PROXY", "function_arn": ...}` or the CORS preflight's
     /// `{"type": "MOCK", "response_headers": {...}}`; null when none.
     pub integration: Json,
+    /// `request.parameters`: `method.request.querystring.name` (or `.header.`, `.path.`) to
+    /// whether it is required.
+    #[serde(default)]
+    pub request_parameters: BTreeMap<String, bool>,
 }
 
 impl Typed for MethodProperties {}
@@ -76,7 +80,18 @@ pub use cloud::apply;
 pub use read::live;
 
 /// The settings of an `http` event updraft deploys; any other is refused.
-const SUPPORTED: &[&str] = &["path", "method", "cors", "integration"];
+const SUPPORTED: &[&str] = &["path", "method", "cors", "integration", "request"];
+
+/// Settings of an http event's `request` that updraft does not deploy yet (other keys are not
+/// the Framework's, which it ignores too).
+const UNSUPPORTED_REQUEST: &[&str] = &[
+    "schemas",
+    "template",
+    "passThrough",
+    "contentHandling",
+    "uri",
+    "method",
+];
 
 pub fn statement_id() -> String {
     permission::statement_id("rest-api")
@@ -161,6 +176,20 @@ pub fn desired(
                  integration; remove this setting or deploy with the Serverless Framework",
             ));
         }
+        let request = settings(event).and_then(|s| s.get("request"));
+        if let Some(setting) = UNSUPPORTED_REQUEST
+            .iter()
+            .find(|key| request.and_then(|r| r.get(**key)).is_some())
+        {
+            return Err(unsupported_setting(
+                function,
+                event,
+                &format!("request.{setting}"),
+                "updraft deploys an http event's `request.parameters`; remove this setting or \
+                 deploy with the Serverless Framework",
+            ));
+        }
+        let request_parameters = request_parameters(request.and_then(|r| r.get("parameters")));
         let integration = settings(event)
             .and_then(|s| s.get("integration"))
             .and_then(Json::as_str)
@@ -198,17 +227,18 @@ pub fn desired(
         let resource = resource_reference(&api, &path);
         let mut depends_on = BTreeSet::from([api.clone(), function_id.clone()]);
         depends_on.extend(resource.1.clone());
-        methods.insert(
-            method_name.clone(),
-            method(
-                &method_name,
-                &api_id,
-                resource.0,
-                &http.method,
-                json!({"type": "AWS_PROXY", "function_arn": context.function_arn(function)?}),
-                depends_on,
-            ),
+        let mut proxy = method(
+            &method_name,
+            &api_id,
+            resource.0,
+            &http.method,
+            json!({"type": "AWS_PROXY", "function_arn": context.function_arn(function)?}),
+            depends_on,
         );
+        proxy
+            .properties
+            .insert("request_parameters".into(), json!(request_parameters));
+        methods.insert(method_name.clone(), proxy);
         shape.push(json!([method_name, function_id.name, http.cors]));
         if let Some(cors) = &http.cors {
             let entry = preflights
@@ -316,6 +346,33 @@ pub fn desired(
     Ok(resources)
 }
 
+/// `request.parameters` (`querystrings`, `headers`, `paths`, each `name: true|false` or
+/// `name: {required: ...}`) as API Gateway's method request parameters.
+fn request_parameters(parameters: Option<&Json>) -> BTreeMap<String, bool> {
+    let mut found = BTreeMap::new();
+    for (group, place) in [
+        ("querystrings", "querystring"),
+        ("headers", "header"),
+        ("paths", "path"),
+    ] {
+        let entries = parameters
+            .and_then(|p| p.get(group))
+            .and_then(Json::as_object);
+        for (name, value) in entries.into_iter().flatten() {
+            let required = match value {
+                Json::Bool(required) => *required,
+                Json::Object(settings) => settings
+                    .get("required")
+                    .and_then(Json::as_bool)
+                    .unwrap_or(false),
+                _ => false,
+            };
+            found.insert(format!("method.request.{place}.{name}"), required);
+        }
+    }
+    found
+}
+
 /// The id of the resource at `path` (the API's root for `/`) and the resource to wait for.
 fn resource_reference(api: &ResourceId, path: &str) -> (Json, Option<ResourceId>) {
     if path == "/" || path.is_empty() {
@@ -344,6 +401,7 @@ fn method(
             http_method: http_method.to_string(),
             authorization_type: "NONE".to_string(),
             integration,
+            request_parameters: BTreeMap::new(),
         }
         .to_properties(),
         inputs: Properties::new(),

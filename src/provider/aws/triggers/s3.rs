@@ -115,6 +115,14 @@ pub fn desired(
                  supported yet",
             ));
         };
+        if let Err(why) = naming::check_bucket_name(bucket) {
+            return Err(invalid(
+                function,
+                event,
+                format!("`{bucket}` is not a valid S3 bucket name: {why}"),
+                "name the bucket with 3 to 63 lower-case letters, digits, `-` and `.` (a                  placeholder such as `<your-bucket-name>` must be replaced)",
+            ));
+        }
         let function_id = context.function_id(function)?;
         let entry = notifications.entry(bucket.to_string()).or_default();
         if !existing && created.insert(bucket.to_string()) {

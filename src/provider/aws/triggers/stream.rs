@@ -117,7 +117,22 @@ pub fn desired(
         let stream = match (&arn, Reference::from_json(&arn)) {
             (_, Some(reference)) if reference.resource.kind == STACK => reference.attribute,
             (_, Some(reference)) => reference.resource.name,
-            (Json::String(text), None) if is_stream_arn(text) => stream_name(text),
+            (Json::String(text), None) if is_stream_arn(text) => {
+                let name = stream_name(text);
+                if name.is_empty()
+                    || !name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+                {
+                    return Err(invalid(
+                        function,
+                        event,
+                        format!("`{name}` in {text} is not a table or stream name"),
+                        "names are letters, digits, `_`, `.` and `-`: replace the placeholder                          with the stream's name, or use `Fn::GetAtt: [Stream, Arn]`",
+                    ));
+                }
+                name
+            }
             _ => {
                 return Err(invalid(
                     function,
@@ -436,6 +451,10 @@ mod tests {
             "clicks"
         );
         assert!(is_stream_arn("arn:aws:kinesis:us-east-1:1:stream/clicks"));
+        assert_eq!(
+            stream_name("arn:aws:kinesis:us-east-1:1:stream/<streamname>"),
+            "<streamname>"
+        );
         assert!(!is_stream_arn("arn:aws:sqs:us-east-1:1:jobs"));
     }
 }

@@ -331,6 +331,10 @@ async fn put_method(
             .resource_id(&resource_id)
             .http_method(&http_method)
             .authorization_type(&wanted.authorization_type)
+            .set_request_parameters(
+                (!wanted.request_parameters.is_empty())
+                    .then(|| wanted.request_parameters.clone().into_iter().collect()),
+            )
             .send()
     };
     match put().await {

@@ -184,6 +184,10 @@ async fn children(
                     http_method: http_method.to_string(),
                     authorization_type: method.authorization_type().unwrap_or("NONE").to_string(),
                     integration: integration.unwrap_or(Json::Null),
+                    request_parameters: method
+                        .request_parameters()
+                        .map(|p| p.iter().map(|(k, v)| (k.clone(), *v)).collect())
+                        .unwrap_or_default(),
                 }
                 .to_properties(),
                 attributes: Properties::from([

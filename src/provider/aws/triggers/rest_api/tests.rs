@@ -103,3 +103,40 @@ fn an_authorizer_on_an_http_event_is_refused_naming_the_function() {
         other => panic!("expected unsupported, got {other:?}"),
     }
 }
+
+#[test]
+fn request_parameters_become_the_methods_required_and_optional_parameters() {
+    let resources = fixture(
+        json!([{"http": {"path": "geo/{id}", "method": "get", "request": {
+            "parameters": {
+                "querystrings": {"address": true, "name": false},
+                "paths": {"id": true},
+                "headers": {"x-trace": {"required": true}},
+            },
+        }}}]),
+    )
+    .desired()
+    .unwrap_or_else(|e| panic!("{e}"));
+    let method = find(&resources, kind::REST_API_METHOD, "GET /geo/{id}");
+    assert_eq!(
+        method.properties["request_parameters"],
+        json!({
+            "method.request.header.x-trace": true,
+            "method.request.path.id": true,
+            "method.request.querystring.address": true,
+            "method.request.querystring.name": false,
+        })
+    );
+}
+
+#[test]
+fn request_schemas_are_refused_naming_the_setting() {
+    let error = fixture(
+        json!([{"http": {"path": "geo", "method": "post", "request": {
+            "schemas": {"application/json": {"type": "object"}},
+        }}}]),
+    )
+    .desired()
+    .expect_err("refused");
+    assert!(error.to_string().contains("request.schemas"), "{error}");
+}
