@@ -454,6 +454,23 @@ pub fn unsupported_setting(
     }
 }
 
+/// The error for the first of `unsupported` that the event sets, if it sets one.
+pub fn refuse_settings(
+    function: &Function,
+    event: &Event,
+    unsupported: &[&str],
+    help: &str,
+) -> Result<(), ProviderError> {
+    let event_settings = settings(event);
+    match unsupported
+        .iter()
+        .find(|key| event_settings.is_some_and(|s| s.contains_key(**key)))
+    {
+        Some(setting) => Err(unsupported_setting(function, event, setting, help)),
+        None => Ok(()),
+    }
+}
+
 /// A value of the event that cannot be deployed as written.
 pub fn invalid(function: &Function, event: &Event, message: String, help: &str) -> ProviderError {
     ProviderError::Invalid {

@@ -19,7 +19,7 @@ use super::super::kinds::{TagChange, Typed};
 use super::super::naming::{self, kind, rule_name, RULE_NAME_LIMIT};
 use super::permission::{self, Grant};
 use super::{
-    attribute, call_error, concurrently, owned, settings, unsupported_setting, EventContext,
+    attribute, call_error, concurrently, owned, refuse_settings, settings, EventContext,
     FunctionEvent, Site,
 };
 use crate::manifest::model::Trigger;
@@ -62,18 +62,13 @@ pub fn desired(
             continue;
         };
         let event_settings = settings(event);
-        if let Some(setting) = UNSUPPORTED
-            .iter()
-            .find(|key| event_settings.is_some_and(|s| s.contains_key(**key)))
-        {
-            return Err(unsupported_setting(
-                function,
-                event,
-                setting,
-                "updraft deploys a schedule's `rate`, `input`, `enabled` and `description`; \
-                 remove this setting or deploy the function with the Serverless Framework",
-            ));
-        }
+        refuse_settings(
+            function,
+            event,
+            UNSUPPORTED,
+            "updraft deploys a schedule's `rate`, `input`, `enabled` and `description`; \
+             remove this setting or deploy the function with the Serverless Framework",
+        )?;
         let name = rule_name(
             &context.service.name,
             &context.stage,

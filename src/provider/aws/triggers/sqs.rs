@@ -19,8 +19,8 @@ use serde_json::{json, Value as Json};
 use super::super::kinds::Typed;
 use super::super::naming::{self, kind};
 use super::{
-    arn_name, attribute, call_error, function_name_of, invalid, settings, string_map,
-    unsupported_setting, EventContext, FunctionEvent,
+    arn_name, attribute, call_error, function_name_of, invalid, refuse_settings, settings,
+    string_map, EventContext, FunctionEvent,
 };
 use crate::manifest::model::Trigger;
 use crate::plan::{Action, Desired, Live, Properties, Reference, Step};
@@ -52,18 +52,13 @@ pub fn desired(
             continue;
         };
         let event_settings = settings(event);
-        if let Some(setting) = UNSUPPORTED
-            .iter()
-            .find(|key| event_settings.is_some_and(|s| s.contains_key(**key)))
-        {
-            return Err(unsupported_setting(
-                function,
-                event,
-                setting,
-                "updraft deploys an sqs event's `arn`, `batchSize`, `maximumBatchingWindow`, \
-                 `functionResponseType` and `enabled`; remove this setting for now",
-            ));
-        }
+        refuse_settings(
+            function,
+            event,
+            UNSUPPORTED,
+            "updraft deploys an sqs event's `arn`, `batchSize`, `maximumBatchingWindow`, \
+             `functionResponseType` and `enabled`; remove this setting for now",
+        )?;
         let function_id = context.function_id(function)?;
         let mut depends_on = BTreeSet::from([function_id.clone()]);
         let (source, refers_to) = context.resolve_event(queue, function, event)?;

@@ -26,7 +26,7 @@ use serde_json::{json, Value as Json};
 use super::super::kinds::Typed;
 use super::super::naming::{self, kind};
 use super::{
-    attribute, call_error, function_name_of, invalid, settings, string_map, unsupported_setting,
+    attribute, call_error, function_name_of, invalid, refuse_settings, settings, string_map,
     EventContext, FunctionEvent,
 };
 use crate::manifest::model::Trigger;
@@ -98,18 +98,13 @@ pub fn desired(
             continue;
         };
         let event_settings = settings(event);
-        if let Some(setting) = UNSUPPORTED
-            .iter()
-            .find(|key| event_settings.is_some_and(|s| s.contains_key(**key)))
-        {
-            return Err(unsupported_setting(
-                function,
-                event,
-                setting,
-                "updraft deploys a stream event's mapping settings but not enhanced fan-out \
-                 consumers or timestamps; remove this setting for now",
-            ));
-        }
+        refuse_settings(
+            function,
+            event,
+            UNSUPPORTED,
+            "updraft deploys a stream event's mapping settings but not enhanced fan-out \
+             consumers or timestamps; remove this setting for now",
+        )?;
         let function_id = context.function_id(function)?;
         let mut depends_on = BTreeSet::from([function_id.clone()]);
         let (arn, refers_to) = context.resolve_event(source, function, event)?;
