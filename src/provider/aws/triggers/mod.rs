@@ -454,6 +454,18 @@ pub fn unsupported_setting(
     }
 }
 
+/// A setting of the event as a number or flag, written as one or as text (`"5"`, `"true"`),
+/// as the Framework accepts both.
+pub fn setting_value<T: std::str::FromStr + serde::de::DeserializeOwned>(
+    event: &Event,
+    key: &str,
+) -> Option<T> {
+    let value = settings(event)?.get(key)?;
+    serde_json::from_value(value.clone())
+        .ok()
+        .or_else(|| value.as_str()?.parse().ok())
+}
+
 /// The error for the first of `unsupported` that the event sets, if it sets one.
 pub fn refuse_settings(
     function: &Function,

@@ -19,8 +19,8 @@ use serde_json::{json, Value as Json};
 use super::super::kinds::Typed;
 use super::super::naming::{self, kind};
 use super::{
-    arn_name, attribute, call_error, function_name_of, invalid, refuse_settings, settings,
-    string_map, EventContext, FunctionEvent,
+    arn_name, attribute, call_error, function_name_of, invalid, refuse_settings, setting_value,
+    settings, string_map, EventContext, FunctionEvent,
 };
 use crate::manifest::model::Trigger;
 use crate::plan::{Action, Desired, Live, Properties, Reference, Step};
@@ -81,11 +81,6 @@ pub fn desired(
                 ))
             }
         };
-        let number = |key: &str| {
-            event_settings
-                .and_then(|s| s.get(key))
-                .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
-        };
         let response_types = match event_settings.and_then(|s| s.get("functionResponseType")) {
             Some(Json::String(kind)) => vec![kind.clone()],
             _ => Vec::new(),
@@ -94,7 +89,7 @@ pub fn desired(
             function_name: function_id.name.clone(),
             event_source_arn: source,
             batch_size: u64::from(batch_size.unwrap_or(10)),
-            maximum_batching_window: number("maximumBatchingWindow").unwrap_or(0),
+            maximum_batching_window: setting_value(event, "maximumBatchingWindow").unwrap_or(0),
             function_response_types: response_types,
             enabled: *enabled,
         };

@@ -26,8 +26,8 @@ use serde_json::{json, Value as Json};
 use super::super::kinds::Typed;
 use super::super::naming::{self, kind};
 use super::{
-    attribute, call_error, function_name_of, invalid, refuse_settings, settings, string_map,
-    EventContext, FunctionEvent,
+    attribute, call_error, function_name_of, invalid, refuse_settings, setting_value, settings,
+    string_map, EventContext, FunctionEvent,
 };
 use crate::manifest::model::Trigger;
 use crate::plan::{Action, Desired, Live, Properties, Reference, Step};
@@ -138,16 +138,6 @@ pub fn desired(
                 ))
             }
         };
-        let number = |key: &str| {
-            event_settings
-                .and_then(|s| s.get(key))
-                .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
-        };
-        let flag = |key: &str| {
-            event_settings
-                .and_then(|s| s.get(key))
-                .and_then(|v| v.as_bool().or_else(|| v.as_str()?.parse().ok()))
-        };
         let filter_patterns = event_settings
             .and_then(|s| s.get("filterPatterns"))
             .and_then(Json::as_array)
@@ -178,14 +168,12 @@ pub fn desired(
                 .unwrap_or_else(|| "TRIM_HORIZON".into())
                 .to_ascii_uppercase(),
             batch_size: u64::from(batch_size.unwrap_or(100)),
-            maximum_batching_window: number("batchWindow")
-                .and_then(|n| u64::try_from(n).ok())
-                .unwrap_or(0),
-            maximum_retry_attempts: number("maximumRetryAttempts"),
-            bisect_batch_on_function_error: flag("bisectBatchOnFunctionError"),
-            maximum_record_age: number("maximumRecordAgeInSeconds"),
-            parallelization_factor: number("parallelizationFactor"),
-            tumbling_window: number("tumblingWindowInSeconds"),
+            maximum_batching_window: setting_value(event, "batchWindow").unwrap_or(0),
+            maximum_retry_attempts: setting_value(event, "maximumRetryAttempts"),
+            bisect_batch_on_function_error: setting_value(event, "bisectBatchOnFunctionError"),
+            maximum_record_age: setting_value(event, "maximumRecordAgeInSeconds"),
+            parallelization_factor: setting_value(event, "parallelizationFactor"),
+            tumbling_window: setting_value(event, "tumblingWindowInSeconds"),
             function_response_types: match event_settings
                 .and_then(|s| s.get("functionResponseType"))
             {
