@@ -179,7 +179,51 @@ impl<'a> Context<'a> {
                 },
             );
         }
+        context.add_api_logicals();
         context
+    }
+
+    /// `ApiGatewayRestApi` and `HttpApi`, the Framework's logical ids of the APIs, for the
+    /// services that have `http` or `httpApi` events: `resources:` refer to them (a gateway
+    /// response's `RestApiId`, say).
+    fn add_api_logicals(&mut self) {
+        use crate::manifest::model::{Api, Trigger};
+        let apis: Vec<Api> = self
+            .service
+            .functions
+            .values()
+            .flat_map(|function| &function.events)
+            .filter_map(|event| match &event.trigger {
+                Trigger::Http(http) if event.kind == "http" || event.kind == "httpApi" => {
+                    Some(http.api)
+                }
+                _ => None,
+            })
+            .collect();
+        if apis.contains(&Api::Rest) {
+            let name = super::triggers::rest_api::api_name(self);
+            self.logical.insert(
+                "ApiGatewayRestApi".into(),
+                Logical {
+                    id: naming::id(kind::REST_API, name),
+                    reference: "id",
+                    attributes: BTreeMap::from([("RootResourceId", "root_resource_id")]),
+                    known: BTreeMap::new(),
+                },
+            );
+        }
+        if apis.contains(&Api::HttpApi) {
+            let name = super::triggers::http_api::api_name(self);
+            self.logical.insert(
+                "HttpApi".into(),
+                Logical {
+                    id: naming::id(kind::HTTP_API, name),
+                    reference: "id",
+                    attributes: BTreeMap::from([("ApiEndpoint", "url")]),
+                    known: BTreeMap::new(),
+                },
+            );
+        }
     }
 
     /// `arn:{partition}:{service}:{region}:{account}:{rest}`.

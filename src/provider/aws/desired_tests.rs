@@ -295,3 +295,16 @@ fn the_generated_role_lets_functions_log_and_adds_the_manifest_statements() {
     );
     assert!(role.depends_on.contains(&queue));
 }
+
+#[test]
+fn a_function_key_the_framework_does_not_know_is_ignored_as_the_framework_ignores_it() {
+    // `cors` is no function setting: reading the manifest warns about it, and the Framework
+    // deploys the function without it.
+    let state = build(base(json!({
+        "functions": {"api": {"handler": "handler.api", "cors": true}},
+    })))
+    .expect("builds");
+    assert!(state
+        .get(&ResourceId::new(kind::FUNCTION, "svc-dev-api"))
+        .is_some());
+}

@@ -35,6 +35,7 @@ pub mod kind {
     pub const REST_API_RESOURCE: &str = "aws.apigateway.resource";
     pub const REST_API_METHOD: &str = "aws.apigateway.method";
     pub const REST_API_DEPLOYMENT: &str = "aws.apigateway.deployment";
+    pub const REST_API_AUTHORIZER: &str = "aws.apigateway.authorizer";
 }
 
 pub use crate::manifest::naming::{fit, rule_name, RULE_NAME_LIMIT};

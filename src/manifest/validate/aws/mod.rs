@@ -401,6 +401,15 @@ fn provider() -> Shape {
     )
 }
 
+/// The keys the Framework knows under a function on AWS: any other is warned about (as the
+/// Framework does) and ignored.
+pub fn function_keys() -> Vec<&'static str> {
+    match function() {
+        Shape::Object(object) => object.properties.iter().map(|p| p.name).collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn function() -> Shape {
     object(vec![
         prop(

@@ -232,9 +232,13 @@ fn desired_function(
         Place { path, span }
     }
     if let Some(settings) = function.raw.as_object() {
+        // A key the Framework does not know was warned about when the manifest was read, and
+        // is ignored as the Framework ignores it; one it knows and updraft does not deploy is
+        // refused.
+        let known = crate::manifest::validate::aws::function_keys();
         if let Some(other) = settings
             .keys()
-            .find(|k| !SUPPORTED_SETTINGS.contains(&k.as_str()))
+            .find(|k| !SUPPORTED_SETTINGS.contains(&k.as_str()) && known.contains(&k.as_str()))
         {
             return Err(unsupported(
                 place(&format!("{path}.{other}"), span),

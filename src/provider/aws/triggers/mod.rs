@@ -146,6 +146,7 @@ pub const KINDS: &[&str] = &[
     kind::REST_API_RESOURCE,
     kind::REST_API_METHOD,
     kind::REST_API_DEPLOYMENT,
+    kind::REST_API_AUTHORIZER,
     kind::RULE,
     kind::EVENT_SOURCE_MAPPING,
     s3::BUCKET,
@@ -218,7 +219,8 @@ impl ResourceKind for Triggers {
             kind::REST_API
             | kind::REST_API_RESOURCE
             | kind::REST_API_METHOD
-            | kind::REST_API_DEPLOYMENT => {
+            | kind::REST_API_DEPLOYMENT
+            | kind::REST_API_AUTHORIZER => {
                 rest_api::apply(&aws.apigateway, &site, step, properties).await
             }
             kind::RULE => schedule::apply(&aws.events, step, properties).await,

@@ -21,8 +21,11 @@ use crate::plan::{Desired, Properties, Reference, ResourceId};
 use crate::provider::aws::context::Context;
 use crate::provider::ProviderError;
 
+mod authorizer;
 mod cloud;
 mod read;
+
+pub use authorizer::AuthorizerProperties;
 
 /// The REST API's properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +64,12 @@ pub struct MethodProperties {
     /// whether it is required.
     #[serde(default)]
     pub request_parameters: BTreeMap<String, bool>,
+    /// The authorizer's id (a reference to it until apply), null when none.
+    #[serde(default)]
+    pub authorizer_id: Json,
+    /// OAuth scopes a Cognito authorizer checks.
+    #[serde(default)]
+    pub authorization_scopes: Vec<String>,
 }
 
 impl Typed for MethodProperties {}
@@ -80,7 +89,14 @@ pub use cloud::apply;
 pub use read::live;
 
 /// The settings of an `http` event updraft deploys; any other is refused.
-const SUPPORTED: &[&str] = &["path", "method", "cors", "integration", "request"];
+const SUPPORTED: &[&str] = &[
+    "path",
+    "method",
+    "cors",
+    "integration",
+    "request",
+    "authorizer",
+];
 
 /// Settings of an http event's `request` that updraft does not deploy yet (other keys are not
 /// the Framework's, which it ignores too).
@@ -158,10 +174,11 @@ pub fn desired(
     let mut preflights: BTreeMap<String, (Json, Vec<String>)> = BTreeMap::new();
     let mut permitted: BTreeSet<String> = BTreeSet::new();
     let mut shape: Vec<Json> = Vec::new();
-    for FunctionEvent {
-        function, event, ..
-    } in events
-    {
+    let mut authorizers = authorizer::Authorizers::default();
+    for function_event in events {
+        let FunctionEvent {
+            function, event, ..
+        } = function_event;
         let Trigger::Http(http) = &event.trigger else {
             continue;
         };
@@ -224,9 +241,11 @@ pub fn desired(
             ));
         }
         let function_id = context.function_id(function)?;
+        let authorization = authorizers.attach(context, function_event, &api)?;
         let resource = resource_reference(&api, &path);
         let mut depends_on = BTreeSet::from([api.clone(), function_id.clone()]);
         depends_on.extend(resource.1.clone());
+        depends_on.extend(authorization.authorizer.clone());
         let mut proxy = method(
             &method_name,
             &api_id,
@@ -238,8 +257,25 @@ pub fn desired(
         proxy
             .properties
             .insert("request_parameters".into(), json!(request_parameters));
+        proxy.properties.insert(
+            "authorization_type".into(),
+            json!(authorization.authorization_type),
+        );
+        proxy
+            .properties
+            .insert("authorizer_id".into(), authorization.authorizer_id());
+        proxy
+            .properties
+            .insert("authorization_scopes".into(), json!(authorization.scopes));
         methods.insert(method_name.clone(), proxy);
-        shape.push(json!([method_name, function_id.name, http.cors]));
+        let mut endpoint_shape = json!([method_name, function_id.name, http.cors]);
+        // Only what is set joins the shape, so the hash of a deployment without it stays.
+        if authorization.authorization_type != "NONE" {
+            if let Json::Array(items) = &mut endpoint_shape {
+                items.push(authorization.shape());
+            }
+        }
+        shape.push(endpoint_shape);
         if let Some(cors) = &http.cors {
             let entry = preflights
                 .entry(path.clone())
@@ -309,6 +345,12 @@ pub fn desired(
     }
     let method_ids: BTreeSet<ResourceId> = methods.values().map(|m| m.id.clone()).collect();
     resources.extend(methods.into_values());
+    // A deployment serves the authorizers' settings too: a changed one is deployed again.
+    for desired in authorizers.resources.values() {
+        shape.push(json!(desired.properties));
+    }
+    resources.extend(authorizers.resources.into_values());
+    resources.extend(authorizers.permissions);
     resources.push(Desired {
         id: api.clone(),
         properties: RestApiProperties {
@@ -402,6 +444,8 @@ fn method(
             authorization_type: "NONE".to_string(),
             integration,
             request_parameters: BTreeMap::new(),
+            authorizer_id: Json::Null,
+            authorization_scopes: Vec::new(),
         }
         .to_properties(),
         inputs: Properties::new(),

@@ -5,12 +5,15 @@ use std::time::Duration;
 
 use aws_sdk_apigateway::error::ProvideErrorMetadata;
 use aws_sdk_apigateway::types::{
-    EndpointConfiguration, EndpointType, IntegrationType, Op, PatchOperation,
+    AuthorizerType, EndpointConfiguration, EndpointType, IntegrationType, Op, PatchOperation,
 };
 use aws_sdk_apigateway::Client;
 use serde_json::{json, Value as Json};
 
-use super::{DeploymentProperties, MethodProperties, ResourceProperties, RestApiProperties};
+use super::{
+    AuthorizerProperties, DeploymentProperties, MethodProperties, ResourceProperties,
+    RestApiProperties,
+};
 use crate::plan::{Action, Properties, ResourceId, Step};
 use crate::provider::aws::call::deleted;
 use crate::provider::aws::kinds::{TagChange, Typed};
@@ -39,10 +42,17 @@ pub(super) fn attributes(site: &Site, api_id: &str, root: &str) -> Properties {
                 site.partition, site.region, site.account
             )),
         ),
+        (
+            "authorizers_source_arn".to_string(),
+            json!(format!(
+                "arn:{}:execute-api:{}:{}:{api_id}/authorizers/*",
+                site.partition, site.region, site.account
+            )),
+        ),
     ])
 }
 
-fn function_uri(site: &Site, function_arn: &str) -> String {
+pub(super) fn function_uri(site: &Site, function_arn: &str) -> String {
     format!(
         "arn:{}:apigateway:{}:lambda:path/2015-03-31/functions/{function_arn}/invocations",
         site.partition, site.region
@@ -153,6 +163,29 @@ pub async fn apply(
                 }
             };
             Ok(Properties::from([("id".to_string(), json!(resource_id))]))
+        }
+        kind::REST_API_AUTHORIZER => {
+            let wanted = AuthorizerProperties::from_properties(properties, &step.id)?;
+            let existing = attribute(live, "id").filter(|_| step.action == Action::Update);
+            let authorizer_id = match existing {
+                Some(authorizer_id) => {
+                    let had_expression = AuthorizerProperties::live_of(step)?
+                        .is_some_and(|l| l.identity_validation_expression.is_some());
+                    update_authorizer(
+                        client,
+                        site,
+                        &api_id,
+                        &authorizer_id,
+                        &wanted,
+                        had_expression,
+                        &resource,
+                    )
+                    .await?;
+                    authorizer_id
+                }
+                None => create_authorizer(client, site, &api_id, &wanted, &resource).await?,
+            };
+            Ok(Properties::from([("id".to_string(), json!(authorizer_id))]))
         }
         kind::REST_API_METHOD => {
             if step.action == Action::Update {
@@ -331,6 +364,11 @@ async fn put_method(
             .resource_id(&resource_id)
             .http_method(&http_method)
             .authorization_type(&wanted.authorization_type)
+            .set_authorizer_id(wanted.authorizer_id.as_str().map(str::to_string))
+            .set_authorization_scopes(
+                (!wanted.authorization_scopes.is_empty())
+                    .then(|| wanted.authorization_scopes.clone()),
+            )
             .set_request_parameters(
                 (!wanted.request_parameters.is_empty())
                     .then(|| wanted.request_parameters.clone().into_iter().collect()),
@@ -528,6 +566,17 @@ async fn delete(client: &Client, step: &Step, api_id: &str) -> Result<(), Provid
                 &resource,
             )
         }
+        kind::REST_API_AUTHORIZER => deleted(
+            client
+                .delete_authorizer()
+                .rest_api_id(api_id)
+                .authorizer_id(attribute(live, "id").unwrap_or_default())
+                .send()
+                .await,
+            NOT_FOUND,
+            "apigateway:DELETE /restapis/{id}/authorizers/{id}",
+            &resource,
+        ),
         kind::REST_API_DEPLOYMENT => deleted(
             client
                 .delete_stage()
@@ -551,6 +600,9 @@ fn parent_api(properties: &Properties, id: &ResourceId) -> Result<String, Provid
         kind::REST_API_DEPLOYMENT => {
             DeploymentProperties::from_properties(properties, id)?.rest_api_id
         }
+        kind::REST_API_AUTHORIZER => {
+            AuthorizerProperties::from_properties(properties, id)?.rest_api_id
+        }
         _ => Json::Null,
     };
     Ok(api_id.as_str().unwrap_or_default().to_string())
@@ -561,3 +613,84 @@ crate::provider::aws::triggers::api_gateway_retag!(
     "apigateway:PUT /tags",
     "apigateway:DELETE /tags"
 );
+
+async fn create_authorizer(
+    client: &Client,
+    site: &Site,
+    api_id: &str,
+    wanted: &AuthorizerProperties,
+    resource: &str,
+) -> Result<String, ProviderError> {
+    let created = client
+        .create_authorizer()
+        .rest_api_id(api_id)
+        .name(&wanted.name)
+        .r#type(AuthorizerType::from(wanted.authorizer_type.as_str()))
+        .set_authorizer_uri(
+            wanted
+                .function_arn
+                .as_str()
+                .map(|arn| function_uri(site, arn)),
+        )
+        .set_provider_arns((!wanted.provider_arns.is_empty()).then(|| wanted.provider_arns.clone()))
+        .set_identity_source(wanted.identity_source.clone())
+        .set_identity_validation_expression(wanted.identity_validation_expression.clone())
+        .authorizer_result_ttl_in_seconds(wanted.result_ttl_in_seconds as i32)
+        .send()
+        .await
+        .map_err(|e| call_error("apigateway:POST /restapis/{id}/authorizers", resource, &e))?;
+    Ok(created.id().unwrap_or_default().to_string())
+}
+
+/// Patches what an authorizer can change in place (its type and user pools cannot: the plan
+/// replaces it for those).
+async fn update_authorizer(
+    client: &Client,
+    site: &Site,
+    api_id: &str,
+    authorizer_id: &str,
+    wanted: &AuthorizerProperties,
+    had_expression: bool,
+    resource: &str,
+) -> Result<(), ProviderError> {
+    let mut operations = vec![
+        patch("/name", &wanted.name),
+        patch(
+            "/authorizerResultTtlInSeconds",
+            &wanted.result_ttl_in_seconds.to_string(),
+        ),
+    ];
+    if let Some(arn) = wanted.function_arn.as_str() {
+        operations.push(patch("/authorizerUri", &function_uri(site, arn)));
+    }
+    if let Some(source) = &wanted.identity_source {
+        operations.push(patch("/identitySource", source));
+    }
+    match (&wanted.identity_validation_expression, had_expression) {
+        (Some(expression), _) => {
+            operations.push(patch("/identityValidationExpression", expression))
+        }
+        (None, true) => operations.push(
+            PatchOperation::builder()
+                .op(Op::Remove)
+                .path("/identityValidationExpression")
+                .build(),
+        ),
+        (None, false) => {}
+    }
+    client
+        .update_authorizer()
+        .rest_api_id(api_id)
+        .authorizer_id(authorizer_id)
+        .set_patch_operations(Some(operations))
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                "apigateway:PATCH /restapis/{id}/authorizers/{id}",
+                resource,
+                &e,
+            )
+        })?;
+    Ok(())
+}

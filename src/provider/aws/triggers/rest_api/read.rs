@@ -8,7 +8,10 @@ use aws_sdk_apigateway::Client;
 use serde_json::{json, Value as Json};
 
 use super::cloud::{attributes, DEPLOYMENT_MARK};
-use super::{DeploymentProperties, MethodProperties, ResourceProperties, RestApiProperties};
+use super::{
+    AuthorizerProperties, DeploymentProperties, MethodProperties, ResourceProperties,
+    RestApiProperties,
+};
 use crate::plan::{Live, Properties, ResourceId};
 use crate::provider::aws::kinds::Typed;
 use crate::provider::aws::naming::{self, kind};
@@ -98,14 +101,61 @@ async fn children(
             break;
         }
     }
-    let (stages, deployments) = tokio::join!(
+    let (stages, deployments, authorizers) = tokio::join!(
         client.get_stages().rest_api_id(api_id).send(),
         client
             .get_deployments()
             .rest_api_id(api_id)
             .limit(500)
             .send(),
+        client
+            .get_authorizers()
+            .rest_api_id(api_id)
+            .limit(500)
+            .send(),
     );
+    let authorizers = authorizers
+        .map_err(|e| call_error("apigateway:GET /restapis/{id}/authorizers", &what, &e))?;
+    // Authorizer id -> the authorizer's resource, for the methods that use one.
+    let mut authorizer_ids: HashMap<String, ResourceId> = HashMap::new();
+    let mut found = Vec::new();
+    for authorizer in authorizers.items() {
+        let (Some(authorizer_id), Some(name)) = (authorizer.id(), authorizer.name()) else {
+            continue;
+        };
+        let id = naming::id(kind::REST_API_AUTHORIZER, name);
+        authorizer_ids.insert(authorizer_id.to_string(), id.clone());
+        let function_arn = authorizer.authorizer_uri().and_then(function_arn_of);
+        let mut depends_on = BTreeSet::from([api.clone()]);
+        if let Some(function) = function_arn.and_then(function_name_of) {
+            depends_on.insert(naming::id(kind::FUNCTION, function));
+        }
+        found.push(Live {
+            id,
+            properties: AuthorizerProperties {
+                rest_api_id: json!(api_id),
+                name: name.to_string(),
+                authorizer_type: authorizer
+                    .r#type()
+                    .map(|t| t.as_str().to_string())
+                    .unwrap_or_default(),
+                function_arn: json!(function_arn),
+                provider_arns: authorizer.provider_arns().to_vec(),
+                identity_source: authorizer.identity_source().map(str::to_string),
+                identity_validation_expression: authorizer
+                    .identity_validation_expression()
+                    .filter(|e| !e.is_empty())
+                    .map(str::to_string),
+                result_ttl_in_seconds: authorizer
+                    .authorizer_result_ttl_in_seconds()
+                    .unwrap_or(300)
+                    .into(),
+            }
+            .to_properties(),
+            attributes: Properties::from([("id".to_string(), json!(authorizer_id))]),
+            depends_on,
+        });
+    }
     let stages =
         stages.map_err(|e| call_error("apigateway:GET /restapis/{id}/stages", &what, &e))?;
     let deployments = deployments
@@ -115,7 +165,6 @@ async fn children(
         .filter_map(|r| Some((r.id()?.to_string(), r.path()?.to_string())))
         .collect();
     let mut root = None;
-    let mut found = Vec::new();
     for item in &items {
         let (Some(resource_id), Some(path)) = (item.id(), item.path()) else {
             continue;
@@ -170,6 +219,12 @@ async fn children(
                     }
                 }
             });
+            let authorizer_id = method.authorizer_id().filter(|_| {
+                !matches!(method.authorization_type(), None | Some("NONE" | "AWS_IAM"))
+            });
+            if let Some(authorizer) = authorizer_id.and_then(|a| authorizer_ids.get(a)) {
+                depends_on.insert(authorizer.clone());
+            }
             let function = integration
                 .as_ref()
                 .and_then(|i| i.get("function_arn"))
@@ -188,6 +243,8 @@ async fn children(
                         .request_parameters()
                         .map(|p| p.iter().map(|(k, v)| (k.clone(), *v)).collect())
                         .unwrap_or_default(),
+                    authorizer_id: json!(authorizer_id),
+                    authorization_scopes: method.authorization_scopes().to_vec(),
                 }
                 .to_properties(),
                 attributes: Properties::from([

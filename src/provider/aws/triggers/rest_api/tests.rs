@@ -5,7 +5,6 @@ use serde_json::json;
 use crate::plan::Reference;
 use crate::provider::aws::naming::{self, kind};
 use crate::provider::aws::triggers::test_support::{find, names, Fixture};
-use crate::provider::ProviderError;
 
 fn fixture(events: serde_json::Value) -> Fixture {
     Fixture::new(json!({
@@ -88,20 +87,113 @@ fn the_routes_hash_changes_with_a_path_and_not_with_anything_else() {
 }
 
 #[test]
-fn an_authorizer_on_an_http_event_is_refused_naming_the_function() {
-    let result =
-        fixture(json!([{"http": {"path": "me", "method": "get", "authorizer": "aws_iam"}}]))
-            .desired();
-    match result {
-        Err(ProviderError::Unsupported { what, span, .. }) => {
-            assert!(
-                what.contains("authorizer") && what.contains("hello"),
-                "{what}"
-            );
-            assert!(span.is_some());
-        }
-        other => panic!("expected unsupported, got {other:?}"),
-    }
+fn a_function_authorizer_is_one_token_authorizer_with_the_framework_defaults_and_a_permission() {
+    let mut fixture = fixture(json!([
+        {"http": {"path": "me", "method": "get", "authorizer": "other"}},
+        {"http": {"path": "you", "method": "get", "authorizer": {"name": "other"}}},
+    ]));
+    fixture
+        .service
+        .functions
+        .get_mut("other")
+        .unwrap()
+        .events
+        .clear();
+    let resources = fixture.desired().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(names(&resources, kind::REST_API_AUTHORIZER), ["other"]);
+    let authorizer = find(&resources, kind::REST_API_AUTHORIZER, "other");
+    assert_eq!(authorizer.properties["authorizer_type"], json!("TOKEN"));
+    assert_eq!(
+        authorizer.properties["identity_source"],
+        json!("method.request.header.Authorization")
+    );
+    assert_eq!(authorizer.properties["result_ttl_in_seconds"], json!(300));
+    let function = naming::id(kind::FUNCTION, "shop-dev-other");
+    assert_eq!(
+        authorizer.properties["function_arn"],
+        Reference::new(function.clone(), "arn").to_json()
+    );
+    let method = find(&resources, kind::REST_API_METHOD, "GET /me");
+    assert_eq!(method.properties["authorization_type"], json!("CUSTOM"));
+    assert_eq!(
+        method.properties["authorizer_id"],
+        Reference::new(authorizer.id.clone(), "id").to_json()
+    );
+    assert!(method.depends_on.contains(&authorizer.id));
+    // The authorizer's function has no http event of its own, yet API Gateway may call it.
+    let permission = find(
+        &resources,
+        kind::PERMISSION,
+        "shop-dev-other/updraft-event-rest-api-authorizer",
+    );
+    assert_eq!(
+        permission.properties["source_arn"],
+        Reference::new(
+            naming::id(kind::REST_API, "dev-shop"),
+            "authorizers_source_arn"
+        )
+        .to_json()
+    );
+}
+
+#[test]
+fn request_and_cognito_authorizers_and_aws_iam_set_the_method_authorization() {
+    let pool = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc";
+    let resources = fixture(json!([
+        {"http": {"path": "a", "method": "get", "authorizer": {
+            "name": "other", "type": "request", "resultTtlInSeconds": 0,
+            "identitySource": "method.request.header.Auth, method.request.querystring.key",
+        }}},
+        {"http": {"path": "b", "method": "get", "authorizer": {"arn": pool, "scopes": ["email"]}}},
+        {"http": {"path": "c", "method": "get", "authorizer": "aws_iam"}},
+    ]))
+    .desired()
+    .unwrap_or_else(|e| panic!("{e}"));
+    let request = find(&resources, kind::REST_API_AUTHORIZER, "other");
+    assert_eq!(request.properties["authorizer_type"], json!("REQUEST"));
+    assert_eq!(request.properties["result_ttl_in_seconds"], json!(0));
+    let cognito = find(&resources, kind::REST_API_AUTHORIZER, "us-east-1_abc");
+    assert_eq!(cognito.properties["provider_arns"], json!([pool]));
+    assert_eq!(cognito.properties["function_arn"], json!(null));
+    let b = find(&resources, kind::REST_API_METHOD, "GET /b");
+    assert_eq!(
+        b.properties["authorization_type"],
+        json!("COGNITO_USER_POOLS")
+    );
+    assert_eq!(b.properties["authorization_scopes"], json!(["email"]));
+    let c = find(&resources, kind::REST_API_METHOD, "GET /c");
+    assert_eq!(c.properties["authorization_type"], json!("AWS_IAM"));
+    assert_eq!(c.properties["authorizer_id"], json!(null));
+}
+
+#[test]
+fn an_authorizer_that_is_no_function_of_the_service_is_an_error_naming_it() {
+    let error = fixture(json!([{"http": {"path": "me", "method": "get", "authorizer": "auth"}}]))
+        .desired()
+        .expect_err("refused");
+    assert!(
+        error
+            .to_string()
+            .contains("`auth` is not a function of this service"),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_routes_hash_of_a_route_without_an_authorizer_stays_as_it_was() {
+    // Deployments made before authorizers existed must not be redeployed by an upgrade: the
+    // shape of `GET /hello` on `shop-dev-hello` without CORS is what it always was.
+    let hash = |events: serde_json::Value| {
+        let resources = fixture(events).desired().unwrap_or_else(|e| panic!("{e}"));
+        find(&resources, kind::REST_API_DEPLOYMENT, "dev").properties["routes_hash"].clone()
+    };
+    let other = json!(["GET /users/{id}/orders", "shop-dev-other", null]);
+    let before = super::routes_hash(&[json!(["GET /hello", "shop-dev-hello", null]), other]);
+    assert_eq!(hash(json!([{"http": "GET hello"}])), json!(before));
+    assert_ne!(
+        hash(json!([{"http": {"path": "hello", "method": "get", "authorizer": "aws_iam"}}])),
+        json!(before)
+    );
 }
 
 #[test]

@@ -1,0 +1,234 @@
+//! API Gateway features of `http` events against a local moto: Lambda and Cognito authorizers
+//! (created, attached to their methods, changed in place, removed with their route), and the
+//! permission that lets API Gateway call an authorizer function that has no event of its own.
+//!
+//! These tests need `UPDRAFT_TEST_MOTO_URL` (set by `bash scripts/test.sh`, which starts moto).
+//! They drive the library as `updraft deploy` does, with the deploy tests' driver and proxy.
+
+#[allow(dead_code)]
+#[path = "aws_triggers/clients.rs"]
+mod clients;
+#[allow(dead_code)]
+#[path = "aws_deploy/driver.rs"]
+mod driver;
+#[allow(dead_code, clippy::result_large_err)]
+#[path = "aws_deploy/moto.rs"]
+mod moto;
+#[allow(dead_code)]
+#[path = "aws_deploy/proxy.rs"]
+mod proxy;
+
+use std::collections::BTreeMap;
+
+use clients::Clients;
+use driver::{fixture, Driver, Fixture};
+use serde_json::Value as Json;
+use updraft::plan::{Action, DesiredState, Plan};
+use updraft::provider::aws::naming::kind;
+
+const HANDLER: &str = "exports.handle = async (event) => event;\n";
+
+/// The service `gate` with an authorizer function `auth` and these functions (YAML under
+/// `functions:`, indented by two).
+fn service(functions: &str) -> Fixture {
+    let manifest = format!(
+        "service: gate\n\
+         provider:\n  name: aws\n  runtime: nodejs20.x\n  region: us-east-1\n  memorySize: 128\n\
+         functions:\n  auth:\n    handler: handler.handle\n{functions}"
+    );
+    fixture(&manifest, &[("handler.js", HANDLER)])
+}
+
+fn changes(plan: &Plan) -> Vec<String> {
+    let mut found: Vec<String> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action.is_change())
+        .map(|s| format!("{} {}", s.action.name(), s.id))
+        .collect();
+    found.sort();
+    found
+}
+
+fn rest_api_id(driver: &Driver, aws: &Clients) -> Option<String> {
+    let apis = driver
+        .runtime
+        .block_on(aws.apigateway.get_rest_apis().send())
+        .expect("moto lists REST APIs");
+    apis.items()
+        .iter()
+        .find(|a| a.name() == Some("dev-gate"))
+        .and_then(|a| a.id().map(str::to_string))
+}
+
+/// The API's authorizers by name.
+fn authorizers(
+    driver: &Driver,
+    aws: &Clients,
+    api_id: &str,
+) -> BTreeMap<String, aws_sdk_apigateway::types::Authorizer> {
+    driver
+        .runtime
+        .block_on(aws.apigateway.get_authorizers().rest_api_id(api_id).send())
+        .expect("moto lists authorizers")
+        .items()
+        .iter()
+        .map(|a| (a.name().unwrap_or_default().to_string(), a.clone()))
+        .collect()
+}
+
+/// The method at `path` as API Gateway reports it, if there is one.
+fn method(
+    driver: &Driver,
+    aws: &Clients,
+    api_id: &str,
+    path: &str,
+    http_method: &str,
+) -> Option<aws_sdk_apigateway::types::Method> {
+    let resources = driver
+        .runtime
+        .block_on(
+            aws.apigateway
+                .get_resources()
+                .rest_api_id(api_id)
+                .embed("methods")
+                .send(),
+        )
+        .expect("moto lists resources");
+    resources
+        .items()
+        .iter()
+        .find(|r| r.path() == Some(path))?
+        .resource_methods()?
+        .get(http_method)
+        .cloned()
+}
+
+fn statement_ids(driver: &Driver, aws: &Clients, function: &str) -> Vec<String> {
+    let Ok(answer) = driver
+        .runtime
+        .block_on(aws.lambda.get_policy().function_name(function).send())
+    else {
+        return Vec::new();
+    };
+    let document: Json =
+        serde_json::from_str(answer.policy().unwrap_or_default()).unwrap_or(Json::Null);
+    document["Statement"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["Sid"].as_str().map(str::to_string))
+        .collect()
+}
+
+const PRIVATE_AND_PUBLIC: &str = "  api:
+    handler: handler.handle
+    events:
+      - http:
+          path: private
+          method: get
+          authorizer:
+            name: auth
+            resultTtlInSeconds: TTL
+      - http:
+          path: pool
+          method: get
+          authorizer:
+            arn: arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_gate
+            scopes: [email]
+      - http: GET public
+";
+
+#[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
+fn an_authorizer_is_created_attached_changed_in_place_and_removed_with_its_route() {
+    let moto =
+        moto::moto("an_authorizer_is_created_attached_changed_in_place_and_removed_with_its_route");
+    let with_ttl = |ttl: &str| service(&PRIVATE_AND_PUBLIC.replace("TTL", ttl));
+    let first = with_ttl("0");
+    let driver = Driver::connect(&first.service);
+    let aws = Clients::new(&driver.runtime, &moto);
+    driver.deploy(&driver.desired(&first));
+
+    let api_id = rest_api_id(&driver, &aws).expect("the REST API exists");
+    let found = authorizers(&driver, &aws, &api_id);
+    assert_eq!(found.keys().collect::<Vec<_>>(), ["auth", "us-east-1_gate"]);
+    let lambda = &found["auth"];
+    assert_eq!(lambda.r#type().map(|t| t.as_str()), Some("TOKEN"));
+    assert_eq!(lambda.authorizer_result_ttl_in_seconds(), Some(0));
+    assert_eq!(
+        lambda.identity_source(),
+        Some("method.request.header.Authorization")
+    );
+    assert!(
+        lambda
+            .authorizer_uri()
+            .is_some_and(|uri| uri.contains(":function:gate-dev-auth/invocations")),
+        "{:?}",
+        lambda.authorizer_uri()
+    );
+    let cognito = &found["us-east-1_gate"];
+    assert_eq!(
+        cognito.r#type().map(|t| t.as_str()),
+        Some("COGNITO_USER_POOLS")
+    );
+
+    let private = method(&driver, &aws, &api_id, "/private", "GET").expect("GET /private");
+    assert_eq!(private.authorization_type(), Some("CUSTOM"));
+    assert_eq!(private.authorizer_id(), lambda.id());
+    let pool = method(&driver, &aws, &api_id, "/pool", "GET").expect("GET /pool");
+    assert_eq!(pool.authorization_type(), Some("COGNITO_USER_POOLS"));
+    assert_eq!(pool.authorizer_id(), cognito.id());
+    assert_eq!(pool.authorization_scopes(), ["email"]);
+    let public = method(&driver, &aws, &api_id, "/public", "GET").expect("GET /public");
+    assert_eq!(public.authorization_type(), Some("NONE"));
+    // API Gateway may call the authorizer function, which has no event of its own.
+    assert_eq!(
+        statement_ids(&driver, &aws, "gate-dev-auth"),
+        ["updraft-event-rest-api-authorizer"]
+    );
+
+    let (again, _) = driver.plan_against(&driver.desired(&first));
+    assert!(!again.has_changes(), "{:#?}", changes(&again));
+
+    // A changed cache time updates the authorizer in place, and the stage serves it.
+    let longer = with_ttl("60");
+    let (plan, _) = driver.deploy(&driver.desired(&longer));
+    assert_eq!(
+        changes(&plan),
+        [
+            format!("update {} auth", kind::REST_API_AUTHORIZER),
+            format!("update {} dev", kind::REST_API_DEPLOYMENT),
+        ]
+    );
+    let step = plan
+        .steps
+        .iter()
+        .find(|s| s.id.kind == kind::REST_API_AUTHORIZER && s.action == Action::Update)
+        .expect("the authorizer step");
+    assert_eq!(
+        step.changes
+            .iter()
+            .map(|c| c.field.as_str())
+            .collect::<Vec<_>>(),
+        ["result_ttl_in_seconds"]
+    );
+    let after = authorizers(&driver, &aws, &api_id);
+    assert_eq!(after["auth"].authorizer_result_ttl_in_seconds(), Some(60));
+    assert_eq!(after["auth"].id(), lambda.id(), "the same authorizer");
+
+    // Without the routes that use them, the authorizers and the permission go too.
+    let public_only =
+        service("  api:\n    handler: handler.handle\n    events:\n      - http: GET public\n");
+    driver.deploy(&driver.desired(&public_only));
+    assert!(authorizers(&driver, &aws, &api_id).is_empty());
+    assert!(method(&driver, &aws, &api_id, "/private", "GET").is_none());
+    assert!(statement_ids(&driver, &aws, "gate-dev-auth").is_empty());
+    let (again, _) = driver.plan_against(&driver.desired(&public_only));
+    assert!(!again.has_changes(), "{:#?}", changes(&again));
+
+    let (plan, live) = driver.plan_against(&DesiredState::default());
+    let outcome = driver.apply(&plan, &live);
+    assert!(outcome.succeeded(), "remove: {:?}", outcome.failed);
+    assert_eq!(rest_api_id(&driver, &aws), None, "the REST API is gone");
+}
