@@ -232,3 +232,96 @@ fn an_authorizer_is_created_attached_changed_in_place_and_removed_with_its_route
     assert!(outcome.succeeded(), "remove: {:?}", outcome.failed);
     assert_eq!(rest_api_id(&driver, &aws), None, "the REST API is gone");
 }
+
+const LAMBDA_INTEGRATION: &str = "  api:
+    handler: handler.handle
+    events:
+      - http:
+          path: todos/{id}
+          method: get
+          integration: lambda
+          cors: true
+          request:
+            template:
+              text/plain: TEMPLATE
+";
+
+#[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
+fn a_lambda_integration_has_the_framework_templates_and_status_codes_and_plans_no_op() {
+    let moto = moto::moto(
+        "a_lambda_integration_has_the_framework_templates_and_status_codes_and_plans_no_op",
+    );
+    let with_template = |template: &str| service(&LAMBDA_INTEGRATION.replace("TEMPLATE", template));
+    let first = with_template("'{\"text\": $input.json(\"$\")}'");
+    let driver = Driver::connect(&first.service);
+    let aws = Clients::new(&driver.runtime, &moto);
+    driver.deploy(&driver.desired(&first));
+
+    let api_id = rest_api_id(&driver, &aws).expect("the REST API exists");
+    let get = method(&driver, &aws, &api_id, "/todos/{id}", "GET").expect("GET /todos/{id}");
+    let integration = get.method_integration().expect("an integration");
+    assert_eq!(integration.r#type().map(|t| t.as_str()), Some("AWS"));
+    assert_eq!(integration.passthrough_behavior(), Some("NEVER"));
+    let templates = integration.request_templates().expect("request templates");
+    let mut content_types: Vec<&String> = templates.keys().collect();
+    content_types.sort();
+    assert_eq!(
+        content_types,
+        [
+            "application/json",
+            "application/x-www-form-urlencoded",
+            "text/plain"
+        ]
+    );
+    assert!(templates["application/json"].contains("\"requestPath\""));
+    assert_eq!(templates["text/plain"], "{\"text\": $input.json(\"$\")}");
+    let responses = integration
+        .integration_responses()
+        .expect("integration responses");
+    let mut codes: Vec<&String> = responses.keys().collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        ["200", "400", "401", "403", "404", "422", "500", "502", "504"]
+    );
+    assert!(responses["404"]
+        .selection_pattern()
+        .is_some_and(|p| p.contains(r"\[404\]")));
+    assert_eq!(
+        responses["200"]
+            .response_parameters()
+            .and_then(|p| p.get("method.response.header.Access-Control-Allow-Origin"))
+            .map(String::as_str),
+        Some("'*'"),
+        "CORS answers carry the origin"
+    );
+
+    let (again, _) = driver.plan_against(&driver.desired(&first));
+    assert!(!again.has_changes(), "{:#?}", changes(&again));
+
+    // A changed template changes that method (and what the stage serves), nothing else.
+    let second = with_template("'{\"changed\": true}'");
+    let (plan, _) = driver.deploy(&driver.desired(&second));
+    assert_eq!(
+        changes(&plan),
+        [
+            format!("update {} dev", kind::REST_API_DEPLOYMENT),
+            format!("update {} GET /todos/{{id}}", kind::REST_API_METHOD),
+        ]
+    );
+    let get = method(&driver, &aws, &api_id, "/todos/{id}", "GET").expect("GET /todos/{id}");
+    assert_eq!(
+        get.method_integration()
+            .and_then(|i| i.request_templates())
+            .and_then(|t| t.get("text/plain"))
+            .map(String::as_str),
+        Some("{\"changed\": true}")
+    );
+    let (again, _) = driver.plan_against(&driver.desired(&second));
+    assert!(!again.has_changes(), "{:#?}", changes(&again));
+
+    let (plan, live) = driver.plan_against(&DesiredState::default());
+    assert!(driver.apply(&plan, &live).succeeded());
+    assert_eq!(rest_api_id(&driver, &aws), None, "the REST API is gone");
+}

@@ -23,6 +23,7 @@ use crate::provider::ProviderError;
 
 mod authorizer;
 mod cloud;
+mod lambda_integration;
 mod read;
 
 pub use authorizer::AuthorizerProperties;
@@ -100,14 +101,11 @@ const SUPPORTED: &[&str] = &[
 
 /// Settings of an http event's `request` that updraft does not deploy yet (other keys are not
 /// the Framework's, which it ignores too).
-const UNSUPPORTED_REQUEST: &[&str] = &[
-    "schemas",
-    "template",
-    "passThrough",
-    "contentHandling",
-    "uri",
-    "method",
-];
+const UNSUPPORTED_REQUEST: &[&str] = &["schemas", "contentHandling", "uri", "method"];
+
+/// Settings of `request` that shape a lambda integration's request, and mean nothing to a
+/// proxy integration.
+const LAMBDA_REQUEST: &[&str] = &["template", "passThrough"];
 
 pub fn statement_id() -> String {
     permission::statement_id("rest-api")
@@ -207,20 +205,34 @@ pub fn desired(
             ));
         }
         let request_parameters = request_parameters(request.and_then(|r| r.get("parameters")));
-        let integration = settings(event)
+        let integration_setting = settings(event)
             .and_then(|s| s.get("integration"))
             .and_then(Json::as_str)
             .unwrap_or("lambda-proxy")
             .to_ascii_lowercase();
-        if !matches!(
-            integration.as_str(),
-            "lambda-proxy" | "aws_proxy" | "aws-proxy"
-        ) {
-            return Err(unsupported_setting(
+        let lambda_integration = match integration_setting.as_str() {
+            "lambda-proxy" | "aws_proxy" | "aws-proxy" => false,
+            "lambda" | "aws" => true,
+            other => {
+                return Err(unsupported_setting(
+                    function,
+                    event,
+                    &format!("integration: {other}"),
+                    "updraft deploys `lambda-proxy` (the default) and `lambda` integrations",
+                ))
+            }
+        };
+        if let Some(setting) = LAMBDA_REQUEST
+            .iter()
+            .find(|key| request.and_then(|r| r.get(**key)).is_some())
+            .filter(|_| !lambda_integration)
+        {
+            return Err(invalid(
                 function,
                 event,
-                &format!("integration: {integration}"),
-                "updraft deploys lambda-proxy integrations",
+                format!("`request.{setting}` applies to `integration: lambda` only"),
+                "a lambda-proxy integration passes the request as it is: remove the setting, or \
+                 set `integration: lambda`",
             ));
         }
         let path = if http.path == "*" {
@@ -246,14 +258,45 @@ pub fn desired(
         let mut depends_on = BTreeSet::from([api.clone(), function_id.clone()]);
         depends_on.extend(resource.1.clone());
         depends_on.extend(authorization.authorizer.clone());
+        let function_arn = context.function_arn(function)?;
+        let (integration, templates) = if lambda_integration {
+            let templates =
+                lambda_integration::request_templates(request.and_then(|r| r.get("template")));
+            let passthrough = lambda_integration::passthrough_behavior(
+                request.and_then(|r| r.get("passThrough")),
+            )
+            .map_err(|message| {
+                invalid(
+                    function,
+                    event,
+                    message,
+                    "set `passThrough` to NEVER, WHEN_NO_MATCH or WHEN_NO_TEMPLATES",
+                )
+            })?;
+            let headers = lambda_integration::cors_response_headers(http.cors.as_ref());
+            (
+                lambda_integration::integration(function_arn, &templates, &passthrough, &headers),
+                Some(templates),
+            )
+        } else {
+            (
+                json!({"type": "AWS_PROXY", "function_arn": function_arn}),
+                None,
+            )
+        };
         let mut proxy = method(
             &method_name,
             &api_id,
             resource.0,
             &http.method,
-            json!({"type": "AWS_PROXY", "function_arn": context.function_arn(function)?}),
+            integration.clone(),
             depends_on,
         );
+        if let Some(templates) = templates {
+            proxy
+                .inputs
+                .insert("request_templates".into(), json!(templates));
+        }
         proxy
             .properties
             .insert("request_parameters".into(), json!(request_parameters));
@@ -269,6 +312,11 @@ pub fn desired(
             .insert("authorization_scopes".into(), json!(authorization.scopes));
         methods.insert(method_name.clone(), proxy);
         let mut endpoint_shape = json!([method_name, function_id.name, http.cors]);
+        if lambda_integration {
+            if let Json::Array(items) = &mut endpoint_shape {
+                items.push(integration);
+            }
+        }
         // Only what is set joins the shape, so the hash of a deployment without it stays.
         if authorization.authorization_type != "NONE" {
             if let Json::Array(items) = &mut endpoint_shape {

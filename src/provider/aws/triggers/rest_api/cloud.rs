@@ -1,6 +1,7 @@
 //! Changing the REST API: each step creates, updates or deletes one API, resource, method or
 //! deployment (reading it is in `read.rs`).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_apigateway::error::ProvideErrorMetadata;
@@ -10,6 +11,7 @@ use aws_sdk_apigateway::types::{
 use aws_sdk_apigateway::Client;
 use serde_json::{json, Value as Json};
 
+use super::lambda_integration;
 use super::{
     AuthorizerProperties, DeploymentProperties, MethodProperties, ResourceProperties,
     RestApiProperties,
@@ -192,7 +194,13 @@ pub async fn apply(
                 delete(client, step, &api_id).await?;
             }
             let wanted = MethodProperties::from_properties(properties, &step.id)?;
-            put_method(client, site, &api_id, &wanted, &resource).await?;
+            let templates = step
+                .desired
+                .as_ref()
+                .and_then(|d| d.inputs.get("request_templates"))
+                .and_then(|t| serde_json::from_value(t.clone()).ok())
+                .unwrap_or_default();
+            put_method(client, site, &api_id, &wanted, templates, &resource).await?;
             Ok(Properties::new())
         }
         kind::REST_API_DEPLOYMENT => {
@@ -353,6 +361,7 @@ async fn put_method(
     site: &Site,
     api_id: &str,
     wanted: &MethodProperties,
+    templates: BTreeMap<String, String>,
     resource: &str,
 ) -> Result<(), ProviderError> {
     let resource_id = wanted.resource_id.as_str().unwrap_or_default().to_string();
@@ -460,6 +469,22 @@ async fn put_method(
                         &e,
                     )
                 })?;
+        }
+        Some("AWS") => {
+            let function_arn = integration["function_arn"].as_str().unwrap_or_default();
+            lambda_integration::put(
+                client,
+                lambda_integration::MethodAddress {
+                    api_id,
+                    resource_id: &resource_id,
+                    http_method: &http_method,
+                },
+                function_uri(site, function_arn),
+                &integration,
+                templates,
+                resource,
+            )
+            .await?;
         }
         _ => {
             let function_arn = integration

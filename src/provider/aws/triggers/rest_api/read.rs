@@ -8,6 +8,7 @@ use aws_sdk_apigateway::Client;
 use serde_json::{json, Value as Json};
 
 use super::cloud::{attributes, DEPLOYMENT_MARK};
+use super::lambda_integration;
 use super::{
     AuthorizerProperties, DeploymentProperties, MethodProperties, ResourceProperties,
     RestApiProperties,
@@ -215,7 +216,10 @@ async fn children(
                         if let Some(function) = arn.and_then(function_name_of) {
                             depends_on.insert(naming::id(kind::FUNCTION, function));
                         }
-                        json!({"type": other, "function_arn": arn})
+                        match other {
+                            Some("AWS") => lambda_integration::read(integration, arn),
+                            _ => json!({"type": other, "function_arn": arn}),
+                        }
                     }
                 }
             });

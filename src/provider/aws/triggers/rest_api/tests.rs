@@ -232,3 +232,26 @@ fn request_schemas_are_refused_naming_the_setting() {
     .expect_err("refused");
     assert!(error.to_string().contains("request.schemas"), "{error}");
 }
+
+#[test]
+fn a_request_template_on_a_proxy_integration_is_an_error_and_other_integrations_are_refused() {
+    let error = fixture(json!([{"http": {"path": "a", "method": "post", "request": {
+        "template": {"application/json": "{}"},
+    }}}]))
+    .desired()
+    .expect_err("refused");
+    assert!(
+        error
+            .to_string()
+            .contains("`request.template` applies to `integration: lambda` only"),
+        "{error}"
+    );
+    let error =
+        fixture(json!([{"http": {"path": "a", "method": "get", "integration": "http-proxy"}}]))
+            .desired()
+            .expect_err("refused");
+    assert!(
+        error.to_string().contains("integration: http-proxy"),
+        "{error}"
+    );
+}
