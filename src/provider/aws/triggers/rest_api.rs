@@ -35,9 +35,25 @@ pub struct RestApiProperties {
     /// `EDGE`, `REGIONAL` or `PRIVATE`.
     pub endpoint_type: Json,
     pub tags: BTreeMap<String, String>,
+    /// `provider.apiGateway.binaryMediaTypes`, sorted.
+    #[serde(default)]
+    pub binary_media_types: Vec<String>,
+    /// `provider.apiGateway.minimumCompressionSize` (bytes), none when off.
+    #[serde(default)]
+    pub minimum_compression_size: Option<i64>,
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 impl Typed for RestApiProperties {}
+
+/// The `provider.apiGateway` settings updraft deploys; any other is refused.
+const GATEWAY_SETTINGS: &[&str] = &[
+    "binaryMediaTypes",
+    "minimumCompressionSize",
+    "description",
+    "shouldStartNameWithService",
+];
 
 /// A resource (a path part) of the REST API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -112,14 +128,22 @@ pub fn statement_id() -> String {
 }
 
 pub fn api_name(context: &Context<'_>) -> String {
-    context
-        .service
-        .provider
+    let provider = &context.service.provider;
+    let service_first = provider
+        .api_gateway
+        .as_ref()
+        .and_then(|g| g.get("shouldStartNameWithService"))
+        .and_then(Json::as_bool)
+        == Some(true);
+    provider
         .raw
         .get("apiName")
         .and_then(Json::as_str)
         .map(str::to_string)
-        .unwrap_or_else(|| format!("{}-{}", context.stage, context.service.name))
+        .unwrap_or_else(|| match service_first {
+            true => format!("{}-{}", context.service.name, context.stage),
+            false => format!("{}-{}", context.stage, context.service.name),
+        })
 }
 
 /// `/users/{id}` -> `users`, `users/{id}`.
@@ -138,14 +162,38 @@ pub fn desired(
         return Ok(Vec::new());
     };
     let gateway = context.service.provider.api_gateway.as_ref();
-    if gateway.is_some_and(|g| g.get("restApiId").is_some()) {
+    if let Some(setting) = gateway
+        .and_then(Json::as_object)
+        .and_then(|g| g.keys().find(|k| !GATEWAY_SETTINGS.contains(&k.as_str())))
+    {
         return Err(unsupported_setting(
             first.function,
             first.event,
-            "provider.apiGateway.restApiId",
-            "updraft creates the service's own REST API; remove `restApiId`",
+            &format!("provider.apiGateway.{setting}"),
+            "updraft creates the service's own REST API with `binaryMediaTypes`, \
+             `minimumCompressionSize`, `description` and `shouldStartNameWithService`; remove \
+             this setting or deploy with the Serverless Framework",
         ));
     }
+    let gateway_text = |key: &str| {
+        gateway
+            .and_then(|g| g.get(key))
+            .and_then(Json::as_str)
+            .map(str::to_string)
+    };
+    let mut binary_media_types: Vec<String> = gateway
+        .and_then(|g| g.get("binaryMediaTypes"))
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .map(str::to_string)
+        .collect();
+    binary_media_types.sort();
+    binary_media_types.dedup();
+    let minimum_compression_size = gateway
+        .and_then(|g| g.get("minimumCompressionSize"))
+        .and_then(Json::as_i64);
     let endpoint_type = context
         .service
         .provider
@@ -393,6 +441,10 @@ pub fn desired(
     }
     let method_ids: BTreeSet<ResourceId> = methods.values().map(|m| m.id.clone()).collect();
     resources.extend(methods.into_values());
+    // Binary media types take effect when deployed.
+    if !binary_media_types.is_empty() {
+        shape.push(json!(["binaryMediaTypes", binary_media_types]));
+    }
     // A deployment serves the authorizers' settings too: a changed one is deployed again.
     for desired in authorizers.resources.values() {
         shape.push(json!(desired.properties));
@@ -405,6 +457,9 @@ pub fn desired(
             name: api.name.clone(),
             endpoint_type: json!(endpoint_type),
             tags: context.tags.clone(),
+            binary_media_types,
+            minimum_compression_size,
+            description: gateway_text("description"),
         }
         .to_properties(),
         inputs: Properties::from([("stage".to_string(), json!(context.stage))]),

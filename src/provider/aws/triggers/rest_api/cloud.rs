@@ -101,18 +101,17 @@ pub async fn apply(
             };
             match existing {
                 Some(api_id) => {
+                    let current = RestApiProperties::live_of(step)?;
                     client
                         .update_rest_api()
                         .rest_api_id(&api_id)
-                        .patch_operations(patch("/name", &wanted.name))
+                        .set_patch_operations(Some(api_patch(current.as_ref(), &wanted)))
                         .send()
                         .await
                         .map_err(|e| {
                             call_error("apigateway:PATCH /restapis/{id}", &resource, &e)
                         })?;
-                    let current = RestApiProperties::live_of(step)?
-                        .map(|c| c.tags)
-                        .unwrap_or_default();
+                    let current = current.map(|c| c.tags).unwrap_or_default();
                     let change = TagChange::between(&current, &wanted.tags);
                     retag(client, &arn(&api_id), change, &resource).await?;
                     let root = attribute(live, "root_resource_id").unwrap_or_default();
@@ -128,6 +127,14 @@ pub async fn apply(
                         .create_rest_api()
                         .name(&wanted.name)
                         .endpoint_configuration(endpoint)
+                        .set_binary_media_types(
+                            (!wanted.binary_media_types.is_empty())
+                                .then(|| wanted.binary_media_types.clone()),
+                        )
+                        .set_minimum_compression_size(
+                            wanted.minimum_compression_size.map(|size| size as i32),
+                        )
+                        .set_description(wanted.description.clone())
                         .set_tags(Some(wanted.tags.clone().into_iter().collect()))
                         .send()
                         .await
@@ -346,6 +353,63 @@ async fn prune(
         }
     }
     Ok(())
+}
+
+/// The patch from the API as it is to the API as wanted. A binary media type is added or
+/// removed by its path (`/binaryMediaTypes/image~1png`, `/` escaped as JSON pointers escape it).
+fn api_patch(
+    current: Option<&RestApiProperties>,
+    wanted: &RestApiProperties,
+) -> Vec<PatchOperation> {
+    let mut operations = vec![patch("/name", &wanted.name)];
+    let had = current
+        .map(|c| c.binary_media_types.clone())
+        .unwrap_or_default();
+    let pointer = |media_type: &str| {
+        format!(
+            "/binaryMediaTypes/{}",
+            media_type.replace('~', "~0").replace('/', "~1")
+        )
+    };
+    for media_type in wanted
+        .binary_media_types
+        .iter()
+        .filter(|t| !had.contains(t))
+    {
+        operations.push(
+            PatchOperation::builder()
+                .op(Op::Add)
+                .path(pointer(media_type))
+                .build(),
+        );
+    }
+    for media_type in had
+        .iter()
+        .filter(|t| !wanted.binary_media_types.contains(t))
+    {
+        operations.push(
+            PatchOperation::builder()
+                .op(Op::Remove)
+                .path(pointer(media_type))
+                .build(),
+        );
+    }
+    if current.map(|c| c.minimum_compression_size) != Some(wanted.minimum_compression_size) {
+        operations.push(
+            PatchOperation::builder()
+                .op(Op::Replace)
+                .path("/minimumCompressionSize")
+                .set_value(wanted.minimum_compression_size.map(|s| s.to_string()))
+                .build(),
+        );
+    }
+    if current.map(|c| &c.description) != Some(&wanted.description) {
+        operations.push(patch(
+            "/description",
+            wanted.description.as_deref().unwrap_or_default(),
+        ));
+    }
+    operations
 }
 
 fn patch(path: &str, value: &str) -> PatchOperation {

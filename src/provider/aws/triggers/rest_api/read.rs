@@ -61,6 +61,16 @@ pub async fn live(client: &Client, site: &Site) -> Result<Vec<Live>, ProviderErr
                     name: name.to_string(),
                     endpoint_type: json!(endpoint_type),
                     tags: tags.clone().into_iter().collect(),
+                    binary_media_types: {
+                        let mut types = api.binary_media_types().to_vec();
+                        types.sort();
+                        types
+                    },
+                    minimum_compression_size: api.minimum_compression_size().map(i64::from),
+                    description: api
+                        .description()
+                        .filter(|d| !d.is_empty())
+                        .map(str::to_string),
                 }
                 .to_properties(),
                 attributes: attributes(site, api_id, &root),
