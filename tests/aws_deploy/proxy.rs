@@ -8,7 +8,12 @@
 //! Answers are relayed as moto gives them: where moto's answer differs from AWS's (an empty
 //! `<GetBucketNotificationResponse/>` for a bucket without notifications), updraft itself must
 //! cope, as it must with other S3-compatible servers.
+//!
+//! One call moto does not implement is answered here: the HTTP API's `GetAuthorizers`
+//! (`GET /v2/apis/{id}/authorizers`). The proxy remembers the authorizers created through it
+//! and answers with moto's own `GetAuthorizer` of each, as API Gateway lists them.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
@@ -56,6 +61,9 @@ pub struct Proxy {
     log: Arc<Mutex<Vec<Recorded>>>,
 }
 
+/// The HTTP API authorizer ids created through the proxy, by API id.
+type Authorizers = Arc<Mutex<HashMap<String, Vec<String>>>>;
+
 impl Proxy {
     /// Starts a proxy forwarding to `upstream` (`http://127.0.0.1:PORT`), for the life of the
     /// test process.
@@ -71,11 +79,13 @@ impl Proxy {
             .to_string();
         let log = Arc::new(Mutex::new(Vec::new()));
         let shared = Arc::clone(&log);
+        let authorizers: Authorizers = Arc::default();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let log = Arc::clone(&shared);
                 let upstream = upstream.clone();
-                std::thread::spawn(move || serve(stream, &upstream, &log));
+                let authorizers = Arc::clone(&authorizers);
+                std::thread::spawn(move || serve(stream, &upstream, &log, &authorizers));
             }
         });
         Proxy { url, log }
@@ -91,7 +101,12 @@ impl Proxy {
 }
 
 /// Serves one request of a client connection, then closes it (the answer says so).
-fn serve(mut client: TcpStream, upstream: &str, log: &Mutex<Vec<Recorded>>) {
+fn serve(
+    mut client: TcpStream,
+    upstream: &str,
+    log: &Mutex<Vec<Recorded>>,
+    authorizers: &Authorizers,
+) {
     let _ = client.set_read_timeout(Some(Duration::from_secs(120)));
     let mut pending = Vec::new();
     {
@@ -126,6 +141,16 @@ fn serve(mut client: TcpStream, upstream: &str, log: &Mutex<Vec<Recorded>>) {
                 path: path.to_string(),
                 operation: header("x-amz-target").or(action),
             });
+        let authorizer_path: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let api_id = match authorizer_path.as_slice() {
+            ["v2", "apis", api_id, "authorizers", ..] => Some(api_id.to_string()),
+            _ => None,
+        };
+        if let (Some(api_id), "GET", 4) = (&api_id, method.as_str(), authorizer_path.len()) {
+            let answer = list_authorizers(upstream, &text, api_id, authorizers);
+            let _ = client.write_all(&answer);
+            return;
+        }
         // Forward with `Connection: close`, so the answer ends where the connection does.
         let mut forwarded = Vec::new();
         forwarded.extend_from_slice(request_line.as_bytes());
@@ -148,6 +173,9 @@ fn serve(mut client: TcpStream, upstream: &str, log: &Mutex<Vec<Recorded>>) {
         }
         let mut answer = Vec::new();
         let _ = server.read_to_end(&mut answer);
+        if let Some(api_id) = api_id {
+            remember_authorizer(&method, &authorizer_path, &api_id, &answer, authorizers);
+        }
         // Tell the client this connection ends too: the answer may have no length of its own.
         let answer = with_connection_close(&answer);
         let _ = client.write_all(&answer);
@@ -236,4 +264,87 @@ fn read_request(stream: &mut TcpStream, pending: &mut Vec<u8>) -> Option<(Vec<u8
     fill(pending, length)?;
     let body = pending.drain(..length).collect();
     Some((head, body))
+}
+
+/// Notes an HTTP API authorizer created or deleted through the proxy.
+fn remember_authorizer(
+    method: &str,
+    path: &[&str],
+    api_id: &str,
+    answer: &[u8],
+    authorizers: &Authorizers,
+) {
+    let mut known = authorizers.lock().unwrap_or_else(|p| p.into_inner());
+    let ids = known.entry(api_id.to_string()).or_default();
+    match (method, path) {
+        ("POST", [_, _, _, _]) => {
+            let body = answer_body(answer);
+            let created: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+            if let Some(id) = created["authorizerId"].as_str() {
+                ids.push(id.to_string());
+            }
+        }
+        ("DELETE", [_, _, _, _, authorizer_id]) => ids.retain(|id| id != authorizer_id),
+        _ => {}
+    }
+}
+
+/// `GetAuthorizers` as API Gateway answers it, from moto's `GetAuthorizer` of each known one.
+fn list_authorizers(
+    upstream: &str,
+    head: &str,
+    api_id: &str,
+    authorizers: &Authorizers,
+) -> Vec<u8> {
+    let ids = authorizers
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(api_id)
+        .cloned()
+        .unwrap_or_default();
+    // The original headers go along: moto finds the service by the signature's scope.
+    let headers: String = head
+        .split("\r\n")
+        .skip(1)
+        .filter(|line| !line.is_empty())
+        .filter(|line| {
+            let key = line.split(':').next().unwrap_or_default().trim();
+            !key.eq_ignore_ascii_case("connection") && !key.eq_ignore_ascii_case("content-length")
+        })
+        .map(|line| format!("{line}\r\n"))
+        .collect();
+    let mut items = Vec::new();
+    for id in ids {
+        let request = format!(
+            "GET /v2/apis/{api_id}/authorizers/{id} HTTP/1.1\r\n{headers}Connection: close\r\n\r\n"
+        );
+        let Ok(mut server) = TcpStream::connect(upstream) else {
+            continue;
+        };
+        if server.write_all(request.as_bytes()).is_err() {
+            continue;
+        }
+        let mut answer = Vec::new();
+        let _ = server.read_to_end(&mut answer);
+        if let Ok(item) = serde_json::from_slice::<serde_json::Value>(answer_body(&answer)) {
+            if item.get("authorizerId").is_some() {
+                items.push(item);
+            }
+        }
+    }
+    let body = serde_json::json!({ "items": items }).to_string();
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// The body of an answer moto gave with a `Content-Length`.
+fn answer_body(answer: &[u8]) -> &[u8] {
+    answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|end| &answer[end + 4..])
+        .unwrap_or_default()
 }

@@ -22,6 +22,7 @@ use crate::plan::{Desired, Properties, Reference, ResourceId};
 use crate::provider::aws::context::Context;
 use crate::provider::ProviderError;
 
+mod authorizer;
 mod cloud;
 
 pub use cloud::{apply, live};
@@ -84,8 +85,18 @@ pub struct AuthorizerProperties {
     pub authorizer_type: Option<String>,
     /// A list of identity sources.
     pub identity_source: Json,
-    /// `{"audience": [...], "issuer": "..."}`.
+    /// `{"audience": [...], "issuer": "..."}`; null for a Lambda authorizer.
     pub jwt_configuration: Json,
+    /// A Lambda authorizer's function (a reference until apply); null for JWT.
+    #[serde(default)]
+    pub function_arn: Json,
+    #[serde(default)]
+    pub result_ttl_in_seconds: Option<i64>,
+    #[serde(default)]
+    pub enable_simple_responses: Option<bool>,
+    /// A Lambda authorizer's payload version, `2.0` or `1.0`.
+    #[serde(default)]
+    pub payload_format_version: Option<String>,
 }
 
 impl Typed for AuthorizerProperties {}
@@ -137,7 +148,7 @@ pub fn desired(
     }
     let api = naming::id(kind::HTTP_API, api_name(context));
     let api_id = Reference::new(api.clone(), "id").to_json();
-    let authorizers = authorizers(context, first, &api, &api_id)?;
+    let authorizers = authorizer::authorizers(context, first, &api, &api_id)?;
     let mut resources = Vec::new();
     let mut methods: Vec<String> = vec!["OPTIONS".to_string()];
     let mut routes: BTreeSet<String> = BTreeSet::new();
@@ -205,8 +216,8 @@ pub fn desired(
         };
         let (authorization_type, authorizer, scopes) = match &http.authorizer {
             None => ("NONE", None, Json::Null),
-            Some(setting) => route_authorizer(setting, &authorizers)
-                .map_err(|message| invalid(function, event, message, AUTHORIZER_HELP))?,
+            Some(setting) => authorizer::route_authorizer(setting, &authorizers.resources)
+                .map_err(|message| invalid(function, event, message, authorizer::HELP))?,
         };
         let mut depends_on = BTreeSet::from([api.clone(), integration.clone()]);
         depends_on.extend(authorizer.clone());
@@ -259,111 +270,14 @@ pub fn desired(
         depends_on: BTreeSet::from([api.clone()]),
         replace_when: BTreeSet::from(["api_id".to_string()]),
     });
-    resources.extend(authorizers.into_values().map(|(desired, _)| desired));
+    resources.extend(
+        authorizers
+            .resources
+            .into_values()
+            .map(|(desired, _)| desired),
+    );
+    resources.extend(authorizers.permissions);
     Ok(resources)
-}
-
-const AUTHORIZER_HELP: &str = "name a JWT authorizer defined under provider.httpApi.authorizers \
-     (`authorizer: {name: NAME, scopes: [...]}`), or use `type: aws_iam`";
-
-/// The route's authorization type, authorizer and scopes.
-fn route_authorizer(
-    setting: &Json,
-    authorizers: &BTreeMap<String, (Desired, ResourceId)>,
-) -> Result<(&'static str, Option<ResourceId>, Json), String> {
-    let (name, kind, scopes) = match setting {
-        Json::String(name) => (Some(name.as_str()), None, None),
-        Json::Object(map) => {
-            if map.contains_key("id") {
-                return Err("an authorizer `id` refers to another API's authorizer".into());
-            }
-            (
-                map.get("name").and_then(Json::as_str),
-                map.get("type").and_then(Json::as_str),
-                map.get("scopes").cloned(),
-            )
-        }
-        other => {
-            return Err(format!(
-                "the authorizer {other} is neither a name nor a map"
-            ))
-        }
-    };
-    match kind.map(str::to_ascii_lowercase).as_deref() {
-        Some("aws_iam") => return Ok(("AWS_IAM", None, Json::Null)),
-        Some("request") => {
-            return Err("Lambda request authorizers are not supported yet".into());
-        }
-        _ => {}
-    }
-    let Some(name) = name else {
-        return Err("the authorizer has no `name`".into());
-    };
-    let Some((_, id)) = authorizers.get(name) else {
-        return Err(format!(
-            "the authorizer `{name}` is not defined under provider.httpApi.authorizers"
-        ));
-    };
-    let scopes = match scopes {
-        Some(Json::Array(items)) if !items.is_empty() => Json::Array(items),
-        Some(Json::String(scope)) => json!([scope]),
-        _ => Json::Null,
-    };
-    Ok(("JWT", Some(id.clone()), scopes))
-}
-
-/// The JWT authorizers of `provider.httpApi.authorizers`, by name.
-fn authorizers(
-    context: &Context<'_>,
-    first: &FunctionEvent,
-    api: &ResourceId,
-    api_id: &Json,
-) -> Result<BTreeMap<String, (Desired, ResourceId)>, ProviderError> {
-    let mut found = BTreeMap::new();
-    for (key, setting) in &context.service.provider.http_api.authorizers {
-        let kind_setting = setting.get("type").and_then(Json::as_str).unwrap_or("jwt");
-        if !kind_setting.eq_ignore_ascii_case("jwt") {
-            return Err(unsupported_setting(
-                first.function,
-                first.event,
-                &format!("provider.httpApi.authorizers.{key}.type: {kind_setting}"),
-                "updraft deploys JWT authorizers; Lambda request authorizers are not supported yet",
-            ));
-        }
-        let name = setting
-            .get("name")
-            .and_then(Json::as_str)
-            .unwrap_or(key)
-            .to_string();
-        let identity_source = match setting.get("identitySource") {
-            Some(Json::Array(items)) => Json::Array(items.clone()),
-            Some(Json::String(source)) => json!([source]),
-            _ => json!(["$request.header.Authorization"]),
-        };
-        let audience = match setting.get("audience") {
-            Some(Json::Array(items)) => Json::Array(items.clone()),
-            Some(Json::String(audience)) => json!([audience]),
-            _ => json!([]),
-        };
-        let issuer = setting.get("issuerUrl").cloned().unwrap_or(Json::Null);
-        let id = naming::id(kind::HTTP_API_AUTHORIZER, &name);
-        let desired = Desired {
-            id: id.clone(),
-            properties: AuthorizerProperties {
-                api_id: api_id.clone(),
-                name: name.clone(),
-                authorizer_type: Some("JWT".to_string()),
-                identity_source,
-                jwt_configuration: json!({"audience": audience, "issuer": issuer}),
-            }
-            .to_properties(),
-            inputs: Properties::new(),
-            depends_on: BTreeSet::from([api.clone()]),
-            replace_when: BTreeSet::from(["api_id".to_string()]),
-        };
-        found.insert(key.clone(), (desired, id));
-    }
-    Ok(found)
 }
 
 /// The API's CORS configuration: `true` gives the Framework's defaults (any origin, the

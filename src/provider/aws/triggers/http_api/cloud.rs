@@ -37,6 +37,13 @@ fn attributes(site: &Site, api_id: &str, endpoint: Option<&str>) -> Properties {
                 site.partition, site.region, site.account
             )),
         ),
+        (
+            "authorizers_source_arn".to_string(),
+            json!(format!(
+                "arn:{}:execute-api:{}:{}:{api_id}/authorizers/*",
+                site.partition, site.region, site.account
+            )),
+        ),
     ])
 }
 
@@ -196,6 +203,16 @@ async fn children(
         let id = naming::id(kind::HTTP_API_AUTHORIZER, name);
         authorizer_names.insert(authorizer_id.to_string(), id.clone());
         let jwt = authorizer.jwt_configuration();
+        let lambda = authorizer.authorizer_type() == Some(&AuthorizerType::Request);
+        let function_arn = authorizer
+            .authorizer_uri()
+            .filter(|_| lambda)
+            .and_then(|uri| uri.split_once("/functions/"))
+            .and_then(|(_, rest)| rest.strip_suffix("/invocations"));
+        let mut depends_on = BTreeSet::from([api.clone()]);
+        if let Some(function) = function_arn.and_then(function_name_of) {
+            depends_on.insert(naming::id(kind::FUNCTION, function));
+        }
         found.push(Live {
             id,
             properties: AuthorizerProperties {
@@ -203,14 +220,30 @@ async fn children(
                 name: name.to_string(),
                 authorizer_type: authorizer.authorizer_type().map(|t| t.as_str().to_string()),
                 identity_source: json!(authorizer.identity_source()),
-                jwt_configuration: json!({
-                    "audience": jwt.map(|j| j.audience()).unwrap_or_default(),
-                    "issuer": jwt.and_then(|j| j.issuer()),
+                jwt_configuration: match lambda {
+                    true => Json::Null,
+                    false => json!({
+                        "audience": jwt.map(|j| j.audience()).unwrap_or_default(),
+                        "issuer": jwt.and_then(|j| j.issuer()),
+                    }),
+                },
+                function_arn: json!(function_arn),
+                result_ttl_in_seconds: lambda.then(|| {
+                    authorizer
+                        .authorizer_result_ttl_in_seconds()
+                        .unwrap_or(0)
+                        .into()
                 }),
+                enable_simple_responses: lambda
+                    .then(|| authorizer.enable_simple_responses().unwrap_or(false)),
+                payload_format_version: authorizer
+                    .authorizer_payload_format_version()
+                    .filter(|_| lambda)
+                    .map(str::to_string),
             }
             .to_properties(),
             attributes: Properties::from([("id".to_string(), json!(authorizer_id))]),
-            depends_on: BTreeSet::from([api.clone()]),
+            depends_on,
         });
     }
     for route in routes.items() {
@@ -439,6 +472,11 @@ pub async fn apply(
                 )
                 .build();
             let sources = strings(Some(&wanted.identity_source));
+            if wanted.authorizer_type.as_deref() == Some("REQUEST") {
+                let authorizer_id =
+                    lambda_authorizer(client, site, &api_id, existing, &wanted, &resource).await?;
+                return Ok(Properties::from([("id".to_string(), json!(authorizer_id))]));
+            }
             let authorizer_id = match existing {
                 Some(authorizer_id) => {
                     client
@@ -668,4 +706,58 @@ fn strings(value: Option<&Json>) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Creates or updates a Lambda request authorizer, giving its id.
+async fn lambda_authorizer(
+    client: &Client,
+    site: &Site,
+    api_id: &str,
+    existing: Option<String>,
+    wanted: &AuthorizerProperties,
+    resource: &str,
+) -> Result<String, ProviderError> {
+    let uri = wanted.function_arn.as_str().map(|arn| {
+        format!(
+            "arn:{}:apigateway:{}:lambda:path/2015-03-31/functions/{arn}/invocations",
+            site.partition, site.region
+        )
+    });
+    let sources = strings(Some(&wanted.identity_source));
+    let ttl = wanted.result_ttl_in_seconds.map(|t| t as i32);
+    match existing {
+        Some(authorizer_id) => {
+            client
+                .update_authorizer()
+                .api_id(api_id)
+                .authorizer_id(&authorizer_id)
+                .name(&wanted.name)
+                .authorizer_type(AuthorizerType::Request)
+                .set_authorizer_uri(uri)
+                .set_identity_source(Some(sources))
+                .set_authorizer_result_ttl_in_seconds(ttl)
+                .set_enable_simple_responses(wanted.enable_simple_responses)
+                .set_authorizer_payload_format_version(wanted.payload_format_version.clone())
+                .send()
+                .await
+                .map_err(|e| call_error("apigateway:PATCH /apis/{id}/authorizers", resource, &e))?;
+            Ok(authorizer_id)
+        }
+        None => Ok(client
+            .create_authorizer()
+            .api_id(api_id)
+            .name(&wanted.name)
+            .authorizer_type(AuthorizerType::Request)
+            .set_authorizer_uri(uri)
+            .set_identity_source(Some(sources))
+            .set_authorizer_result_ttl_in_seconds(ttl)
+            .set_enable_simple_responses(wanted.enable_simple_responses)
+            .set_authorizer_payload_format_version(wanted.payload_format_version.clone())
+            .send()
+            .await
+            .map_err(|e| call_error("apigateway:POST /apis/{id}/authorizers", resource, &e))?
+            .authorizer_id()
+            .unwrap_or_default()
+            .to_string()),
+    }
 }

@@ -153,3 +153,63 @@ fn a_duplicate_route_is_refused() {
         Err(ProviderError::Invalid { .. })
     ));
 }
+
+#[test]
+fn a_lambda_request_authorizer_calls_the_function_with_its_settings_and_permission() {
+    let fixture = fixture(
+        json!({"authorizers": {"custom": {
+            "type": "request",
+            "functionName": "auth",
+            "resultTtlInSeconds": 60,
+            "identitySource": ["$request.header.Authorization"],
+            "enableSimpleResponses": true,
+        }}}),
+        json!({
+            "auth": { "handler": "h.auth" },
+            "hello": { "handler": "h.hello", "events": [
+                {"httpApi": {"path": "/me", "method": "get", "authorizer": {"name": "custom"}}}
+            ]},
+        }),
+    );
+    let resources = fixture.desired().unwrap_or_else(|e| panic!("{e}"));
+    let authorizer = find(&resources, kind::HTTP_API_AUTHORIZER, "custom");
+    assert_eq!(authorizer.properties["authorizer_type"], json!("REQUEST"));
+    assert_eq!(
+        authorizer.properties["function_arn"],
+        Reference::new(naming::id(kind::FUNCTION, "shop-dev-auth"), "arn").to_json()
+    );
+    assert_eq!(authorizer.properties["result_ttl_in_seconds"], json!(60));
+    assert_eq!(
+        authorizer.properties["enable_simple_responses"],
+        json!(true)
+    );
+    assert_eq!(
+        authorizer.properties["payload_format_version"],
+        json!("2.0")
+    );
+    let route = find(&resources, kind::HTTP_API_ROUTE, "GET /me");
+    assert_eq!(route.properties["authorization_type"], json!("CUSTOM"));
+    let permission = find(
+        &resources,
+        kind::PERMISSION,
+        "shop-dev-auth/updraft-event-http-api-authorizer-custom",
+    );
+    assert_eq!(
+        permission.properties["source_arn"],
+        Reference::new(
+            naming::id(kind::HTTP_API, "dev-shop"),
+            "authorizers_source_arn"
+        )
+        .to_json()
+    );
+}
+
+#[test]
+fn a_request_authorizer_without_a_function_is_refused_naming_it() {
+    let fixture = fixture(
+        json!({"authorizers": {"custom": {"type": "request", "functionName": "nobody"}}}),
+        json!({"hello": { "handler": "h.hello", "events": [{"httpApi": "GET /me"}]}}),
+    );
+    let error = fixture.desired().expect_err("refused");
+    assert!(error.to_string().contains("functionName"), "{error}");
+}
