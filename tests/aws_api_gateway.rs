@@ -476,3 +476,83 @@ fn an_http_api_lambda_authorizer_is_created_attached_and_plans_no_op() {
     assert!(driver.apply(&plan, &live).succeeded());
     assert!(statement_ids(&driver, &aws, "gate-dev-auth").is_empty());
 }
+
+const SCHEMAS: &str = "  api:
+    handler: handler.handle
+    events:
+      - http:
+          path: todos
+          method: post
+          request:
+            schemas:
+              application/json:
+                name: CreateTodo
+                schema:
+                  type: object
+                  required: [REQUIRED]
+";
+
+#[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
+fn request_schemas_deploy_as_models_and_a_validator_and_plan_no_op() {
+    // moto has no UpdateModel: a changed schema is checked by the plan, not applied.
+    let moto = moto::moto("request_schemas_deploy_as_models_and_a_validator_and_plan_no_op");
+    let requiring = |field: &str| service(&SCHEMAS.replace("REQUIRED", field));
+    let first = requiring("title");
+    let driver = Driver::connect(&first.service);
+    let aws = Clients::new(&driver.runtime, &moto);
+    driver.deploy(&driver.desired(&first));
+
+    let api_id = rest_api_id(&driver, &aws).expect("the REST API exists");
+    let model = driver
+        .runtime
+        .block_on(
+            aws.apigateway
+                .get_model()
+                .rest_api_id(&api_id)
+                .model_name("CreateTodo")
+                .send(),
+        )
+        .expect("the model exists");
+    assert_eq!(model.content_type(), Some("application/json"));
+    let schema: Json = serde_json::from_str(model.schema().unwrap_or_default()).expect("JSON");
+    assert_eq!(schema["required"], serde_json::json!(["title"]));
+    let validators = driver
+        .runtime
+        .block_on(
+            aws.apigateway
+                .get_request_validators()
+                .rest_api_id(&api_id)
+                .send(),
+        )
+        .expect("moto lists validators");
+    let validator = validators.items().first().expect("one validator");
+    assert_eq!(
+        validator.name(),
+        Some("gate-dev | Validate request body and querystring parameters")
+    );
+    assert!(validator.validate_request_body());
+    let post = method(&driver, &aws, &api_id, "/todos", "POST").expect("POST /todos");
+    assert_eq!(
+        post.request_models()
+            .and_then(|m| m.get("application/json"))
+            .map(String::as_str),
+        Some("CreateTodo")
+    );
+    assert_eq!(post.request_validator_id(), validator.id());
+
+    let (again, _) = driver.plan_against(&driver.desired(&first));
+    assert!(!again.has_changes(), "{:#?}", changes(&again));
+    let (plan, _) = driver.plan_against(&driver.desired(&requiring("done")));
+    assert_eq!(
+        changes(&plan),
+        [
+            format!("update {} dev", kind::REST_API_DEPLOYMENT),
+            format!("update {} CreateTodo", kind::REST_API_MODEL),
+        ]
+    );
+
+    let (plan, live) = driver.plan_against(&DesiredState::default());
+    assert!(driver.apply(&plan, &live).succeeded());
+    assert_eq!(rest_api_id(&driver, &aws), None, "the REST API is gone");
+}

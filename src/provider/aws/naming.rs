@@ -36,6 +36,8 @@ pub mod kind {
     pub const REST_API_METHOD: &str = "aws.apigateway.method";
     pub const REST_API_DEPLOYMENT: &str = "aws.apigateway.deployment";
     pub const REST_API_AUTHORIZER: &str = "aws.apigateway.authorizer";
+    pub const REST_API_MODEL: &str = "aws.apigateway.model";
+    pub const REST_API_VALIDATOR: &str = "aws.apigateway.request-validator";
 }
 
 pub use crate::manifest::naming::{fit, rule_name, RULE_NAME_LIMIT};

@@ -147,6 +147,8 @@ pub const KINDS: &[&str] = &[
     kind::REST_API_METHOD,
     kind::REST_API_DEPLOYMENT,
     kind::REST_API_AUTHORIZER,
+    kind::REST_API_MODEL,
+    kind::REST_API_VALIDATOR,
     kind::RULE,
     kind::EVENT_SOURCE_MAPPING,
     s3::BUCKET,
@@ -220,7 +222,9 @@ impl ResourceKind for Triggers {
             | kind::REST_API_RESOURCE
             | kind::REST_API_METHOD
             | kind::REST_API_DEPLOYMENT
-            | kind::REST_API_AUTHORIZER => {
+            | kind::REST_API_AUTHORIZER
+            | kind::REST_API_MODEL
+            | kind::REST_API_VALIDATOR => {
                 rest_api::apply(&aws.apigateway, &site, step, properties).await
             }
             kind::RULE => schedule::apply(&aws.events, step, properties).await,

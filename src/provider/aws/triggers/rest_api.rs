@@ -25,8 +25,11 @@ mod authorizer;
 mod cloud;
 mod lambda_integration;
 mod read;
+mod validation;
+mod validation_apply;
 
 pub use authorizer::AuthorizerProperties;
+pub use validation::{ModelProperties, ValidatorProperties};
 
 /// The REST API's properties.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,6 +56,7 @@ const GATEWAY_SETTINGS: &[&str] = &[
     "minimumCompressionSize",
     "description",
     "shouldStartNameWithService",
+    "request",
 ];
 
 /// A resource (a path part) of the REST API.
@@ -87,6 +91,12 @@ pub struct MethodProperties {
     /// OAuth scopes a Cognito authorizer checks.
     #[serde(default)]
     pub authorization_scopes: Vec<String>,
+    /// `request.schemas`: content type to model name.
+    #[serde(default)]
+    pub request_models: BTreeMap<String, String>,
+    /// The request validator's id (a reference until apply), null when none.
+    #[serde(default)]
+    pub request_validator_id: Json,
 }
 
 impl Typed for MethodProperties {}
@@ -117,7 +127,7 @@ const SUPPORTED: &[&str] = &[
 
 /// Settings of an http event's `request` that updraft does not deploy yet (other keys are not
 /// the Framework's, which it ignores too).
-const UNSUPPORTED_REQUEST: &[&str] = &["schemas", "contentHandling", "uri", "method"];
+const UNSUPPORTED_REQUEST: &[&str] = &["contentHandling", "uri", "method"];
 
 /// Settings of `request` that shape a lambda integration's request, and mean nothing to a
 /// proxy integration.
@@ -171,7 +181,7 @@ pub fn desired(
             first.event,
             &format!("provider.apiGateway.{setting}"),
             "updraft creates the service's own REST API with `binaryMediaTypes`, \
-             `minimumCompressionSize`, `description` and `shouldStartNameWithService`; remove \
+             `minimumCompressionSize`, `description`, `request.schemas` and `shouldStartNameWithService`; remove \
              this setting or deploy with the Serverless Framework",
         ));
     }
@@ -221,6 +231,7 @@ pub fn desired(
     let mut permitted: BTreeSet<String> = BTreeSet::new();
     let mut shape: Vec<Json> = Vec::new();
     let mut authorizers = authorizer::Authorizers::default();
+    let mut validation = validation::Validation::default();
     for function_event in events {
         let FunctionEvent {
             function, event, ..
@@ -302,10 +313,17 @@ pub fn desired(
         }
         let function_id = context.function_id(function)?;
         let authorization = authorizers.attach(context, function_event, &api)?;
+        let checks = validation.attach(
+            context,
+            function_event,
+            &api,
+            &format!("{} {path}", http.method),
+        )?;
         let resource = resource_reference(&api, &path);
         let mut depends_on = BTreeSet::from([api.clone(), function_id.clone()]);
         depends_on.extend(resource.1.clone());
         depends_on.extend(authorization.authorizer.clone());
+        depends_on.extend(checks.depends_on.clone());
         let function_arn = context.function_arn(function)?;
         let (integration, templates) = if lambda_integration {
             let templates =
@@ -358,11 +376,20 @@ pub fn desired(
         proxy
             .properties
             .insert("authorization_scopes".into(), json!(authorization.scopes));
+        proxy
+            .properties
+            .insert("request_models".into(), json!(checks.request_models));
+        proxy
+            .properties
+            .insert("request_validator_id".into(), checks.validator_id.clone());
         methods.insert(method_name.clone(), proxy);
         let mut endpoint_shape = json!([method_name, function_id.name, http.cors]);
-        if lambda_integration {
-            if let Json::Array(items) = &mut endpoint_shape {
+        if let Json::Array(items) = &mut endpoint_shape {
+            if lambda_integration {
                 items.push(integration);
+            }
+            if !checks.request_models.is_empty() {
+                items.push(json!(checks.request_models));
             }
         }
         // Only what is set joins the shape, so the hash of a deployment without it stays.
@@ -450,6 +477,12 @@ pub fn desired(
         shape.push(json!(desired.properties));
     }
     resources.extend(authorizers.resources.into_values());
+    // A changed schema is served once deployed.
+    for desired in validation.models.values() {
+        shape.push(json!(desired.properties));
+    }
+    resources.extend(validation.models.into_values());
+    resources.extend(validation.validator);
     resources.extend(authorizers.permissions);
     resources.push(Desired {
         id: api.clone(),
@@ -549,6 +582,8 @@ fn method(
             request_parameters: BTreeMap::new(),
             authorizer_id: Json::Null,
             authorization_scopes: Vec::new(),
+            request_models: BTreeMap::new(),
+            request_validator_id: Json::Null,
         }
         .to_properties(),
         inputs: Properties::new(),

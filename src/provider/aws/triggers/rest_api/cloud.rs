@@ -12,10 +12,12 @@ use aws_sdk_apigateway::Client;
 use serde_json::{json, Value as Json};
 
 use super::lambda_integration;
+use super::validation_apply;
 use super::{
     AuthorizerProperties, DeploymentProperties, MethodProperties, ResourceProperties,
     RestApiProperties,
 };
+use super::{ModelProperties, ValidatorProperties};
 use crate::plan::{Action, Properties, ResourceId, Step};
 use crate::provider::aws::call::deleted;
 use crate::provider::aws::kinds::{TagChange, Typed};
@@ -195,6 +197,9 @@ pub async fn apply(
                 None => create_authorizer(client, site, &api_id, &wanted, &resource).await?,
             };
             Ok(Properties::from([("id".to_string(), json!(authorizer_id))]))
+        }
+        kind::REST_API_MODEL | kind::REST_API_VALIDATOR => {
+            validation_apply::apply(client, step, &api_id, properties, &resource).await
         }
         kind::REST_API_METHOD => {
             if step.action == Action::Update {
@@ -438,6 +443,11 @@ async fn put_method(
             .http_method(&http_method)
             .authorization_type(&wanted.authorization_type)
             .set_authorizer_id(wanted.authorizer_id.as_str().map(str::to_string))
+            .set_request_models(
+                (!wanted.request_models.is_empty())
+                    .then(|| wanted.request_models.clone().into_iter().collect()),
+            )
+            .set_request_validator_id(wanted.request_validator_id.as_str().map(str::to_string))
             .set_authorization_scopes(
                 (!wanted.authorization_scopes.is_empty())
                     .then(|| wanted.authorization_scopes.clone()),
@@ -666,6 +676,9 @@ async fn delete(client: &Client, step: &Step, api_id: &str) -> Result<(), Provid
             "apigateway:DELETE /restapis/{id}/authorizers/{id}",
             &resource,
         ),
+        kind::REST_API_MODEL | kind::REST_API_VALIDATOR => {
+            validation_apply::delete(client, step, api_id).await
+        }
         kind::REST_API_DEPLOYMENT => deleted(
             client
                 .delete_stage()
@@ -691,6 +704,10 @@ fn parent_api(properties: &Properties, id: &ResourceId) -> Result<String, Provid
         }
         kind::REST_API_AUTHORIZER => {
             AuthorizerProperties::from_properties(properties, id)?.rest_api_id
+        }
+        kind::REST_API_MODEL => ModelProperties::from_properties(properties, id)?.rest_api_id,
+        kind::REST_API_VALIDATOR => {
+            ValidatorProperties::from_properties(properties, id)?.rest_api_id
         }
         _ => Json::Null,
     };

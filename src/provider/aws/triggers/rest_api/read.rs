@@ -9,6 +9,7 @@ use serde_json::{json, Value as Json};
 
 use super::cloud::{attributes, DEPLOYMENT_MARK};
 use super::lambda_integration;
+use super::validation_apply;
 use super::{
     AuthorizerProperties, DeploymentProperties, MethodProperties, ResourceProperties,
     RestApiProperties,
@@ -127,9 +128,10 @@ async fn children(
     );
     let authorizers = authorizers
         .map_err(|e| call_error("apigateway:GET /restapis/{id}/authorizers", &what, &e))?;
+    let (checks, validator_ids) = validation_apply::read(client, api, api_id, &what).await?;
     // Authorizer id -> the authorizer's resource, for the methods that use one.
     let mut authorizer_ids: HashMap<String, ResourceId> = HashMap::new();
-    let mut found = Vec::new();
+    let mut found = checks;
     for authorizer in authorizers.items() {
         let (Some(authorizer_id), Some(name)) = (authorizer.id(), authorizer.name()) else {
             continue;
@@ -239,6 +241,19 @@ async fn children(
             if let Some(authorizer) = authorizer_id.and_then(|a| authorizer_ids.get(a)) {
                 depends_on.insert(authorizer.clone());
             }
+            if let Some(validator) = method
+                .request_validator_id()
+                .and_then(|v| validator_ids.get(v))
+            {
+                depends_on.insert(validator.clone());
+            }
+            let request_models: std::collections::BTreeMap<String, String> = method
+                .request_models()
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default();
+            for model in request_models.values() {
+                depends_on.insert(naming::id(kind::REST_API_MODEL, model));
+            }
             let function = integration
                 .as_ref()
                 .and_then(|i| i.get("function_arn"))
@@ -259,6 +274,10 @@ async fn children(
                         .unwrap_or_default(),
                     authorizer_id: json!(authorizer_id),
                     authorization_scopes: method.authorization_scopes().to_vec(),
+                    request_models,
+                    request_validator_id: validation_apply::validator_value(
+                        method.request_validator_id(),
+                    ),
                 }
                 .to_properties(),
                 attributes: Properties::from([

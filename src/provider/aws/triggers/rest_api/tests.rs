@@ -222,15 +222,47 @@ fn request_parameters_become_the_methods_required_and_optional_parameters() {
 }
 
 #[test]
-fn request_schemas_are_refused_naming_the_setting() {
-    let error = fixture(
-        json!([{"http": {"path": "geo", "method": "post", "request": {
-            "schemas": {"application/json": {"type": "object"}},
-        }}}]),
-    )
-    .desired()
-    .expect_err("refused");
-    assert!(error.to_string().contains("request.schemas"), "{error}");
+fn request_schemas_become_models_of_the_method_checked_by_the_api_validator() {
+    let mut fixture = fixture(json!([
+        {"http": {"path": "geo", "method": "post", "request": {
+            "schemas": {"application/json": {"type": "object", "required": ["name"]}},
+        }}},
+        {"http": {"path": "geo", "method": "put", "request": {
+            "schemas": {"application/json": "place"},
+        }}},
+    ]));
+    fixture.service.provider.api_gateway = Some(json!({"request": {"schemas": {
+        "place": {"name": "PlaceModel", "schema": {"type": "object"}},
+    }}}));
+    let resources = fixture.desired().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        names(&resources, kind::REST_API_MODEL),
+        ["HelloPostGeoApplicationJsonModel", "PlaceModel"]
+    );
+    let model = find(
+        &resources,
+        kind::REST_API_MODEL,
+        "HelloPostGeoApplicationJsonModel",
+    );
+    assert_eq!(model.properties["schema"]["required"], json!(["name"]));
+    assert_eq!(
+        names(&resources, kind::REST_API_VALIDATOR),
+        ["shop-dev | Validate request body and querystring parameters"]
+    );
+    let post = find(&resources, kind::REST_API_METHOD, "POST /geo");
+    assert_eq!(
+        post.properties["request_models"],
+        json!({"application/json": "HelloPostGeoApplicationJsonModel"})
+    );
+    assert!(post.properties["request_validator_id"].is_object());
+    let put = find(&resources, kind::REST_API_METHOD, "PUT /geo");
+    assert_eq!(
+        put.properties["request_models"],
+        json!({"application/json": "PlaceModel"})
+    );
+    assert!(put
+        .depends_on
+        .contains(&naming::id(kind::REST_API_MODEL, "PlaceModel")));
 }
 
 #[test]
