@@ -556,3 +556,94 @@ fn request_schemas_deploy_as_models_and_a_validator_and_plan_no_op() {
     assert!(driver.apply(&plan, &live).succeeded());
     assert_eq!(rest_api_id(&driver, &aws), None, "the REST API is gone");
 }
+
+#[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
+fn api_keys_and_the_usage_plan_serve_private_methods_and_plan_no_op() {
+    let moto = moto::moto("api_keys_and_the_usage_plan_serve_private_methods_and_plan_no_op");
+    let manifest = "service: gate\n\
+         provider:\n  name: aws\n  runtime: nodejs20.x\n  region: us-east-1\n  \
+         apiGateway:\n    apiKeys:\n      - free\n      - name: partner\n        \
+         value: partner-key-0123456789abcdef\n        description: for the partner\n    \
+         usagePlan:\n      quota:\n        limit: LIMIT\n        period: MONTH\n      \
+         throttle:\n        burstLimit: 20\n        rateLimit: 10\n\
+         functions:\n  api:\n    handler: handler.handle\n    events:\n      - http:\n          \
+         path: secret\n          method: get\n          private: true\n      - http: GET open\n";
+    let with_limit = |limit: &str| {
+        fixture(
+            &manifest.replace("LIMIT", limit),
+            &[("handler.js", HANDLER)],
+        )
+    };
+    let first = with_limit("5000");
+    let driver = Driver::connect(&first.service);
+    let aws = Clients::new(&driver.runtime, &moto);
+    driver.deploy(&driver.desired(&first));
+
+    let api_id = rest_api_id(&driver, &aws).expect("the REST API exists");
+    let secret = method(&driver, &aws, &api_id, "/secret", "GET").expect("GET /secret");
+    assert_eq!(secret.api_key_required(), Some(true));
+    let open = method(&driver, &aws, &api_id, "/open", "GET").expect("GET /open");
+    assert_ne!(open.api_key_required(), Some(true));
+    let keys = driver
+        .runtime
+        .block_on(aws.apigateway.get_api_keys().include_values(true).send())
+        .expect("moto lists keys");
+    let mut names: Vec<&str> = keys.items().iter().filter_map(|k| k.name()).collect();
+    names.sort();
+    assert_eq!(names, ["free", "partner"]);
+    let partner = keys
+        .items()
+        .iter()
+        .find(|k| k.name() == Some("partner"))
+        .expect("the partner key");
+    assert_eq!(partner.value(), Some("partner-key-0123456789abcdef"));
+    let plans = driver
+        .runtime
+        .block_on(aws.apigateway.get_usage_plans().send())
+        .expect("moto lists plans");
+    let plan = plans
+        .items()
+        .iter()
+        .find(|p| p.name() == Some("gate-dev"))
+        .expect("the usage plan {service}-{stage}");
+    assert_eq!(plan.quota().map(|q| q.limit()), Some(5000));
+    assert_eq!(plan.throttle().map(|t| t.burst_limit()), Some(20));
+    assert_eq!(
+        plan.api_stages()
+            .first()
+            .and_then(|s| s.api_id().zip(s.stage())),
+        Some((api_id.as_str(), "dev"))
+    );
+    let plan_keys = driver
+        .runtime
+        .block_on(
+            aws.apigateway
+                .get_usage_plan_keys()
+                .usage_plan_id(plan.id().unwrap_or_default())
+                .send(),
+        )
+        .expect("moto lists the plan's keys");
+    assert_eq!(plan_keys.items().len(), 2, "both keys are in the plan");
+
+    let (again, _) = driver.plan_against(&driver.desired(&first));
+    assert!(!again.has_changes(), "{:#?}", changes(&again));
+    let (plan_change, _) = driver.plan_against(&driver.desired(&with_limit("9000")));
+    assert_eq!(
+        changes(&plan_change),
+        [format!("update {} gate-dev", kind::REST_API_USAGE_PLAN)]
+    );
+
+    let (plan, live) = driver.plan_against(&DesiredState::default());
+    assert!(driver.apply(&plan, &live).succeeded(), "remove");
+    let keys = driver
+        .runtime
+        .block_on(aws.apigateway.get_api_keys().send())
+        .expect("moto lists keys");
+    assert!(keys.items().is_empty(), "the keys are gone");
+    let plans = driver
+        .runtime
+        .block_on(aws.apigateway.get_usage_plans().send())
+        .expect("moto lists plans");
+    assert!(plans.items().is_empty(), "the plan is gone");
+}

@@ -37,6 +37,9 @@ pub mod kind {
     pub const REST_API_DEPLOYMENT: &str = "aws.apigateway.deployment";
     pub const REST_API_AUTHORIZER: &str = "aws.apigateway.authorizer";
     pub const REST_API_MODEL: &str = "aws.apigateway.model";
+    pub const REST_API_KEY: &str = "aws.apigateway.api-key";
+    pub const REST_API_USAGE_PLAN: &str = "aws.apigateway.usage-plan";
+    pub const REST_API_USAGE_PLAN_KEY: &str = "aws.apigateway.usage-plan-key";
     pub const REST_API_VALIDATOR: &str = "aws.apigateway.request-validator";
 }
 

@@ -149,6 +149,9 @@ pub const KINDS: &[&str] = &[
     kind::REST_API_AUTHORIZER,
     kind::REST_API_MODEL,
     kind::REST_API_VALIDATOR,
+    kind::REST_API_KEY,
+    kind::REST_API_USAGE_PLAN,
+    kind::REST_API_USAGE_PLAN_KEY,
     kind::RULE,
     kind::EVENT_SOURCE_MAPPING,
     s3::BUCKET,
@@ -227,6 +230,10 @@ impl ResourceKind for Triggers {
             | kind::REST_API_VALIDATOR => {
                 rest_api::apply(&aws.apigateway, &site, step, properties).await
             }
+            kind::REST_API_KEY | kind::REST_API_USAGE_PLAN | kind::REST_API_USAGE_PLAN_KEY => {
+                rest_api::apply_api_keys(&aws.apigateway, &site, step, properties).await
+            }
+
             kind::RULE => schedule::apply(&aws.events, step, properties).await,
             kind::EVENT_SOURCE_MAPPING if stream::is_stream_step(properties) => {
                 stream::apply(&aws.lambda, step, properties).await

@@ -21,6 +21,7 @@ use crate::plan::{Desired, Properties, Reference, ResourceId};
 use crate::provider::aws::context::Context;
 use crate::provider::ProviderError;
 
+mod api_keys;
 mod authorizer;
 mod cloud;
 mod lambda_integration;
@@ -57,6 +58,8 @@ const GATEWAY_SETTINGS: &[&str] = &[
     "description",
     "shouldStartNameWithService",
     "request",
+    "apiKeys",
+    "usagePlan",
 ];
 
 /// A resource (a path part) of the REST API.
@@ -97,6 +100,9 @@ pub struct MethodProperties {
     /// The request validator's id (a reference until apply), null when none.
     #[serde(default)]
     pub request_validator_id: Json,
+    /// `private: true`: callers give an API key.
+    #[serde(default)]
+    pub api_key_required: bool,
 }
 
 impl Typed for MethodProperties {}
@@ -112,6 +118,7 @@ pub struct DeploymentProperties {
 
 impl Typed for DeploymentProperties {}
 
+pub use api_keys::apply as apply_api_keys;
 pub use cloud::apply;
 pub use read::live;
 
@@ -123,6 +130,7 @@ const SUPPORTED: &[&str] = &[
     "integration",
     "request",
     "authorizer",
+    "private",
 ];
 
 /// Settings of an http event's `request` that updraft does not deploy yet (other keys are not
@@ -181,7 +189,7 @@ pub fn desired(
             first.event,
             &format!("provider.apiGateway.{setting}"),
             "updraft creates the service's own REST API with `binaryMediaTypes`, \
-             `minimumCompressionSize`, `description`, `request.schemas` and `shouldStartNameWithService`; remove \
+             `minimumCompressionSize`, `description`, `request.schemas`, `apiKeys`, `usagePlan` and `shouldStartNameWithService`; remove \
              this setting or deploy with the Serverless Framework",
         ));
     }
@@ -382,6 +390,13 @@ pub fn desired(
         proxy
             .properties
             .insert("request_validator_id".into(), checks.validator_id.clone());
+        let private = settings(event)
+            .and_then(|s| s.get("private"))
+            .and_then(Json::as_bool)
+            == Some(true);
+        proxy
+            .properties
+            .insert("api_key_required".into(), json!(private));
         methods.insert(method_name.clone(), proxy);
         let mut endpoint_shape = json!([method_name, function_id.name, http.cors]);
         if let Json::Array(items) = &mut endpoint_shape {
@@ -390,6 +405,9 @@ pub fn desired(
             }
             if !checks.request_models.is_empty() {
                 items.push(json!(checks.request_models));
+            }
+            if private {
+                items.push(json!("private"));
             }
         }
         // Only what is set joins the shape, so the hash of a deployment without it stays.
@@ -499,6 +517,17 @@ pub fn desired(
         depends_on: BTreeSet::new(),
         replace_when: BTreeSet::from(["endpoint_type".to_string()]),
     });
+    let deployment_id = naming::id(kind::REST_API_DEPLOYMENT, &context.stage);
+    resources.extend(
+        api_keys::desired(context, &api, &deployment_id).map_err(|message| {
+            invalid(
+                first.function,
+                first.event,
+                message,
+                "see provider.apiGateway.apiKeys and usagePlan in docs/deploy.md",
+            )
+        })?,
+    );
     let mut depends_on = method_ids;
     depends_on.insert(api.clone());
     resources.push(Desired {
@@ -584,6 +613,7 @@ fn method(
             authorization_scopes: Vec::new(),
             request_models: BTreeMap::new(),
             request_validator_id: Json::Null,
+            api_key_required: false,
         }
         .to_properties(),
         inputs: Properties::new(),

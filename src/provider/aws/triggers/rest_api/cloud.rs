@@ -448,6 +448,7 @@ async fn put_method(
                     .then(|| wanted.request_models.clone().into_iter().collect()),
             )
             .set_request_validator_id(wanted.request_validator_id.as_str().map(str::to_string))
+            .api_key_required(wanted.api_key_required)
             .set_authorization_scopes(
                 (!wanted.authorization_scopes.is_empty())
                     .then(|| wanted.authorization_scopes.clone()),

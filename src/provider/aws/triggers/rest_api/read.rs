@@ -84,6 +84,7 @@ pub async fn live(client: &Client, site: &Site) -> Result<Vec<Live>, ProviderErr
             break;
         }
     }
+    found.extend(super::api_keys::live(client, site).await?);
     Ok(found)
 }
 
@@ -278,6 +279,7 @@ async fn children(
                     request_validator_id: validation_apply::validator_value(
                         method.request_validator_id(),
                     ),
+                    api_key_required: method.api_key_required().unwrap_or(false),
                 }
                 .to_properties(),
                 attributes: Properties::from([
