@@ -291,10 +291,10 @@ fn a_request_template_on_a_proxy_integration_is_an_error_and_other_integrations_
 #[test]
 fn an_api_gateway_setting_updraft_does_not_deploy_is_refused_naming_it() {
     let mut fixture = fixture(json!([{"http": "GET a"}]));
-    fixture.service.provider.api_gateway = Some(json!({"apiKeys": ["free"]}));
+    fixture.service.provider.api_gateway = Some(json!({"resourcePolicy": []}));
     let error = fixture.desired().expect_err("refused");
     assert!(
-        error.to_string().contains("provider.apiGateway.apiKeys"),
+        error.to_string().contains("provider.apiGateway.resourcePolicy"),
         "{error}"
     );
 }
