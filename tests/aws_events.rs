@@ -6,7 +6,7 @@
 //! that leaves nothing of the service (and an existing pool as it was).
 //!
 //! These tests need `UPDRAFT_TEST_MOTO_URL` (set by `bash scripts/test.sh`, which starts moto);
-//! with it set but moto not answering they fail. They drive the library as `updraft deploy`
+//! without it, or with moto not answering, they fail. They drive the library as `updraft deploy`
 //! does, with the deploy state recorded as it records it.
 //!
 //! Gaps in moto (5.2) these tests work around, not the product:
@@ -666,4 +666,64 @@ fn cognito_triggers_on_a_created_and_an_existing_pool_deploy_replan_change_and_r
     assert_eq!(config.and_then(|c| c.post_confirmation()), None);
     assert_eq!(config.and_then(|c| c.custom_message()), Some(foreign));
     assert_eq!(minimum_length(&staff), Some(14));
+}
+
+#[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
+fn a_rule_on_an_existing_bus_given_by_arn_is_removed_and_the_bus_stays() {
+    let moto = moto::moto("a_rule_on_an_existing_bus_given_by_arn_is_removed_and_the_bus_stays");
+    let functions = "  orders:\n    handler: handler.handle\n    events:\n      \
+         - eventBridge:\n          eventBus: arn:aws:events:us-east-1:123456789012:event-bus/their-bus\n          \
+         pattern:\n            source: [their.app]\n";
+    let first = service(functions);
+    let driver = Driver::connect(&first.service);
+    let aws = Clients::new(&driver, &moto);
+    block(
+        &driver,
+        aws.events.create_event_bus().name("their-bus").send(),
+    )
+    .expect("moto creates the existing bus");
+    let plan = deploy(&driver, &first);
+    assert!(
+        !plan.steps.iter().any(|s| s.id.kind == kind::EVENT_BUS),
+        "a bus given by ARN is not the service's: {:#?}",
+        changes(&plan)
+    );
+    assert_eq!(
+        rule_names(&driver, &aws, Some("their-bus")),
+        ["ev-dev-orders-rule-1"]
+    );
+    assert_no_change(&driver, &first);
+
+    remove(&driver);
+    assert!(rule_names(&driver, &aws, Some("their-bus")).is_empty());
+    block(
+        &driver,
+        aws.events.describe_event_bus().name("their-bus").send(),
+    )
+    .expect("the existing bus stays");
+}
+
+#[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
+fn a_setting_updraft_does_not_deploy_is_refused_before_any_call() {
+    let moto = moto::moto("a_setting_updraft_does_not_deploy_is_refused_before_any_call");
+    let sender = service(
+        "  signup:\n    handler: handler.handle\n    events:\n      \
+         - cognitoUserPool:\n          pool: EvCustomers\n          trigger: CustomSMSSender\n",
+    );
+    let driver = Driver::connect(&sender.service);
+    moto.proxy.clear();
+    match driver.backend.desired(&sender.service, &sender.artifacts) {
+        Err(updraft::provider::ProviderError::Unsupported { what, span, help }) => {
+            assert!(
+                what.contains("CustomSMSSender") && what.contains("signup"),
+                "{what}"
+            );
+            assert!(span.is_some(), "the error points at the event");
+            assert!(help.contains("KMS"), "{help}");
+        }
+        other => panic!("expected the trigger to be refused, got {other:?}"),
+    }
+    assert!(moto.proxy.requests().is_empty(), "nothing was asked of AWS");
 }

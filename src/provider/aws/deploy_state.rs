@@ -268,6 +268,39 @@ mod tests {
     }
 
     #[test]
+    fn the_event_resources_tags_cannot_find_are_recorded_by_name() {
+        let state = DeployState::of_desired(&DesiredState {
+            resources: vec![
+                desired(kind::RULE, "orders-bus/own-name", json!({})),
+                desired(
+                    kind::SUBSCRIPTION_FILTER,
+                    "/app/orders:svc-dev-tail-cloudwatch-log-1",
+                    json!({}),
+                ),
+                desired(kind::TOPIC_RULE, "svc_dev_sensor_iot_1", json!({})),
+                desired(kind::USER_POOL_TRIGGERS, "Staff", json!({})),
+            ],
+        });
+        assert_eq!(
+            state.rules,
+            BTreeSet::from(["orders-bus/own-name".to_string()])
+        );
+        assert_eq!(
+            state.log_groups,
+            BTreeSet::from(["/app/orders".to_string()])
+        );
+        assert_eq!(
+            state.topic_rules,
+            BTreeSet::from(["svc_dev_sensor_iot_1".to_string()])
+        );
+        assert_eq!(state.user_pools, BTreeSet::from(["Staff".to_string()]));
+        assert!(!state.is_empty());
+        let text = serde_json::to_string(&state).unwrap_or_default();
+        let read: DeployState = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(read, state, "what is written reads back");
+    }
+
+    #[test]
     fn a_custom_role_and_an_existing_bucket_are_recorded() {
         let state = DeployState::of_desired(&DesiredState {
             resources: vec![
