@@ -8,7 +8,12 @@
 //!   and S3 cannot list the buckets that notify a function;
 //! - Lambda lists no resource policies, so the functions whose policies hold the service's
 //!   permissions are read one by one, and only those;
-//! - the HTTP API's authorizers are read only when the service has some.
+//! - the HTTP API's authorizers are read only when the service has some;
+//! - an EventBridge rule with its own name, or on a bus the service does not own, cannot be
+//!   found by the service's name prefix;
+//! - subscription filters have no tags and are listed per log group only;
+//! - IoT lists topic rules without their actions or tags;
+//! - Cognito lists user pools without their tags.
 //!
 //! A deploy writes the union of what was recorded and what it is about to create *before* it
 //! changes anything (so a deploy killed half-way leaves nothing unrecorded), and after it
@@ -54,6 +59,21 @@ pub struct DeployState {
     /// than `{service}-{stage}`).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub stacks: BTreeSet<String>,
+    /// EventBridge rules by resource name (`{rule}` or `{bus}/{rule}`): one with its own `name`,
+    /// or on a bus the service does not own, has neither the service's prefix nor its bus.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub rules: BTreeSet<String>,
+    /// Log groups that carry the service's subscription filters (filters have no tags and are
+    /// listed per log group only).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub log_groups: BTreeSet<String>,
+    /// IoT topic rules by name (IoT lists rules without their actions or tags).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub topic_rules: BTreeSet<String>,
+    /// Cognito user pools by name, created or existing, that hold the service's triggers
+    /// (Cognito has no listing by tag).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub user_pools: BTreeSet<String>,
 }
 
 impl DeployState {
@@ -88,6 +108,10 @@ impl DeployState {
             && self.functions.is_empty()
             && !self.authorizers
             && self.stacks.is_empty()
+            && self.rules.is_empty()
+            && self.log_groups.is_empty()
+            && self.topic_rules.is_empty()
+            && self.user_pools.is_empty()
     }
 
     /// Everything either state records.
@@ -99,6 +123,14 @@ impl DeployState {
             functions: self.functions.union(&other.functions).cloned().collect(),
             authorizers: self.authorizers || other.authorizers,
             stacks: self.stacks.union(&other.stacks).cloned().collect(),
+            rules: self.rules.union(&other.rules).cloned().collect(),
+            log_groups: self.log_groups.union(&other.log_groups).cloned().collect(),
+            topic_rules: self
+                .topic_rules
+                .union(&other.topic_rules)
+                .cloned()
+                .collect(),
+            user_pools: self.user_pools.union(&other.user_pools).cloned().collect(),
         }
     }
 
@@ -111,6 +143,20 @@ impl DeployState {
                 self.buckets.insert(id.name.clone());
             }
             kind::HTTP_API_AUTHORIZER => self.authorizers = true,
+            kind::RULE => {
+                self.rules.insert(id.name.clone());
+            }
+            kind::USER_POOL | kind::USER_POOL_TRIGGERS => {
+                self.user_pools.insert(id.name.clone());
+            }
+            kind::TOPIC_RULE => {
+                self.topic_rules.insert(id.name.clone());
+            }
+            kind::SUBSCRIPTION_FILTER => {
+                if let Some((group, _)) = id.name.split_once(':') {
+                    self.log_groups.insert(group.to_string());
+                }
+            }
             crate::provider::aws::stack_template::STACK => {
                 self.stacks.insert(id.name.clone());
             }
@@ -219,6 +265,39 @@ mod tests {
             properties: serde_json::from_value(properties).unwrap(),
             ..Desired::default()
         }
+    }
+
+    #[test]
+    fn the_event_resources_tags_cannot_find_are_recorded_by_name() {
+        let state = DeployState::of_desired(&DesiredState {
+            resources: vec![
+                desired(kind::RULE, "orders-bus/own-name", json!({})),
+                desired(
+                    kind::SUBSCRIPTION_FILTER,
+                    "/app/orders:svc-dev-tail-cloudwatch-log-1",
+                    json!({}),
+                ),
+                desired(kind::TOPIC_RULE, "svc_dev_sensor_iot_1", json!({})),
+                desired(kind::USER_POOL_TRIGGERS, "Staff", json!({})),
+            ],
+        });
+        assert_eq!(
+            state.rules,
+            BTreeSet::from(["orders-bus/own-name".to_string()])
+        );
+        assert_eq!(
+            state.log_groups,
+            BTreeSet::from(["/app/orders".to_string()])
+        );
+        assert_eq!(
+            state.topic_rules,
+            BTreeSet::from(["svc_dev_sensor_iot_1".to_string()])
+        );
+        assert_eq!(state.user_pools, BTreeSet::from(["Staff".to_string()]));
+        assert!(!state.is_empty());
+        let text = serde_json::to_string(&state).unwrap_or_default();
+        let read: DeployState = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(read, state, "what is written reads back");
     }
 
     #[test]

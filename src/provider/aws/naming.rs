@@ -17,6 +17,7 @@ pub mod kind {
     pub const ARTIFACT: &str = "aws.s3.artifact";
     pub const ROLE: &str = "aws.iam.role";
     pub const LOG_GROUP: &str = "aws.logs.log-group";
+    pub const SUBSCRIPTION_FILTER: &str = "aws.logs.subscription-filter";
     pub const FUNCTION: &str = "aws.lambda.function";
     pub const FUNCTION_URL: &str = "aws.lambda.url";
     pub const PERMISSION: &str = "aws.lambda.permission";
@@ -25,6 +26,10 @@ pub mod kind {
     pub const TOPIC: &str = "aws.sns.topic";
     pub const SUBSCRIPTION: &str = "aws.sns.subscription";
     pub const RULE: &str = "aws.events.rule";
+    pub const EVENT_BUS: &str = "aws.events.event-bus";
+    pub const TOPIC_RULE: &str = "aws.iot.topic-rule";
+    pub const USER_POOL: &str = "aws.cognito-idp.user-pool";
+    pub const USER_POOL_TRIGGERS: &str = "aws.cognito-idp.user-pool-triggers";
     pub const BUCKET_NOTIFICATION: &str = "aws.s3.notification";
     pub const HTTP_API: &str = "aws.apigatewayv2.api";
     pub const HTTP_API_ROUTE: &str = "aws.apigatewayv2.route";

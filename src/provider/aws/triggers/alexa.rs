@@ -85,7 +85,7 @@ pub fn desired(
         let mut permission = permission::desired(Grant {
             function: context.function_id(function)?,
             statement_id: statement,
-            principal,
+            principal: principal.into(),
             source_arn: Json::Null,
             source: None,
         });

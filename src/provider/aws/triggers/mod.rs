@@ -1,6 +1,9 @@
 //! The event sources that invoke a service's functions on AWS, one module per kind: `httpApi`
 //! events on one HTTP API ([`http_api`]), `http` events on one REST API ([`rest_api`]),
-//! `schedule` as EventBridge rules ([`schedule`]), `sqs` as event source mappings ([`sqs`]),
+//! `schedule` as EventBridge rules ([`schedule`]), `eventBridge` and `cloudwatchEvent` as rules
+//! too, with the buses the service creates ([`event_bridge`]; the rule kind is [`rule`]'s),
+//! `cloudwatchLog` as subscription filters ([`cloudwatch_log`]), `iot` as topic rules ([`iot`]),
+//! `cognitoUserPool` as a pool's Lambda triggers ([`cognito`]), `sqs` as event source mappings ([`sqs`]),
 //! `s3` as bucket notifications ([`s3`]), `sns` as subscriptions ([`sns`]), and the Lambda
 //! permissions each of them needs ([`permission`]).
 //!
@@ -10,9 +13,14 @@
 //! naming the function, the event and its place in the manifest, before anything changes.
 
 pub mod alexa;
+pub mod cloudwatch_log;
+pub mod cognito;
+pub mod event_bridge;
 pub mod http_api;
+pub mod iot;
 pub mod permission;
 pub mod rest_api;
+pub mod rule;
 pub mod s3;
 pub mod schedule;
 pub mod sns;
@@ -153,6 +161,11 @@ pub const KINDS: &[&str] = &[
     kind::REST_API_USAGE_PLAN,
     kind::REST_API_USAGE_PLAN_KEY,
     kind::RULE,
+    kind::EVENT_BUS,
+    kind::SUBSCRIPTION_FILTER,
+    kind::TOPIC_RULE,
+    kind::USER_POOL,
+    kind::USER_POOL_TRIGGERS,
     kind::EVENT_SOURCE_MAPPING,
     s3::BUCKET,
     kind::BUCKET_NOTIFICATION,
@@ -233,8 +246,13 @@ impl ResourceKind for Triggers {
             kind::REST_API_KEY | kind::REST_API_USAGE_PLAN | kind::REST_API_USAGE_PLAN_KEY => {
                 rest_api::apply_api_keys(&aws.apigateway, &site, step, properties).await
             }
-
-            kind::RULE => schedule::apply(&aws.events, step, properties).await,
+            kind::RULE => rule::apply(&aws.events, step, properties).await,
+            kind::SUBSCRIPTION_FILTER => cloudwatch_log::apply(&aws.logs, step, properties).await,
+            kind::TOPIC_RULE => iot::apply(&aws.iot, step, properties).await,
+            kind::USER_POOL | kind::USER_POOL_TRIGGERS => {
+                cognito::apply(&aws.cognito, &site, step, properties).await
+            }
+            kind::EVENT_BUS => event_bridge::apply_bus(&aws.events, step, properties).await,
             kind::EVENT_SOURCE_MAPPING if stream::is_stream_step(properties) => {
                 stream::apply(&aws.lambda, step, properties).await
             }
@@ -287,10 +305,22 @@ async fn read(live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
         })
         .filter(|(value, _)| stream::is_stream_arn(value))
         .collect();
+    let buses = tagged("events").await?;
+    let buses: Vec<_> = buses
+        .into_iter()
+        .filter(|(arn, _)| arn.contains(":event-bus/"))
+        .collect();
+    let bus_names: Vec<String> = buses
+        .iter()
+        .filter_map(|(arn, _)| {
+            arn.split_once(":event-bus/")
+                .map(|(_, name)| name.to_string())
+        })
+        .collect();
     let (http, rest, rules, mappings, subscriptions, buckets, topics) = tokio::join!(
         http_api::live(&aws.apigatewayv2, &site, recorded.authorizers),
         rest_api::live(&aws.apigateway, &site),
-        schedule::live(&aws.events, &site),
+        rule::live(&aws.events, &site, &bus_names, &recorded.rules),
         sqs::live(&aws.lambda, &functions, &stream_names),
         sns::live(&aws.sns, &functions),
         tagged("s3"),
@@ -308,6 +338,8 @@ async fn read(live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
     found.extend(subscriptions?);
     found.extend(s3::bucket_lives(&buckets));
     found.extend(sns::topic_lives(&topics?));
+    found.extend(event_bridge::bus_lives(&buses));
+    found.extend(cloudwatch_log::live(&aws.logs, &recorded.log_groups, &functions).await?);
     let mut notified: BTreeSet<String> = buckets
         .iter()
         .filter_map(|(arn, _)| arn.rsplit(':').next().map(str::to_string))
@@ -335,6 +367,30 @@ async fn read(live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
     if !more.is_empty() {
         found.extend(s3::live(live, &site, more).await);
     }
+    // A CloudWatch Logs permission names a log group whose filter may need deleting.
+    let groups: BTreeSet<String> = permissions
+        .iter()
+        .filter_map(|grant| grant.properties.get("source_arn").and_then(Json::as_str))
+        .filter_map(cloudwatch_log::log_group_of)
+        .filter(|group| !recorded.log_groups.contains(*group))
+        .map(str::to_string)
+        .collect();
+    if !groups.is_empty() {
+        found.extend(cloudwatch_log::live(&aws.logs, &groups, &functions).await?);
+    }
+    // An IoT permission names its topic rule.
+    let mut topic_rules = recorded.topic_rules.clone();
+    topic_rules.extend(
+        permissions
+            .iter()
+            .filter_map(|grant| grant.properties.get("source_arn").and_then(Json::as_str))
+            .filter_map(iot::rule_of)
+            .map(str::to_string),
+    );
+    if !topic_rules.is_empty() {
+        found.extend(iot::live(&aws.iot, &functions, topic_rules).await?);
+    }
+    found.extend(cognito::live(&aws.cognito, &site, &recorded.user_pools, &functions).await?);
     found.extend(permissions);
     Ok(found)
 }
@@ -366,6 +422,11 @@ pub fn desired(context: &Context) -> Result<Vec<Desired>, ProviderError> {
     resources.extend(s3::desired(context, events(S3))?);
     resources.extend(sns::desired(context, events(SNS))?);
     resources.extend(alexa::desired(context, events(ALEXA))?);
+    resources.extend(event_bridge::desired(context, events(EVENT_BRIDGE))?);
+    resources.extend(event_bridge::desired(context, events(CLOUDWATCH_EVENT))?);
+    resources.extend(cloudwatch_log::desired(context, events(CLOUDWATCH_LOG))?);
+    resources.extend(iot::desired(context, events(IOT))?);
+    resources.extend(cognito::desired(context, events(COGNITO))?);
     Ok(resources)
 }
 
@@ -419,6 +480,11 @@ const STREAM: &str = "stream";
 const ALEXA: &str = "alexa";
 const S3: &str = "s3";
 const SNS: &str = "sns";
+const EVENT_BRIDGE: &str = "eventBridge";
+const CLOUDWATCH_EVENT: &str = "cloudwatchEvent";
+const CLOUDWATCH_LOG: &str = "cloudwatchLog";
+const IOT: &str = "iot";
+const COGNITO: &str = "cognitoUserPool";
 
 /// Which module deploys the event, or why none does.
 fn supported_kind(function: &Function, event: &Event) -> Result<&'static str, ProviderError> {
@@ -426,7 +492,12 @@ fn supported_kind(function: &Function, event: &Event) -> Result<&'static str, Pr
     match (&event.trigger, event.kind.as_str()) {
         (Trigger::Http(http), _) if http.api == Api::HttpApi => Ok(HTTP_API),
         (Trigger::Http(_), "http") => Ok(REST_API),
-        (Trigger::Schedule { .. }, "schedule" | "eventBridge") => Ok(SCHEDULE),
+        (Trigger::Schedule { .. }, "schedule") => Ok(SCHEDULE),
+        (Trigger::Schedule { .. } | Trigger::Other { .. }, "eventBridge") => Ok(EVENT_BRIDGE),
+        (Trigger::Other { .. }, "cloudwatchEvent") => Ok(CLOUDWATCH_EVENT),
+        (Trigger::Other { .. }, "cloudwatchLog") => Ok(CLOUDWATCH_LOG),
+        (Trigger::Other { .. }, "iot") => Ok(IOT),
+        (Trigger::Other { .. }, "cognitoUserPool") => Ok(COGNITO),
         (Trigger::Queue { .. }, "sqs") => Ok(SQS),
         (Trigger::Stream { .. }, "stream") => Ok(STREAM),
         (Trigger::Other { .. }, "alexaSkill" | "alexaSmartHome") => Ok(ALEXA),
@@ -435,8 +506,8 @@ fn supported_kind(function: &Function, event: &Event) -> Result<&'static str, Pr
         _ => Err(unsupported(
             function,
             event,
-            "updraft deploys httpApi, http, schedule, sqs, stream, s3, sns, alexaSkill and alexaSmartHome events; deploy this \
-             function with the Serverless Framework for now, or remove the event",
+            "updraft deploys httpApi, http, schedule, eventBridge, cloudwatchEvent, cloudwatchLog, iot, cognitoUserPool, sqs, stream, s3, sns, alexaSkill and \
+             alexaSmartHome events; deploy this function with the Serverless Framework for now, or remove the event",
         )),
     }
 }

@@ -42,8 +42,8 @@ pub fn statement_id(parts: &str) -> String {
 pub struct Grant {
     pub function: ResourceId,
     pub statement_id: String,
-    /// `apigateway.amazonaws.com`, `events.amazonaws.com`, ...
-    pub principal: &'static str,
+    /// `apigateway.amazonaws.com`, `events.amazonaws.com`, `logs.{region}.amazonaws.com`...
+    pub principal: String,
     /// A literal ARN or a reference to the source's `source_arn`/`arn` attribute.
     pub source_arn: Json,
     /// The source resource, when updraft creates it.
@@ -77,7 +77,7 @@ pub fn desired(grant: Grant) -> Desired {
         function_name: grant.function.name.clone(),
         statement_id: grant.statement_id.clone(),
         action: json!("lambda:InvokeFunction"),
-        principal: grant.principal.to_string(),
+        principal: grant.principal,
         source_arn: grant.source_arn,
     }
     .to_properties();

@@ -427,7 +427,7 @@ pub fn desired(
             resources.push(permission::desired(Grant {
                 function: function_id,
                 statement_id: statement_id(),
-                principal: "apigateway.amazonaws.com",
+                principal: "apigateway.amazonaws.com".into(),
                 source_arn: Reference::new(api.clone(), "source_arn").to_json(),
                 source: Some(api.clone()),
             }));

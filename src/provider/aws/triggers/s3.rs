@@ -145,7 +145,7 @@ pub fn desired(
             let grant = permission::desired(Grant {
                 function: function_id.clone(),
                 statement_id: statement,
-                principal: "s3.amazonaws.com",
+                principal: "s3.amazonaws.com".into(),
                 source_arn: json!(format!("arn:{}:s3:::{bucket}", context.partition)),
                 source: (!existing).then(|| naming::id(BUCKET, bucket)),
             });

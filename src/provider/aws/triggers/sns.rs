@@ -102,7 +102,7 @@ pub fn desired(
             resources.push(permission::desired(Grant {
                 function: function_id.clone(),
                 statement_id: statement,
-                principal: "sns.amazonaws.com",
+                principal: "sns.amazonaws.com".into(),
                 source_arn: topic_arn.clone(),
                 source: source.clone(),
             }));
