@@ -148,7 +148,7 @@ pub fn authorizers(
                                 statement_id: permission::statement_id(&format!(
                                     "http-api-authorizer-{name}"
                                 )),
-                                principal: "apigateway.amazonaws.com",
+                                principal: "apigateway.amazonaws.com".to_string(),
                                 source_arn: Reference::new(api.clone(), "authorizers_source_arn")
                                     .to_json(),
                                 source: Some(api.clone()),

@@ -150,7 +150,7 @@ impl Authorizers {
                     self.permissions.push(permission::desired(Grant {
                         function: target.id.clone(),
                         statement_id: permission::statement_id("rest-api-authorizer"),
-                        principal: "apigateway.amazonaws.com",
+                        principal: "apigateway.amazonaws.com".to_string(),
                         source_arn: Reference::new(api.clone(), "authorizers_source_arn").to_json(),
                         source: Some(api.clone()),
                     }));
