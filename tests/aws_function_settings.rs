@@ -13,6 +13,9 @@
 //!   or KMS key is planned as that field, not applied (the change applied is the VPC's);
 //! - moto neither stores nor reports `FileSystemConfigs`, so a mounted file system would plan a
 //!   change forever: the file system is covered by the desired-state tests only;
+//! - moto knows AWS's managed policies (AWSLambdaVPCAccessExecutionRole) only when started with
+//!   `MOTO_IAM_LOAD_MANAGED_POLICIES=true` (its config API cannot turn that on): `scripts/test.sh`
+//!   starts it so, and the test fails saying so when the policy is missing;
 //! - moto does not check that subnets, security groups, KMS keys or images exist;
 //! - moto's PutFunctionEventInvokeConfig adds a configuration instead of replacing it, and Get
 //!   answers the first, so a changed destination cannot be read back: destinations are checked
@@ -38,6 +41,7 @@ use updraft::plan::{Action, DesiredState, Plan};
 
 const HANDLER: &str = "exports.handle = async (event) => event;\n";
 const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/boxed@sha256:4f1c";
+const VPC_POLICY: &str = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole";
 const PROVIDER_KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/provider-key";
 
 /// The service; `subnets` are `provider.vpc.subnetIds`, `storage` the `api` function's
@@ -122,6 +126,13 @@ fn function_settings_deploy_as_lambda_reports_them_plan_no_op_change_one_and_rem
     let first = service("[subnet-b, subnet-a]", 1024);
     let driver = Driver::connect(&first.service);
     let aws = Clients::new(&driver.runtime, &moto);
+    assert!(
+        driver
+            .runtime
+            .block_on(aws.iam.get_policy().policy_arn(VPC_POLICY).send())
+            .is_ok(),
+        "moto must know AWS's managed policies: start it with MOTO_IAM_LOAD_MANAGED_POLICIES=true, as scripts/test.sh does"
+    );
     driver.deploy(&driver.desired(&first));
 
     // What Lambda reports: the function's own settings, and the provider's where it has none.
@@ -207,10 +218,7 @@ fn function_settings_deploy_as_lambda_reports_them_plan_no_op_change_one_and_rem
         .iter()
         .filter_map(|p| p.policy_arn())
         .collect();
-    assert_eq!(
-        attached,
-        ["arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"]
-    );
+    assert_eq!(attached, [VPC_POLICY]);
     let policy = driver
         .runtime
         .block_on(
@@ -253,19 +261,22 @@ fn function_settings_deploy_as_lambda_reports_them_plan_no_op_change_one_and_rem
         ["aws.lambda.function fset-dev-api ephemeral_storage"]
     );
 
-    // One changed subnet: that field of the one function in the provider's VPC, applied.
+    // One changed subnet of the provider's VPC: that field of the two functions in it, and
+    // nothing else, applied.
     let moved = service("[subnet-c, subnet-a]", 1024);
     let (plan, _) = driver.deploy(&driver.desired(&moved));
     assert_eq!(
         changed_fields(&plan),
-        ["aws.lambda.function fset-dev-api vpc"]
+        [
+            "aws.lambda.function fset-dev-api vpc",
+            "aws.lambda.function fset-dev-boxed vpc"
+        ]
     );
-    let step = plan
+    assert!(plan
         .steps
         .iter()
-        .find(|s| s.action.is_change())
-        .expect("the change");
-    assert_eq!(step.action, Action::Update);
+        .filter(|s| s.action.is_change())
+        .all(|s| s.action == Action::Update));
     let api = configuration(&driver, &aws, "fset-dev-api");
     assert_eq!(
         sorted(api.vpc_config().expect("still in the VPC").subnet_ids()),
