@@ -64,12 +64,19 @@ impl Destination {
     }
 }
 
-/// The `onSuccess` and `onFailure` destinations of function `key`, when it has any.
+/// A function's `onSuccess` and `onFailure` destinations (at least one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Destinations {
+    pub on_success: Option<Destination>,
+    pub on_failure: Option<Destination>,
+}
+
+/// The destinations of function `key`, when it has any.
 pub fn destinations(
     context: &Context<'_>,
     key: &str,
     function: &Function,
-) -> Result<Option<(Option<Destination>, Option<Destination>)>, ProviderError> {
+) -> Result<Option<Destinations>, ProviderError> {
     let Some(settings) = function.raw.get("destinations").filter(|d| !d.is_null()) else {
         return Ok(None);
     };
@@ -106,7 +113,10 @@ pub fn destinations(
     if on_success.is_none() && on_failure.is_none() {
         return Ok(None);
     }
-    Ok(Some((on_success, on_failure)))
+    Ok(Some(Destinations {
+        on_success,
+        on_failure,
+    }))
 }
 
 fn destination(
@@ -238,10 +248,10 @@ pub fn role_statements(
         if function.role.is_some() {
             continue;
         }
-        let Some((on_success, on_failure)) = destinations(context, key, function)? else {
+        let Some(found) = destinations(context, key, function)? else {
             continue;
         };
-        for destination in [on_success, on_failure].into_iter().flatten() {
+        for destination in [found.on_success, found.on_failure].into_iter().flatten() {
             let statement = destination.role_statement();
             // A function of the service is named by its known ARN: the role is made before
             // the functions, not after.
@@ -271,7 +281,7 @@ impl ResourceKind for FunctionDestinations {
         state: &mut DesiredState,
     ) -> Result<(), ProviderError> {
         for (key, function) in &context.service.functions {
-            let Some((on_success, on_failure)) = destinations(context, key, function)? else {
+            let Some(found) = destinations(context, key, function)? else {
                 continue;
             };
             let Some(target) = context.functions.get(key) else {
@@ -286,8 +296,8 @@ impl ResourceKind for FunctionDestinations {
                 None => Json::Null,
             };
             let properties = DestinationsProperties {
-                on_success: arn(on_success),
-                on_failure: arn(on_failure),
+                on_success: arn(found.on_success),
+                on_failure: arn(found.on_failure),
             };
             // Lambda checks that the role may send to the destinations.
             if function.role.is_none() {

@@ -256,9 +256,7 @@ pub fn sort_known(ids: &mut [Json]) {
 /// What the execution role needs for the settings of the functions that run with it: the
 /// statements (X-Ray for active tracing, `kms:Decrypt` for the key, EFS for a mount) and the
 /// managed policy Lambda needs to attach a function to a VPC, as the Framework adds them.
-pub fn role_needs(
-    context: &Context<'_>,
-) -> Result<(Vec<Json>, Vec<String>, BTreeSet<ResourceId>), ProviderError> {
+pub fn role_needs(context: &Context<'_>) -> Result<RoleNeeds, ProviderError> {
     let mut statements: Vec<Json> = Vec::new();
     let mut managed = Vec::new();
     let mut depends_on = BTreeSet::new();
@@ -295,7 +293,21 @@ pub fn role_needs(
             ));
         }
     }
-    Ok((statements, managed, depends_on))
+    Ok(RoleNeeds {
+        statements,
+        managed_policies: managed,
+        depends_on,
+    })
+}
+
+/// What [`role_needs`] finds.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RoleNeeds {
+    pub statements: Vec<Json>,
+    /// ARNs.
+    pub managed_policies: Vec<String>,
+    /// What the statements refer to.
+    pub depends_on: BTreeSet<ResourceId>,
 }
 
 fn resolve(
