@@ -19,7 +19,7 @@
 //! - moto does not check that subnets, security groups, KMS keys or images exist;
 //! - moto's PutFunctionEventInvokeConfig adds a configuration instead of replacing it, and Get
 //!   answers the first, so a changed destination cannot be read back: destinations are checked
-//!   as created and removed.
+//!   as created and as deleted.
 
 #[allow(dead_code)]
 #[path = "aws_triggers/clients.rs"]
@@ -47,6 +47,14 @@ const PROVIDER_KEY: &str = "arn:aws:kms:us-east-1:123456789012:key/provider-key"
 /// The service; `subnets` are `provider.vpc.subnetIds`, `storage` the `api` function's
 /// `ephemeralStorageSize`.
 fn service(subnets: &str, storage: u32) -> Fixture {
+    with_destinations(subnets, storage, DESTINATIONS)
+}
+
+const DESTINATIONS: &str = "    destinations:
+      onSuccess: plain
+      onFailure: {Fn::GetAtt: [Failures, Arn]}";
+
+fn with_destinations(subnets: &str, storage: u32, destinations: &str) -> Fixture {
     let manifest = format!(
         r#"service: fset
 provider:
@@ -73,9 +81,7 @@ functions:
       uri: {IMAGE}
       command: [app.handler]
       workingDirectory: /var/task
-    destinations:
-      onSuccess: plain
-      onFailure: {{Fn::GetAtt: [Failures, Arn]}}
+{destinations}
 resources:
   Resources:
     Failures:
@@ -284,6 +290,34 @@ fn function_settings_deploy_as_lambda_reports_them_plan_no_op_change_one_and_rem
     );
     let (again, _) = driver.plan_against(&driver.desired(&moved));
     assert!(changed_fields(&again).is_empty(), "the update converged");
+
+    // Destinations dropped: their configuration is deleted, and the role no longer sends there.
+    let dropped = with_destinations("[subnet-c, subnet-a]", 1024, "");
+    let (plan, _) = driver.deploy(&driver.desired(&dropped));
+    let deleted: Vec<String> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action == Action::Delete)
+        .map(|s| s.id.to_string())
+        .collect();
+    assert_eq!(deleted, ["aws.lambda.event-invoke-config fset-dev-boxed"]);
+    assert!(
+        driver
+            .runtime
+            .block_on(
+                aws.lambda
+                    .get_function_event_invoke_config()
+                    .function_name("fset-dev-boxed")
+                    .send(),
+            )
+            .is_err(),
+        "boxed has no destinations left"
+    );
+    let (again, _) = driver.plan_against(&driver.desired(&dropped));
+    assert!(
+        changed_fields(&again).is_empty() && !again.has_changes(),
+        "converged"
+    );
 
     // Remove: nothing of the service is left.
     let (plan, live) = driver.plan_against(&DesiredState::default());
