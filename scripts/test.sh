@@ -162,7 +162,10 @@ EOF
 
 port="$(free_port)"
 moto_url="http://127.0.0.1:$port"
-start_emulator moto "$moto_url/moto-api/" "$venv/bin/moto_server" -H 127.0.0.1 -p "$port"
+# AWS's managed policies (AWSLambdaVPCAccessExecutionRole, attached for `vpc`) exist in moto's
+# IAM only when it is told to load them, and only its environment can tell it.
+MOTO_IAM_LOAD_MANAGED_POLICIES=true \
+    start_emulator moto "$moto_url/moto-api/" "$venv/bin/moto_server" -H 127.0.0.1 -p "$port"
 
 gcs_port="$(free_port)"
 gcs_url="http://127.0.0.1:$gcs_port"

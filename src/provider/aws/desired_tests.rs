@@ -33,7 +33,7 @@ fn artifact(functions: &[&str]) -> Artifact {
     }
 }
 
-fn build(manifest: Json) -> Result<DesiredState, ProviderError> {
+pub(super) fn build(manifest: Json) -> Result<DesiredState, ProviderError> {
     let service = service(manifest);
     let keys: Vec<&str> = service.functions.keys().map(String::as_str).collect();
     let artifacts = vec![artifact(&keys)];
@@ -41,7 +41,7 @@ fn build(manifest: Json) -> Result<DesiredState, ProviderError> {
     desired_state(&context)
 }
 
-fn base(extra: Json) -> Json {
+pub(super) fn base(extra: Json) -> Json {
     let mut manifest = json!({
         "service": "svc",
         "provider": {"name": "aws", "runtime": "nodejs20.x"},
@@ -55,7 +55,7 @@ fn base(extra: Json) -> Json {
     manifest
 }
 
-fn queue_resources() -> Json {
+pub(super) fn queue_resources() -> Json {
     json!({"Resources": {"Jobs": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "svc-dev-jobs", "VisibilityTimeout": 60}}}})
 }
 
@@ -249,10 +249,10 @@ fn a_framework_extension_of_generated_resources_is_refused_naming_it() {
 #[test]
 fn an_unsupported_function_setting_is_refused_before_any_change() {
     let error = build(base(json!({
-        "functions": {"api": {"handler": "handler.api", "vpc": {"securityGroupIds": ["sg-1"]}}},
+        "functions": {"api": {"handler": "handler.api", "onError": "arn:aws:sns:us-east-1:123456789012:dlq"}},
     })))
     .expect_err("refused");
-    assert!(error.to_string().contains("vpc"), "{error}");
+    assert!(error.to_string().contains("onError"), "{error}");
 }
 
 #[test]

@@ -34,6 +34,8 @@ pub struct Tagged {
 pub struct OwnedFunction {
     pub configuration: FunctionConfiguration,
     pub tags: BTreeMap<String, String>,
+    /// A container image function's image URI, which only GetFunction reports.
+    pub image_uri: Option<String>,
 }
 
 /// Shared answers for one read of the live state.
@@ -206,6 +208,7 @@ impl LiveContext {
                             found.push(OwnedFunction {
                                 configuration: configuration.clone(),
                                 tags: tags.clone(),
+                                image_uri: None,
                             });
                         }
                     }
@@ -214,6 +217,7 @@ impl LiveContext {
                         _ => break,
                     }
                 }
+                self.read_image_uris(&mut found).await?;
                 Ok::<_, ProviderError>(found)
             })
             .await?;
@@ -235,6 +239,10 @@ impl LiveContext {
                             .map(|tags| tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
                             .unwrap_or_default();
                         OwnedFunction {
+                            image_uri: answer
+                                .code()
+                                .and_then(|code| code.image_uri())
+                                .map(str::to_string),
                             configuration,
                             tags,
                         }
@@ -253,6 +261,47 @@ impl LiveContext {
             }
         }
         Ok(found)
+    }
+
+    /// The image URIs of the container image functions among `found`: one GetFunction each
+    /// (ListFunctions does not report them), none for zip functions.
+    async fn read_image_uris(&self, found: &mut [OwnedFunction]) -> Result<(), ProviderError> {
+        let reads = found
+            .iter()
+            .enumerate()
+            .filter(|(_, function)| {
+                function
+                    .configuration
+                    .package_type()
+                    .is_some_and(|p| p.as_str() == "Image")
+            })
+            .map(|(index, function)| {
+                let lambda = self.aws.lambda.clone();
+                let name = function
+                    .configuration
+                    .function_name()
+                    .unwrap_or_default()
+                    .to_string();
+                async move {
+                    let answer = lambda
+                        .get_function()
+                        .function_name(&name)
+                        .send()
+                        .await
+                        .map_err(|error| call::failed("lambda:GetFunction", &name, &error))?;
+                    let uri = answer
+                        .code()
+                        .and_then(|code| code.image_uri())
+                        .map(str::to_string);
+                    Ok::<_, ProviderError>((index, uri))
+                }
+            })
+            .collect::<Vec<_>>();
+        for read in super::triggers::concurrently(reads).await {
+            let (index, uri) = read?;
+            found[index].image_uri = uri;
+        }
+        Ok(())
     }
 
     fn scope_name(&self) -> String {

@@ -26,6 +26,8 @@ pub mod triggers;
 pub mod variables;
 
 #[cfg(test)]
+mod desired_function_tests;
+#[cfg(test)]
 mod desired_tests;
 
 use std::collections::BTreeSet;
@@ -245,7 +247,34 @@ fn check_provider(service: &Service) -> Result<(), ProviderError> {
             "Lambda layers built from the service (`layers:`)",
         ));
     }
-    const UNSUPPORTED: &[&str] = &["vpc", "tracing", "kmsKeyArn", "ecr", "s3", "alb"];
+    let api_gateway_tracing = service
+        .provider
+        .raw
+        .get("tracing")
+        .and_then(|t| t.get("apiGateway"))
+        .is_some_and(|value| {
+            !matches!(
+                value,
+                serde_json::Value::Null | serde_json::Value::Bool(false)
+            )
+        });
+    if api_gateway_tracing {
+        return Err(intrinsic::unsupported(
+            intrinsic::Place {
+                path: "provider.tracing.apiGateway",
+                span: None,
+            },
+            "X-Ray tracing of API Gateway (`provider.tracing.apiGateway`)",
+        ));
+    }
+    if service.provider.raw.get("ecr").is_some() {
+        return Err(ProviderError::Unsupported {
+            what: "building container images (at `provider.ecr.images`)".into(),
+            span: None,
+            help: "build and push the images yourself (docker build, docker push to ECR), then give each function `image: URI` (or `image: {uri: ...}`) and drop `provider.ecr`".into(),
+        });
+    }
+    const UNSUPPORTED: &[&str] = &["s3", "alb"];
     let Some(provider) = service.provider.raw.as_object() else {
         return Ok(());
     };

@@ -1,7 +1,9 @@
 //! Lambda functions: code from the artifact in the deployment bucket, compared by hash
 //! (`code_sha256`, hex; Lambda reports the same hash in base64), and the configuration
 //! (handler, runtime, memory, timeout, environment, architecture, layers, description, role,
-//! tags, reserved concurrency).
+//! tags, reserved concurrency, and the settings of [`super::function_settings`]), or a
+//! container image by its URI (ListFunctions does not report the URI: one GetFunction per image
+//! function reads it).
 //!
 //! Live: one ListFunctions pass joined with the tagging index (see [`LiveContext::functions`]).
 //! Reserved concurrency is not in ListFunctions; rather than one GetFunction per function, the
@@ -16,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
 use super::function_apply;
+use super::function_settings::{self, FileSystem, FunctionVpc, ImageSettings};
 use super::{props, ResourceKind, Typed};
 use crate::manifest::model::{Architecture, Function};
 use crate::plan::{Desired, DesiredState, Live, Properties, Reference, Step};
@@ -34,6 +37,7 @@ pub const BOOKKEEPING_TAGS: &[&str] = &[
     RESERVED_CONCURRENCY_TAG,
     super::function_url::URL_TAG,
     super::function_url::URL_CONFIG_TAG,
+    super::function_destinations::DESTINATIONS_TAG,
 ];
 
 /// The function settings updraft deploys; any other key under a function is refused.
@@ -54,6 +58,14 @@ const SUPPORTED_SETTINGS: &[&str] = &[
     "architecture",
     "tags",
     "logRetentionInDays",
+    "ephemeralStorageSize",
+    "tracing",
+    "kmsKeyArn",
+    "vpc",
+    "fileSystemConfig",
+    "dependsOn",
+    "image",
+    "destinations",
 ];
 
 pub struct Functions;
@@ -78,6 +90,21 @@ pub struct FunctionProperties {
     /// Hex, as the artifacts are named.
     pub code_sha256: Option<String>,
     pub reserved_concurrency: Option<u64>,
+    /// MB of `/tmp`.
+    pub ephemeral_storage: Option<i64>,
+    /// `Active` or `PassThrough`.
+    pub tracing: Option<String>,
+    /// The key that encrypts the environment (null: Lambda's own); may refer to a resource
+    /// until apply.
+    pub kms_key_arn: Json,
+    pub vpc: Option<FunctionVpc>,
+    pub file_system: Option<FileSystem>,
+    /// `Zip` or `Image`.
+    pub package_type: Option<String>,
+    /// A container image's URI (image functions only).
+    pub image_uri: Option<String>,
+    /// What overrides the image's command, entry point and working directory.
+    pub image: Option<ImageSettings>,
 }
 
 impl Typed for FunctionProperties {}
@@ -93,11 +120,19 @@ impl FunctionProperties {
             || self.layers != wanted.layers
             || self.description != wanted.description
             || self.role != wanted.role
+            || self.ephemeral_storage != wanted.ephemeral_storage
+            || self.tracing != wanted.tracing
+            || self.kms_key_arn != wanted.kms_key_arn
+            || self.vpc != wanted.vpc
+            || self.file_system != wanted.file_system
+            || self.image != wanted.image
     }
 
     /// Whether UpdateFunctionCode must be called.
     pub fn code_differs(&self, wanted: &FunctionProperties) -> bool {
-        self.code_sha256 != wanted.code_sha256 || self.architecture != wanted.architecture
+        self.code_sha256 != wanted.code_sha256
+            || self.architecture != wanted.architecture
+            || self.image_uri != wanted.image_uri
     }
 }
 
@@ -158,6 +193,9 @@ impl ResourceKind for Functions {
                     .filter_map(|layer| layer.arn())
                     .map(|arn| json!(arn))
                     .collect();
+                let is_image = configuration
+                    .package_type()
+                    .is_some_and(|p| p.as_str() == "Image");
                 let properties = FunctionProperties {
                     handler: configuration.handler().map(str::to_string),
                     runtime: configuration.runtime().map(|r| r.as_str().to_string()),
@@ -172,8 +210,53 @@ impl ResourceKind for Functions {
                     description: description.map(str::to_string),
                     role: json!(configuration.role()),
                     tags,
-                    code_sha256: configuration.code_sha256().and_then(base64_to_hex),
+                    // An image function's hash is its image's digest: its URI is compared.
+                    code_sha256: configuration
+                        .code_sha256()
+                        .filter(|_| !is_image)
+                        .and_then(base64_to_hex),
                     reserved_concurrency: reserved,
+                    ephemeral_storage: Some(
+                        configuration
+                            .ephemeral_storage()
+                            .map_or(function_settings::EPHEMERAL_STORAGE_DEFAULT, |e| {
+                                i64::from(e.size())
+                            }),
+                    ),
+                    tracing: Some(
+                        configuration
+                            .tracing_config()
+                            .and_then(|t| t.mode())
+                            .map_or(function_settings::TRACING_DEFAULT, |m| m.as_str())
+                            .to_string(),
+                    ),
+                    kms_key_arn: configuration
+                        .kms_key_arn()
+                        .filter(|arn| !arn.is_empty())
+                        .map_or(Json::Null, |arn| json!(arn)),
+                    vpc: live_vpc(configuration),
+                    file_system: configuration.file_system_configs().first().map(|config| {
+                        FileSystem {
+                            arn: json!(config.arn()),
+                            local_mount_path: config.local_mount_path().to_string(),
+                        }
+                    }),
+                    package_type: Some(if is_image { "Image" } else { "Zip" }.to_string()),
+                    image_uri: owned.image_uri.clone(),
+                    image: configuration
+                        .image_config_response()
+                        .and_then(|response| response.image_config())
+                        .and_then(|config| {
+                            ImageSettings {
+                                command: config.command().to_vec(),
+                                entry_point: config.entry_point().to_vec(),
+                                working_directory: config
+                                    .working_directory()
+                                    .filter(|d| !d.is_empty())
+                                    .map(str::to_string),
+                            }
+                            .or_none()
+                        }),
                 };
                 Live {
                     id: naming::id(kind::FUNCTION, name.clone()),
@@ -232,6 +315,18 @@ fn desired_function(
         Place { path, span }
     }
     if let Some(settings) = function.raw.as_object() {
+        if settings
+            .get("provisionedConcurrency")
+            .is_some_and(|value| !value.is_null())
+        {
+            return Err(ProviderError::Unsupported {
+                what: format!(
+                    "provisioned concurrency of function `{key}` (at `{path}.provisionedConcurrency`)"
+                ),
+                span,
+                help: "it needs a published version and an alias (`provisioned`, as the Framework makes them), which updraft does not publish yet: remove the setting, or use `reservedConcurrency` to keep capacity for the function".into(),
+            });
+        }
         // A key the Framework does not know was warned about when the manifest was read, and
         // is ignored as the Framework ignores it; one it knows and updraft does not deploy is
         // refused.
@@ -253,44 +348,29 @@ fn desired_function(
             help: "this is a bug in updraft: please report it with the manifest".into(),
         });
     };
-    let handler = function
-        .handler
-        .clone()
-        .ok_or_else(|| ProviderError::Invalid {
-            message: format!("function `{key}` has no `handler`"),
-            span: Some(function.span),
-            help: "set `handler: file.function` (container images are not supported yet)".into(),
-        })?;
-    let runtime = function
-        .runtime
-        .clone()
-        .ok_or_else(|| ProviderError::Invalid {
-            message: format!("function `{key}` has no `runtime`"),
-            span: Some(function.span),
-            help: "set `provider.runtime` or the function's `runtime` (e.g. nodejs20.x)".into(),
-        })?;
-    if let Some(instead) = crate::provider::aws::runtimes::replacement(&runtime) {
-        return Err(ProviderError::Invalid {
-            message: format!(
-                "function `{key}` runs on `{runtime}`, which Lambda no longer accepts for new or updated functions"
-            ),
-            span: Some(function.span),
-            help: instead,
-        });
-    }
-    let artifact = context
-        .artifact_for(key)
-        .ok_or_else(|| ProviderError::Invalid {
-            message: format!("function `{key}` has no packaged artifact"),
-            span: Some(function.span),
-            help: "package the service first (`updraft package`); deploy packages it for you"
-                .into(),
-        })?;
-    let artifact_key = naming::artifact_key(&context.name, &context.stage, &artifact.sha256);
-    let mut depends_on = BTreeSet::from([
-        naming::id(kind::ARTIFACT, artifact_key.clone()),
-        naming::id(kind::LOG_GROUP, naming::log_group_name(&function.name)),
-    ]);
+    let image = function_settings::image(key, function)?;
+    let mut depends_on = BTreeSet::from([naming::id(
+        kind::LOG_GROUP,
+        naming::log_group_name(&function.name),
+    )]);
+    let (handler, runtime, code_sha256, inputs) = match &image {
+        Some(_) => (None, None, None, Properties::new()),
+        None => {
+            let (handler, runtime, artifact) = zip_code(context, key, function)?;
+            let artifact_key =
+                naming::artifact_key(&context.name, &context.stage, &artifact.sha256);
+            depends_on.insert(naming::id(kind::ARTIFACT, artifact_key.clone()));
+            (
+                Some(handler),
+                Some(runtime),
+                Some(artifact.sha256.clone()),
+                Properties::from([
+                    ("s3_bucket".into(), json!(context.bucket)),
+                    ("s3_key".into(), json!(artifact_key)),
+                ]),
+            )
+        }
+    };
 
     let role = match function
         .role
@@ -365,10 +445,13 @@ fn desired_function(
         Architecture::X86_64 => "x86_64",
         Architecture::Arm64 => "arm64",
     };
+    let settings = function_settings::read(context, key, function)?;
+    depends_on.extend(settings.depends_on);
+    depends_on.extend(named_dependencies(context, key, function)?);
     let tags = context.tags_with(&function.tags);
     let properties = FunctionProperties {
-        handler: Some(handler),
-        runtime: Some(runtime),
+        handler,
+        runtime,
         memory_size: Some(i64::from(function.memory_size)),
         timeout: Some(i64::from(function.timeout)),
         environment,
@@ -377,19 +460,109 @@ fn desired_function(
         description: function.description.clone().filter(|d| !d.is_empty()),
         role,
         tags,
-        code_sha256: Some(artifact.sha256.clone()),
+        code_sha256,
         reserved_concurrency: reserved,
+        ephemeral_storage: Some(settings.ephemeral_storage),
+        tracing: Some(settings.tracing),
+        kms_key_arn: settings.kms_key_arn,
+        vpc: settings.vpc,
+        file_system: settings.file_system,
+        package_type: Some(if image.is_some() { "Image" } else { "Zip" }.to_string()),
+        image_uri: image.as_ref().map(|i| i.uri.clone()),
+        image: image.and_then(|i| i.settings),
     };
     Ok(Desired {
         id: target.id.clone(),
         properties: properties.to_properties(),
-        inputs: Properties::from([
-            ("s3_bucket".into(), json!(context.bucket)),
-            ("s3_key".into(), json!(artifact_key)),
-        ]),
+        inputs,
         depends_on,
-        replace_when: BTreeSet::new(),
+        // Lambda cannot turn a zip function into an image function or back.
+        replace_when: BTreeSet::from(["package_type".to_string()]),
     })
+}
+
+/// The handler, runtime and artifact of a function whose code is the service's zip.
+fn zip_code<'a>(
+    context: &Context<'a>,
+    key: &str,
+    function: &Function,
+) -> Result<(String, String, &'a crate::package::Artifact), ProviderError> {
+    let handler = function
+        .handler
+        .clone()
+        .ok_or_else(|| ProviderError::Invalid {
+            message: format!("function `{key}` has no `handler`"),
+            span: Some(function.span),
+            help: "set `handler: file.function`, or `image:` with a container image's URI".into(),
+        })?;
+    let runtime = function
+        .runtime
+        .clone()
+        .ok_or_else(|| ProviderError::Invalid {
+            message: format!("function `{key}` has no `runtime`"),
+            span: Some(function.span),
+            help: "set `provider.runtime` or the function's `runtime` (e.g. nodejs20.x)".into(),
+        })?;
+    if let Some(instead) = crate::provider::aws::runtimes::replacement(&runtime) {
+        return Err(ProviderError::Invalid {
+            message: format!(
+                "function `{key}` runs on `{runtime}`, which Lambda no longer accepts for new or updated functions"
+            ),
+            span: Some(function.span),
+            help: instead,
+        });
+    }
+    let artifact = context
+        .artifact_for(key)
+        .ok_or_else(|| ProviderError::Invalid {
+            message: format!("function `{key}` has no packaged artifact"),
+            span: Some(function.span),
+            help: "package the service first (`updraft package`); deploy packages it for you"
+                .into(),
+        })?;
+    Ok((handler, runtime, artifact))
+}
+
+/// `dependsOn`: the `resources:` logical ids the function is created after. A resource of the
+/// service's stack orders the function after the stack; one updraft deploys itself (a queue,
+/// another function) after that resource.
+fn named_dependencies(
+    context: &Context<'_>,
+    key: &str,
+    function: &Function,
+) -> Result<BTreeSet<crate::plan::ResourceId>, ProviderError> {
+    let path = format!("functions.{key}.dependsOn");
+    let names: Vec<&Json> = match function.raw.get("dependsOn") {
+        None | Some(Json::Null) => return Ok(BTreeSet::new()),
+        Some(Json::Array(many)) => many.iter().collect(),
+        Some(one) => vec![one],
+    };
+    let mut found = BTreeSet::new();
+    for name in names {
+        let Some(name) = name.as_str() else {
+            return Err(ProviderError::Invalid {
+                message: format!("`{path}` of function `{key}` holds {name}, not a logical id"),
+                span: Some(function.span),
+                help: "list the logical ids of resources under `resources.Resources`".into(),
+            });
+        };
+        if context.stack.resources.contains_key(name) {
+            found.insert(context.stack.id.clone());
+        } else if let Some(logical) = context.logical.get(name) {
+            if logical.id != naming::id(kind::FUNCTION, function.name.clone()) {
+                found.insert(logical.id.clone());
+            }
+        } else {
+            return Err(ProviderError::Invalid {
+                message: format!(
+                    "`{path}` of function `{key}` names `{name}`, which the service does not define"
+                ),
+                span: Some(function.span),
+                help: "name a resource under `resources.Resources` (or a function as `{Key}LambdaFunction`)".into(),
+            });
+        }
+    }
+    Ok(found)
 }
 
 /// A given role: an ARN as is, a name as the account's role of that name, or a CloudFormation
@@ -412,6 +585,22 @@ fn role_arn(
     let resolved = context.resolve(given, place)?;
     depends_on.extend(resolved.depends_on);
     Ok(resolved.value)
+}
+
+/// The VPC Lambda reports, ids sorted; none when its lists are empty (Lambda reports empty
+/// lists for a function outside any VPC).
+fn live_vpc(configuration: &aws_sdk_lambda::types::FunctionConfiguration) -> Option<FunctionVpc> {
+    let vpc = configuration.vpc_config()?;
+    let ids = |list: &[String]| {
+        let mut ids: Vec<Json> = list.iter().map(|id| json!(id)).collect();
+        function_settings::sort_known(&mut ids);
+        ids
+    };
+    let vpc = FunctionVpc {
+        security_group_ids: ids(vpc.security_group_ids()),
+        subnet_ids: ids(vpc.subnet_ids()),
+    };
+    (!vpc.security_group_ids.is_empty() && !vpc.subnet_ids.is_empty()).then_some(vpc)
 }
 
 /// Lambda's CodeSha256 (base64) as the lower-case hex the artifacts are named by.

@@ -12,7 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use aws_sdk_lambda::types::{
-    Architecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
+    Architecture, Environment, EphemeralStorage, FileSystemConfig, FunctionCode, ImageConfig,
+    LastUpdateStatus, PackageType, Runtime, State, TracingConfig, TracingMode, VpcConfig,
 };
 
 use super::function::{FunctionProperties, BOOKKEEPING_TAGS, RESERVED_CONCURRENCY_TAG};
@@ -134,6 +135,94 @@ fn tags_to_set(wanted: &FunctionProperties) -> BTreeMap<String, String> {
     tags
 }
 
+fn ephemeral_storage(
+    wanted: &FunctionProperties,
+    id: &ResourceId,
+) -> Result<Option<EphemeralStorage>, ProviderError> {
+    let Some(size) = int(wanted.ephemeral_storage) else {
+        return Ok(None);
+    };
+    EphemeralStorage::builder()
+        .size(size)
+        .build()
+        .map(Some)
+        .map_err(|error| ProviderError::Internal {
+            resource: id.clone(),
+            message: format!("ephemeral storage: {error}"),
+        })
+}
+
+fn tracing(wanted: &FunctionProperties) -> Option<TracingConfig> {
+    wanted.tracing.as_deref().map(|mode| {
+        TracingConfig::builder()
+            .mode(TracingMode::from(mode))
+            .build()
+    })
+}
+
+/// The VPC to set; empty lists take the function out of its VPC.
+fn vpc(wanted: &FunctionProperties) -> VpcConfig {
+    let ids = |list: Option<&Vec<serde_json::Value>>| -> Vec<String> {
+        list.map(|ids| ids.iter().filter_map(text).collect())
+            .unwrap_or_default()
+    };
+    let vpc = wanted.vpc.as_ref();
+    VpcConfig::builder()
+        .set_security_group_ids(Some(ids(vpc.map(|v| &v.security_group_ids))))
+        .set_subnet_ids(Some(ids(vpc.map(|v| &v.subnet_ids))))
+        .build()
+}
+
+/// The file systems to mount; an empty list unmounts.
+fn file_systems(
+    wanted: &FunctionProperties,
+    id: &ResourceId,
+) -> Result<Vec<FileSystemConfig>, ProviderError> {
+    wanted
+        .file_system
+        .iter()
+        .map(|file_system| {
+            FileSystemConfig::builder()
+                .set_arn(text(&file_system.arn))
+                .local_mount_path(&file_system.local_mount_path)
+                .build()
+                .map_err(|error| ProviderError::Internal {
+                    resource: id.clone(),
+                    message: format!("file system: {error}"),
+                })
+        })
+        .collect()
+}
+
+/// The image's overrides; empty ones put back the image's own.
+fn image_config(wanted: &FunctionProperties) -> ImageConfig {
+    let image = wanted.image.as_ref();
+    ImageConfig::builder()
+        .set_command(Some(image.map(|i| i.command.clone()).unwrap_or_default()))
+        .set_entry_point(Some(
+            image.map(|i| i.entry_point.clone()).unwrap_or_default(),
+        ))
+        .set_working_directory(image.and_then(|i| i.working_directory.clone()))
+        .build()
+}
+
+fn is_image(wanted: &FunctionProperties) -> bool {
+    wanted.package_type.as_deref() == Some("Image")
+}
+
+/// Where the code comes from: the artifact in the deployment bucket, or the image.
+fn code(step: &Step, wanted: &FunctionProperties) -> Result<FunctionCode, ProviderError> {
+    if is_image(wanted) {
+        return Ok(FunctionCode::builder()
+            .set_image_uri(wanted.image_uri.clone())
+            .build());
+    }
+    Ok(FunctionCode::builder()
+        .s3_bucket(props::input(step, "s3_bucket")?)
+        .s3_key(props::input(step, "s3_key")?)
+        .build())
+}
+
 fn architectures(wanted: &FunctionProperties) -> Vec<Architecture> {
     vec![Architecture::from(wanted.architecture.as_str())]
 }
@@ -158,12 +247,18 @@ async fn create(
         .set_layers(Some(layers(wanted)))
         .set_description(wanted.description.clone())
         .set_architectures(Some(architectures(wanted)))
-        .code(
-            FunctionCode::builder()
-                .s3_bucket(props::input(step, "s3_bucket")?)
-                .s3_key(props::input(step, "s3_key")?)
-                .build(),
-        )
+        .set_ephemeral_storage(ephemeral_storage(wanted, &step.id)?)
+        .set_tracing_config(tracing(wanted))
+        .set_kms_key_arn(text(&wanted.kms_key_arn))
+        .set_vpc_config(wanted.vpc.is_some().then(|| vpc(wanted)))
+        .set_file_system_configs(Some(file_systems(wanted, &step.id)?))
+        .package_type(if is_image(wanted) {
+            PackageType::Image
+        } else {
+            PackageType::Zip
+        })
+        .set_image_config(is_image(wanted).then(|| image_config(wanted)))
+        .code(code(step, wanted)?)
         .set_tags(Some(tags_to_set(wanted).into_iter().collect()))
         .publish(false);
     let created = retrying(context, &step.id, role_not_yet_assumable, || {
@@ -244,7 +339,14 @@ async fn update(
             .set_timeout(int(wanted.timeout))
             .environment(environment(wanted))
             .set_layers(Some(layers(wanted)))
-            .description(wanted.description.clone().unwrap_or_default());
+            .description(wanted.description.clone().unwrap_or_default())
+            .set_ephemeral_storage(ephemeral_storage(wanted, &step.id)?)
+            .set_tracing_config(tracing(wanted))
+            // An empty key ARN goes back to Lambda's own key.
+            .kms_key_arn(text(&wanted.kms_key_arn).unwrap_or_default())
+            .vpc_config(vpc(wanted))
+            .set_file_system_configs(Some(file_systems(wanted, &step.id)?))
+            .set_image_config(is_image(wanted).then(|| image_config(wanted)));
         retrying(
             context,
             &step.id,
@@ -256,13 +358,15 @@ async fn update(
     }
     if changes.code || context.force {
         wait_idle(aws, &step.id, context).await?;
-        let request = aws
-            .lambda
-            .update_function_code()
-            .function_name(name)
-            .s3_bucket(props::input(step, "s3_bucket")?)
-            .s3_key(props::input(step, "s3_key")?)
-            .set_architectures(Some(architectures(wanted)));
+        let request = aws.lambda.update_function_code().function_name(name);
+        let request = if is_image(wanted) {
+            request.set_image_uri(wanted.image_uri.clone())
+        } else {
+            request
+                .s3_bucket(props::input(step, "s3_bucket")?)
+                .s3_key(props::input(step, "s3_key")?)
+        }
+        .set_architectures(Some(architectures(wanted)));
         retrying(context, &step.id, lambda_transient, || {
             request.clone().send()
         })

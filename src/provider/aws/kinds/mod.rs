@@ -24,6 +24,8 @@
 pub mod artifact;
 pub mod function;
 pub mod function_apply;
+pub mod function_destinations;
+pub mod function_settings;
 pub mod function_url;
 pub mod log_group;
 pub mod queue;
@@ -85,6 +87,7 @@ pub static ALL: &[&dyn ResourceKind] = &[
     &log_group::LogGroups,
     &function::Functions,
     &function_url::FunctionUrls,
+    &function_destinations::FunctionDestinations,
     &crate::provider::aws::triggers::Triggers,
     // Last: the stack's outputs are the values the builders before it asked for.
     &stack::Stacks,

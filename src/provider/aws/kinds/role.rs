@@ -115,7 +115,18 @@ impl ResourceKind for Roles {
             crate::provider::aws::triggers::role_statements(context)?;
         statements.extend(event_statements);
         depends_on.extend(event_sources);
-        let mut managed = Vec::new();
+        let needs = super::function_settings::role_needs(context)?;
+        statements.extend(needs.statements);
+        depends_on.extend(needs.depends_on);
+        let (destination_statements, destination_sources) =
+            super::function_destinations::role_statements(context)?;
+        for statement in destination_statements {
+            if !statements.contains(&statement) {
+                statements.push(statement);
+            }
+        }
+        depends_on.extend(destination_sources);
+        let mut managed = needs.managed_policies;
         for (index, policy) in iam.managed_policies.iter().enumerate() {
             let path = format!("provider.iam.role.managedPolicies[{index}]");
             let resolved = context.resolve_text(

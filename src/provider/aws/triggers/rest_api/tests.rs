@@ -294,7 +294,9 @@ fn an_api_gateway_setting_updraft_does_not_deploy_is_refused_naming_it() {
     fixture.service.provider.api_gateway = Some(json!({"resourcePolicy": []}));
     let error = fixture.desired().expect_err("refused");
     assert!(
-        error.to_string().contains("provider.apiGateway.resourcePolicy"),
+        error
+            .to_string()
+            .contains("provider.apiGateway.resourcePolicy"),
         "{error}"
     );
 }
