@@ -25,6 +25,7 @@ use driver::{fixture, Driver, Fixture};
 use serde_json::Value as Json;
 use updraft::plan::{Action, DesiredState, Plan};
 use updraft::provider::aws::naming::kind;
+use updraft::provider::Backend;
 
 const HANDLER: &str = "exports.handle = async (event) => event;\n";
 
@@ -578,7 +579,14 @@ fn api_keys_and_the_usage_plan_serve_private_methods_and_plan_no_op() {
     let first = with_limit("5000");
     let driver = Driver::connect(&first.service);
     let aws = Clients::new(&driver.runtime, &moto);
-    driver.deploy(&driver.desired(&first));
+    let desired = driver.desired(&first);
+    driver.deploy(&desired);
+    // As `updraft deploy` records it: the account's keys and plans are read only for a service
+    // that has some.
+    driver
+        .runtime
+        .block_on(driver.backend.record_intent(&desired))
+        .expect("the deploy state is written");
 
     let api_id = rest_api_id(&driver, &aws).expect("the REST API exists");
     let secret = method(&driver, &aws, &api_id, "/secret", "GET").expect("GET /secret");

@@ -8,7 +8,8 @@
 //!   and S3 cannot list the buckets that notify a function;
 //! - Lambda lists no resource policies, so the functions whose policies hold the service's
 //!   permissions are read one by one, and only those;
-//! - the HTTP API's authorizers are read only when the service has some;
+//! - the HTTP API's authorizers are read only when the service has some, and the account's API
+//!   keys and usage plans only when the service has some;
 //! - an EventBridge rule with its own name, or on a bus the service does not own, cannot be
 //!   found by the service's name prefix;
 //! - subscription filters have no tags and are listed per log group only;
@@ -55,6 +56,9 @@ pub struct DeployState {
     /// The service's HTTP API has authorizers.
     #[serde(default)]
     pub authorizers: bool,
+    /// The service has API keys or a usage plan.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub api_keys: bool,
     /// CloudFormation stacks of the service by name (`provider.stackName` may name one other
     /// than `{service}-{stage}`).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
@@ -107,6 +111,7 @@ impl DeployState {
             && self.buckets.is_empty()
             && self.functions.is_empty()
             && !self.authorizers
+            && !self.api_keys
             && self.stacks.is_empty()
             && self.rules.is_empty()
             && self.log_groups.is_empty()
@@ -122,6 +127,7 @@ impl DeployState {
             buckets: self.buckets.union(&other.buckets).cloned().collect(),
             functions: self.functions.union(&other.functions).cloned().collect(),
             authorizers: self.authorizers || other.authorizers,
+            api_keys: self.api_keys || other.api_keys,
             stacks: self.stacks.union(&other.stacks).cloned().collect(),
             rules: self.rules.union(&other.rules).cloned().collect(),
             log_groups: self.log_groups.union(&other.log_groups).cloned().collect(),
@@ -143,6 +149,7 @@ impl DeployState {
                 self.buckets.insert(id.name.clone());
             }
             kind::HTTP_API_AUTHORIZER => self.authorizers = true,
+            kind::REST_API_KEY | kind::REST_API_USAGE_PLAN => self.api_keys = true,
             kind::RULE => {
                 self.rules.insert(id.name.clone());
             }

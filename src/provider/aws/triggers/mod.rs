@@ -319,7 +319,7 @@ async fn read(live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
         .collect();
     let (http, rest, rules, mappings, subscriptions, buckets, topics) = tokio::join!(
         http_api::live(&aws.apigatewayv2, &site, recorded.authorizers),
-        rest_api::live(&aws.apigateway, &site),
+        rest_api::live(&aws.apigateway, &site, recorded.api_keys),
         rule::live(&aws.events, &site, &bus_names, &recorded.rules),
         sqs::live(&aws.lambda, &functions, &stream_names),
         sns::live(&aws.sns, &functions),

@@ -21,7 +21,13 @@ use crate::provider::aws::triggers::{call_error, function_name_of, owned, Site};
 use crate::provider::ProviderError;
 
 /// The service's REST API and everything in it.
-pub async fn live(client: &Client, site: &Site) -> Result<Vec<Live>, ProviderError> {
+/// The account's API keys and usage plans are listed only when `api_keys` (the deploy state
+/// records that the service has some).
+pub async fn live(
+    client: &Client,
+    site: &Site,
+    api_keys: bool,
+) -> Result<Vec<Live>, ProviderError> {
     let mut found = Vec::new();
     let mut position = None;
     loop {
@@ -84,7 +90,9 @@ pub async fn live(client: &Client, site: &Site) -> Result<Vec<Live>, ProviderErr
             break;
         }
     }
-    found.extend(super::api_keys::live(client, site).await?);
+    if api_keys {
+        found.extend(super::api_keys::live(client, site).await?);
+    }
     Ok(found)
 }
 
