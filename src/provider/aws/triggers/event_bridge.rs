@@ -494,11 +494,7 @@ mod tests {
     use crate::provider::aws::triggers::test_support::{find, names, Fixture};
 
     fn service(events: Json) -> Fixture {
-        Fixture::new(json!({
-            "service": "shop",
-            "provider": {"name": "aws", "region": "us-east-1"},
-            "functions": {"orders": {"handler": "h.orders", "events": events}},
-        }))
+        Fixture::one_function("orders", events)
     }
 
     #[test]

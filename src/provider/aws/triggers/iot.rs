@@ -287,11 +287,7 @@ mod tests {
     use crate::provider::aws::triggers::test_support::{find, Fixture};
 
     fn service(events: Json) -> Fixture {
-        Fixture::new(json!({
-            "service": "shop",
-            "provider": {"name": "aws", "region": "us-east-1"},
-            "functions": {"sensor-in": {"handler": "h.sensor", "events": events}},
-        }))
+        Fixture::one_function("sensor-in", events)
     }
 
     #[test]

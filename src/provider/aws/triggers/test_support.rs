@@ -23,6 +23,16 @@ impl Fixture {
         }
     }
 
+    /// The service `shop` in us-east-1 with one function `key` (handler `h.handler`) and these
+    /// events.
+    pub fn one_function(key: &str, events: Json) -> Fixture {
+        Fixture::new(serde_json::json!({
+            "service": "shop",
+            "provider": {"name": "aws", "region": "us-east-1"},
+            "functions": {key: {"handler": "h.handler", "events": events}},
+        }))
+    }
+
     pub fn desired(&self) -> Result<Vec<Desired>, ProviderError> {
         let context = Context::new(&self.service, &[], "123456789012", "aws", "deployments");
         super::desired(&context)
