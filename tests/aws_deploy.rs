@@ -6,6 +6,7 @@
 //! Without it they skip with a message; with it set but moto not answering they fail.
 
 mod common;
+#[allow(dead_code)]
 #[path = "aws_deploy/driver.rs"]
 mod driver;
 #[path = "aws_deploy/moto.rs"]

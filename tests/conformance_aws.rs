@@ -70,7 +70,7 @@ impl conformance::Cloud for AwsCloud {
         };
         let backend = self
             .runtime
-            .block_on(updraft::provider::aws::connect(scope, None, None))
+            .block_on(updraft::provider::aws::connect(scope, None, None, service))
             .unwrap_or_else(|e| panic!("connects to moto: {e}"));
         Arc::new(backend)
     }

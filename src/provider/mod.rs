@@ -254,7 +254,7 @@ pub async fn connect(
                 .deployment_bucket
                 .as_ref()
                 .and_then(|b| b.name.as_deref());
-            let backend = aws::connect(scope, profile, bucket).await?;
+            let backend = aws::connect(scope, profile, bucket, service).await?;
             Ok(Arc::new(backend))
         }
         Cloud::Google => Ok(Arc::new(gcp::connect(scope, service, service_dir).await?)),

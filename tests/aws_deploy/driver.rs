@@ -116,7 +116,7 @@ impl Driver {
             .as_ref()
             .and_then(|b| b.name.clone());
         let backend = runtime
-            .block_on(connect(scope, None, bucket.as_deref()))
+            .block_on(connect(scope, None, bucket.as_deref(), service))
             .unwrap_or_else(|e| panic!("connects to moto: {e}"));
         Driver {
             runtime,
@@ -177,5 +177,46 @@ impl Driver {
             outcome.not_started
         );
         (planned, outcome)
+    }
+
+    /// As `updraft deploy` does it, with the deploy state written before and after.
+    pub fn deploy_recorded(&self, desired: &DesiredState) -> (Plan, Outcome) {
+        let holder = LockHolder::for_this_process(Operation::Deploy, "test", "dev");
+        match self.runtime.block_on(self.backend.lock(&holder)) {
+            Ok(LockAttempt::Acquired) => {}
+            other => panic!("the lock is free: {other:?}"),
+        }
+        self.runtime
+            .block_on(self.backend.record_intent(desired))
+            .unwrap_or_else(|e| panic!("the deploy state is written: {e}"));
+        let (planned, live) = self.plan_against(desired);
+        let outcome = self.apply(&planned, &live);
+        assert!(
+            outcome.succeeded(),
+            "the deploy succeeds: failed {:?}, not started {:?}",
+            outcome.failed,
+            outcome.not_started
+        );
+        let live = self.live();
+        self.runtime
+            .block_on(self.backend.record_outcome(desired, &live))
+            .unwrap_or_else(|e| panic!("the deploy state is written: {e}"));
+        self.runtime
+            .block_on(self.backend.unlock(&holder.id))
+            .unwrap_or_else(|e| panic!("the lock is released: {e}"));
+        (planned, outcome)
+    }
+
+    /// As `updraft remove` does it: everything the live state holds is deleted, and the deploy
+    /// state keeps what is left.
+    pub fn remove_recorded(&self) -> Outcome {
+        let nothing = DesiredState::default();
+        let (plan, live) = self.plan_against(&nothing);
+        let outcome = self.apply(&plan, &live);
+        let left = self.live();
+        self.runtime
+            .block_on(self.backend.record_outcome(&nothing, &left))
+            .unwrap_or_else(|e| panic!("the deploy state is written: {e}"));
+        outcome
     }
 }

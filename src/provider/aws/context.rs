@@ -41,6 +41,9 @@ pub struct Context<'a> {
     /// The outputs the stack must give for the values that refer to it, filled as builders
     /// resolve values (see [`super::stack_template`]).
     pub stack_outputs: RefCell<BTreeMap<String, super::intrinsic::Resolved>>,
+    /// The region's CloudFormation exports the service imports where a value must be known
+    /// before anything is created (`provider.apiGateway.restApiId`), by export name.
+    pub exports: BTreeMap<String, String>,
 }
 
 /// Where a function is, for the kinds that point at it (triggers, permissions, URLs).
@@ -106,6 +109,7 @@ impl<'a> Context<'a> {
             role: None,
             logical: BTreeMap::new(),
             stack_outputs: RefCell::new(BTreeMap::new()),
+            exports: BTreeMap::new(),
         };
         for (key, function) in &service.functions {
             let target = FunctionTarget {
@@ -180,7 +184,42 @@ impl<'a> Context<'a> {
             );
         }
         context.add_api_logicals();
+        context.add_bucket_logicals();
         context
+    }
+
+    /// `S3Bucket{Name}`, the Framework's logical id of a bucket an `s3` event creates (the name
+    /// without its `-` and `.`, first letter upper case): `resources:` refer to it, a bucket
+    /// policy's `Bucket`, say. A bucket marked `existing` is not the service's and has none.
+    fn add_bucket_logicals(&mut self) {
+        use crate::manifest::model::Trigger;
+        let buckets: Vec<String> = self
+            .service
+            .functions
+            .values()
+            .flat_map(|function| &function.events)
+            .filter_map(|event| match &event.trigger {
+                Trigger::Storage {
+                    bucket,
+                    existing: false,
+                    ..
+                } => bucket.as_str().map(str::to_string),
+                _ => None,
+            })
+            .collect();
+        for bucket in buckets {
+            let alphanumeric: String = bucket.chars().filter(char::is_ascii_alphanumeric).collect();
+            let arn = format!("arn:{}:s3:::{bucket}", self.partition);
+            self.logical.insert(
+                format!("S3Bucket{}", normalized_key(&alphanumeric)),
+                Logical {
+                    id: naming::id(super::triggers::s3::BUCKET, bucket.clone()),
+                    reference: "name",
+                    attributes: BTreeMap::from([("Arn", "arn")]),
+                    known: BTreeMap::from([("arn", arn), ("name", bucket)]),
+                },
+            );
+        }
     }
 
     /// `ApiGatewayRestApi` and `HttpApi`, the Framework's logical ids of the APIs, for the

@@ -14,7 +14,9 @@
 //!   found by the service's name prefix;
 //! - subscription filters have no tags and are listed per log group only;
 //! - IoT lists topic rules without their actions or tags;
-//! - Cognito lists user pools without their tags.
+//! - Cognito lists user pools without their tags;
+//! - nothing in a REST API's resources and methods says who made them, so what the service
+//!   deployed into a REST API it shares with others is known by the paths and methods recorded.
 //!
 //! A deploy writes the union of what was recorded and what it is about to create *before* it
 //! changes anything (so a deploy killed half-way leaves nothing unrecorded), and after it
@@ -22,7 +24,7 @@
 //! could not delete, and deletes the object when nothing is left. The live reader takes the
 //! state as explicit input; nothing is remembered between calls in the process.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_s3::primitives::ByteStream;
 use serde::{Deserialize, Serialize};
@@ -33,6 +35,7 @@ use super::clients::Aws;
 use super::kinds::Typed;
 use super::naming::{self, kind};
 use super::triggers::permission::PermissionProperties;
+use super::triggers::rest_api::shared::Owned as SharedOwned;
 use crate::plan::{DesiredState, LiveState, Properties, ResourceId};
 use crate::provider::ProviderError;
 
@@ -78,6 +81,9 @@ pub struct DeployState {
     /// (Cognito has no listing by tag).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub user_pools: BTreeSet<String>,
+    /// REST APIs the service deploys into but does not own, by id, with what it put there.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub shared_rest_apis: BTreeMap<String, SharedOwned>,
 }
 
 impl DeployState {
@@ -87,6 +93,8 @@ impl DeployState {
         for resource in &desired.resources {
             state.note(&resource.id, &resource.properties);
         }
+        state.shared_rest_apis =
+            shared_owned(desired.resources.iter().map(|r| (&r.id, &r.properties)));
         state
     }
 
@@ -96,6 +104,8 @@ impl DeployState {
         for resource in &live.resources {
             state.note(&resource.id, &resource.properties);
         }
+        state.shared_rest_apis =
+            shared_owned(live.resources.iter().map(|r| (&r.id, &r.properties)));
         state
     }
 
@@ -117,6 +127,7 @@ impl DeployState {
             && self.log_groups.is_empty()
             && self.topic_rules.is_empty()
             && self.user_pools.is_empty()
+            && self.shared_rest_apis.is_empty()
     }
 
     /// Everything either state records.
@@ -137,6 +148,18 @@ impl DeployState {
                 .cloned()
                 .collect(),
             user_pools: self.user_pools.union(&other.user_pools).cloned().collect(),
+            shared_rest_apis: {
+                let mut apis = self.shared_rest_apis.clone();
+                for (id, owned) in &other.shared_rest_apis {
+                    let entry = apis.entry(id.clone()).or_default();
+                    if entry.root.is_empty() {
+                        entry.root = owned.root.clone();
+                    }
+                    entry.paths.extend(owned.paths.iter().cloned());
+                    entry.methods.extend(owned.methods.iter().cloned());
+                }
+                apis
+            },
         }
     }
 
@@ -183,6 +206,16 @@ impl DeployState {
             _ => {}
         }
     }
+}
+
+/// What the service owns in each shared REST API; an API it owns nothing in any more is not
+/// recorded.
+fn shared_owned<'a>(
+    resources: impl Iterator<Item = (&'a ResourceId, &'a Properties)>,
+) -> BTreeMap<String, SharedOwned> {
+    let mut owned = super::triggers::rest_api::shared::owned(resources);
+    owned.retain(|_, owned| !owned.paths.is_empty() || !owned.methods.is_empty());
+    owned
 }
 
 fn key(aws: &Aws) -> String {

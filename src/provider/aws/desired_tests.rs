@@ -308,3 +308,34 @@ fn a_function_key_the_framework_does_not_know_is_ignored_as_the_framework_ignore
         .get(&ResourceId::new(kind::FUNCTION, "svc-dev-api"))
         .is_some());
 }
+
+#[test]
+fn a_bucket_policy_names_the_bucket_an_s3_event_creates_by_its_framework_logical_id() {
+    let mut manifest = base(json!({
+        "resources": {"Resources": {"Policy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "S3BucketMailinbox"},
+                "PolicyDocument": {"Statement": [{
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ses.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": ["S3BucketMailinbox", "Arn"]}, "/*"]]},
+                }]},
+            },
+        }}},
+    }));
+    manifest["functions"]["api"]["events"] = json!([{"s3": "mail-inbox"}]);
+    let state = build(manifest).expect("builds");
+    let bucket = ResourceId::new(super::triggers::s3::BUCKET, "mail-inbox");
+    let stack = state.get(&stack_id()).expect("the stack is desired");
+    assert_eq!(
+        stack.properties["Resources.Policy.Properties.Bucket"],
+        Reference::new(bucket.clone(), "name").to_json()
+    );
+    assert_eq!(
+        stack.properties["Resources.Policy.Properties.PolicyDocument"]["Statement"][0]["Resource"],
+        json!({"Fn::Join": ["", [Reference::new(bucket.clone(), "arn").to_json(), "/*"]]})
+    );
+    assert!(stack.depends_on.contains(&bucket));
+}

@@ -49,14 +49,19 @@ use deploy_state::DeployState;
 /// The AWS backend for one service and stage.
 pub struct AwsBackend {
     aws: Arc<Aws>,
+    /// The CloudFormation exports the manifest needs before planning (see
+    /// [`triggers::rest_api::shared`]), read once when connecting.
+    exports: std::collections::BTreeMap<String, String>,
 }
 
 /// Connects to the account the credentials belong to, in `scope.region`.
-/// `deployment_bucket` is `provider.deploymentBucket.name`, if set.
+/// `deployment_bucket` is `provider.deploymentBucket.name`, if set; `service` names the exports
+/// to read (none for most services, and then no call is made).
 pub async fn connect(
     scope: Scope,
     profile: Option<&str>,
     deployment_bucket: Option<&str>,
+    service: &Service,
 ) -> Result<AwsBackend, ProviderError> {
     let config = sdk::load_for_deploy(profile, Some(&scope.region)).await;
     let sts = aws_sdk_sts::Client::new(&config);
@@ -81,7 +86,12 @@ pub async fn connect(
         .unwrap_or_else(|| clients::partition_for_region(&scope.region))
         .to_string();
     let aws = Aws::new(&config, scope, account, partition, deployment_bucket);
-    Ok(AwsBackend { aws: Arc::new(aws) })
+    let imports = triggers::rest_api::shared::imports(service);
+    let exports = triggers::rest_api::shared::read_exports(&aws.cloudformation, &imports).await?;
+    Ok(AwsBackend {
+        aws: Arc::new(aws),
+        exports,
+    })
 }
 
 impl AwsBackend {
@@ -109,13 +119,14 @@ impl Backend for AwsBackend {
         service: &Service,
         artifacts: &[Artifact],
     ) -> Result<DesiredState, ProviderError> {
-        let context = context::Context::new(
+        let mut context = context::Context::new(
             service,
             artifacts,
             &self.aws.account,
             &self.aws.partition,
             &self.aws.bucket,
         );
+        context.exports = self.exports.clone();
         desired_state(&context)
     }
 

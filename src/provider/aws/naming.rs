@@ -38,6 +38,9 @@ pub mod kind {
     pub const HTTP_API_AUTHORIZER: &str = "aws.apigatewayv2.authorizer";
     pub const HTTP_API_STAGE: &str = "aws.apigatewayv2.stage";
     pub const REST_API: &str = "aws.apigateway.rest-api";
+    /// A REST API the service deploys routes into but does not own
+    /// (`provider.apiGateway.restApiId`): read and checked, never changed or deleted.
+    pub const SHARED_REST_API: &str = "aws.apigateway.shared-rest-api";
     pub const REST_API_RESOURCE: &str = "aws.apigateway.resource";
     pub const REST_API_METHOD: &str = "aws.apigateway.method";
     pub const REST_API_DEPLOYMENT: &str = "aws.apigateway.deployment";

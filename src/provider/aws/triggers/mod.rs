@@ -151,6 +151,7 @@ pub const KINDS: &[&str] = &[
     kind::HTTP_API_AUTHORIZER,
     kind::HTTP_API_STAGE,
     kind::REST_API,
+    kind::SHARED_REST_API,
     kind::REST_API_RESOURCE,
     kind::REST_API_METHOD,
     kind::REST_API_DEPLOYMENT,
@@ -235,6 +236,7 @@ impl ResourceKind for Triggers {
                 http_api::apply(&aws.apigatewayv2, &site, step, properties).await
             }
             kind::REST_API
+            | kind::SHARED_REST_API
             | kind::REST_API_RESOURCE
             | kind::REST_API_METHOD
             | kind::REST_API_DEPLOYMENT
@@ -317,9 +319,10 @@ async fn read(live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
                 .map(|(_, name)| name.to_string())
         })
         .collect();
-    let (http, rest, rules, mappings, subscriptions, buckets, topics) = tokio::join!(
+    let (http, rest, shared_rest, rules, mappings, subscriptions, buckets, topics) = tokio::join!(
         http_api::live(&aws.apigatewayv2, &site, recorded.authorizers),
         rest_api::live(&aws.apigateway, &site, recorded.api_keys),
+        rest_api::shared::live(&aws.apigateway, &site, &recorded.shared_rest_apis),
         rule::live(&aws.events, &site, &bus_names, &recorded.rules),
         sqs::live(&aws.lambda, &functions, &stream_names),
         sns::live(&aws.sns, &functions),
@@ -333,6 +336,7 @@ async fn read(live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
     let mut found = Vec::new();
     found.extend(http?);
     found.extend(rest?);
+    found.extend(shared_rest?);
     found.extend(rules?);
     found.extend(mappings?);
     found.extend(subscriptions?);

@@ -26,6 +26,7 @@ mod authorizer;
 mod cloud;
 mod lambda_integration;
 mod read;
+pub mod shared;
 mod validation;
 mod validation_apply;
 
@@ -60,6 +61,20 @@ const GATEWAY_SETTINGS: &[&str] = &[
     "request",
     "apiKeys",
     "usagePlan",
+    "restApiId",
+    "restApiRootResourceId",
+    "restApiResources",
+];
+
+/// `provider.apiGateway` settings of the API itself: its owner's to set, not a service's that
+/// deploys into a shared one.
+const OWNER_SETTINGS: &[&str] = &[
+    "binaryMediaTypes",
+    "minimumCompressionSize",
+    "description",
+    "apiKeys",
+    "usagePlan",
+    "request",
 ];
 
 /// A resource (a path part) of the REST API.
@@ -114,6 +129,9 @@ pub struct DeploymentProperties {
     pub stage_name: String,
     pub routes_hash: Option<String>,
     pub tags: BTreeMap<String, String>,
+    /// The stage is in an API the service shares (see [`shared`]): never deleted.
+    #[serde(default)]
+    pub shared: bool,
 }
 
 impl Typed for DeploymentProperties {}
@@ -228,8 +246,40 @@ pub fn desired(
             "updraft deploys edge and regional REST APIs",
         ));
     }
-    let api = naming::id(kind::REST_API, api_name(context));
-    let api_id = Reference::new(api.clone(), "id").to_json();
+    let shared = shared::settings(context).map_err(|message| {
+        invalid(
+            first.function,
+            first.event,
+            message,
+            "see `provider.apiGateway.restApiId` in docs/deploy.md",
+        )
+    })?;
+    if let Some(setting) = shared.as_ref().and_then(|_| {
+        OWNER_SETTINGS
+            .iter()
+            .find(|key| gateway.and_then(|g| g.get(**key)).is_some())
+    }) {
+        return Err(unsupported_setting(
+            first.function,
+            first.event,
+            &format!("provider.apiGateway.{setting}"),
+            "a service that deploys into a shared REST API (`restApiId`) leaves the API's own \
+             settings to the service that creates it: set it there",
+        ));
+    }
+    let existing = shared
+        .as_ref()
+        .map(|s| s.resources.clone())
+        .unwrap_or_default();
+    let api = match &shared {
+        Some(shared) => shared::id_of(shared),
+        None => naming::id(kind::REST_API, api_name(context)),
+    };
+    // In a shared API the id is known: the deploy state records what the service owns by it.
+    let api_id = match &shared {
+        Some(shared) => json!(shared.id),
+        None => Reference::new(api.clone(), "id").to_json(),
+    };
     let root = Reference::new(api.clone(), "root_resource_id").to_json();
     let mut resources = Vec::new();
     let mut paths: BTreeSet<String> = BTreeSet::new();
@@ -327,7 +377,18 @@ pub fn desired(
             &api,
             &format!("{} {path}", http.method),
         )?;
-        let resource = resource_reference(&api, &path);
+        if shared.is_some()
+            && (authorization.authorization_type != "NONE" || !checks.validator_id.is_null())
+        {
+            return Err(unsupported_setting(
+                function,
+                event,
+                "authorizer or request.schemas",
+                "updraft deploys authorizers and request models into the service's own REST \
+                 API only; remove `provider.apiGateway.restApiId` or the setting",
+            ));
+        }
+        let resource = resource_reference(&api, &path, &existing);
         let mut depends_on = BTreeSet::from([api.clone(), function_id.clone()]);
         depends_on.extend(resource.1.clone());
         depends_on.extend(authorization.authorizer.clone());
@@ -440,7 +501,7 @@ pub fn desired(
         }
         let headers = preflight_headers(cors, path_methods)
             .map_err(|message| invalid(first.function, first.event, message, "give one origin"))?;
-        let resource = resource_reference(&api, path);
+        let resource = resource_reference(&api, path, &existing);
         let mut depends_on = BTreeSet::from([api.clone()]);
         depends_on.extend(resource.1.clone());
         methods.insert(
@@ -455,7 +516,7 @@ pub fn desired(
             ),
         );
     }
-    for path in &paths {
+    for path in paths.iter().filter(|path| !existing.contains_key(*path)) {
         let (parent_path, part) = match path.rsplit_once('/') {
             Some((parent, part)) => (parent, part),
             None => ("", path.as_str()),
@@ -463,7 +524,7 @@ pub fn desired(
         let parent = if parent_path.is_empty() {
             (root.clone(), None)
         } else {
-            resource_reference(&api, parent_path)
+            resource_reference(&api, parent_path, &existing)
         };
         let mut depends_on = BTreeSet::from([api.clone()]);
         depends_on.extend(parent.1);
@@ -502,21 +563,26 @@ pub fn desired(
     resources.extend(validation.models.into_values());
     resources.extend(validation.validator);
     resources.extend(authorizers.permissions);
-    resources.push(Desired {
-        id: api.clone(),
-        properties: RestApiProperties {
-            name: api.name.clone(),
-            endpoint_type: json!(endpoint_type),
-            tags: context.tags.clone(),
-            binary_media_types,
-            minimum_compression_size,
-            description: gateway_text("description"),
+    if let Some(shared) = &shared {
+        resources.push(shared::desired(&api, shared));
+    }
+    resources.extend(shared.is_none().then(|| {
+        Desired {
+            id: api.clone(),
+            properties: RestApiProperties {
+                name: api.name.clone(),
+                endpoint_type: json!(endpoint_type),
+                tags: context.tags.clone(),
+                binary_media_types,
+                minimum_compression_size,
+                description: gateway_text("description"),
+            }
+            .to_properties(),
+            inputs: Properties::from([("stage".to_string(), json!(context.stage))]),
+            depends_on: BTreeSet::new(),
+            replace_when: BTreeSet::from(["endpoint_type".to_string()]),
         }
-        .to_properties(),
-        inputs: Properties::from([("stage".to_string(), json!(context.stage))]),
-        depends_on: BTreeSet::new(),
-        replace_when: BTreeSet::from(["endpoint_type".to_string()]),
-    });
+    }));
     let deployment_id = naming::id(kind::REST_API_DEPLOYMENT, &context.stage);
     resources.extend(
         api_keys::desired(context, &api, &deployment_id).map_err(|message| {
@@ -530,15 +596,20 @@ pub fn desired(
     );
     let mut depends_on = method_ids;
     depends_on.insert(api.clone());
+    let mut properties = DeploymentProperties {
+        rest_api_id: api_id,
+        stage_name: context.stage.to_string(),
+        routes_hash: Some(routes_hash(&shape)),
+        tags: context.tags.clone(),
+        shared: false,
+    }
+    .to_properties();
+    if shared.is_some() {
+        shared::shared_deployment(&mut properties);
+    }
     resources.push(Desired {
         id: naming::id(kind::REST_API_DEPLOYMENT, &context.stage),
-        properties: DeploymentProperties {
-            rest_api_id: api_id,
-            stage_name: context.stage.to_string(),
-            routes_hash: Some(routes_hash(&shape)),
-            tags: context.tags.clone(),
-        }
-        .to_properties(),
+        properties,
         inputs: Properties::from([(
             "methods".to_string(),
             json!(depends_on
@@ -580,8 +651,16 @@ fn request_parameters(parameters: Option<&Json>) -> BTreeMap<String, bool> {
     found
 }
 
-/// The id of the resource at `path` (the API's root for `/`) and the resource to wait for.
-fn resource_reference(api: &ResourceId, path: &str) -> (Json, Option<ResourceId>) {
+/// The id of the resource at `path` (the API's root for `/`, the given id for a path listed in
+/// `restApiResources`) and the resource to wait for.
+fn resource_reference(
+    api: &ResourceId,
+    path: &str,
+    existing: &BTreeMap<String, String>,
+) -> (Json, Option<ResourceId>) {
+    if let Some(id) = existing.get(path) {
+        return (json!(id), None);
+    }
     if path == "/" || path.is_empty() {
         return (
             Reference::new(api.clone(), "root_resource_id").to_json(),

@@ -120,7 +120,8 @@ pub fn desired(
                 function,
                 event,
                 format!("`{bucket}` is not a valid S3 bucket name: {why}"),
-                "name the bucket with 3 to 63 lower-case letters, digits, `-` and `.` (a                  placeholder such as `<your-bucket-name>` must be replaced)",
+                "name the bucket with 3 to 63 lower-case letters, digits, `-` and `.` (a \
+                 placeholder such as `<your-bucket-name>` must be replaced)",
             ));
         }
         let function_id = context.function_id(function)?;
@@ -196,7 +197,10 @@ pub fn bucket_lives(arns: &[(String, BTreeMap<String, String>)]) -> Vec<Live> {
             Some(Live {
                 id: naming::id(BUCKET, name),
                 properties: TagsOnly { tags: tags.clone() }.to_properties(),
-                attributes: Properties::from([("arn".to_string(), json!(arn))]),
+                attributes: Properties::from([
+                    ("arn".to_string(), json!(arn)),
+                    ("name".to_string(), json!(name)),
+                ]),
                 depends_on: BTreeSet::new(),
             })
         })
@@ -476,10 +480,10 @@ async fn apply_bucket(
         .send()
         .await
         .map_err(|e| call_error("s3:PutBucketTagging", &bucket, &e))?;
-    Ok(Properties::from([(
-        "arn".to_string(),
-        json!(format!("arn:aws:s3:::{bucket}")),
-    )]))
+    Ok(Properties::from([
+        ("arn".to_string(), json!(format!("arn:aws:s3:::{bucket}"))),
+        ("name".to_string(), json!(bucket)),
+    ]))
 }
 
 #[cfg(test)]

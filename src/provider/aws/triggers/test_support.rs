@@ -34,7 +34,19 @@ impl Fixture {
     }
 
     pub fn desired(&self) -> Result<Vec<Desired>, ProviderError> {
-        let context = Context::new(&self.service, &[], "123456789012", "aws", "deployments");
+        self.desired_with_exports(&[])
+    }
+
+    /// The desired resources when the region's CloudFormation exports are these.
+    pub fn desired_with_exports(
+        &self,
+        exports: &[(&str, &str)],
+    ) -> Result<Vec<Desired>, ProviderError> {
+        let mut context = Context::new(&self.service, &[], "123456789012", "aws", "deployments");
+        context.exports = exports
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
         super::desired(&context)
     }
 }

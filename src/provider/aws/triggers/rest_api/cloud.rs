@@ -77,6 +77,9 @@ pub async fn apply(
     step: &Step,
     properties: &Properties,
 ) -> Result<Properties, ProviderError> {
+    if step.id.kind == kind::SHARED_REST_API {
+        return super::shared::apply(client, site, step, properties).await;
+    }
     let live = step.live.as_ref();
     let resource = step.id.to_string();
     let api_id = match (step.action, live) {
@@ -86,7 +89,7 @@ pub async fn apply(
     };
     let replacing = step.action == Action::Replace;
     if step.action == Action::Delete || (replacing && step.id.kind != kind::REST_API_DEPLOYMENT) {
-        delete(client, step, &api_id).await?;
+        delete(client, site, step, &api_id).await?;
         if step.action == Action::Delete {
             return Ok(Properties::new());
         }
@@ -203,7 +206,7 @@ pub async fn apply(
         }
         kind::REST_API_METHOD => {
             if step.action == Action::Update {
-                delete(client, step, &api_id).await?;
+                delete(client, site, step, &api_id).await?;
             }
             let wanted = MethodProperties::from_properties(properties, &step.id)?;
             let templates = step
@@ -231,11 +234,18 @@ pub async fn apply(
                         .collect()
                 })
                 .unwrap_or_default();
-            prune(client, &api_id, &wanted, &resource).await?;
+            // In a shared API the other methods are other services': nothing is pruned, and the
+            // description says whose deployment this is.
+            let mark = if deployment_wanted.shared {
+                super::shared::deployment_suffix(site)
+            } else {
+                prune(client, &api_id, &wanted, &resource).await?;
+                String::new()
+            };
             let deployment = client
                 .create_deployment()
                 .rest_api_id(&api_id)
-                .description(format!("{DEPLOYMENT_MARK}{hash}"))
+                .description(format!("{DEPLOYMENT_MARK}{hash}{mark}"))
                 .send()
                 .await
                 .map_err(|e| {
@@ -614,7 +624,12 @@ async fn find_resource(
         })
 }
 
-async fn delete(client: &Client, step: &Step, api_id: &str) -> Result<(), ProviderError> {
+async fn delete(
+    client: &Client,
+    site: &Site,
+    step: &Step,
+    api_id: &str,
+) -> Result<(), ProviderError> {
     let resource = step.id.to_string();
     let live = step.live.as_ref();
     match step.id.kind.as_str() {
@@ -680,6 +695,11 @@ async fn delete(client: &Client, step: &Step, api_id: &str) -> Result<(), Provid
         kind::REST_API_MODEL | kind::REST_API_VALIDATOR => {
             validation_apply::delete(client, step, api_id).await
         }
+        kind::REST_API_DEPLOYMENT
+            if live.is_some_and(|l| l.properties.get("shared") == Some(&json!(true))) =>
+        {
+            super::shared::redeploy_without(client, site, &step.id.name, api_id, &resource).await
+        }
         kind::REST_API_DEPLOYMENT => deleted(
             client
                 .delete_stage()
@@ -702,6 +722,12 @@ fn parent_api(properties: &Properties, id: &ResourceId) -> Result<String, Provid
         kind::REST_API_METHOD => MethodProperties::from_properties(properties, id)?.rest_api_id,
         kind::REST_API_DEPLOYMENT => {
             DeploymentProperties::from_properties(properties, id)?.rest_api_id
+        }
+        kind::SHARED_REST_API => {
+            json!(
+                super::shared::SharedRestApiProperties::from_properties(properties, id)?
+                    .rest_api_id
+            )
         }
         kind::REST_API_AUTHORIZER => {
             AuthorizerProperties::from_properties(properties, id)?.rest_api_id

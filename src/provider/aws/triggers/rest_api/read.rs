@@ -56,7 +56,7 @@ pub async fn live(
                 "https://{api_id}.execute-api.{}.amazonaws.com/{}",
                 site.region, site.stage
             );
-            let (children, root) = children(client, &id, api_id, &url).await?;
+            let (children, root) = children(client, &id, api_id, &url, None).await?;
             let root = api
                 .root_resource_id()
                 .map(str::to_string)
@@ -97,11 +97,16 @@ pub async fn live(
 }
 
 /// The resources, methods and stages of one API, and its root resource's id.
-async fn children(
+///
+/// `shared` is the service's stage and the mark of its deployments in an API it shares with
+/// others (see [`super::shared`]): then the service's deployment is its newest one with that
+/// mark, on the service's stage only, rather than whatever deployment each stage serves.
+pub(super) async fn children(
     client: &Client,
     api: &ResourceId,
     api_id: &str,
     api_url: &str,
+    shared: Option<(&str, &str)>,
 ) -> Result<(Vec<Live>, Option<String>), ProviderError> {
     let what = format!("REST API {}", api.name);
     let mut items = Vec::new();
@@ -299,6 +304,16 @@ async fn children(
             });
         }
     }
+    if let Some((stage, suffix)) = shared {
+        found.extend(shared_deployment(
+            api,
+            api_id,
+            deployments.items(),
+            stage,
+            suffix,
+        ));
+        return Ok((found, root));
+    }
     let descriptions: HashMap<&str, &str> = deployments
         .items()
         .iter()
@@ -325,6 +340,7 @@ async fn children(
                     .unwrap_or_default()
                     .into_iter()
                     .collect(),
+                shared: false,
             }
             .to_properties(),
             attributes: Properties::from([("id".to_string(), json!(deployment))]),
@@ -332,6 +348,50 @@ async fn children(
         });
     }
     Ok((found, root))
+}
+
+/// The service's newest deployment in a shared API, by the mark its description ends with;
+/// none when it has none, or its last one marks a remove.
+fn shared_deployment(
+    api: &ResourceId,
+    api_id: &str,
+    deployments: &[aws_sdk_apigateway::types::Deployment],
+    stage: &str,
+    suffix: &str,
+) -> Option<Live> {
+    let newest = deployments
+        .iter()
+        .filter(|d| {
+            d.description()
+                .is_some_and(|text| text.starts_with(DEPLOYMENT_MARK) && text.ends_with(suffix))
+        })
+        .max_by_key(|d| {
+            d.created_date()
+                .map(|date| (date.secs(), date.subsec_nanos()))
+        })?;
+    let hash = newest
+        .description()?
+        .strip_prefix(DEPLOYMENT_MARK)?
+        .strip_suffix(suffix)?
+        .to_string();
+    if hash == super::shared::REMOVED {
+        return None;
+    }
+    let mut properties = DeploymentProperties {
+        rest_api_id: json!(api_id),
+        stage_name: stage.to_string(),
+        routes_hash: Some(hash),
+        tags: Default::default(),
+        shared: true,
+    }
+    .to_properties();
+    super::shared::shared_deployment(&mut properties);
+    Some(Live {
+        id: naming::id(kind::REST_API_DEPLOYMENT, stage),
+        properties,
+        attributes: Properties::from([("id".to_string(), json!(newest.id()))]),
+        depends_on: BTreeSet::from([api.clone()]),
+    })
 }
 
 fn function_arn_of(uri: &str) -> Option<&str> {
