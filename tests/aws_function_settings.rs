@@ -19,7 +19,9 @@
 //! - moto does not check that subnets, security groups, KMS keys or images exist;
 //! - moto's PutFunctionEventInvokeConfig adds a configuration instead of replacing it, and Get
 //!   answers the first, so a changed destination cannot be read back: destinations are checked
-//!   as created and as deleted.
+//!   as created and as deleted;
+//! - moto does not keep a function's DeadLetterConfig (`onError`): it is covered by the
+//!   desired-state tests only.
 
 #[allow(dead_code)]
 #[path = "aws_triggers/clients.rs"]
@@ -50,7 +52,9 @@ fn service(subnets: &str, storage: u32) -> Fixture {
     with_destinations(subnets, storage, DESTINATIONS)
 }
 
-const DESTINATIONS: &str = "    destinations:
+const DESTINATIONS: &str = "    maximumRetryAttempts: 1
+    maximumEventAge: 300
+    destinations:
       onSuccess: plain
       onFailure: {Fn::GetAtt: [Failures, Arn]}";
 
@@ -203,6 +207,8 @@ fn function_settings_deploy_as_lambda_reports_them_plan_no_op_change_one_and_rem
                 .send(),
         )
         .expect("boxed has destinations");
+    assert_eq!(invoke.maximum_retry_attempts(), Some(1));
+    assert_eq!(invoke.maximum_event_age_in_seconds(), Some(300));
     let destinations = invoke.destination_config().expect("destinations");
     assert_eq!(
         destinations.on_success().and_then(|d| d.destination()),

@@ -432,3 +432,75 @@ fn a_destination_that_is_neither_a_function_nor_an_arn_is_refused() {
         "{message}"
     );
 }
+
+#[test]
+fn retry_attempts_and_event_age_alone_make_an_event_invoke_configuration() {
+    let state = build(base(json!({
+        "functions": {
+            "api": {"handler": "handler.api", "maximumRetryAttempts": 0, "maximumEventAge": 120},
+            "plain": {"handler": "handler.plain"},
+        },
+    })))
+    .expect("builds");
+    let config = state
+        .get(&ResourceId::new(kind::EVENT_INVOKE_CONFIG, "svc-dev-api"))
+        .expect("the configuration is desired");
+    assert_eq!(config.properties["maximum_retry_attempts"], json!(0));
+    assert_eq!(
+        config.properties["maximum_event_age_in_seconds"],
+        json!(120)
+    );
+    assert_eq!(config.properties["on_success"], Json::Null);
+    assert!(state
+        .get(&ResourceId::new(kind::EVENT_INVOKE_CONFIG, "svc-dev-plain"))
+        .is_none());
+}
+
+#[test]
+fn retry_attempts_over_lambdas_limit_are_refused_naming_the_limit() {
+    let error = build(base(json!({
+        "functions": {"api": {"handler": "handler.api", "maximumRetryAttempts": 5}},
+    })))
+    .expect_err("refused");
+    let message = invalid_message(error);
+    assert!(
+        message.contains("functions.api.maximumRetryAttempts") && message.contains("0 to 2"),
+        "{message}"
+    );
+}
+
+#[test]
+fn on_error_is_the_dead_letter_target_and_the_role_may_send_there() {
+    let topic = "arn:aws:sns:us-east-1:123456789012:failed";
+    let state = build(base(json!({
+        "functions": {
+            "api": {"handler": "handler.api", "onError": topic},
+            "worker": {"handler": "handler.worker", "onError": {"Fn::GetAtt": ["Jobs", "Arn"]}},
+        },
+        "resources": super::desired_tests::queue_resources(),
+    })))
+    .expect("builds");
+    assert_eq!(
+        function(&state, "svc-dev-api")["dead_letter_target"],
+        json!(topic)
+    );
+    let queue = ResourceId::new(kind::QUEUE, "svc-dev-jobs");
+    assert_eq!(
+        function(&state, "svc-dev-worker")["dead_letter_target"],
+        crate::plan::Reference::new(queue.clone(), "arn").to_json()
+    );
+    let (statements, _) = role(&state);
+    assert!(statements
+        .contains(&json!({"Effect": "Allow", "Action": ["sns:Publish"], "Resource": [topic]})));
+    assert!(statements.contains(&json!({"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [crate::plan::Reference::new(queue, "arn").to_json()]})));
+}
+
+#[test]
+fn on_error_that_is_not_a_topic_or_queue_is_refused() {
+    let error = build(base(json!({
+        "functions": {"api": {"handler": "handler.api", "onError": "arn:aws:s3:::bucket"}},
+    })))
+    .expect_err("refused");
+    let message = invalid_message(error);
+    assert!(message.contains("functions.api.onError"), "{message}");
+}

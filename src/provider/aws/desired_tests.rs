@@ -249,10 +249,10 @@ fn a_framework_extension_of_generated_resources_is_refused_naming_it() {
 #[test]
 fn an_unsupported_function_setting_is_refused_before_any_change() {
     let error = build(base(json!({
-        "functions": {"api": {"handler": "handler.api", "onError": "arn:aws:sns:us-east-1:123456789012:dlq"}},
+        "functions": {"api": {"handler": "handler.api", "snapStart": true}},
     })))
     .expect_err("refused");
-    assert!(error.to_string().contains("onError"), "{error}");
+    assert!(error.to_string().contains("snapStart"), "{error}");
 }
 
 #[test]

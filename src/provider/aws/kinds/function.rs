@@ -62,6 +62,9 @@ const SUPPORTED_SETTINGS: &[&str] = &[
     "tracing",
     "kmsKeyArn",
     "vpc",
+    "maximumRetryAttempts",
+    "onError",
+    "maximumEventAge",
     "fileSystemConfig",
     "dependsOn",
     "image",
@@ -105,6 +108,10 @@ pub struct FunctionProperties {
     pub image_uri: Option<String>,
     /// What overrides the image's command, entry point and working directory.
     pub image: Option<ImageSettings>,
+    /// `onError`: the SNS topic or SQS queue an asynchronous invocation that failed every
+    /// attempt goes to (the function's dead-letter target); null for none.
+    #[serde(default)]
+    pub dead_letter_target: Json,
 }
 
 impl Typed for FunctionProperties {}
@@ -126,6 +133,7 @@ impl FunctionProperties {
             || self.vpc != wanted.vpc
             || self.file_system != wanted.file_system
             || self.image != wanted.image
+            || self.dead_letter_target != wanted.dead_letter_target
     }
 
     /// Whether UpdateFunctionCode must be called.
@@ -235,6 +243,11 @@ impl ResourceKind for Functions {
                         .filter(|arn| !arn.is_empty())
                         .map_or(Json::Null, |arn| json!(arn)),
                     vpc: live_vpc(configuration),
+                    dead_letter_target: configuration
+                        .dead_letter_config()
+                        .and_then(|d| d.target_arn())
+                        .filter(|arn| !arn.is_empty())
+                        .map_or(Json::Null, |arn| json!(arn)),
                     file_system: configuration.file_system_configs().first().map(|config| {
                         FileSystem {
                             arn: json!(config.arn()),
@@ -465,6 +478,7 @@ fn desired_function(
         ephemeral_storage: Some(settings.ephemeral_storage),
         tracing: Some(settings.tracing),
         kms_key_arn: settings.kms_key_arn,
+        dead_letter_target: settings.dead_letter_target,
         vpc: settings.vpc,
         file_system: settings.file_system,
         package_type: Some(if image.is_some() { "Image" } else { "Zip" }.to_string()),

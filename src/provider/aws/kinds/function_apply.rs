@@ -12,8 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use aws_sdk_lambda::types::{
-    Architecture, Environment, EphemeralStorage, FileSystemConfig, FunctionCode, ImageConfig,
-    LastUpdateStatus, PackageType, Runtime, State, TracingConfig, TracingMode, VpcConfig,
+    Architecture, DeadLetterConfig, Environment, EphemeralStorage, FileSystemConfig, FunctionCode,
+    ImageConfig, LastUpdateStatus, PackageType, Runtime, State, TracingConfig, TracingMode,
+    VpcConfig,
 };
 
 use super::function::{FunctionProperties, BOOKKEEPING_TAGS, RESERVED_CONCURRENCY_TAG};
@@ -250,6 +251,10 @@ async fn create(
         .set_ephemeral_storage(ephemeral_storage(wanted, &step.id)?)
         .set_tracing_config(tracing(wanted))
         .set_kms_key_arn(text(&wanted.kms_key_arn))
+        .set_dead_letter_config(
+            text(&wanted.dead_letter_target)
+                .map(|arn| DeadLetterConfig::builder().target_arn(arn).build()),
+        )
         .set_vpc_config(wanted.vpc.is_some().then(|| vpc(wanted)))
         .set_file_system_configs(Some(file_systems(wanted, &step.id)?))
         .package_type(if is_image(wanted) {
@@ -344,6 +349,12 @@ async fn update(
             .set_tracing_config(tracing(wanted))
             // An empty key ARN goes back to Lambda's own key.
             .kms_key_arn(text(&wanted.kms_key_arn).unwrap_or_default())
+            // An empty target ARN takes the dead-letter target away.
+            .dead_letter_config(
+                DeadLetterConfig::builder()
+                    .target_arn(text(&wanted.dead_letter_target).unwrap_or_default())
+                    .build(),
+            )
             .vpc_config(vpc(wanted))
             .set_file_system_configs(Some(file_systems(wanted, &step.id)?))
             .set_image_config(is_image(wanted).then(|| image_config(wanted)));

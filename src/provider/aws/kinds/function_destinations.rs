@@ -1,5 +1,6 @@
 //! A function's `destinations` (`onSuccess`, `onFailure`): where Lambda sends the result of an
-//! asynchronous invocation, as the function's event invoke configuration
+//! asynchronous invocation, with `maximumRetryAttempts` (0 to 2) and `maximumEventAge` (60 to
+//! 21600 seconds), as the function's event invoke configuration
 //! (PutFunctionEventInvokeConfig, DeleteFunctionEventInvokeConfig). A destination is a function
 //! of the service (by its key), an ARN, a `Ref` or `Fn::GetAtt` of a resource, or
 //! `{type, arn}`; the execution role may send to it (`lambda:InvokeFunction`,
@@ -37,6 +38,12 @@ pub struct FunctionDestinations;
 pub struct DestinationsProperties {
     pub on_success: Json,
     pub on_failure: Json,
+    /// `maximumRetryAttempts`; Lambda's default (2) when none.
+    #[serde(default)]
+    pub maximum_retry_attempts: Option<i64>,
+    /// `maximumEventAge`, seconds; Lambda's default (6 hours) when none.
+    #[serde(default)]
+    pub maximum_event_age_in_seconds: Option<i64>,
 }
 
 impl Typed for DestinationsProperties {}
@@ -206,6 +213,32 @@ fn destination(
     })
 }
 
+/// A function's `maximumRetryAttempts` and `maximumEventAge`, checked against Lambda's limits.
+fn asynchronous_limits(
+    key: &str,
+    function: &Function,
+) -> Result<(Option<i64>, Option<i64>), ProviderError> {
+    let read = |name: &str, low: i64, high: i64| -> Result<Option<i64>, ProviderError> {
+        let Some(value) = function.raw.get(name).filter(|v| !v.is_null()) else {
+            return Ok(None);
+        };
+        match value.as_i64() {
+            Some(number) if (low..=high).contains(&number) => Ok(Some(number)),
+            _ => Err(ProviderError::Invalid {
+                message: format!(
+                    "`functions.{key}.{name}` is {value}; Lambda takes {low} to {high}"
+                ),
+                span: Some(function.span),
+                help: format!("give `{name}` a whole number from {low} to {high}"),
+            }),
+        }
+    };
+    Ok((
+        read("maximumRetryAttempts", 0, 2)?,
+        read("maximumEventAge", 60, 21600)?,
+    ))
+}
+
 /// The service of an ARN, when it is one a destination can be.
 fn arn_service(arn: &str) -> Option<String> {
     let service = arn.split(':').nth(2)?;
@@ -213,7 +246,7 @@ fn arn_service(arn: &str) -> Option<String> {
 }
 
 /// The service of the resource a `Ref` or `Fn::GetAtt` names.
-fn referred_service(context: &Context<'_>, written: &Json) -> Option<String> {
+pub(super) fn referred_service(context: &Context<'_>, written: &Json) -> Option<String> {
     let name = match written.get("Fn::GetAtt") {
         Some(Json::Array(parts)) => parts.first().and_then(Json::as_str)?.to_string(),
         Some(Json::String(dotted)) => dotted.split('.').next()?.to_string(),
@@ -281,8 +314,14 @@ impl ResourceKind for FunctionDestinations {
         state: &mut DesiredState,
     ) -> Result<(), ProviderError> {
         for (key, function) in &context.service.functions {
-            let Some(found) = destinations(context, key, function)? else {
-                continue;
+            let (retries, age) = asynchronous_limits(key, function)?;
+            let found = match destinations(context, key, function)? {
+                Some(found) => found,
+                None if retries.is_some() || age.is_some() => Destinations {
+                    on_success: None,
+                    on_failure: None,
+                },
+                None => continue,
             };
             let Some(target) = context.functions.get(key) else {
                 continue;
@@ -298,6 +337,8 @@ impl ResourceKind for FunctionDestinations {
             let properties = DestinationsProperties {
                 on_success: arn(found.on_success),
                 on_failure: arn(found.on_failure),
+                maximum_retry_attempts: retries,
+                maximum_event_age_in_seconds: age,
             };
             // Lambda checks that the role may send to the destinations.
             if function.role.is_none() {
@@ -331,6 +372,10 @@ impl ResourceKind for FunctionDestinations {
                     .await
                 {
                     Ok(answer) => {
+                        let limits = (
+                            answer.maximum_retry_attempts().map(i64::from),
+                            answer.maximum_event_age_in_seconds().map(i64::from),
+                        );
                         let config = answer.destination_config();
                         let on_success = config
                             .and_then(|c| c.on_success())
@@ -340,7 +385,7 @@ impl ResourceKind for FunctionDestinations {
                             .and_then(|c| c.on_failure())
                             .and_then(|d| d.destination())
                             .map_or(Json::Null, |arn| json!(arn));
-                        Ok(Some((name, on_success, on_failure)))
+                        Ok(Some((name, on_success, on_failure, limits)))
                     }
                     Err(error) if call::is(&error, &["ResourceNotFoundException"]) => Ok(None),
                     Err(error) => Err(call::failed(
@@ -353,7 +398,7 @@ impl ResourceKind for FunctionDestinations {
         });
         let mut found = Vec::new();
         for read in crate::provider::aws::triggers::concurrently(reads).await {
-            let Some((name, on_success, on_failure)) = read? else {
+            let Some((name, on_success, on_failure, (retries, age))) = read? else {
                 continue;
             };
             found.push(Live {
@@ -361,6 +406,8 @@ impl ResourceKind for FunctionDestinations {
                 properties: DestinationsProperties {
                     on_success,
                     on_failure,
+                    maximum_retry_attempts: retries,
+                    maximum_event_age_in_seconds: age,
                 }
                 .to_properties(),
                 attributes: props::attributes([("function_name", json!(name))]),
@@ -426,7 +473,17 @@ impl ResourceKind for FunctionDestinations {
             .lambda
             .put_function_event_invoke_config()
             .function_name(name)
-            .destination_config(config);
+            .destination_config(config)
+            .set_maximum_retry_attempts(
+                wanted
+                    .maximum_retry_attempts
+                    .and_then(|n| i32::try_from(n).ok()),
+            )
+            .set_maximum_event_age_in_seconds(
+                wanted
+                    .maximum_event_age_in_seconds
+                    .and_then(|n| i32::try_from(n).ok()),
+            );
         retrying(context, &step.id, lambda_transient, || put.clone().send())
             .await
             .map_err(|e| call::failed("lambda:PutFunctionEventInvokeConfig", &step.id, &e))?;

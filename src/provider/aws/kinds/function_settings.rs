@@ -47,6 +47,10 @@ pub struct Settings {
     pub tracing: String,
     /// Null for Lambda's own key.
     pub kms_key_arn: Json,
+    /// `onError`: an SNS topic or SQS queue ARN (or a reference to one); null for none.
+    pub dead_letter_target: Json,
+    /// What the role needs to send there: `sns:Publish` or `sqs:SendMessage`.
+    pub dead_letter_action: Option<&'static str>,
     pub vpc: Option<FunctionVpc>,
     pub file_system: Option<FileSystem>,
     pub depends_on: BTreeSet<ResourceId>,
@@ -110,6 +114,36 @@ pub fn read(
         },
     };
 
+    let (dead_letter_target, dead_letter_action) = match own
+        .and_then(|o| o.get("onError"))
+        .filter(|v| !v.is_null())
+    {
+        None => (Json::Null, None),
+        Some(value) => {
+            let at = format!("{path}.onError");
+            let target = resolve(context, value, &at, span, &mut depends_on)?;
+            let service = match target.as_str() {
+                Some(arn) if arn.starts_with("arn:") => arn.split(':').nth(2).map(str::to_string),
+                Some(_) => None,
+                None => super::function_destinations::referred_service(context, value),
+            };
+            let action = match service.as_deref() {
+                    Some("sns") => "sns:Publish",
+                    Some("sqs") => "sqs:SendMessage",
+                    _ => {
+                        return Err(ProviderError::Invalid {
+                            message: format!(
+                                "`{at}` of function `{key}` is not an SNS topic or SQS queue"
+                            ),
+                            span,
+                            help: "give the ARN of the topic or queue failed invocations go to, or a `Ref`/`Fn::GetAtt` of one".into(),
+                        })
+                    }
+                };
+            (target, Some(action))
+        }
+    };
+
     let vpc = vpc(context, key, function, &mut depends_on)?;
 
     let file_system = match own
@@ -160,6 +194,8 @@ pub fn read(
         ephemeral_storage,
         tracing,
         kms_key_arn,
+        dead_letter_target,
+        dead_letter_action,
         vpc,
         file_system,
         depends_on,
@@ -279,6 +315,11 @@ pub fn role_needs(context: &Context<'_>) -> Result<RoleNeeds, ProviderError> {
         if !settings.kms_key_arn.is_null() {
             add(
                 json!({"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [settings.kms_key_arn]}),
+            );
+        }
+        if let Some(action) = settings.dead_letter_action {
+            add(
+                json!({"Effect": "Allow", "Action": [action], "Resource": [settings.dead_letter_target]}),
             );
         }
         if let Some(file_system) = settings.file_system {
