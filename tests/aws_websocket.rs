@@ -42,14 +42,15 @@ use updraft::provider::Backend;
 const HANDLER: &str = "exports.handle = async (event) => ({ statusCode: 200 });\n";
 
 /// The service `sock`: `$connect` (with the Lambda authorizer `auth`), `$disconnect`,
-/// `$default`, and the custom routes `sendMessage` (on the function `send_owner`, answering with
-/// a route response) and `ping`.
+/// `$default`, and the custom routes `ping` and `sendMessage` (on the function `send_owner`,
+/// `message` or `default`, answering with a route response; none for any other owner).
 fn chat(send_owner: &str, extra_functions: &str) -> Fixture {
     let send = "      - websocket:\n          route: sendMessage\n          \
                 routeResponseSelectionExpression: $default\n";
     let (on_message, on_default) = match send_owner {
         "message" => (send, ""),
-        _ => ("", send),
+        "default" => ("", send),
+        _ => ("", ""),
     };
     let manifest = format!(
         "service: sock\n\
@@ -175,9 +176,10 @@ fn statement_ids(driver: &Driver, aws: &Clients, function: &str) -> Vec<String> 
 
 #[test]
 #[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
-fn a_websocket_api_deploys_replans_clean_moves_one_route_alone_and_is_removed() {
-    let moto =
-        moto::moto("a_websocket_api_deploys_replans_clean_moves_one_route_alone_and_is_removed");
+fn a_websocket_api_deploys_replans_clean_changes_only_the_changed_route_and_is_removed() {
+    let moto = moto::moto(
+        "a_websocket_api_deploys_replans_clean_changes_only_the_changed_route_and_is_removed",
+    );
     let first = chat("message", "");
     let driver = Driver::connect(&first.service);
     let aws = Clients::new(&driver.runtime, &moto);
@@ -323,6 +325,25 @@ fn a_websocket_api_deploys_replans_clean_moves_one_route_alone_and_is_removed() 
         "sock-dev-default"
     );
     let (again, _) = driver.plan_against(&driver.desired(&moved));
+    assert!(!again.has_changes(), "{:#?}", changes(&again));
+
+    // Without its event, `sendMessage` goes with its route response, before the new deployment
+    // is made (which would otherwise still serve it).
+    let (plan, _) = driver.deploy(&driver.desired(&chat("none", "")));
+    assert_eq!(
+        changes(&plan),
+        [
+            "delete aws.apigatewayv2.websocket-route sendMessage",
+            "delete aws.apigatewayv2.websocket-route-response sendMessage",
+            "replace aws.apigatewayv2.websocket-deployment dev",
+            "update aws.apigatewayv2.websocket-stage dev",
+        ]
+    );
+    assert_eq!(
+        routes(&driver, &aws, &api_id).keys().collect::<Vec<_>>(),
+        ["$connect", "$default", "$disconnect", "ping"]
+    );
+    let (again, _) = driver.plan_against(&driver.desired(&chat("none", "")));
     assert!(!again.has_changes(), "{:#?}", changes(&again));
 
     // `remove` leaves no API behind.

@@ -304,7 +304,12 @@ pub fn desired(
             .to_properties(),
             inputs: Properties::new(),
             depends_on,
-            replace_when: BTreeSet::from(["api_id".to_string(), "route_key".to_string()]),
+            // API Gateway cannot take a route's response selection off again in place.
+            replace_when: BTreeSet::from([
+                "api_id".to_string(),
+                "route_key".to_string(),
+                "route_response_selection_expression".to_string(),
+            ]),
         });
         served.insert(route.clone());
         if setting.response_selection.is_some() {

@@ -219,6 +219,11 @@ fn a_response_selection_expression_is_set_on_the_route_with_a_default_route_resp
         send.properties["route_response_selection_expression"],
         json!("$default")
     );
+    assert!(
+        send.replace_when
+            .contains("route_response_selection_expression"),
+        "API Gateway cannot take it off a route in place"
+    );
     assert_eq!(
         names(&resources, kind::WEBSOCKET_ROUTE_RESPONSE),
         ["sendMessage"]
