@@ -1,8 +1,9 @@
 //! `websocket` events against a local moto: the WebSocket API deploys as AWS reports it (routes
 //! on their integrations, the Lambda authorizer on `$connect`, the permissions, the stage and
 //! its endpoint), a second plan changes nothing, a route moved to another function changes only
-//! that route and redeploys the stage, `remove` leaves nothing, and a service with both an HTTP
-//! API and a WebSocket API reads each back as its own.
+//! that route and redeploys the stage, a dropped route goes with its route response, `remove`
+//! leaves nothing, and a service with both an HTTP API and a WebSocket API reads each back as its
+//! own, from one listing.
 //!
 //! These tests need `UPDRAFT_TEST_MOTO_URL` (set by `bash scripts/test.sh`, which starts moto).
 //! They drive the library as `updraft deploy` does, with the deploy tests' driver and proxy.

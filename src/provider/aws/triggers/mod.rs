@@ -338,7 +338,7 @@ async fn read(live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
                 .map(|(_, name)| name.to_string())
         })
         .collect();
-    let (apis_v2, rest, rules, mappings, subscriptions, buckets, topics) = tokio::join!(
+    let (gateway_apis, rest, rules, mappings, subscriptions, buckets, topics) = tokio::join!(
         api_gateway_v2::live(&aws.apigatewayv2, &site, recorded.authorizers),
         rest_api::live(&aws.apigateway, &site, recorded.api_keys),
         rule::live(&aws.events, &site, &bus_names, &recorded.rules),
@@ -352,7 +352,7 @@ async fn read(live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
         .filter(|(arn, _)| arn.rsplit(':').next() != Some(aws.bucket.as_str()))
         .collect();
     let mut found = Vec::new();
-    found.extend(apis_v2?);
+    found.extend(gateway_apis?);
     found.extend(rest?);
     found.extend(rules?);
     found.extend(mappings?);

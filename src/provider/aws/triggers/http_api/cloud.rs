@@ -21,7 +21,7 @@ use crate::provider::aws::call::deleted;
 use crate::provider::aws::kinds::{TagChange, Typed};
 use crate::provider::aws::naming::{self, kind};
 use crate::provider::aws::triggers::api_gateway_v2::{
-    self as v2, api_arn, function_arn_of, is_websocket, not_found, strings, NOT_FOUND,
+    self, api_arn, function_arn_of, is_websocket, not_found, strings, NOT_FOUND,
 };
 use crate::provider::aws::triggers::{attribute, call_error, function_name_of, Site};
 use crate::provider::ProviderError;
@@ -36,11 +36,11 @@ fn attributes(site: &Site, api_id: &str, endpoint: Option<&str>) -> Properties {
         ("url".to_string(), json!(url)),
         (
             "source_arn".to_string(),
-            json!(v2::source_arn(site, api_id)),
+            json!(api_gateway_v2::source_arn(site, api_id)),
         ),
         (
             "authorizers_source_arn".to_string(),
-            json!(v2::authorizers_source_arn(site, api_id)),
+            json!(api_gateway_v2::authorizers_source_arn(site, api_id)),
         ),
     ])
 }
@@ -674,7 +674,7 @@ async fn lambda_authorizer(
     let uri = wanted
         .function_arn
         .as_str()
-        .map(|arn| v2::invocation_uri(site, arn));
+        .map(|arn| api_gateway_v2::invocation_uri(site, arn));
     let sources = strings(Some(&wanted.identity_source));
     let ttl = wanted.result_ttl_in_seconds.map(|t| t as i32);
     match existing {

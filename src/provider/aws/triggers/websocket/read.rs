@@ -18,7 +18,7 @@ use super::{
 use crate::plan::{Live, Properties, ResourceId};
 use crate::provider::aws::kinds::Typed;
 use crate::provider::aws::naming::{self, kind};
-use crate::provider::aws::triggers::api_gateway_v2::{self as v2, function_arn_of, is_websocket};
+use crate::provider::aws::triggers::api_gateway_v2::{self, function_arn_of, is_websocket};
 use crate::provider::aws::triggers::{call_error, function_name_of, Site};
 use crate::provider::ProviderError;
 
@@ -29,11 +29,11 @@ pub fn attributes(site: &Site, api_id: &str) -> Properties {
         ("url".to_string(), json!(api_url(site, api_id))),
         (
             "source_arn".to_string(),
-            json!(v2::source_arn(site, api_id)),
+            json!(api_gateway_v2::source_arn(site, api_id)),
         ),
         (
             "authorizers_source_arn".to_string(),
-            json!(v2::authorizers_source_arn(site, api_id)),
+            json!(api_gateway_v2::authorizers_source_arn(site, api_id)),
         ),
     ])
 }
