@@ -667,23 +667,23 @@ fn changing_a_route_path_updates_routes_and_keeps_both_apis() {
 #[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn an_event_type_updraft_cannot_deploy_is_refused_before_any_change() {
     let moto = moto("an_event_type_updraft_cannot_deploy_is_refused_before_any_change");
-    let websocket =
-        service("  chat:\n    handler: handler.handle\n    events:\n      - websocket: $connect\n");
-    let driver = Driver::connect(&websocket.service);
+    let balanced = service(
+        "  web:\n    handler: handler.handle\n    events:\n      - alb:\n          \
+         listenerArn: arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/1/2\n          \
+         priority: 1\n          conditions:\n            path: /web\n",
+    );
+    let driver = Driver::connect(&balanced.service);
     moto.proxy.clear();
     match driver
         .backend
-        .desired(&websocket.service, &websocket.artifacts)
+        .desired(&balanced.service, &balanced.artifacts)
     {
         Err(ProviderError::Unsupported { what, span, help }) => {
-            assert!(
-                what.contains("websocket") && what.contains("chat"),
-                "{what}"
-            );
+            assert!(what.contains("alb") && what.contains("web"), "{what}");
             assert!(span.is_some(), "the error points at the event");
             assert!(!help.is_empty());
         }
-        other => panic!("expected the websocket event to be refused, got {other:?}"),
+        other => panic!("expected the alb event to be refused, got {other:?}"),
     }
     assert!(moto.proxy.requests().is_empty(), "nothing was asked of AWS");
 }

@@ -195,12 +195,12 @@ fn an_unsupported_event_fails_at_plan_time_naming_its_place() {
     .expect("the handler is written");
     std::fs::write(
         dir.path().join("serverless.yml"),
-        "service: sockets\nprovider:\n  name: aws\n  runtime: nodejs20.x\nfunctions:\n  connect:\n    handler: handler.main\n    events:\n      - websocket: $connect\n",
+        "service: balanced\nprovider:\n  name: aws\n  runtime: nodejs20.x\nfunctions:\n  web:\n    handler: handler.main\n    events:\n      - alb:\n          listenerArn: arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/1/2\n          priority: 1\n          conditions:\n            path: /web\n",
     )
     .expect("the manifest is written");
     let deploy = run(dir.path(), &moto, &["deploy", "--yes"]);
     assert_eq!(deploy.status, Some(1), "{}{}", deploy.stdout, deploy.stderr);
-    assert!(deploy.stderr.contains("websocket"), "{}", deploy.stderr);
+    assert!(deploy.stderr.contains("alb"), "{}", deploy.stderr);
     assert!(
         deploy.stderr.contains("serverless.yml:9"),
         "{}",

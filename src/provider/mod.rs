@@ -283,9 +283,9 @@ pub struct FunctionInfo {
 /// One way to call the service from outside.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Endpoint {
-    /// `httpApi`, `http` or `url` (a function URL).
+    /// `httpApi`, `http`, `websocket` (a WebSocket API stage) or `url` (a function URL).
     pub kind: String,
-    /// `GET`, `ANY`...; `None` for a function URL.
+    /// `GET`, `ANY`...; `None` for a function URL or a WebSocket stage.
     pub method: Option<String>,
     pub url: String,
     /// The deployed function name it calls.

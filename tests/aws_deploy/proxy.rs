@@ -9,15 +9,19 @@
 //! `<GetBucketNotificationResponse/>` for a bucket without notifications), updraft itself must
 //! cope, as it must with other S3-compatible servers.
 //!
-//! One call moto does not implement is answered here: the HTTP API's `GetAuthorizers`
-//! (`GET /v2/apis/{id}/authorizers`). The proxy remembers the authorizers created through it
-//! and answers with moto's own `GetAuthorizer` of each, as API Gateway lists them.
+//! The API Gateway v2 calls moto does not implement (authorizer and route response listings,
+//! deployments, a stage's deployment) are answered here, from what went through the proxy: see
+//! [`gateway_v2`].
 
-use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+#[path = "gateway_v2.rs"]
+mod gateway_v2;
+
+use gateway_v2::{Gateway, Request};
 
 /// One request as the proxy saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,9 +65,6 @@ pub struct Proxy {
     log: Arc<Mutex<Vec<Recorded>>>,
 }
 
-/// The HTTP API authorizer ids created through the proxy, by API id.
-type Authorizers = Arc<Mutex<HashMap<String, Vec<String>>>>;
-
 impl Proxy {
     /// Starts a proxy forwarding to `upstream` (`http://127.0.0.1:PORT`), for the life of the
     /// test process.
@@ -79,13 +80,13 @@ impl Proxy {
             .to_string();
         let log = Arc::new(Mutex::new(Vec::new()));
         let shared = Arc::clone(&log);
-        let authorizers: Authorizers = Arc::default();
+        let gateway: Arc<Gateway> = Arc::default();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let log = Arc::clone(&shared);
                 let upstream = upstream.clone();
-                let authorizers = Arc::clone(&authorizers);
-                std::thread::spawn(move || serve(stream, &upstream, &log, &authorizers));
+                let gateway = Arc::clone(&gateway);
+                std::thread::spawn(move || serve(stream, &upstream, &log, &gateway));
             }
         });
         Proxy { url, log }
@@ -101,12 +102,7 @@ impl Proxy {
 }
 
 /// Serves one request of a client connection, then closes it (the answer says so).
-fn serve(
-    mut client: TcpStream,
-    upstream: &str,
-    log: &Mutex<Vec<Recorded>>,
-    authorizers: &Authorizers,
-) {
+fn serve(mut client: TcpStream, upstream: &str, log: &Mutex<Vec<Recorded>>, gateway: &Gateway) {
     let _ = client.set_read_timeout(Some(Duration::from_secs(120)));
     let mut pending = Vec::new();
     {
@@ -141,13 +137,14 @@ fn serve(
                 path: path.to_string(),
                 operation: header("x-amz-target").or(action),
             });
-        let authorizer_path: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let api_id = match authorizer_path.as_slice() {
-            ["v2", "apis", api_id, "authorizers", ..] => Some(api_id.to_string()),
-            _ => None,
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let request = Request {
+            method: &method,
+            parts: &parts,
+            head: &text,
+            body: &body,
         };
-        if let (Some(api_id), "GET", 4) = (&api_id, method.as_str(), authorizer_path.len()) {
-            let answer = list_authorizers(upstream, &text, api_id, authorizers);
+        if let Some(answer) = gateway.answer(&request, upstream) {
             let _ = client.write_all(&answer);
             return;
         }
@@ -173,9 +170,7 @@ fn serve(
         }
         let mut answer = Vec::new();
         let _ = server.read_to_end(&mut answer);
-        if let Some(api_id) = api_id {
-            remember_authorizer(&method, &authorizer_path, &api_id, &answer, authorizers);
-        }
+        let answer = gateway.after(&request, answer);
         // Tell the client this connection ends too: the answer may have no length of its own.
         let answer = with_connection_close(&answer);
         let _ = client.write_all(&answer);
@@ -264,87 +259,4 @@ fn read_request(stream: &mut TcpStream, pending: &mut Vec<u8>) -> Option<(Vec<u8
     fill(pending, length)?;
     let body = pending.drain(..length).collect();
     Some((head, body))
-}
-
-/// Notes an HTTP API authorizer created or deleted through the proxy.
-fn remember_authorizer(
-    method: &str,
-    path: &[&str],
-    api_id: &str,
-    answer: &[u8],
-    authorizers: &Authorizers,
-) {
-    let mut known = authorizers.lock().unwrap_or_else(|p| p.into_inner());
-    let ids = known.entry(api_id.to_string()).or_default();
-    match (method, path) {
-        ("POST", [_, _, _, _]) => {
-            let body = answer_body(answer);
-            let created: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-            if let Some(id) = created["authorizerId"].as_str() {
-                ids.push(id.to_string());
-            }
-        }
-        ("DELETE", [_, _, _, _, authorizer_id]) => ids.retain(|id| id != authorizer_id),
-        _ => {}
-    }
-}
-
-/// `GetAuthorizers` as API Gateway answers it, from moto's `GetAuthorizer` of each known one.
-fn list_authorizers(
-    upstream: &str,
-    head: &str,
-    api_id: &str,
-    authorizers: &Authorizers,
-) -> Vec<u8> {
-    let ids = authorizers
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(api_id)
-        .cloned()
-        .unwrap_or_default();
-    // The original headers go along: moto finds the service by the signature's scope.
-    let headers: String = head
-        .split("\r\n")
-        .skip(1)
-        .filter(|line| !line.is_empty())
-        .filter(|line| {
-            let key = line.split(':').next().unwrap_or_default().trim();
-            !key.eq_ignore_ascii_case("connection") && !key.eq_ignore_ascii_case("content-length")
-        })
-        .map(|line| format!("{line}\r\n"))
-        .collect();
-    let mut items = Vec::new();
-    for id in ids {
-        let request = format!(
-            "GET /v2/apis/{api_id}/authorizers/{id} HTTP/1.1\r\n{headers}Connection: close\r\n\r\n"
-        );
-        let Ok(mut server) = TcpStream::connect(upstream) else {
-            continue;
-        };
-        if server.write_all(request.as_bytes()).is_err() {
-            continue;
-        }
-        let mut answer = Vec::new();
-        let _ = server.read_to_end(&mut answer);
-        if let Ok(item) = serde_json::from_slice::<serde_json::Value>(answer_body(&answer)) {
-            if item.get("authorizerId").is_some() {
-                items.push(item);
-            }
-        }
-    }
-    let body = serde_json::json!({ "items": items }).to_string();
-    format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
-
-/// The body of an answer moto gave with a `Content-Length`.
-fn answer_body(answer: &[u8]) -> &[u8] {
-    answer
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|end| &answer[end + 4..])
-        .unwrap_or_default()
 }

@@ -222,9 +222,9 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// `ApiGatewayRestApi` and `HttpApi`, the Framework's logical ids of the APIs, for the
-    /// services that have `http` or `httpApi` events: `resources:` refer to them (a gateway
-    /// response's `RestApiId`, say).
+    /// `ApiGatewayRestApi`, `HttpApi` and `WebsocketsApi`, the Framework's logical ids of the
+    /// APIs, for the services that have `http`, `httpApi` or `websocket` events: `resources:`
+    /// refer to them (a gateway response's `RestApiId`, say).
     fn add_api_logicals(&mut self) {
         use crate::manifest::model::{Api, Trigger};
         let apis: Vec<Api> = self
@@ -257,6 +257,24 @@ impl<'a> Context<'a> {
                 "HttpApi".into(),
                 Logical {
                     id: naming::id(kind::HTTP_API, name),
+                    reference: "id",
+                    attributes: BTreeMap::from([("ApiEndpoint", "url")]),
+                    known: BTreeMap::new(),
+                },
+            );
+        }
+        let websocket = self
+            .service
+            .functions
+            .values()
+            .flat_map(|function| &function.events)
+            .any(|event| event.kind == "websocket");
+        if websocket {
+            let name = super::triggers::websocket::api_name(self);
+            self.logical.insert(
+                "WebsocketsApi".into(),
+                Logical {
+                    id: naming::id(kind::WEBSOCKET_API, name),
                     reference: "id",
                     attributes: BTreeMap::from([("ApiEndpoint", "url")]),
                     known: BTreeMap::new(),

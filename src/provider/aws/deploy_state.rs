@@ -8,8 +8,8 @@
 //!   and S3 cannot list the buckets that notify a function;
 //! - Lambda lists no resource policies, so the functions whose policies hold the service's
 //!   permissions are read one by one, and only those;
-//! - the HTTP API's authorizers are read only when the service has some, and the account's API
-//!   keys and usage plans only when the service has some;
+//! - the HTTP and WebSocket APIs' authorizers are read only when the service has some (or a
+//!   route uses one), and the account's API keys and usage plans only when the service has some;
 //! - an EventBridge rule with its own name, or on a bus the service does not own, cannot be
 //!   found by the service's name prefix;
 //! - subscription filters have no tags and are listed per log group only;
@@ -56,7 +56,7 @@ pub struct DeployState {
     /// Functions whose resource policies hold the service's permissions.
     #[serde(default)]
     pub functions: BTreeSet<String>,
-    /// The service's HTTP API has authorizers.
+    /// The service's HTTP API or WebSocket API has authorizers.
     #[serde(default)]
     pub authorizers: bool,
     /// The service has API keys or a usage plan.
@@ -171,7 +171,7 @@ impl DeployState {
             kind::BUCKET_NOTIFICATION => {
                 self.buckets.insert(id.name.clone());
             }
-            kind::HTTP_API_AUTHORIZER => self.authorizers = true,
+            kind::HTTP_API_AUTHORIZER | kind::WEBSOCKET_AUTHORIZER => self.authorizers = true,
             kind::REST_API_KEY | kind::REST_API_USAGE_PLAN => self.api_keys = true,
             kind::RULE => {
                 self.rules.insert(id.name.clone());

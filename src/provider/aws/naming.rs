@@ -37,6 +37,13 @@ pub mod kind {
     pub const HTTP_API_INTEGRATION: &str = "aws.apigatewayv2.integration";
     pub const HTTP_API_AUTHORIZER: &str = "aws.apigatewayv2.authorizer";
     pub const HTTP_API_STAGE: &str = "aws.apigatewayv2.stage";
+    pub const WEBSOCKET_API: &str = "aws.apigatewayv2.websocket-api";
+    pub const WEBSOCKET_ROUTE: &str = "aws.apigatewayv2.websocket-route";
+    pub const WEBSOCKET_ROUTE_RESPONSE: &str = "aws.apigatewayv2.websocket-route-response";
+    pub const WEBSOCKET_INTEGRATION: &str = "aws.apigatewayv2.websocket-integration";
+    pub const WEBSOCKET_AUTHORIZER: &str = "aws.apigatewayv2.websocket-authorizer";
+    pub const WEBSOCKET_DEPLOYMENT: &str = "aws.apigatewayv2.websocket-deployment";
+    pub const WEBSOCKET_STAGE: &str = "aws.apigatewayv2.websocket-stage";
     pub const REST_API: &str = "aws.apigateway.rest-api";
     /// A REST API the service deploys routes into but does not own
     /// (`provider.apiGateway.restApiId`): read and checked, never changed or deleted.

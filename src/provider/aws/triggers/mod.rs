@@ -1,5 +1,7 @@
 //! The event sources that invoke a service's functions on AWS, one module per kind: `httpApi`
-//! events on one HTTP API ([`http_api`]), `http` events on one REST API ([`rest_api`]),
+//! events on one HTTP API ([`http_api`]), `websocket` events on one WebSocket API
+//! ([`websocket`]; what the two API Gateway v2 APIs share is [`api_gateway_v2`]), `http` events
+//! on one REST API ([`rest_api`]),
 //! `schedule` as EventBridge rules ([`schedule`]), `eventBridge` and `cloudwatchEvent` as rules
 //! too, with the buses the service creates ([`event_bridge`]; the rule kind is [`rule`]'s),
 //! `cloudwatchLog` as subscription filters ([`cloudwatch_log`]), `iot` as topic rules ([`iot`]),
@@ -13,6 +15,7 @@
 //! naming the function, the event and its place in the manifest, before anything changes.
 
 pub mod alexa;
+pub mod api_gateway_v2;
 pub mod cloudwatch_log;
 pub mod cognito;
 pub mod event_bridge;
@@ -26,6 +29,7 @@ pub mod schedule;
 pub mod sns;
 pub mod sqs;
 pub mod stream;
+pub mod websocket;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -150,6 +154,13 @@ pub const KINDS: &[&str] = &[
     kind::HTTP_API_INTEGRATION,
     kind::HTTP_API_AUTHORIZER,
     kind::HTTP_API_STAGE,
+    kind::WEBSOCKET_API,
+    kind::WEBSOCKET_ROUTE,
+    kind::WEBSOCKET_ROUTE_RESPONSE,
+    kind::WEBSOCKET_INTEGRATION,
+    kind::WEBSOCKET_AUTHORIZER,
+    kind::WEBSOCKET_DEPLOYMENT,
+    kind::WEBSOCKET_STAGE,
     kind::REST_API,
     kind::SHARED_REST_API,
     kind::REST_API_RESOURCE,
@@ -198,6 +209,7 @@ impl ResourceKind for Triggers {
         let kind = match live.id.kind.as_str() {
             kind::HTTP_API_ROUTE => "httpApi",
             kind::REST_API_METHOD => "http",
+            kind::WEBSOCKET_STAGE => "websocket",
             _ => return Vec::new(),
         };
         let text = |key: &str| {
@@ -234,6 +246,15 @@ impl ResourceKind for Triggers {
             | kind::HTTP_API_AUTHORIZER
             | kind::HTTP_API_STAGE => {
                 http_api::apply(&aws.apigatewayv2, &site, step, properties).await
+            }
+            kind::WEBSOCKET_API
+            | kind::WEBSOCKET_ROUTE
+            | kind::WEBSOCKET_ROUTE_RESPONSE
+            | kind::WEBSOCKET_INTEGRATION
+            | kind::WEBSOCKET_AUTHORIZER
+            | kind::WEBSOCKET_DEPLOYMENT
+            | kind::WEBSOCKET_STAGE => {
+                websocket::apply(&aws.apigatewayv2, &site, step, properties).await
             }
             kind::REST_API
             | kind::SHARED_REST_API
@@ -319,8 +340,8 @@ async fn read(live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
                 .map(|(_, name)| name.to_string())
         })
         .collect();
-    let (http, rest, shared_rest, rules, mappings, subscriptions, buckets, topics) = tokio::join!(
-        http_api::live(&aws.apigatewayv2, &site, recorded.authorizers),
+    let (gateway_apis, rest, shared_rest, rules, mappings, subscriptions, buckets, topics) = tokio::join!(
+        api_gateway_v2::live(&aws.apigatewayv2, &site, recorded.authorizers),
         rest_api::live(&aws.apigateway, &site, recorded.api_keys),
         rest_api::shared::live(&aws.apigateway, &site, &recorded.shared_rest_apis),
         rule::live(&aws.events, &site, &bus_names, &recorded.rules),
@@ -334,7 +355,7 @@ async fn read(live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
         .filter(|(arn, _)| arn.rsplit(':').next() != Some(aws.bucket.as_str()))
         .collect();
     let mut found = Vec::new();
-    found.extend(http?);
+    found.extend(gateway_apis?);
     found.extend(rest?);
     found.extend(shared_rest?);
     found.extend(rules?);
@@ -419,6 +440,7 @@ pub fn desired(context: &Context) -> Result<Vec<Desired>, ProviderError> {
     let events = |kind: &str| by_kind.get(kind).map(Vec::as_slice).unwrap_or_default();
     let mut resources = Vec::new();
     resources.extend(http_api::desired(context, events(HTTP_API))?);
+    resources.extend(websocket::desired(context, events(WEBSOCKET))?);
     resources.extend(rest_api::desired(context, events(REST_API))?);
     resources.extend(schedule::desired(context, events(SCHEDULE))?);
     resources.extend(sqs::desired(context, events(SQS))?);
@@ -477,6 +499,7 @@ fn grouped<'a>(
 }
 
 const HTTP_API: &str = "httpApi";
+const WEBSOCKET: &str = "websocket";
 const REST_API: &str = "http";
 const SCHEDULE: &str = "schedule";
 const SQS: &str = "sqs";
@@ -502,6 +525,7 @@ fn supported_kind(function: &Function, event: &Event) -> Result<&'static str, Pr
         (Trigger::Other { .. }, "cloudwatchLog") => Ok(CLOUDWATCH_LOG),
         (Trigger::Other { .. }, "iot") => Ok(IOT),
         (Trigger::Other { .. }, "cognitoUserPool") => Ok(COGNITO),
+        (Trigger::Other { .. }, "websocket") => Ok(WEBSOCKET),
         (Trigger::Queue { .. }, "sqs") => Ok(SQS),
         (Trigger::Stream { .. }, "stream") => Ok(STREAM),
         (Trigger::Other { .. }, "alexaSkill" | "alexaSmartHome") => Ok(ALEXA),
@@ -510,7 +534,7 @@ fn supported_kind(function: &Function, event: &Event) -> Result<&'static str, Pr
         _ => Err(unsupported(
             function,
             event,
-            "updraft deploys httpApi, http, schedule, eventBridge, cloudwatchEvent, cloudwatchLog, iot, cognitoUserPool, sqs, stream, s3, sns, alexaSkill and \
+            "updraft deploys httpApi, http, websocket, schedule, eventBridge, cloudwatchEvent, cloudwatchLog, iot, cognitoUserPool, sqs, stream, s3, sns, alexaSkill and \
              alexaSmartHome events; deploy this function with the Serverless Framework for now, or remove the event",
         )),
     }

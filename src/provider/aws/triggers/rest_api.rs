@@ -777,8 +777,9 @@ fn preflight_headers(cors: &Json, methods: &[String]) -> Result<Json, String> {
     Ok(Json::Object(response))
 }
 
-/// What a deployment serves, in a few characters: the endpoints, their functions and CORS.
-fn routes_hash(shape: &[Json]) -> String {
+/// What a deployment serves, in a few characters: the endpoints, their functions and CORS (the
+/// WebSocket API's deployment hashes its routes the same way).
+pub(super) fn routes_hash(shape: &[Json]) -> String {
     use sha2::{Digest, Sha256};
     let mut sorted: Vec<String> = shape.iter().map(Json::to_string).collect();
     sorted.sort();

@@ -1,12 +1,13 @@
-//! Reading and changing the HTTP API: one `GetApis` listing finds the service's API by its
-//! tags, then one listing each of its integrations, routes and stages, and of its authorizers
-//! when a route uses one or the service defines some.
+//! Reading and changing the HTTP API: the service's APIs come from the one `GetApis` listing
+//! shared with the WebSocket API ([`super::super::api_gateway_v2`]), then one listing each of
+//! its integrations, routes and stages, and of its authorizers when a route uses one or the
+//! service defines some.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_apigatewayv2::error::ProvideErrorMetadata;
 use aws_sdk_apigatewayv2::types::{
-    AuthorizationType, AuthorizerType, Cors, IntegrationType, JwtConfiguration, ProtocolType,
+    Api, AuthorizationType, AuthorizerType, Cors, IntegrationType, JwtConfiguration, ProtocolType,
 };
 use aws_sdk_apigatewayv2::Client;
 use serde_json::{json, Value as Json};
@@ -19,10 +20,13 @@ use crate::plan::{Action, Live, Properties, ResourceId, Step};
 use crate::provider::aws::call::deleted;
 use crate::provider::aws::kinds::{TagChange, Typed};
 use crate::provider::aws::naming::{self, kind};
-use crate::provider::aws::triggers::{attribute, call_error, function_name_of, owned, Site};
+use crate::provider::aws::triggers::api_gateway_v2::{
+    self, api_arn, function_arn_of, is_websocket, not_found, strings, NOT_FOUND,
+};
+use crate::provider::aws::triggers::{attribute, call_error, function_name_of, Site};
 use crate::provider::ProviderError;
 
-/// The API's attributes: its id, URL and the ARN its permissions name.
+/// The API's attributes: its id, URL and the ARNs its permissions name.
 fn attributes(site: &Site, api_id: &str, endpoint: Option<&str>) -> Properties {
     let url = endpoint
         .map(str::to_string)
@@ -32,96 +36,60 @@ fn attributes(site: &Site, api_id: &str, endpoint: Option<&str>) -> Properties {
         ("url".to_string(), json!(url)),
         (
             "source_arn".to_string(),
-            json!(format!(
-                "arn:{}:execute-api:{}:{}:{api_id}/*",
-                site.partition, site.region, site.account
-            )),
+            json!(api_gateway_v2::source_arn(site, api_id)),
         ),
         (
             "authorizers_source_arn".to_string(),
-            json!(format!(
-                "arn:{}:execute-api:{}:{}:{api_id}/authorizers/*",
-                site.partition, site.region, site.account
-            )),
+            json!(api_gateway_v2::authorizers_source_arn(site, api_id)),
         ),
     ])
 }
 
-fn api_arn(site: &Site, api_id: &str) -> String {
-    format!(
-        "arn:{}:apigateway:{}::/apis/{api_id}",
-        site.partition, site.region
-    )
-}
-
-/// API Gateway's answer for an id that does not exist (any more).
-const NOT_FOUND: &str = "NotFoundException";
-
-fn not_found<E: ProvideErrorMetadata>(error: &E) -> bool {
-    error.code() == Some(NOT_FOUND)
-}
-
-/// The service's HTTP API and everything in it.
+/// The service's HTTP API and everything in it, among the service's APIs (WebSocket APIs are
+/// the WebSocket reader's).
 pub async fn live(
     client: &Client,
     site: &Site,
+    apis: &[Api],
     authorizers_defined: bool,
 ) -> Result<Vec<Live>, ProviderError> {
     let mut found = Vec::new();
-    let mut token = None;
-    loop {
-        let page = client
-            .get_apis()
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| call_error("apigateway:GET /apis", "HTTP APIs", &e))?;
-        for api in page.items() {
-            let tags = api.tags().cloned().unwrap_or_default();
-            if !owned(&tags, &site.service, &site.stage) {
-                continue;
+    for api in apis.iter().filter(|api| !is_websocket(api)) {
+        let (Some(api_id), Some(name)) = (api.api_id(), api.name()) else {
+            continue;
+        };
+        let tags = api.tags().cloned().unwrap_or_default();
+        let id = naming::id(kind::HTTP_API, name);
+        let cors = api.cors_configuration().map(|cors| {
+            normalize_cors(&json!({
+                "allow_origins": cors.allow_origins(),
+                "allow_headers": cors.allow_headers(),
+                "allow_methods": cors.allow_methods(),
+                "allow_credentials": cors.allow_credentials(),
+                "expose_headers": cors.expose_headers(),
+                "max_age": cors.max_age(),
+            }))
+        });
+        let attributes = attributes(site, api_id, api.api_endpoint());
+        let url = attributes
+            .get("url")
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string();
+        found.push(Live {
+            id: id.clone(),
+            properties: HttpApiProperties {
+                name: name.to_string(),
+                protocol_type: api.protocol_type().map(|p| p.as_str().to_string()),
+                cors: cors.unwrap_or(Json::Null),
+                disable_execute_api_endpoint: api.disable_execute_api_endpoint().unwrap_or(false),
+                tags: tags.into_iter().collect(),
             }
-            let (Some(api_id), Some(name)) = (api.api_id(), api.name()) else {
-                continue;
-            };
-            let id = naming::id(kind::HTTP_API, name);
-            let cors = api.cors_configuration().map(|cors| {
-                normalize_cors(&json!({
-                    "allow_origins": cors.allow_origins(),
-                    "allow_headers": cors.allow_headers(),
-                    "allow_methods": cors.allow_methods(),
-                    "allow_credentials": cors.allow_credentials(),
-                    "expose_headers": cors.expose_headers(),
-                    "max_age": cors.max_age(),
-                }))
-            });
-            let attributes = attributes(site, api_id, api.api_endpoint());
-            let url = attributes
-                .get("url")
-                .and_then(Json::as_str)
-                .unwrap_or_default()
-                .to_string();
-            found.push(Live {
-                id: id.clone(),
-                properties: HttpApiProperties {
-                    name: name.to_string(),
-                    protocol_type: api.protocol_type().map(|p| p.as_str().to_string()),
-                    cors: cors.unwrap_or(Json::Null),
-                    disable_execute_api_endpoint: api
-                        .disable_execute_api_endpoint()
-                        .unwrap_or(false),
-                    tags: tags.clone().into_iter().collect(),
-                }
-                .to_properties(),
-                attributes,
-                depends_on: BTreeSet::new(),
-            });
-            found.extend(children(client, &id, api_id, &url, authorizers_defined).await?);
-        }
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
+            .to_properties(),
+            attributes,
+            depends_on: BTreeSet::new(),
+        });
+        found.extend(children(client, &id, api_id, &url, authorizers_defined).await?);
     }
     Ok(found)
 }
@@ -207,8 +175,7 @@ async fn children(
         let function_arn = authorizer
             .authorizer_uri()
             .filter(|_| lambda)
-            .and_then(|uri| uri.split_once("/functions/"))
-            .and_then(|(_, rest)| rest.strip_suffix("/invocations"));
+            .and_then(function_arn_of);
         let mut depends_on = BTreeSet::from([api.clone()]);
         if let Some(function) = function_arn.and_then(function_name_of) {
             depends_on.insert(naming::id(kind::FUNCTION, function));
@@ -695,19 +662,6 @@ fn to_cors(cors: &Json) -> Cors {
         .build()
 }
 
-fn strings(value: Option<&Json>) -> Vec<String> {
-    value
-        .and_then(Json::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(Json::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Creates or updates a Lambda request authorizer, giving its id.
 async fn lambda_authorizer(
     client: &Client,
@@ -717,12 +671,10 @@ async fn lambda_authorizer(
     wanted: &AuthorizerProperties,
     resource: &str,
 ) -> Result<String, ProviderError> {
-    let uri = wanted.function_arn.as_str().map(|arn| {
-        format!(
-            "arn:{}:apigateway:{}:lambda:path/2015-03-31/functions/{arn}/invocations",
-            site.partition, site.region
-        )
-    });
+    let uri = wanted
+        .function_arn
+        .as_str()
+        .map(|arn| api_gateway_v2::invocation_uri(site, arn));
     let sources = strings(Some(&wanted.identity_source));
     let ttl = wanted.result_ttl_in_seconds.map(|t| t as i32);
     match existing {
