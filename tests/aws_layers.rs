@@ -177,7 +177,7 @@ fn a_layer_attached_by_ref_deploys_is_republished_only_when_changed_and_remove_d
     assert_eq!(published.len(), 1, "one version: {published:?}");
     let (_, first_arn) = published[0].clone();
     assert!(first_arn.ends_with(":layer:ffmpeg:1"), "{first_arn}");
-    assert_eq!(function_layers(&driver, &aws), [first_arn.clone()]);
+    assert_eq!(function_layers(&driver, &aws), [first_arn]);
     let version = driver
         .runtime
         .block_on(
