@@ -8,7 +8,10 @@
 //!
 //! Live: Lambda layers take no tags, so the live reader finds the service's layers by the names
 //! the deploy state records ([`crate::provider::aws::deploy_state`]): a deploy records a
-//! layer's name before it publishes the first version. One ListLayerVersions per layer gives
+//! layer's name before it publishes the first version. A name the manifest gives that the
+//! deploy state does not record is not read as the service's: a layer of that name may belong
+//! to someone else (layer names are per account and region, and the Framework names a layer by
+//! its bare key), and its versions must not be deleted. One ListLayerVersions per layer gives
 //! its versions, and one GetLayerVersion of the latest its content hash and settings
 //! (ListLayerVersions does not report the content). Lambda reports the hash as the version's
 //! `Content.CodeSha256`, the base64 sha256 of the zip, which compares with the artifact's hash
