@@ -145,3 +145,22 @@ fn a_layer_without_path_or_artifact_is_an_error_naming_it() {
     assert!(run.stderr.contains("layer `deps`"), "{}", run.stderr);
     assert!(run.stderr.contains("layers.deps.path"), "{}", run.stderr);
 }
+
+#[test]
+fn a_missing_layer_folder_is_an_error_naming_the_layer_and_the_fix() {
+    let dir = service(
+        &manifest(
+            "layers:\n  ffmpeg:\n    path: layer\nfunctions:\n  hello:\n    handler: handler.hello\n",
+        ),
+        &["handler.js"],
+    );
+    let run = package(dir.path(), &[]);
+    assert_eq!(run.status, Some(1), "{}", run.stderr);
+    assert!(run.stderr.contains("layer `ffmpeg`"), "{}", run.stderr);
+    assert!(run.stderr.contains("`layer`"), "{}", run.stderr);
+    assert!(run.stderr.contains("layers.ffmpeg.path"), "{}", run.stderr);
+    assert!(
+        !dir.path().join(".serverless/ffmpeg.zip").exists(),
+        "nothing is packaged"
+    );
+}

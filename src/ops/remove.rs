@@ -1,5 +1,6 @@
 //! `remove`: under the deploy lock, delete everything that carries the service's and stage's
-//! ownership marks (and what the deploy state records), after confirmation. A part that cannot
+//! ownership marks (and what the deploy state records), after confirmation, except what is
+//! retained (a layer with `retain: true`), which is let go. A part that cannot
 //! be read or deleted does not stop the rest: the remove goes on, re-reads what is left, keeps
 //! that recorded for the next remove, and fails at the end listing it with the cloud's answer.
 
@@ -69,6 +70,11 @@ async fn remove_locked(
     ));
     if !plan.has_changes() {
         if unread.is_empty() {
+            // Only what is retained is left (a layer with `retain: true`): it is let go, and the
+            // deploy state forgets it.
+            if !live.resources.is_empty() {
+                backend.record_outcome(&desired, &live).await?;
+            }
             return Ok(RemoveReport { plan, deleted: 0 });
         }
         return Err(OpsError::Left { left: unread });
@@ -95,7 +101,13 @@ async fn remove_locked(
     // What is left stays recorded, so the next remove still finds it.
     let left = backend.live().await?;
     backend.record_outcome(&planned.desired, &left).await?;
-    let mut remaining: Vec<String> = left.resources.iter().map(|r| r.id.to_string()).collect();
+    // What is retained stays on purpose: it is not left over.
+    let mut remaining: Vec<String> = left
+        .resources
+        .iter()
+        .filter(|r| !r.is_retained())
+        .map(|r| r.id.to_string())
+        .collect();
     remaining.extend(left.unread_lines());
     let deleted = match applied {
         Ok(outcome) => outcome.applied.len(),

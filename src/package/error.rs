@@ -86,6 +86,13 @@ pub enum PackageError {
     )]
     LayerWithoutPath { layer: String },
 
+    #[error("layer `{layer}`: its path `{path}` is not a folder of the service")]
+    #[diagnostic(
+        code(package::layer_path_missing),
+        help("create the folder `{path}` (relative to the service directory) with the layer's content, build it first if a script makes it, or fix `layers.{layer}.path`")
+    )]
+    LayerPathMissing { layer: String, path: String },
+
     #[error("cannot read `{path}`: {source}")]
     #[diagnostic(
         code(package::read),

@@ -361,6 +361,12 @@ fn layer_plan(request: &Request<'_>, key: &str, layer: &Json) -> Result<Plan, Pa
         });
     };
     let layer_dir = request.service_dir.join(folder);
+    if !layer_dir.is_dir() {
+        return Err(PackageError::LayerPathMissing {
+            layer: key.to_string(),
+            path: folder.to_string(),
+        });
+    }
     let mut lists = service_lists_with(request, &layer_dir, false);
     let place = |field: &str| format!("layers.{key}.package.{field}");
     lists

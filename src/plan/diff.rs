@@ -13,7 +13,8 @@ use super::state::{Desired, DesiredState, Live, LiveState, ResourceId};
 use super::{order, Action, FieldChange, Planned, Step};
 
 /// One step per desired resource (in dependency order, so a resource knows whether what it
-/// refers to is being created), then one delete per live resource that is no longer desired.
+/// refers to is being created), then one delete per live resource that is no longer desired,
+/// unless it is retained (see [`super::state::RETAINED`]).
 pub fn steps(desired: &DesiredState, live: &LiveState) -> Vec<Step> {
     let attributes: Attributes = live
         .resources
@@ -37,7 +38,7 @@ pub fn steps(desired: &DesiredState, live: &LiveState) -> Vec<Step> {
     }
     let wanted: BTreeSet<&ResourceId> = desired.resources.iter().map(|r| &r.id).collect();
     for resource in &live.resources {
-        if !wanted.contains(&resource.id) {
+        if !wanted.contains(&resource.id) && !resource.is_retained() {
             steps.push(delete(resource, live));
         }
     }

@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 pub use reference::{Attributes, Reference};
-pub use state::{Desired, DesiredState, Live, LiveState, Properties, ResourceId, Unread};
+pub use state::{Desired, DesiredState, Live, LiveState, Properties, ResourceId, Unread, RETAINED};
 
 /// What a step does to its resource. Closed: every renderer and provider handles each one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -71,6 +71,18 @@ pub struct Live {
     pub depends_on: BTreeSet<ResourceId>,
 }
 
+/// The attribute that marks a live resource the service keeps when the manifest no longer asks
+/// for it (a Lambda layer with `retain: true`, kept as CloudFormation's `DeletionPolicy: Retain`
+/// keeps a resource): no delete is planned for it, and a remove lets it go.
+pub const RETAINED: &str = "updraft:retained";
+
+impl Live {
+    /// Whether the resource is kept when it is no longer desired (see [`RETAINED`]).
+    pub fn is_retained(&self) -> bool {
+        self.attributes.get(RETAINED) == Some(&Json::Bool(true))
+    }
+}
+
 /// Everything a service and stage should have.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct DesiredState {

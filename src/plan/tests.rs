@@ -185,6 +185,26 @@ fn a_function_removed_from_the_manifest_is_deleted_after_its_dependents() {
 }
 
 #[test]
+fn a_retained_resource_no_longer_desired_is_kept_not_deleted() {
+    let retained = Live {
+        id: ResourceId::new("aws.lambda.layer", "ffmpeg"),
+        attributes: Properties::from([(super::RETAINED.to_string(), json!(true))]),
+        ..Live::default()
+    };
+    let dropped = Live {
+        id: ResourceId::new("aws.lambda.layer", "old"),
+        ..Live::default()
+    };
+    let live = LiveState {
+        resources: vec![retained, dropped],
+        ..LiveState::default()
+    };
+    let plan = plan(&DesiredState::default(), &live).unwrap();
+    let deletes: Vec<_> = plan.steps.iter().map(|s| s.id.name.as_str()).collect();
+    assert_eq!(deletes, vec!["old"]);
+}
+
+#[test]
 fn a_change_to_a_property_that_cannot_change_in_place_replaces() {
     let mut desired = function("svc-dev-a", 256);
     let mut live = live_of(&desired);

@@ -1,7 +1,8 @@
 //! What every kind's desired-state builder needs to know about the service, computed once: the
 //! account, region and partition, the names and ownership tags, where each function's
 //! resource is (for triggers: its id and a reference to its ARN), the execution role, and the
-//! CloudFormation logical ids the manifest may refer to (see [`super::intrinsic`]).
+//! CloudFormation logical ids the manifest may refer to (see [`super::intrinsic`]), layers'
+//! `{Key}LambdaLayer` among them.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -148,6 +149,20 @@ impl<'a> Context<'a> {
                 },
             );
             context.functions.insert(key.clone(), target);
+        }
+        for (key, layer) in &service.layers {
+            let name = layer_name(key, layer);
+            // `Ref` gives a layer version's ARN, as CloudFormation's AWS::Lambda::LayerVersion
+            // does; the version is only known once it is published.
+            context.logical.insert(
+                format!("{}LambdaLayer", normalized_key(key)),
+                Logical {
+                    id: naming::id(kind::LAYER, name),
+                    reference: "arn",
+                    attributes: BTreeMap::from([("LayerVersionArn", "arn")]),
+                    known: BTreeMap::new(),
+                },
+            );
         }
         if uses_generated_role(service) {
             let name = role_name(service);
@@ -298,6 +313,13 @@ impl<'a> Context<'a> {
             .find(|artifact| artifact.functions.iter().any(|key| key == function_key))
     }
 
+    /// The artifact a layer's content comes from.
+    pub fn layer_artifact(&self, layer_key: &str) -> Option<&'a Artifact> {
+        self.artifacts
+            .iter()
+            .find(|artifact| artifact.layer.as_deref() == Some(layer_key))
+    }
+
     /// The ownership and provider tags plus these, as strings.
     pub fn tags_with(&self, own: &indexmap::IndexMap<String, Json>) -> BTreeMap<String, String> {
         let mut tags = self.tags.clone();
@@ -326,6 +348,16 @@ pub fn role_name(service: &Service) -> String {
             &service.provider.region,
         )
     })
+}
+
+/// A layer's name in Lambda, as the Framework names it: its `name`, else its key.
+pub fn layer_name(key: &str, layer: &Json) -> String {
+    layer
+        .get("name")
+        .and_then(Json::as_str)
+        .filter(|name| !name.is_empty())
+        .unwrap_or(key)
+        .to_string()
 }
 
 /// The Framework's logical-id form of a function key: first letter upper case, `-` and `_`

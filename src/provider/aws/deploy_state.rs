@@ -16,7 +16,9 @@
 //! - IoT lists topic rules without their actions or tags;
 //! - Cognito lists user pools without their tags;
 //! - nothing in a REST API's resources and methods says who made them, so what the service
-//!   deployed into a REST API it shares with others is known by the paths and methods recorded.
+//!   deployed into a REST API it shares with others is known by the paths and methods recorded;
+//! - Lambda layers take no tags at all: the service's are known by name, with whether their
+//!   versions are retained (`retain: true`), which a remove must know without the manifest.
 //!
 //! A deploy writes the union of what was recorded and what it is about to create *before* it
 //! changes anything (so a deploy killed half-way leaves nothing unrecorded), and after it
@@ -84,6 +86,12 @@ pub struct DeployState {
     /// REST APIs the service deploys into but does not own, by id, with what it put there.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub shared_rest_apis: BTreeMap<String, SharedOwned>,
+    /// Lambda layers by name (layers take no tags).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub layers: BTreeSet<String>,
+    /// Of [`Self::layers`], those whose versions are kept (`retain: true`).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub retained_layers: BTreeSet<String>,
 }
 
 impl DeployState {
@@ -98,10 +106,12 @@ impl DeployState {
         state
     }
 
-    /// What a live state shows that tags alone would not find again.
+    /// What a live state shows that tags alone would not find again. A retained resource (a
+    /// layer with `retain: true`) is not: once the manifest no longer names it, it is let go,
+    /// as CloudFormation lets go of a resource with `DeletionPolicy: Retain`.
     pub fn of_live(live: &LiveState) -> DeployState {
         let mut state = DeployState::empty();
-        for resource in &live.resources {
+        for resource in live.resources.iter().filter(|r| !r.is_retained()) {
             state.note(&resource.id, &resource.properties);
         }
         state.shared_rest_apis =
@@ -128,9 +138,11 @@ impl DeployState {
             && self.topic_rules.is_empty()
             && self.user_pools.is_empty()
             && self.shared_rest_apis.is_empty()
+            && self.layers.is_empty()
     }
 
-    /// Everything either state records.
+    /// Everything either state records. Whether a layer is retained is `other`'s word for the
+    /// layers `other` records (pass the newer state as `other`).
     pub fn union(&self, other: &DeployState) -> DeployState {
         DeployState {
             version: VERSION,
@@ -160,6 +172,14 @@ impl DeployState {
                 }
                 apis
             },
+            layers: self.layers.union(&other.layers).cloned().collect(),
+            retained_layers: self
+                .retained_layers
+                .iter()
+                .filter(|name| !other.layers.contains(*name))
+                .chain(&other.retained_layers)
+                .cloned()
+                .collect(),
         }
     }
 
@@ -185,6 +205,12 @@ impl DeployState {
             kind::SUBSCRIPTION_FILTER => {
                 if let Some((group, _)) = id.name.split_once(':') {
                     self.log_groups.insert(group.to_string());
+                }
+            }
+            kind::LAYER => {
+                self.layers.insert(id.name.clone());
+                if properties.get("retain") == Some(&serde_json::Value::Bool(true)) {
+                    self.retained_layers.insert(id.name.clone());
                 }
             }
             crate::provider::aws::stack_template::STACK => {
@@ -379,6 +405,40 @@ mod tests {
         let state = DeployState::of_live(&live);
         assert_eq!(state.buckets, BTreeSet::from(["legacy".to_string()]));
         assert!(DeployState::of_live(&LiveState::default()).is_empty());
+    }
+
+    #[test]
+    fn layers_are_recorded_by_name_and_the_newer_state_says_whether_they_are_retained() {
+        let kept = desired(kind::LAYER, "ffmpeg", json!({"retain": true}));
+        let plain = desired(kind::LAYER, "deps", json!({"retain": false}));
+        let recorded = DeployState::of_desired(&DesiredState {
+            resources: vec![kept, plain],
+        });
+        assert_eq!(
+            recorded.layers,
+            BTreeSet::from(["deps".to_string(), "ffmpeg".to_string()])
+        );
+        assert_eq!(
+            recorded.retained_layers,
+            BTreeSet::from(["ffmpeg".to_string()])
+        );
+        // The manifest turns `retain` off for ffmpeg: the newer state's word wins.
+        let newer = DeployState::of_desired(&DesiredState {
+            resources: vec![desired(kind::LAYER, "ffmpeg", json!({"retain": false}))],
+        });
+        let state = recorded.union(&newer);
+        assert!(state.retained_layers.is_empty());
+        assert_eq!(state.layers.len(), 2);
+        // A retained layer that is live but no longer desired is let go.
+        let live = LiveState {
+            resources: vec![Live {
+                id: ResourceId::new(kind::LAYER, "ffmpeg"),
+                attributes: Properties::from([(crate::plan::RETAINED.into(), json!(true))]),
+                ..Live::default()
+            }],
+            ..LiveState::default()
+        };
+        assert!(DeployState::of_live(&live).is_empty());
     }
 
     #[test]

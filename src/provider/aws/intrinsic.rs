@@ -416,7 +416,7 @@ impl Context<'_> {
         self.logical.get(name).ok_or_else(|| ProviderError::Invalid {
             message: format!("`{}` refers to `{name}`, which the service does not define", place.path),
             span: place.span,
-            help: "define it under `resources.Resources` (updraft deploys AWS::SQS::Queue there), or refer to a function as `{Key}LambdaFunction`".into(),
+            help: "define it under `resources.Resources` (updraft deploys AWS::SQS::Queue there), or refer to a function as `{Key}LambdaFunction` and a layer of `layers:` as `{Key}LambdaLayer`".into(),
         })
     }
 

@@ -28,6 +28,8 @@ pub mod variables;
 #[cfg(test)]
 mod desired_function_tests;
 #[cfg(test)]
+mod desired_layer_tests;
+#[cfg(test)]
 mod desired_tests;
 
 use std::collections::BTreeSet;
@@ -207,7 +209,8 @@ impl Backend for AwsBackend {
         live: &LiveState,
     ) -> Result<(), ProviderError> {
         let recorded = deploy_state::read(&self.aws).await?;
-        let state = DeployState::of_desired(desired).union(&DeployState::of_live(live));
+        // The desired state is the newer word (on whether a layer is retained, say).
+        let state = DeployState::of_live(live).union(&DeployState::of_desired(desired));
         deploy_state::write(&self.aws, &recorded, &state).await
     }
 
@@ -249,15 +252,6 @@ pub fn desired_state(context: &context::Context<'_>) -> Result<DesiredState, Pro
 
 /// Provider settings updraft cannot deploy yet: refused before anything changes.
 fn check_provider(service: &Service) -> Result<(), ProviderError> {
-    if !service.layers.is_empty() {
-        return Err(intrinsic::unsupported(
-            intrinsic::Place {
-                path: "layers",
-                span: None,
-            },
-            "Lambda layers built from the service (`layers:`)",
-        ));
-    }
     let api_gateway_tracing = service
         .provider
         .raw

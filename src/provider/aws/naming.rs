@@ -20,6 +20,7 @@ pub mod kind {
     pub const SUBSCRIPTION_FILTER: &str = "aws.logs.subscription-filter";
     pub const FUNCTION: &str = "aws.lambda.function";
     pub const FUNCTION_URL: &str = "aws.lambda.url";
+    pub const LAYER: &str = "aws.lambda.layer";
     pub const EVENT_INVOKE_CONFIG: &str = "aws.lambda.event-invoke-config";
     pub const PERMISSION: &str = "aws.lambda.permission";
     pub const EVENT_SOURCE_MAPPING: &str = "aws.lambda.event-source-mapping";

@@ -410,6 +410,14 @@ pub fn function_keys() -> Vec<&'static str> {
     }
 }
 
+/// The keys the Framework knows under a layer on AWS.
+pub fn layer_keys() -> Vec<&'static str> {
+    match layer() {
+        Shape::Object(object) => object.properties.iter().map(|p| p.name).collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn function() -> Shape {
     object(vec![
         prop(

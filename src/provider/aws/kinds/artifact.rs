@@ -1,6 +1,7 @@
 //! Artifacts in the deployment bucket, one object per content hash
 //! ([`naming::artifact_key`]): an unchanged artifact has the same key, so it is never uploaded
-//! again, and a changed one is a new object (the old one is deleted once no function uses it).
+//! again, and a changed one is a new object (the old one is deleted once no function or layer
+//! uses it). A layer's versions are published from its artifact's object.
 //!
 //! Live: one ListObjectsV2 under the service's prefix (objects under it are the service's by
 //! construction).
@@ -50,7 +51,11 @@ impl ResourceKind for Artifacts {
             let used = artifact
                 .functions
                 .iter()
-                .any(|key| context.functions.contains_key(key));
+                .any(|key| context.functions.contains_key(key))
+                || artifact
+                    .layer
+                    .as_ref()
+                    .is_some_and(|key| context.service.layers.contains_key(key));
             let key = naming::artifact_key(&context.name, &context.stage, &artifact.sha256);
             if !used || !seen.insert(key.clone()) {
                 continue;

@@ -433,13 +433,9 @@ fn desired_function(
         environment.insert(name.clone(), value);
     }
 
-    let mut layers = Vec::new();
-    for (index, layer) in function.layers.iter().enumerate() {
-        let resolved =
-            context.resolve_text(layer, place(&format!("{path}.layers[{index}]"), span))?;
-        depends_on.extend(resolved.depends_on);
-        layers.push(resolved.value);
-    }
+    let layers = function_layers(context, key, function)?;
+    depends_on.extend(layers.depends_on);
+    let layers = layers.value.as_array().cloned().unwrap_or_default();
 
     let reserved = match &function.reserved_concurrency {
         None | Some(Json::Null) => None,
@@ -492,6 +488,52 @@ fn desired_function(
         depends_on,
         // Lambda cannot turn a zip function into an image function or back.
         replace_when: BTreeSet::from(["package_type".to_string()]),
+    })
+}
+
+/// A function's layers: ARNs, and references to the version a layer of the service publishes
+/// (`{Ref: {Key}LambdaLayer}`), which are known once it is published. At most five, as Lambda
+/// allows.
+fn function_layers(
+    context: &Context<'_>,
+    key: &str,
+    function: &Function,
+) -> Result<crate::provider::aws::intrinsic::Resolved, ProviderError> {
+    let path = format!("functions.{key}.layers");
+    let limit = super::layer::LAYERS_PER_FUNCTION_LIMIT;
+    if function.layers.len() > limit {
+        return Err(ProviderError::Invalid {
+            message: format!(
+                "function `{key}` has {} layers, more than Lambda's limit of {limit}",
+                function.layers.len()
+            ),
+            span: Some(function.span),
+            help: format!("give `{path}` (or `provider.layers`) at most {limit} layers: merge some into one layer"),
+        });
+    }
+    let mut layers = Vec::new();
+    let mut depends_on = BTreeSet::new();
+    for (index, layer) in function.layers.iter().enumerate() {
+        let at = format!("{path}[{index}]");
+        let place = Place {
+            path: &at,
+            span: Some(function.span),
+        };
+        let resolved = context.resolve(layer, place)?;
+        let fits = resolved.value.is_string() || Reference::from_json(&resolved.value).is_some();
+        if !fits {
+            return Err(ProviderError::Invalid {
+                message: format!("`{path}[{index}]` is not a layer version's ARN"),
+                span: Some(function.span),
+                help: "give a layer version's ARN, or `{Ref: {Key}LambdaLayer}` for a layer of the service's `layers:`".into(),
+            });
+        }
+        depends_on.extend(resolved.depends_on);
+        layers.push(resolved.value);
+    }
+    Ok(crate::provider::aws::intrinsic::Resolved {
+        value: Json::Array(layers),
+        depends_on,
     })
 }
 

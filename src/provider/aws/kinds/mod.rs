@@ -27,6 +27,8 @@ pub mod function_apply;
 pub mod function_destinations;
 pub mod function_settings;
 pub mod function_url;
+pub mod layer;
+pub mod layer_apply;
 pub mod log_group;
 pub mod queue;
 pub mod role;
@@ -82,6 +84,8 @@ pub trait ResourceKind: Send + Sync {
 /// Every kind, in the order builders run.
 pub static ALL: &[&dyn ResourceKind] = &[
     &artifact::Artifacts,
+    // Before functions: a function's `layers` refer to the version a layer publishes.
+    &layer::Layers,
     &queue::Queues,
     &role::Roles,
     &log_group::LogGroups,
