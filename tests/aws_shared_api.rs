@@ -155,7 +155,21 @@ fn services_share_a_rest_api_by_its_exports_and_a_remove_takes_only_its_own_rout
     let (again, _) = users_driver.plan_against(&users_driver.desired(&users));
     assert!(!again.has_changes(), "{:#?}", changes(&again));
 
+    // The last service out leaves an API without methods, which API Gateway cannot deploy:
+    // the stage, which would still route to the deleted functions, goes; the API stays.
     let outcome = users_driver.remove_recorded();
     assert!(outcome.succeeded(), "remove: {:?}", outcome.failed);
     assert!(get_paths(&users_driver, &aws, &api_id).is_empty());
+    let stage = runtime.block_on(
+        aws.apigateway
+            .get_stage()
+            .rest_api_id(&api_id)
+            .stage_name("dev")
+            .send(),
+    );
+    assert!(stage.is_err(), "the stage is gone: {stage:?}");
+    let apis = runtime
+        .block_on(aws.apigateway.get_rest_apis().send())
+        .expect("moto lists REST APIs");
+    assert_eq!(apis.items().len(), 1, "the shared API stays");
 }

@@ -251,6 +251,24 @@ pub async fn live(
         if children.is_empty() {
             continue;
         }
+        // A remove deletes in the reverse order of these: the service's methods and resources
+        // first, then its deployment, which deploys the stage again without them.
+        let deployment = children
+            .iter()
+            .find(|live| live.id.kind == kind::REST_API_DEPLOYMENT)
+            .map(|live| live.id.clone());
+        let children: Vec<Live> = children
+            .into_iter()
+            .map(|mut live| {
+                if matches!(
+                    live.id.kind.as_str(),
+                    kind::REST_API_RESOURCE | kind::REST_API_METHOD
+                ) {
+                    live.depends_on.extend(deployment.clone());
+                }
+                live
+            })
+            .collect();
         found.push(Live {
             id: api.clone(),
             properties: SharedRestApiProperties {
@@ -342,7 +360,8 @@ pub fn shared_deployment(properties: &mut Properties) {
 }
 
 /// A remove's last step in a shared API: the stage serves a new deployment without the
-/// service's methods (deleted by then), marked as the service's last; the stage stays.
+/// service's methods (deleted by then), marked as the service's last; the stage stays, unless
+/// the API has no method left to deploy.
 pub async fn redeploy_without(
     client: &Client,
     site: &Site,
@@ -364,6 +383,29 @@ pub async fn redeploy_without(
         Ok(deployment) => deployment.id().unwrap_or_default().to_string(),
         // The API went away with its owner: nothing is served any more.
         Err(e) if e.code() == Some("NotFoundException") => return Ok(()),
+        // API Gateway deploys no API without methods. None is left: no service serves anything
+        // from this stage any more, and its last deployment still routes to the functions just
+        // deleted, so the stage goes.
+        Err(e)
+            if e.code() == Some("BadRequestException")
+                && e.message().is_some_and(|m| m.contains("any methods")) =>
+        {
+            let deleted = client
+                .delete_stage()
+                .rest_api_id(api_id)
+                .stage_name(stage)
+                .send()
+                .await;
+            return match deleted {
+                Ok(_) => Ok(()),
+                Err(e) if e.code() == Some("NotFoundException") => Ok(()),
+                Err(e) => Err(call_error(
+                    "apigateway:DELETE /restapis/{id}/stages",
+                    resource,
+                    &e,
+                )),
+            };
+        }
         Err(e) => {
             return Err(call_error(
                 "apigateway:POST /restapis/{id}/deployments",
