@@ -62,15 +62,25 @@ fn element(xml: &str, tag: &str) -> String {
         .find(&open)
         .unwrap_or_else(|| panic!("no <{tag}> in {xml}"))
         + open.len();
-    let end = xml[start..].find('<').map(|e| start + e).unwrap_or(xml.len());
+    let end = xml[start..]
+        .find('<')
+        .map(|e| start + e)
+        .unwrap_or(xml.len());
     xml[start..end].to_string()
 }
 
 /// The user's load balancer with an HTTP listener whose default action answers 404; the
 /// listener's ARN.
-fn user_listener(driver: &Driver, moto: &Moto, elb: &aws_sdk_elasticloadbalancingv2::Client) -> String {
+fn user_listener(
+    driver: &Driver,
+    moto: &Moto,
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+) -> String {
     let vpc = element(
-        &ec2(moto, &[("Action", "CreateVpc"), ("CidrBlock", "10.0.0.0/16")]),
+        &ec2(
+            moto,
+            &[("Action", "CreateVpc"), ("CidrBlock", "10.0.0.0/16")],
+        ),
         "vpcId",
     );
     let subnets: Vec<String> = [("10.0.1.0/24", "us-east-1a"), ("10.0.2.0/24", "us-east-1b")]
@@ -164,7 +174,10 @@ fn changes(plan: &Plan) -> Vec<String> {
     changed
 }
 
-fn target_groups(driver: &Driver, elb: &aws_sdk_elasticloadbalancingv2::Client) -> Vec<TargetGroup> {
+fn target_groups(
+    driver: &Driver,
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+) -> Vec<TargetGroup> {
     block(driver, elb.describe_target_groups().send())
         .expect("moto lists target groups")
         .target_groups()
@@ -210,7 +223,10 @@ fn statements(driver: &Driver, lambda: &aws_sdk_lambda::Client, function: &str) 
     };
     let document: Json =
         serde_json::from_str(answer.policy().unwrap_or_default()).unwrap_or(Json::Null);
-    document["Statement"].as_array().cloned().unwrap_or_default()
+    document["Statement"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 #[test]
@@ -239,8 +255,11 @@ fn alb_rules_and_lambda_target_groups_deploy_replan_change_one_rule_and_remove_k
             "{group:?}"
         );
         let arn = group.target_group_arn().expect("an ARN");
-        let health = block(&driver, elb.describe_target_health().target_group_arn(arn).send())
-            .expect("its targets");
+        let health = block(
+            &driver,
+            elb.describe_target_health().target_group_arn(arn).send(),
+        )
+        .expect("its targets");
         let targets: Vec<&str> = health
             .target_health_descriptions()
             .iter()
@@ -254,15 +273,18 @@ fn alb_rules_and_lambda_target_groups_deploy_replan_change_one_rule_and_remove_k
             .iter()
             .find(|group| {
                 let arn = group.target_group_arn().unwrap_or_default();
-                block(&driver, elb.describe_target_health().target_group_arn(arn).send())
-                    .map(|h| {
-                        h.target_health_descriptions().iter().any(|t| {
-                            t.target()
-                                .and_then(|t| t.id())
-                                .is_some_and(|id| id.ends_with(&format!(":function:{function}")))
-                        })
+                block(
+                    &driver,
+                    elb.describe_target_health().target_group_arn(arn).send(),
+                )
+                .map(|h| {
+                    h.target_health_descriptions().iter().any(|t| {
+                        t.target()
+                            .and_then(|t| t.id())
+                            .is_some_and(|id| id.ends_with(&format!(":function:{function}")))
                     })
-                    .unwrap_or(false)
+                })
+                .unwrap_or(false)
             })
             .and_then(|g| g.target_group_arn())
             .expect("the function's target group")
@@ -285,7 +307,10 @@ fn alb_rules_and_lambda_target_groups_deploy_replan_change_one_rule_and_remove_k
     let found = rules(&driver, &elb, &listener);
     assert_eq!(found.len(), 2, "{found:?}");
     assert_eq!(found[0].priority(), Some("1"));
-    assert_eq!(forwards_to(&found[0]).as_deref(), Some(hello_group.as_str()));
+    assert_eq!(
+        forwards_to(&found[0]).as_deref(),
+        Some(hello_group.as_str())
+    );
     let hello_fields: Vec<&str> = found[0]
         .conditions()
         .iter()
@@ -302,10 +327,16 @@ fn alb_rules_and_lambda_target_groups_deploy_replan_change_one_rule_and_remove_k
         .expect("the method condition");
     assert_eq!(method.values(), ["GET", "POST"]);
     assert_eq!(found[1].priority(), Some("2"));
-    assert_eq!(forwards_to(&found[1]).as_deref(), Some(other_group.as_str()));
+    assert_eq!(
+        forwards_to(&found[1]).as_deref(),
+        Some(other_group.as_str())
+    );
 
     // The load balancer may invoke each function, from its group.
-    for (function, group) in [("web-dev-hello", &hello_group), ("web-dev-other", &other_group)] {
+    for (function, group) in [
+        ("web-dev-hello", &hello_group),
+        ("web-dev-other", &other_group),
+    ] {
         let granted = statements(&driver, &lambda, function);
         assert!(
             granted.iter().any(|s| {
@@ -318,14 +349,21 @@ fn alb_rules_and_lambda_target_groups_deploy_replan_change_one_rule_and_remove_k
 
     // Nothing changes on a second plan.
     let (again, _) = driver.plan_against(&driver.desired(&first));
-    assert!(!again.has_changes(), "a second plan changes {:#?}", changes(&again));
+    assert!(
+        !again.has_changes(),
+        "a second plan changes {:#?}",
+        changes(&again)
+    );
 
     // A changed condition is an update of that rule alone.
     let changed = service(&listener, "/elsewhere");
     let (plan, _) = driver.plan_against(&driver.desired(&changed));
     assert_eq!(
         changes(&plan),
-        [format!("update {} web-dev-other/alb-1", kind::LISTENER_RULE)]
+        [format!(
+            "update {} web-dev-other/alb-1",
+            kind::LISTENER_RULE
+        )]
     );
     deploy(&driver, &changed);
     let after = rules(&driver, &elb, &listener);
@@ -349,8 +387,11 @@ fn alb_rules_and_lambda_target_groups_deploy_replan_change_one_rule_and_remove_k
     assert!(outcome.succeeded(), "remove succeeds: {:?}", outcome.failed);
     assert!(target_groups(&driver, &elb).is_empty());
     assert!(rules(&driver, &elb, &listener).is_empty());
-    let listeners = block(&driver, elb.describe_listeners().listener_arns(&listener).send())
-        .expect("the listener is still there");
+    let listeners = block(
+        &driver,
+        elb.describe_listeners().listener_arns(&listener).send(),
+    )
+    .expect("the listener is still there");
     assert_eq!(listeners.listeners().len(), 1);
     for function in ["web-dev-hello", "web-dev-other"] {
         assert!(
@@ -364,6 +405,9 @@ fn alb_rules_and_lambda_target_groups_deploy_replan_change_one_rule_and_remove_k
     assert!(
         left.resources.is_empty(),
         "remove leaves nothing: {:?}",
-        left.resources.iter().map(|r| r.id.to_string()).collect::<Vec<_>>()
+        left.resources
+            .iter()
+            .map(|r| r.id.to_string())
+            .collect::<Vec<_>>()
     );
 }

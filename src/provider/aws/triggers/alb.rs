@@ -432,7 +432,9 @@ fn target_group_prefix(context: &Context<'_>) -> Result<String, ProviderError> {
             Ok(prefix.clone())
         }
         Some(other) => Err(ProviderError::Invalid {
-            message: format!("`provider.alb.targetGroupPrefix: {other}` cannot start a target group name"),
+            message: format!(
+                "`provider.alb.targetGroupPrefix: {other}` cannot start a target group name"
+            ),
             span: None,
             help: "a target group name is letters, digits and `-`, not starting with `-`".into(),
         }),

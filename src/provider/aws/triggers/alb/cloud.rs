@@ -1,7 +1,8 @@
-//! The `alb` resources as they are, and the calls that change them: target groups and
-//! listener rules are found by their ownership tags in the tagging index, then described in
-//! batches (ELB takes at most 20 ARNs a call); a target group's attributes and targets are read
-//! one group at a time, as ELB offers no listing of them.
+//! The `alb` resources as they are, and the calls that change them: target groups are found by
+//! their ownership tags in the tagging index, then described in batches (ELB takes at most 20
+//! ARNs a call); a target group's attributes and targets are read one group at a time, as ELB
+//! offers no listing of them. Listener rules are found on the listeners of the load balancers
+//! that route to the service's target groups, and kept when they carry the ownership tags.
 //!
 //! The listener and its load balancer are never changed: a rule is created on, changed on and
 //! deleted from the listener it names.
@@ -42,15 +43,13 @@ pub async fn live(
     let mine = |part: &str| -> Vec<(String, BTreeMap<String, String>)> {
         tagged
             .iter()
-            .filter(|(arn, tags)| {
-                arn.contains(part) && owned(tags, &site.service, &site.stage)
-            })
+            .filter(|(arn, tags)| arn.contains(part) && owned(tags, &site.service, &site.stage))
             .cloned()
             .collect()
     };
     let groups = mine(":targetgroup/");
-    let rules = mine(":listener-rule/");
     let mut found = Vec::new();
+    let mut balancers: Vec<String> = Vec::new();
     let mut group_names: BTreeMap<String, String> = BTreeMap::new();
     for batch in groups.chunks(BATCH) {
         let arns: Vec<String> = batch.iter().map(|(arn, _)| arn.clone()).collect();
@@ -65,7 +64,13 @@ pub async fn live(
             Err(e) if e.code() == Some("TargetGroupNotFound") => {
                 one_by_one_groups(client, batch).await?
             }
-            Err(e) => return Err(call_error("elasticloadbalancing:DescribeTargetGroups", "", &e)),
+            Err(e) => {
+                return Err(call_error(
+                    "elasticloadbalancing:DescribeTargetGroups",
+                    "",
+                    &e,
+                ))
+            }
         };
         let reads = described.into_iter().filter_map(|group| {
             let arn = group.target_group_arn()?.to_string();
@@ -76,6 +81,7 @@ pub async fn live(
                 .map(|(_, tags)| tags.clone())
                 .unwrap_or_default();
             group_names.insert(arn.clone(), name.clone());
+            balancers.extend(group.load_balancer_arns().iter().cloned());
             let client = client.clone();
             Some(async move { read_group(&client, group, arn, name, tags).await })
         });
@@ -83,25 +89,35 @@ pub async fn live(
             found.extend(result?);
         }
     }
+    let balancers: BTreeSet<String> = balancers.into_iter().collect();
+    let rules = listener_rules(client, &balancers, &group_names).await?;
     for batch in rules.chunks(BATCH) {
-        let arns: Vec<String> = batch.iter().map(|(arn, _)| arn.clone()).collect();
-        let described = match client
-            .describe_rules()
-            .set_rule_arns(Some(arns))
+        let arns: Vec<String> = batch
+            .iter()
+            .filter_map(|r| r.rule_arn())
+            .map(str::to_string)
+            .collect();
+        let described = client
+            .describe_tags()
+            .set_resource_arns(Some(arns))
             .send()
             .await
-        {
-            Ok(answer) => answer.rules().to_vec(),
-            Err(e) if e.code() == Some("RuleNotFound") => one_by_one_rules(client, batch).await?,
-            Err(e) => return Err(call_error("elasticloadbalancing:DescribeRules", "", &e)),
-        };
-        for rule in described {
-            let tags = batch
+            .map_err(|e| call_error("elasticloadbalancing:DescribeTags", "", &e))?;
+        for rule in batch {
+            let tags: BTreeMap<String, String> = described
+                .tag_descriptions()
                 .iter()
-                .find(|(arn, _)| Some(arn.as_str()) == rule.rule_arn())
-                .map(|(_, tags)| tags.clone())
+                .find(|d| d.resource_arn() == rule.rule_arn())
+                .map(|d| {
+                    d.tags()
+                        .iter()
+                        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                        .collect()
+                })
                 .unwrap_or_default();
-            found.extend(live_rule(&rule, tags, &group_names));
+            if owned(&tags, &site.service, &site.stage) {
+                found.extend(live_rule(rule, tags, &group_names));
+            }
         }
     }
     Ok(found)
@@ -133,19 +149,98 @@ async fn one_by_one_groups(
     Ok(found)
 }
 
-async fn one_by_one_rules(
+/// The rules, on every listener of `balancers`, that forward to one of the service's target
+/// groups (`groups`, by ARN): the tagging index does not hold listener rules everywhere, and a
+/// target group knows the load balancers that route to it.
+async fn listener_rules(
     client: &Client,
-    batch: &[(String, BTreeMap<String, String>)],
+    balancers: &BTreeSet<String>,
+    groups: &BTreeMap<String, String>,
 ) -> Result<Vec<Rule>, ProviderError> {
     let mut found = Vec::new();
-    for (arn, _) in batch {
-        match client.describe_rules().rule_arns(arn).send().await {
-            Ok(answer) => found.extend(answer.rules().iter().cloned()),
-            Err(e) if e.code() == Some("RuleNotFound") => {}
-            Err(e) => return Err(call_error("elasticloadbalancing:DescribeRules", arn, &e)),
+    for balancer in balancers {
+        let mut listeners = Vec::new();
+        let mut marker = None;
+        loop {
+            let page = match client
+                .describe_listeners()
+                .load_balancer_arn(balancer)
+                .set_marker(marker)
+                .send()
+                .await
+            {
+                Ok(page) => page,
+                Err(e) if e.code() == Some("LoadBalancerNotFound") => break,
+                Err(e) => {
+                    return Err(call_error(
+                        "elasticloadbalancing:DescribeListeners",
+                        balancer,
+                        &e,
+                    ))
+                }
+            };
+            listeners.extend(
+                page.listeners()
+                    .iter()
+                    .filter_map(|l| l.listener_arn())
+                    .map(str::to_string),
+            );
+            marker = page.next_marker().map(str::to_string);
+            if marker.is_none() {
+                break;
+            }
+        }
+        for listener in listeners {
+            let mut marker = None;
+            loop {
+                let page = match client
+                    .describe_rules()
+                    .listener_arn(&listener)
+                    .set_marker(marker)
+                    .send()
+                    .await
+                {
+                    Ok(page) => page,
+                    Err(e) if e.code() == Some("ListenerNotFound") => break,
+                    Err(e) => {
+                        return Err(call_error(
+                            "elasticloadbalancing:DescribeRules",
+                            &listener,
+                            &e,
+                        ))
+                    }
+                };
+                found.extend(
+                    page.rules()
+                        .iter()
+                        .filter(|rule| !rule.is_default().unwrap_or(false))
+                        .filter(|rule| {
+                            forwarded_to(rule).is_some_and(|group| groups.contains_key(&group))
+                        })
+                        .cloned(),
+                );
+                marker = page.next_marker().map(str::to_string);
+                if marker.is_none() {
+                    break;
+                }
+            }
         }
     }
     Ok(found)
+}
+
+/// The target group a rule forwards to.
+fn forwarded_to(rule: &Rule) -> Option<String> {
+    rule.actions().iter().find_map(|action| {
+        action.target_group_arn().map(str::to_string).or_else(|| {
+            action
+                .forward_config()?
+                .target_groups()
+                .first()?
+                .target_group_arn()
+                .map(str::to_string)
+        })
+    })
 }
 
 /// One target group with its attributes, and its registered functions.
@@ -161,7 +256,10 @@ async fn read_group(
             .describe_target_group_attributes()
             .target_group_arn(&arn)
             .send(),
-        client.describe_target_health().target_group_arn(&arn).send(),
+        client
+            .describe_target_health()
+            .target_group_arn(&arn)
+            .send(),
     );
     let attributes = attributes.map_err(|e| {
         call_error(
@@ -206,8 +304,8 @@ async fn read_group(
         attributes: Properties::from([("arn".to_string(), json!(arn))]),
         depends_on: BTreeSet::new(),
     }];
-    let health = health
-        .map_err(|e| call_error("elasticloadbalancing:DescribeTargetHealth", &name, &e))?;
+    let health =
+        health.map_err(|e| call_error("elasticloadbalancing:DescribeTargetHealth", &name, &e))?;
     for target in health.target_health_descriptions() {
         let Some(id) = target.target().and_then(TargetDescription::id) else {
             continue;
@@ -223,10 +321,7 @@ async fn read_group(
             }
             .to_properties(),
             attributes: Properties::new(),
-            depends_on: BTreeSet::from([
-                group_id.clone(),
-                naming::id(kind::FUNCTION, function),
-            ]),
+            depends_on: BTreeSet::from([group_id.clone(), naming::id(kind::FUNCTION, function)]),
         });
     }
     Ok(found)
@@ -240,16 +335,7 @@ fn live_rule(
 ) -> Option<Live> {
     let arn = rule.rule_arn()?;
     let name = tags.get(NAME_TAG)?.clone();
-    let target_group = rule.actions().iter().find_map(|action| {
-        action.target_group_arn().map(str::to_string).or_else(|| {
-            action
-                .forward_config()?
-                .target_groups()
-                .first()?
-                .target_group_arn()
-                .map(str::to_string)
-        })
-    });
+    let target_group = forwarded_to(rule);
     let mut depends_on = BTreeSet::new();
     if let Some(group) = target_group.as_ref().and_then(|arn| group_names.get(arn)) {
         depends_on.insert(naming::id(kind::TARGET_GROUP, group));
@@ -302,10 +388,19 @@ async fn apply_group(
         let Some(arn) = live_arn else {
             return Ok(Properties::new());
         };
-        return match client.delete_target_group().target_group_arn(&arn).send().await {
+        return match client
+            .delete_target_group()
+            .target_group_arn(&arn)
+            .send()
+            .await
+        {
             Ok(_) => Ok(Properties::new()),
             Err(e) if e.code() == Some("TargetGroupNotFound") => Ok(Properties::new()),
-            Err(e) => Err(call_error("elasticloadbalancing:DeleteTargetGroup", name, &e)),
+            Err(e) => Err(call_error(
+                "elasticloadbalancing:DeleteTargetGroup",
+                name,
+                &e,
+            )),
         };
     }
     let wanted = TargetGroupProperties::from_properties(properties, &step.id)?;
@@ -359,7 +454,11 @@ async fn apply_group(
                     arn
                 }
                 Err(e) => {
-                    return Err(call_error("elasticloadbalancing:CreateTargetGroup", name, &e))
+                    return Err(call_error(
+                        "elasticloadbalancing:CreateTargetGroup",
+                        name,
+                        &e,
+                    ))
                 }
             }
         }
@@ -403,7 +502,8 @@ async fn apply_target(
     properties: &Properties,
 ) -> Result<Properties, ProviderError> {
     let name = step.id.name.as_str();
-    if let Some(current) = TargetProperties::live_of(step)?.filter(|_| step.action != Action::Create)
+    if let Some(current) =
+        TargetProperties::live_of(step)?.filter(|_| step.action != Action::Create)
     {
         let (Some(group), Some(function)) = (
             current.target_group_arn.as_str(),
@@ -421,7 +521,11 @@ async fn apply_target(
             Ok(_) => {}
             Err(e) if matches!(e.code(), Some("TargetGroupNotFound" | "InvalidTarget")) => {}
             Err(e) => {
-                return Err(call_error("elasticloadbalancing:DeregisterTargets", name, &e))
+                return Err(call_error(
+                    "elasticloadbalancing:DeregisterTargets",
+                    name,
+                    &e,
+                ))
             }
         }
     }
@@ -497,7 +601,8 @@ async fn apply_rule(
             .unwrap_or_default();
         return Ok(Properties::from([("arn".to_string(), json!(arn))]));
     };
-    if current.conditions != wanted.conditions || current.target_group_arn != wanted.target_group_arn
+    if current.conditions != wanted.conditions
+        || current.target_group_arn != wanted.target_group_arn
     {
         client
             .modify_rule()

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use aws_sdk_elasticloadbalancingv2::types::{
     HostHeaderConditionConfig, HttpHeaderConditionConfig, HttpRequestMethodConditionConfig,
-    PathPatternConditionConfig, QueryStringConditionConfig, QueryStringKeyValuePair,
-    RuleCondition, SourceIpConditionConfig,
+    PathPatternConditionConfig, QueryStringConditionConfig, QueryStringKeyValuePair, RuleCondition,
+    SourceIpConditionConfig,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -250,7 +250,9 @@ impl Conditions {
 fn texts(key: &str, value: &Json) -> Result<Vec<String>, String> {
     match value {
         Json::Array(items) => Ok(items.iter().map(text).collect()),
-        Json::Object(_) | Json::Null => Err(format!("its `{key}` condition is not a value or a list")),
+        Json::Object(_) | Json::Null => {
+            Err(format!("its `{key}` condition is not a value or a list"))
+        }
         other => Ok(vec![text(other)]),
     }
 }

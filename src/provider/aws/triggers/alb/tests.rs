@@ -154,15 +154,20 @@ fn the_function_is_registered_after_the_load_balancer_may_invoke_it_from_its_gro
         kind::TARGET,
         &target_name(&group, "shop-dev-hello"),
     );
-    assert!(target.depends_on.contains(&grant.id), "registered after the grant");
+    assert!(
+        target.depends_on.contains(&grant.id),
+        "registered after the grant"
+    );
     assert!(target.depends_on.contains(&group_id));
 }
 
 #[test]
 fn a_health_check_takes_the_frameworks_defaults_for_what_it_leaves_out() {
-    let resources = service(json!({"hello": {"handler": "h.handler", "events": [{"alb": {
+    let resources = service(
+        json!({"hello": {"handler": "h.handler", "events": [{"alb": {
         "listenerArn": LISTENER, "priority": 1, "conditions": {"path": "/"},
-        "healthCheck": {"path": "/health", "intervalSeconds": 60}}}]}}))
+        "healthCheck": {"path": "/health", "intervalSeconds": 60}}}]}}),
+    )
     .desired()
     .unwrap_or_else(|e| panic!("{e}"));
     let group = names(&resources, kind::TARGET_GROUP).remove(0);
