@@ -1,5 +1,6 @@
 //! The desired state of `alb` events: names, conditions, and what is refused at plan time.
 
+use md5::{Digest, Md5};
 use serde_json::{json, Value as Json};
 
 use super::*;
