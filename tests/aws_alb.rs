@@ -1,8 +1,8 @@
 //! `alb` events deployed against a local moto, on a load balancer and listener that are the
 //! user's (made here with the SDK before the deploy): the target group of type `lambda` with
 //! the function registered, a rule per event with its priority and conditions forwarding to it,
-//! and the permission; a second plan that changes nothing; a changed condition planned as an
-//! update of that rule alone; and a remove that leaves no target group or rule of the service,
+//! and the permission; a second plan that changes nothing; a changed condition, then a changed
+//! priority, each planned as an update of that rule alone; and a remove that leaves no target group or rule of the service,
 //! and the listener as it was.
 //!
 //! These tests need `UPDRAFT_TEST_MOTO_URL` (set by `bash scripts/test.sh`, which starts moto);
@@ -137,9 +137,9 @@ fn user_listener(
         .to_string()
 }
 
-/// The service `web` with two functions, each with an `alb` event on the listener; `path` is
-/// the second one's path condition.
-fn service(listener: &str, path: &str) -> Fixture {
+/// The service `web` with two functions, each with an `alb` event on the listener; `path` and
+/// `priority` are the second one's.
+fn service(listener: &str, path: &str, priority: u32) -> Fixture {
     let manifest = format!(
         "service: web\n\
          provider:\n  name: aws\n  runtime: nodejs20.x\n  region: us-east-1\n  memorySize: 128\n\
@@ -150,7 +150,7 @@ fn service(listener: &str, path: &str) -> Fixture {
          \x20         conditions:\n            path: /hello\n            method: [GET, post]\n\
          \x20           header:\n              name: X-Env\n              values: [prod]\n\
          \x20 other:\n    handler: handler.handle\n    events:\n\
-         \x20     - alb:\n          listenerArn: {listener}\n          priority: 2\n\
+         \x20     - alb:\n          listenerArn: {listener}\n          priority: {priority}\n\
          \x20         conditions:\n            path: {path}\n            query:\n              lang: en\n"
     );
     fixture(&manifest, &[("handler.js", HANDLER)])
@@ -236,13 +236,13 @@ fn alb_rules_and_lambda_target_groups_deploy_replan_change_one_rule_and_remove_k
     let moto = moto::moto(
         "alb_rules_and_lambda_target_groups_deploy_replan_change_one_rule_and_remove_keeping_the_listener",
     );
-    let first = service("placeholder", "/other");
+    let first = service("placeholder", "/other", 2);
     let driver = Driver::connect(&first.service);
     let config = direct_config(&driver.runtime, &moto);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
     let lambda = aws_sdk_lambda::Client::new(&config);
     let listener = user_listener(&driver, &moto, &elb);
-    let first = service(&listener, "/other");
+    let first = service(&listener, "/other", 2);
     deploy(&driver, &first);
 
     // A target group of type lambda per function, each with its function registered.
@@ -356,7 +356,7 @@ fn alb_rules_and_lambda_target_groups_deploy_replan_change_one_rule_and_remove_k
     );
 
     // A changed condition is an update of that rule alone.
-    let changed = service(&listener, "/elsewhere");
+    let changed = service(&listener, "/elsewhere", 2);
     let (plan, _) = driver.plan_against(&driver.desired(&changed));
     assert_eq!(
         changes(&plan),
@@ -375,6 +375,23 @@ fn alb_rules_and_lambda_target_groups_deploy_replan_change_one_rule_and_remove_k
     assert_eq!(path.values(), ["/elsewhere"]);
     assert_eq!(after[1].rule_arn(), found[1].rule_arn(), "changed in place");
     let (settled, _) = driver.plan_against(&driver.desired(&changed));
+    assert!(!settled.has_changes(), "{:#?}", changes(&settled));
+
+    // So is a changed priority.
+    let moved = service(&listener, "/elsewhere", 5);
+    let (plan, _) = driver.plan_against(&driver.desired(&moved));
+    assert_eq!(
+        changes(&plan),
+        [format!(
+            "update {} web-dev-other/alb-1",
+            kind::LISTENER_RULE
+        )]
+    );
+    deploy(&driver, &moved);
+    let after = rules(&driver, &elb, &listener);
+    assert_eq!(after[1].priority(), Some("5"));
+    assert_eq!(after[1].rule_arn(), found[1].rule_arn(), "moved in place");
+    let (settled, _) = driver.plan_against(&driver.desired(&moved));
     assert!(!settled.has_changes(), "{:#?}", changes(&settled));
 
     // Remove: no group or rule of the service is left; the listener and its default stay.
