@@ -142,6 +142,20 @@ pub fn desired(
                 "give each rule of a listener its own priority",
             ));
         }
+        // A target group has one function as its target.
+        if let Some(other) = parsed.iter().find(|p| {
+            p.target_group == event.target_group && p.source.function.key != source.function.key
+        }) {
+            return Err(invalid(
+                source.function,
+                source.event,
+                format!(
+                    "the target group `{}` is already the target group of function `{}`",
+                    event.target_group, other.source.function.key
+                ),
+                "give each function's `alb` events their own `targetGroupName`",
+            ));
+        }
         parsed.push(event);
     }
     let mut resources = Vec::new();

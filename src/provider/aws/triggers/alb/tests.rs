@@ -271,3 +271,19 @@ fn a_listener_of_the_services_resources_is_referred_to_and_names_the_group_by_it
         rule.properties["listener_arn"]
     );
 }
+
+#[test]
+fn one_target_group_name_for_two_functions_is_refused() {
+    let named = |priority: u32| {
+        json!({"alb": {"listenerArn": LISTENER, "priority": priority,
+                       "conditions": {"path": "/"}, "targetGroupName": "shared"}})
+    };
+    let message = refusal(&service(json!({
+        "first": {"handler": "h.handler", "events": [named(1)]},
+        "second": {"handler": "h.handler", "events": [named(2)]},
+    })));
+    assert!(
+        message.contains("`shared`") && message.contains("`first`"),
+        "{message}"
+    );
+}
