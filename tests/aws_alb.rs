@@ -2,8 +2,10 @@
 //! user's (made here with the SDK before the deploy): the target group of type `lambda` with
 //! the function registered, a rule per event with its priority and conditions forwarding to it,
 //! and the permission; a second plan that changes nothing; a changed condition, then a changed
-//! priority, each planned as an update of that rule alone; and a remove that leaves no target group or rule of the service,
-//! and the listener as it was.
+//! priority, each planned as an update of that rule alone; and a remove that leaves no target
+//! group or rule of the service, and the listener as it was. And a listener of the service's own
+//! `resources:`, named by `Ref`: its rule is made once the stack has made the listener, and
+//! replans as no change.
 //!
 //! These tests need `UPDRAFT_TEST_MOTO_URL` (set by `bash scripts/test.sh`, which starts moto);
 //! without it, or with moto not answering, they fail.
@@ -69,9 +71,8 @@ fn element(xml: &str, tag: &str) -> String {
     xml[start..end].to_string()
 }
 
-/// The user's load balancer with an HTTP listener whose default action answers 404; the
-/// listener's ARN.
-fn user_listener(
+/// The user's load balancer, in a VPC of two subnets; its ARN.
+fn user_balancer(
     driver: &Driver,
     moto: &Moto,
     elb: &aws_sdk_elasticloadbalancingv2::Client,
@@ -108,10 +109,20 @@ fn user_listener(
             .send(),
     )
     .expect("the user's load balancer");
-    let balancer_arn = balancer.load_balancers()[0]
+    balancer.load_balancers()[0]
         .load_balancer_arn()
         .expect("an ARN")
-        .to_string();
+        .to_string()
+}
+
+/// The user's load balancer with an HTTP listener whose default action answers 404; the
+/// listener's ARN.
+fn user_listener(
+    driver: &Driver,
+    moto: &Moto,
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+) -> String {
+    let balancer_arn = user_balancer(driver, moto, elb);
     let listener = block(
         driver,
         elb.create_listener()
@@ -427,4 +438,72 @@ fn alb_rules_and_lambda_target_groups_deploy_replan_change_one_rule_and_remove_k
             .map(|r| r.id.to_string())
             .collect::<Vec<_>>()
     );
+}
+
+/// The service `stacked`, whose `resources:` hold a listener on `balancer` that its one `alb`
+/// event names by `Ref`.
+fn stacked_service(balancer: &str) -> Fixture {
+    let manifest = format!(
+        "service: stacked\n\
+         provider:\n  name: aws\n  runtime: nodejs20.x\n  region: us-east-1\n  memorySize: 128\n\
+         functions:\n\
+         \x20 hello:\n    handler: handler.handle\n    events:\n\
+         \x20     - alb:\n          listenerArn:\n            Ref: HttpListener\n\
+         \x20         priority: 1\n          conditions:\n            path: /hello\n\
+         resources:\n  Resources:\n    HttpListener:\n\
+         \x20     Type: AWS::ElasticLoadBalancingV2::Listener\n      Properties:\n\
+         \x20       LoadBalancerArn: {balancer}\n        Port: 8080\n        Protocol: HTTP\n\
+         \x20       DefaultActions:\n          - Type: fixed-response\n\
+         \x20           FixedResponseConfig:\n              StatusCode: '404'\n"
+    );
+    fixture(&manifest, &[("handler.js", HANDLER)])
+}
+
+#[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
+fn a_rule_on_a_listener_of_the_services_resources_follows_its_ref_and_replans_as_no_change() {
+    let moto = moto::moto(
+        "a_rule_on_a_listener_of_the_services_resources_follows_its_ref_and_replans_as_no_change",
+    );
+    let placeholder = stacked_service("placeholder");
+    let driver = Driver::connect(&placeholder.service);
+    let config = direct_config(&driver.runtime, &moto);
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
+    let balancer = user_balancer(&driver, &moto, &elb);
+    let service = stacked_service(&balancer);
+    deploy(&driver, &service);
+
+    let listeners = block(
+        &driver,
+        elb.describe_listeners().load_balancer_arn(&balancer).send(),
+    )
+    .expect("the stack's listener");
+    let listener = listeners
+        .listeners()
+        .iter()
+        .find(|l| l.port() == Some(8080))
+        .and_then(|l| l.listener_arn())
+        .expect("the listener on 8080")
+        .to_string();
+    let found = rules(&driver, &elb, &listener);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].priority(), Some("1"));
+    let groups = target_groups(&driver, &elb);
+    assert_eq!(groups.len(), 1);
+    assert_eq!(
+        forwards_to(&found[0]).as_deref(),
+        groups[0].target_group_arn()
+    );
+
+    let (again, _) = driver.plan_against(&driver.desired(&service));
+    assert!(
+        !again.has_changes(),
+        "a second plan changes {:#?}",
+        changes(&again)
+    );
+
+    let (plan, live) = driver.plan_against(&DesiredState::default());
+    let outcome = driver.apply(&plan, &live);
+    assert!(outcome.succeeded(), "remove succeeds: {:?}", outcome.failed);
+    assert!(target_groups(&driver, &elb).is_empty());
 }
