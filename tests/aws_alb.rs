@@ -4,8 +4,8 @@
 //! and the permission; a second plan that changes nothing; a changed condition, then a changed
 //! priority, each planned as an update of that rule alone; and a remove that leaves no target
 //! group or rule of the service, and the listener as it was. And a listener of the service's own
-//! `resources:`, named by `Ref`: its rule is made once the stack has made the listener, and
-//! replans as no change.
+//! `resources:`, named by `Ref`: its rule is made once the stack has made the listener, it
+//! replans as no change, and a health check turned on changes the target group alone.
 //!
 //! These tests need `UPDRAFT_TEST_MOTO_URL` (set by `bash scripts/test.sh`, which starts moto);
 //! without it, or with moto not answering, they fail.
@@ -441,8 +441,8 @@ fn alb_rules_and_lambda_target_groups_deploy_replan_change_one_rule_and_remove_k
 }
 
 /// The service `stacked`, whose `resources:` hold a listener on `balancer` that its one `alb`
-/// event names by `Ref`.
-fn stacked_service(balancer: &str) -> Fixture {
+/// event names by `Ref`; `health` is the event's health check settings (YAML), if any.
+fn stacked_service(balancer: &str, health: &str) -> Fixture {
     let manifest = format!(
         "service: stacked\n\
          provider:\n  name: aws\n  runtime: nodejs20.x\n  region: us-east-1\n  memorySize: 128\n\
@@ -450,6 +450,7 @@ fn stacked_service(balancer: &str) -> Fixture {
          \x20 hello:\n    handler: handler.handle\n    events:\n\
          \x20     - alb:\n          listenerArn:\n            Ref: HttpListener\n\
          \x20         priority: 1\n          conditions:\n            path: /hello\n\
+         {health}\
          resources:\n  Resources:\n    HttpListener:\n\
          \x20     Type: AWS::ElasticLoadBalancingV2::Listener\n      Properties:\n\
          \x20       LoadBalancerArn: {balancer}\n        Port: 8080\n        Protocol: HTTP\n\
@@ -461,16 +462,17 @@ fn stacked_service(balancer: &str) -> Fixture {
 
 #[test]
 #[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
-fn a_rule_on_a_listener_of_the_services_resources_follows_its_ref_and_replans_as_no_change() {
+fn a_rule_on_a_listener_of_the_services_resources_follows_its_ref_and_a_health_check_updates_the_group(
+) {
     let moto = moto::moto(
-        "a_rule_on_a_listener_of_the_services_resources_follows_its_ref_and_replans_as_no_change",
+        "a_rule_on_a_listener_of_the_services_resources_follows_its_ref_and_a_health_check_updates_the_group",
     );
-    let placeholder = stacked_service("placeholder");
+    let placeholder = stacked_service("placeholder", "");
     let driver = Driver::connect(&placeholder.service);
     let config = direct_config(&driver.runtime, &moto);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
     let balancer = user_balancer(&driver, &moto, &elb);
-    let service = stacked_service(&balancer);
+    let service = stacked_service(&balancer, "");
     deploy(&driver, &service);
 
     let listeners = block(
@@ -501,6 +503,26 @@ fn a_rule_on_a_listener_of_the_services_resources_follows_its_ref_and_replans_as
         "a second plan changes {:#?}",
         changes(&again)
     );
+
+    // A health check turned on changes the target group alone, in place.
+    let checked = stacked_service(
+        &balancer,
+        "          healthCheck:\n            path: /health\n            intervalSeconds: 60\n",
+    );
+    let (plan, _) = driver.plan_against(&driver.desired(&checked));
+    let group_name = groups[0].target_group_name().expect("a name");
+    assert_eq!(
+        changes(&plan),
+        [format!("update {} {group_name}", kind::TARGET_GROUP)]
+    );
+    deploy(&driver, &checked);
+    let group = &target_groups(&driver, &elb)[0];
+    assert_eq!(group.target_group_arn(), groups[0].target_group_arn());
+    assert_eq!(group.health_check_enabled(), Some(true));
+    assert_eq!(group.health_check_path(), Some("/health"));
+    assert_eq!(group.health_check_interval_seconds(), Some(60));
+    let (settled, _) = driver.plan_against(&driver.desired(&checked));
+    assert!(!settled.has_changes(), "{:#?}", changes(&settled));
 
     let (plan, live) = driver.plan_against(&DesiredState::default());
     let outcome = driver.apply(&plan, &live);
