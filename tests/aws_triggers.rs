@@ -668,9 +668,9 @@ fn changing_a_route_path_updates_routes_and_keeps_both_apis() {
 fn an_event_type_updraft_cannot_deploy_is_refused_before_any_change() {
     let moto = moto("an_event_type_updraft_cannot_deploy_is_refused_before_any_change");
     let balanced = service(
-        "  web:\n    handler: handler.handle\n    events:\n      - alb:\n          \
-         listenerArn: arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/1/2\n          \
-         priority: 1\n          conditions:\n            path: /web\n",
+        "  web:\n    handler: handler.handle\n    events:\n      - kafka:\n          \
+         topic: orders\n          bootstrapServers: [broker:9092]\n          \
+         accessConfigurations:\n            saslScram512Auth: arn:aws:secretsmanager:us-east-1:123456789012:secret:kafka\n",
     );
     let driver = Driver::connect(&balanced.service);
     moto.proxy.clear();
@@ -679,11 +679,11 @@ fn an_event_type_updraft_cannot_deploy_is_refused_before_any_change() {
         .desired(&balanced.service, &balanced.artifacts)
     {
         Err(ProviderError::Unsupported { what, span, help }) => {
-            assert!(what.contains("alb") && what.contains("web"), "{what}");
+            assert!(what.contains("kafka") && what.contains("web"), "{what}");
             assert!(span.is_some(), "the error points at the event");
             assert!(!help.is_empty());
         }
-        other => panic!("expected the alb event to be refused, got {other:?}"),
+        other => panic!("expected the kafka event to be refused, got {other:?}"),
     }
     assert!(moto.proxy.requests().is_empty(), "nothing was asked of AWS");
 }

@@ -195,12 +195,12 @@ fn an_unsupported_event_fails_at_plan_time_naming_its_place() {
     .expect("the handler is written");
     std::fs::write(
         dir.path().join("serverless.yml"),
-        "service: balanced\nprovider:\n  name: aws\n  runtime: nodejs20.x\nfunctions:\n  web:\n    handler: handler.main\n    events:\n      - alb:\n          listenerArn: arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/1/2\n          priority: 1\n          conditions:\n            path: /web\n",
+        "service: balanced\nprovider:\n  name: aws\n  runtime: nodejs20.x\nfunctions:\n  web:\n    handler: handler.main\n    events:\n      - kafka:\n          topic: orders\n          bootstrapServers: [broker:9092]\n          accessConfigurations:\n            saslScram512Auth: arn:aws:secretsmanager:us-east-1:123456789012:secret:kafka\n",
     )
     .expect("the manifest is written");
     let deploy = run(dir.path(), &moto, &["deploy", "--yes"]);
     assert_eq!(deploy.status, Some(1), "{}{}", deploy.stdout, deploy.stderr);
-    assert!(deploy.stderr.contains("alb"), "{}", deploy.stderr);
+    assert!(deploy.stderr.contains("kafka"), "{}", deploy.stderr);
     assert!(
         deploy.stderr.contains("serverless.yml:9"),
         "{}",

@@ -582,6 +582,29 @@ fn stream_settings_are_checked() {
 }
 
 #[test]
+fn alb_settings_are_checked() {
+    let valid = run(manifest(json!({ "handler": "h.f", "events": [
+        { "alb": { "listenerArn": { "Ref": "HttpListener" }, "priority": 3,
+                   "conditions": { "path": ["/a", "/b"], "method": "GET",
+                                   "header": { "name": "X-Env", "values": ["prod"] },
+                                   "query": { "lang": "en" } },
+                   "healthCheck": true, "multiValueHeaders": false } }
+    ] })));
+    assert!(
+        valid.errors.is_empty() && valid.warnings.is_empty(),
+        "{:?} {:?}",
+        messages(&valid.errors),
+        messages(&valid.warnings)
+    );
+    let report = run(manifest(json!({ "handler": "h.f", "events": [
+        { "alb": { "listenerArn": "arn:aws:elasticloadbalancing:us-east-1:1:listener/app/a/b/c",
+                   "priority": 0, "conditions": { "path": "/" } } }
+    ] })));
+    let warning = only_warning(&report);
+    assert!(warning.message.contains("priority"), "{}", warning.message);
+}
+
+#[test]
 fn an_event_written_as_a_function_key_is_pointed_to_the_events_list() {
     let report = run(manifest(
         json!({ "handler": "h.f", "http": { "path": "x", "method": "get" } }),

@@ -339,3 +339,19 @@ fn a_bucket_policy_names_the_bucket_an_s3_event_creates_by_its_framework_logical
     );
     assert!(stack.depends_on.contains(&bucket));
 }
+
+#[test]
+fn provider_alb_is_deployed_only_as_a_target_group_prefix() {
+    let with = |alb: Json| {
+        let mut manifest = base(json!({}));
+        manifest["provider"]["alb"] = alb;
+        build(manifest)
+    };
+    assert!(with(json!({"targetGroupPrefix": "web-"})).is_ok());
+    match with(json!({"targetGroupPrefix": "web-", "authorizers": {"cognito": {}}})) {
+        Err(ProviderError::Unsupported { what, .. }) => {
+            assert!(what.contains("provider.alb"), "{what}")
+        }
+        other => panic!("expected provider.alb refused, got {other:?}"),
+    }
+}

@@ -283,7 +283,19 @@ fn check_provider(service: &Service) -> Result<(), ProviderError> {
     let Some(provider) = service.provider.raw.as_object() else {
         return Ok(());
     };
-    match UNSUPPORTED.iter().find(|key| provider.contains_key(**key)) {
+    // Of `provider.alb`, the target group prefix is deployed (`triggers::alb`); its
+    // authorizers are not.
+    let only_prefix = |key: &str| {
+        key == "alb"
+            && provider
+                .get(key)
+                .and_then(|alb| alb.as_object())
+                .is_some_and(|alb| alb.keys().all(|k| k == "targetGroupPrefix"))
+    };
+    match UNSUPPORTED
+        .iter()
+        .find(|key| provider.contains_key(**key) && !only_prefix(key))
+    {
         Some(key) => {
             let path = format!("provider.{key}");
             Err(intrinsic::unsupported(

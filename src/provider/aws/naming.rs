@@ -58,6 +58,12 @@ pub mod kind {
     pub const REST_API_USAGE_PLAN: &str = "aws.apigateway.usage-plan";
     pub const REST_API_USAGE_PLAN_KEY: &str = "aws.apigateway.usage-plan-key";
     pub const REST_API_VALIDATOR: &str = "aws.apigateway.request-validator";
+    /// A target group of type `lambda` for `alb` events.
+    pub const TARGET_GROUP: &str = "aws.elasticloadbalancing.target-group";
+    /// A function registered as a target group's target.
+    pub const TARGET: &str = "aws.elasticloadbalancing.target";
+    /// A rule on the user's listener that forwards to a target group.
+    pub const LISTENER_RULE: &str = "aws.elasticloadbalancing.listener-rule";
 }
 
 pub use crate::manifest::naming::{fit, rule_name, RULE_NAME_LIMIT};

@@ -215,7 +215,7 @@ pub(super) fn events() -> Shape {
             ]),
         ),
         event("eventBridge", open_object(vec![])),
-        event("alb", open_object(vec![])),
+        event("alb", alb()),
         event(
             "cloudwatchLog",
             any_of(vec![
@@ -314,5 +314,58 @@ fn http() -> Shape {
         ),
         prop("response", any_map(), ""),
         prop("timeoutInMillis", integer(50, i64::MAX), ""),
+    ])
+}
+
+/// An `alb` event: a rule on a listener forwarding to the function's target group. Open, so a
+/// setting the Framework knows and updraft does not deploy (`authorizer`) is refused when the
+/// plan is made, naming itself.
+fn alb() -> Shape {
+    let one_or_many = || any_of(vec![string(), list(string())]);
+    open_object(vec![
+        prop(
+            "listenerArn",
+            cf_string(),
+            "The listener's ARN, or `Ref` to a `resources:` listener",
+        ),
+        prop(
+            "priority",
+            integer(1, 50_000),
+            "The rule's priority on the listener",
+        ),
+        prop(
+            "conditions",
+            object(vec![
+                prop("path", one_or_many(), ""),
+                prop("host", one_or_many(), ""),
+                prop("method", one_or_many(), ""),
+                prop("ip", one_or_many(), ""),
+                prop(
+                    "header",
+                    object(vec![
+                        prop("name", string(), ""),
+                        prop("values", list(string()), ""),
+                    ]),
+                    "",
+                ),
+                prop("query", map_of(string()), ""),
+            ]),
+            "What a request must match",
+        ),
+        prop("multiValueHeaders", boolean(), ""),
+        prop(
+            "healthCheck",
+            flag_or(object(vec![
+                prop("enabled", boolean(), ""),
+                prop("path", string(), ""),
+                prop("intervalSeconds", integer(5, 300), ""),
+                prop("timeoutSeconds", integer(2, 120), ""),
+                prop("healthyThresholdCount", integer(2, 10), ""),
+                prop("unhealthyThresholdCount", integer(2, 10), ""),
+                prop("matcher", object(vec![prop("httpCode", string(), "")]), ""),
+            ])),
+            "",
+        ),
+        prop("targetGroupName", string(), ""),
     ])
 }

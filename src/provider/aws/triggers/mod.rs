@@ -5,7 +5,8 @@
 //! `schedule` as EventBridge rules ([`schedule`]), `eventBridge` and `cloudwatchEvent` as rules
 //! too, with the buses the service creates ([`event_bridge`]; the rule kind is [`rule`]'s),
 //! `cloudwatchLog` as subscription filters ([`cloudwatch_log`]), `iot` as topic rules ([`iot`]),
-//! `cognitoUserPool` as a pool's Lambda triggers ([`cognito`]), `sqs` as event source mappings ([`sqs`]),
+//! `cognitoUserPool` as a pool's Lambda triggers ([`cognito`]), `alb` as listener rules forwarding
+//! to target groups ([`alb`]), `sqs` as event source mappings ([`sqs`]),
 //! `s3` as bucket notifications ([`s3`]), `sns` as subscriptions ([`sns`]), and the Lambda
 //! permissions each of them needs ([`permission`]).
 //!
@@ -14,6 +15,7 @@
 //! answers), and `apply`. Any other event type is refused while the desired state is built,
 //! naming the function, the event and its place in the manifest, before anything changes.
 
+pub mod alb;
 pub mod alexa;
 pub mod api_gateway_v2;
 pub mod cloudwatch_log;
@@ -183,6 +185,9 @@ pub const KINDS: &[&str] = &[
     kind::BUCKET_NOTIFICATION,
     kind::TOPIC,
     kind::SUBSCRIPTION,
+    kind::TARGET_GROUP,
+    kind::TARGET,
+    kind::LISTENER_RULE,
     kind::PERMISSION,
 ];
 
@@ -283,6 +288,9 @@ impl ResourceKind for Triggers {
             kind::BUCKET_NOTIFICATION => s3::apply(&aws.s3, &site, step, properties).await,
             s3::BUCKET => s3::apply(&aws.s3, &site, step, properties).await,
             kind::TOPIC | kind::SUBSCRIPTION => sns::apply(&aws.sns, step, properties).await,
+            kind::TARGET_GROUP | kind::TARGET | kind::LISTENER_RULE => {
+                alb::apply(&aws.elb, step, properties).await
+            }
             kind::PERMISSION => permission::apply(&aws.lambda, step, properties).await,
             _ => Err(ProviderError::Internal {
                 resource: step.id.clone(),
@@ -340,6 +348,7 @@ async fn read(live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
                 .map(|(_, name)| name.to_string())
         })
         .collect();
+    let balancing = tagged("elasticloadbalancing").await?;
     let (gateway_apis, rest, shared_rest, rules, mappings, subscriptions, buckets, topics) = tokio::join!(
         api_gateway_v2::live(&aws.apigatewayv2, &site, recorded.authorizers),
         rest_api::live(&aws.apigateway, &site, recorded.api_keys),
@@ -364,6 +373,7 @@ async fn read(live: &LiveContext) -> Result<Vec<Live>, ProviderError> {
     found.extend(s3::bucket_lives(&buckets));
     found.extend(sns::topic_lives(&topics?));
     found.extend(event_bridge::bus_lives(&buses));
+    found.extend(alb::live(&aws.elb, &site, &balancing).await?);
     found.extend(cloudwatch_log::live(&aws.logs, &recorded.log_groups, &functions).await?);
     let mut notified: BTreeSet<String> = buckets
         .iter()
@@ -453,6 +463,7 @@ pub fn desired(context: &Context) -> Result<Vec<Desired>, ProviderError> {
     resources.extend(cloudwatch_log::desired(context, events(CLOUDWATCH_LOG))?);
     resources.extend(iot::desired(context, events(IOT))?);
     resources.extend(cognito::desired(context, events(COGNITO))?);
+    resources.extend(alb::desired(context, events(ALB))?);
     Ok(resources)
 }
 
@@ -512,6 +523,7 @@ const CLOUDWATCH_EVENT: &str = "cloudwatchEvent";
 const CLOUDWATCH_LOG: &str = "cloudwatchLog";
 const IOT: &str = "iot";
 const COGNITO: &str = "cognitoUserPool";
+const ALB: &str = "alb";
 
 /// Which module deploys the event, or why none does.
 fn supported_kind(function: &Function, event: &Event) -> Result<&'static str, ProviderError> {
@@ -526,6 +538,7 @@ fn supported_kind(function: &Function, event: &Event) -> Result<&'static str, Pr
         (Trigger::Other { .. }, "iot") => Ok(IOT),
         (Trigger::Other { .. }, "cognitoUserPool") => Ok(COGNITO),
         (Trigger::Other { .. }, "websocket") => Ok(WEBSOCKET),
+        (Trigger::Other { .. }, "alb") => Ok(ALB),
         (Trigger::Queue { .. }, "sqs") => Ok(SQS),
         (Trigger::Stream { .. }, "stream") => Ok(STREAM),
         (Trigger::Other { .. }, "alexaSkill" | "alexaSmartHome") => Ok(ALEXA),
@@ -534,7 +547,7 @@ fn supported_kind(function: &Function, event: &Event) -> Result<&'static str, Pr
         _ => Err(unsupported(
             function,
             event,
-            "updraft deploys httpApi, http, websocket, schedule, eventBridge, cloudwatchEvent, cloudwatchLog, iot, cognitoUserPool, sqs, stream, s3, sns, alexaSkill and \
+            "updraft deploys httpApi, http, websocket, schedule, eventBridge, cloudwatchEvent, cloudwatchLog, iot, cognitoUserPool, alb, sqs, stream, s3, sns, alexaSkill and \
              alexaSmartHome events; deploy this function with the Serverless Framework for now, or remove the event",
         )),
     }
