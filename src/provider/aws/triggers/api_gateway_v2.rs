@@ -8,7 +8,7 @@
 //! its deletion), and a service without WebSocket events costs no call more than before.
 
 use aws_sdk_apigatewayv2::error::ProvideErrorMetadata;
-use aws_sdk_apigatewayv2::types::{Api, ProtocolType};
+use aws_sdk_apigatewayv2::types::{Api, AuthorizationType, ProtocolType};
 use aws_sdk_apigatewayv2::Client;
 use serde_json::Value as Json;
 
@@ -126,6 +126,62 @@ pub fn strings(value: Option<&Json>) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A route as both APIs put it: the HTTP API's carries scopes, the WebSocket API's a route
+/// response selection expression.
+pub struct RouteCall<'a> {
+    pub route_key: &'a str,
+    /// The integration's id.
+    pub integration_id: &'a str,
+    pub authorization_type: &'a str,
+    pub authorizer_id: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub selection: Option<String>,
+}
+
+/// Creates the route, or updates the `existing` one in place; its id.
+pub async fn put_route(
+    client: &Client,
+    api_id: &str,
+    existing: Option<String>,
+    route: RouteCall<'_>,
+    resource: &str,
+) -> Result<String, ProviderError> {
+    let target = format!("integrations/{}", route.integration_id);
+    let authorization = AuthorizationType::from(route.authorization_type);
+    match existing {
+        Some(route_id) => {
+            client
+                .update_route()
+                .api_id(api_id)
+                .route_id(&route_id)
+                .target(target)
+                .authorization_type(authorization)
+                .set_authorizer_id(route.authorizer_id)
+                .set_authorization_scopes(route.scopes)
+                .set_route_response_selection_expression(route.selection)
+                .send()
+                .await
+                .map_err(|e| call_error("apigateway:PATCH /apis/{id}/routes", resource, &e))?;
+            Ok(route_id)
+        }
+        None => Ok(client
+            .create_route()
+            .api_id(api_id)
+            .route_key(route.route_key)
+            .target(target)
+            .authorization_type(authorization)
+            .set_authorizer_id(route.authorizer_id)
+            .set_authorization_scopes(route.scopes)
+            .set_route_response_selection_expression(route.selection)
+            .send()
+            .await
+            .map_err(|e| call_error("apigateway:POST /apis/{id}/routes", resource, &e))?
+            .route_id()
+            .unwrap_or_default()
+            .to_string()),
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_apigatewayv2::error::ProvideErrorMetadata;
 use aws_sdk_apigatewayv2::types::{
-    Api, AuthorizationType, AuthorizerType, Cors, IntegrationType, JwtConfiguration, ProtocolType,
+    Api, AuthorizerType, Cors, IntegrationType, JwtConfiguration, ProtocolType,
 };
 use aws_sdk_apigatewayv2::Client;
 use serde_json::{json, Value as Json};
@@ -21,7 +21,8 @@ use crate::provider::aws::call::deleted;
 use crate::provider::aws::kinds::{TagChange, Typed};
 use crate::provider::aws::naming::{self, kind};
 use crate::provider::aws::triggers::api_gateway_v2::{
-    self, api_arn, function_arn_of, is_websocket, not_found, strings, NOT_FOUND,
+    self, api_arn, function_arn_of, is_websocket, not_found, put_route, strings, RouteCall,
+    NOT_FOUND,
 };
 use crate::provider::aws::triggers::{attribute, call_error, function_name_of, Site};
 use crate::provider::ProviderError;
@@ -481,47 +482,18 @@ pub async fn apply(
         }
         kind::HTTP_API_ROUTE => {
             let wanted = RouteProperties::from_properties(properties, &step.id)?;
-            let target = format!(
-                "integrations/{}",
-                wanted.integration_id.as_str().unwrap_or_default()
-            );
-            let authorization = AuthorizationType::from(wanted.authorization_type.as_str());
-            let authorizer = wanted.authorizer_id.as_str().map(str::to_string);
             let scopes = Some(&wanted.authorization_scopes)
                 .filter(|s| !s.is_null())
                 .map(|s| strings(Some(s)));
-            let route_id = match existing {
-                Some(route_id) => {
-                    client
-                        .update_route()
-                        .api_id(&api_id)
-                        .route_id(&route_id)
-                        .target(target)
-                        .authorization_type(authorization)
-                        .set_authorizer_id(authorizer)
-                        .set_authorization_scopes(scopes)
-                        .send()
-                        .await
-                        .map_err(|e| {
-                            call_error("apigateway:PATCH /apis/{id}/routes", &resource, &e)
-                        })?;
-                    route_id
-                }
-                None => client
-                    .create_route()
-                    .api_id(&api_id)
-                    .route_key(&wanted.route_key)
-                    .target(target)
-                    .authorization_type(authorization)
-                    .set_authorizer_id(authorizer)
-                    .set_authorization_scopes(scopes)
-                    .send()
-                    .await
-                    .map_err(|e| call_error("apigateway:POST /apis/{id}/routes", &resource, &e))?
-                    .route_id()
-                    .unwrap_or_default()
-                    .to_string(),
+            let route = RouteCall {
+                route_key: &wanted.route_key,
+                integration_id: wanted.integration_id.as_str().unwrap_or_default(),
+                authorization_type: &wanted.authorization_type,
+                authorizer_id: wanted.authorizer_id.as_str().map(str::to_string),
+                scopes,
+                selection: None,
             };
+            let route_id = put_route(client, &api_id, existing, route, &resource).await?;
             Ok(Properties::from([("id".to_string(), json!(route_id))]))
         }
         kind::HTTP_API_STAGE => {

@@ -7,9 +7,7 @@
 //! deployment would otherwise still serve them.
 
 use aws_sdk_apigatewayv2::error::ProvideErrorMetadata;
-use aws_sdk_apigatewayv2::types::{
-    AuthorizationType, AuthorizerType, IntegrationType, ProtocolType,
-};
+use aws_sdk_apigatewayv2::types::{AuthorizerType, IntegrationType, ProtocolType};
 use aws_sdk_apigatewayv2::Client;
 use serde_json::{json, Value as Json};
 
@@ -23,7 +21,7 @@ use crate::provider::aws::call::deleted;
 use crate::provider::aws::kinds::{TagChange, Typed};
 use crate::provider::aws::naming::kind;
 use crate::provider::aws::triggers::api_gateway_v2::{
-    api_arn, invocation_uri, not_found, strings, NOT_FOUND,
+    api_arn, invocation_uri, not_found, put_route, strings, RouteCall, NOT_FOUND,
 };
 use crate::provider::aws::triggers::{attribute, call_error, Site};
 use crate::provider::ProviderError;
@@ -173,45 +171,15 @@ pub async fn apply(
         }
         kind::WEBSOCKET_ROUTE => {
             let wanted = RouteProperties::from_properties(properties, &step.id)?;
-            let target = format!(
-                "integrations/{}",
-                wanted.integration_id.as_str().unwrap_or_default()
-            );
-            let authorization = AuthorizationType::from(wanted.authorization_type.as_str());
-            let authorizer = wanted.authorizer_id.as_str().map(str::to_string);
-            let selection = wanted.route_response_selection_expression.clone();
-            let route_id = match existing {
-                Some(route_id) => {
-                    client
-                        .update_route()
-                        .api_id(&api_id)
-                        .route_id(&route_id)
-                        .target(target)
-                        .authorization_type(authorization)
-                        .set_authorizer_id(authorizer)
-                        .set_route_response_selection_expression(selection)
-                        .send()
-                        .await
-                        .map_err(|e| {
-                            call_error("apigateway:PATCH /apis/{id}/routes", &resource, &e)
-                        })?;
-                    route_id
-                }
-                None => client
-                    .create_route()
-                    .api_id(&api_id)
-                    .route_key(&wanted.route_key)
-                    .target(target)
-                    .authorization_type(authorization)
-                    .set_authorizer_id(authorizer)
-                    .set_route_response_selection_expression(selection)
-                    .send()
-                    .await
-                    .map_err(|e| call_error("apigateway:POST /apis/{id}/routes", &resource, &e))?
-                    .route_id()
-                    .unwrap_or_default()
-                    .to_string(),
+            let route = RouteCall {
+                route_key: &wanted.route_key,
+                integration_id: wanted.integration_id.as_str().unwrap_or_default(),
+                authorization_type: &wanted.authorization_type,
+                authorizer_id: wanted.authorizer_id.as_str().map(str::to_string),
+                scopes: None,
+                selection: wanted.route_response_selection_expression.clone(),
             };
+            let route_id = put_route(client, &api_id, existing, route, &resource).await?;
             Ok(id_attribute(route_id))
         }
         kind::WEBSOCKET_ROUTE_RESPONSE => {
