@@ -8,7 +8,7 @@
 //! its deletion), and a service without WebSocket events costs no call more than before.
 
 use aws_sdk_apigatewayv2::error::ProvideErrorMetadata;
-use aws_sdk_apigatewayv2::types::{Api, AuthorizationType, ProtocolType};
+use aws_sdk_apigatewayv2::types::{Api, AuthorizationType, IntegrationType, ProtocolType};
 use aws_sdk_apigatewayv2::Client;
 use serde_json::Value as Json;
 
@@ -179,6 +179,47 @@ pub async fn put_route(
             .await
             .map_err(|e| call_error("apigateway:POST /apis/{id}/routes", resource, &e))?
             .route_id()
+            .unwrap_or_default()
+            .to_string()),
+    }
+}
+
+/// Creates the Lambda proxy integration, or updates the `existing` one in place; its id. The
+/// HTTP API's gives its payload format version; a WebSocket API's has none.
+pub async fn put_integration(
+    client: &Client,
+    api_id: &str,
+    existing: Option<String>,
+    uri: String,
+    payload_format_version: Option<String>,
+    resource: &str,
+) -> Result<String, ProviderError> {
+    match existing {
+        Some(integration_id) => {
+            client
+                .update_integration()
+                .api_id(api_id)
+                .integration_id(&integration_id)
+                .integration_type(IntegrationType::AwsProxy)
+                .integration_uri(uri)
+                .set_payload_format_version(payload_format_version)
+                .send()
+                .await
+                .map_err(|e| {
+                    call_error("apigateway:PATCH /apis/{id}/integrations", resource, &e)
+                })?;
+            Ok(integration_id)
+        }
+        None => Ok(client
+            .create_integration()
+            .api_id(api_id)
+            .integration_type(IntegrationType::AwsProxy)
+            .integration_uri(uri)
+            .set_payload_format_version(payload_format_version)
+            .send()
+            .await
+            .map_err(|e| call_error("apigateway:POST /apis/{id}/integrations", resource, &e))?
+            .integration_id()
             .unwrap_or_default()
             .to_string()),
     }

@@ -6,9 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_apigatewayv2::error::ProvideErrorMetadata;
-use aws_sdk_apigatewayv2::types::{
-    Api, AuthorizerType, Cors, IntegrationType, JwtConfiguration, ProtocolType,
-};
+use aws_sdk_apigatewayv2::types::{Api, AuthorizerType, Cors, JwtConfiguration, ProtocolType};
 use aws_sdk_apigatewayv2::Client;
 use serde_json::{json, Value as Json};
 
@@ -21,8 +19,8 @@ use crate::provider::aws::call::deleted;
 use crate::provider::aws::kinds::{TagChange, Typed};
 use crate::provider::aws::naming::{self, kind};
 use crate::provider::aws::triggers::api_gateway_v2::{
-    self, api_arn, function_arn_of, is_websocket, not_found, put_route, strings, RouteCall,
-    NOT_FOUND,
+    self, api_arn, function_arn_of, is_websocket, not_found, put_integration, put_route, strings,
+    RouteCall, NOT_FOUND,
 };
 use crate::provider::aws::triggers::{attribute, call_error, function_name_of, Site};
 use crate::provider::ProviderError;
@@ -391,38 +389,9 @@ pub async fn apply(
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
-            let payload = wanted.payload_format_version.unwrap_or_default();
-            let integration_id = match existing {
-                Some(integration_id) => {
-                    client
-                        .update_integration()
-                        .api_id(&api_id)
-                        .integration_id(&integration_id)
-                        .integration_type(IntegrationType::AwsProxy)
-                        .integration_uri(uri)
-                        .payload_format_version(payload)
-                        .send()
-                        .await
-                        .map_err(|e| {
-                            call_error("apigateway:PATCH /apis/{id}/integrations", &resource, &e)
-                        })?;
-                    integration_id
-                }
-                None => client
-                    .create_integration()
-                    .api_id(&api_id)
-                    .integration_type(IntegrationType::AwsProxy)
-                    .integration_uri(uri)
-                    .payload_format_version(payload)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        call_error("apigateway:POST /apis/{id}/integrations", &resource, &e)
-                    })?
-                    .integration_id()
-                    .unwrap_or_default()
-                    .to_string(),
-            };
+            let payload = Some(wanted.payload_format_version.unwrap_or_default());
+            let integration_id =
+                put_integration(client, &api_id, existing, uri, payload, &resource).await?;
             Ok(Properties::from([(
                 "id".to_string(),
                 json!(integration_id),

@@ -7,7 +7,7 @@
 //! deployment would otherwise still serve them.
 
 use aws_sdk_apigatewayv2::error::ProvideErrorMetadata;
-use aws_sdk_apigatewayv2::types::{AuthorizerType, IntegrationType, ProtocolType};
+use aws_sdk_apigatewayv2::types::{AuthorizerType, ProtocolType};
 use aws_sdk_apigatewayv2::Client;
 use serde_json::{json, Value as Json};
 
@@ -21,7 +21,7 @@ use crate::provider::aws::call::deleted;
 use crate::provider::aws::kinds::{TagChange, Typed};
 use crate::provider::aws::naming::kind;
 use crate::provider::aws::triggers::api_gateway_v2::{
-    api_arn, invocation_uri, not_found, put_route, strings, RouteCall, NOT_FOUND,
+    api_arn, invocation_uri, not_found, put_integration, put_route, strings, RouteCall, NOT_FOUND,
 };
 use crate::provider::aws::triggers::{attribute, call_error, Site};
 use crate::provider::ProviderError;
@@ -100,35 +100,8 @@ pub async fn apply(
         kind::WEBSOCKET_INTEGRATION => {
             let wanted = IntegrationProperties::from_properties(properties, &step.id)?;
             let uri = invocation_uri(site, wanted.function_arn.as_str().unwrap_or_default());
-            let integration_id = match existing {
-                Some(integration_id) => {
-                    client
-                        .update_integration()
-                        .api_id(&api_id)
-                        .integration_id(&integration_id)
-                        .integration_type(IntegrationType::AwsProxy)
-                        .integration_uri(uri)
-                        .send()
-                        .await
-                        .map_err(|e| {
-                            call_error("apigateway:PATCH /apis/{id}/integrations", &resource, &e)
-                        })?;
-                    integration_id
-                }
-                None => client
-                    .create_integration()
-                    .api_id(&api_id)
-                    .integration_type(IntegrationType::AwsProxy)
-                    .integration_uri(uri)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        call_error("apigateway:POST /apis/{id}/integrations", &resource, &e)
-                    })?
-                    .integration_id()
-                    .unwrap_or_default()
-                    .to_string(),
-            };
+            let integration_id =
+                put_integration(client, &api_id, existing, uri, None, &resource).await?;
             Ok(id_attribute(integration_id))
         }
         kind::WEBSOCKET_AUTHORIZER => {
