@@ -28,6 +28,7 @@ fn spec(key: &str, runtime: &str, handler: &str, dir: &Path) -> FunctionSpec {
         runtime: runtime.to_string(),
         handler: handler.to_string(),
         task_root: dir.to_path_buf(),
+        search_paths: Vec::new(),
         memory_size: 256,
         timeout: TIMEOUT,
         environment: [("GREETING".to_string(), "hello".to_string())].into(),

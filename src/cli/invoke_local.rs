@@ -17,7 +17,7 @@ use super::output::invoke::PayloadStyle;
 use super::output::Printer;
 use super::GlobalArgs;
 use crate::manifest::model::Service;
-use crate::offline::engine::{functions_from_service, Engine, EngineOptions};
+use crate::offline::engine::{built_functions, Engine, EngineOptions};
 use crate::offline::invoke::{ErrorCause, Invocation, InvocationResult, Invoker};
 
 /// Run a function on this machine with its configured runtime, environment and timeout
@@ -53,9 +53,18 @@ pub fn exec(
     let loaded = super::load_manifest(global, options.clone(), printer, runtime)?;
     printer.add_secrets(loaded.secrets.iter().cloned());
     let service = Service::from_tree_with_options(&loaded.root, &options).map_err(Failure::user)?;
-    let (functions, warnings) = functions_from_service(&service, &loaded.service_dir);
     let function = find_function(&service, &args.function)?;
     let key = function.key.clone();
+    let (functions, warnings, build_warnings) = built_functions(
+        &service,
+        &loaded.service_dir,
+        std::slice::from_ref(&key),
+        None,
+    )
+    .map_err(Failure::user)?;
+    for warning in &build_warnings {
+        printer.warning(warning);
+    }
     let overridden = |variable: &str| args.env.iter().any(|(name, _)| name == variable);
     for warning in warnings
         .iter()

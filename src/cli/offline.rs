@@ -19,7 +19,7 @@ use super::output::offline::{self as show, OfflineLog};
 use super::output::Printer;
 use super::GlobalArgs;
 use crate::offline::connection::Timeouts;
-use crate::offline::engine::{functions_from_service, Engine, EngineOptions, FunctionSpec};
+use crate::offline::engine::{built_functions, Engine, EngineOptions, FunctionSpec};
 use crate::offline::http::routes::RouteOptions;
 use crate::offline::invoke::Invoker;
 use crate::offline::reload::{self, Reloading, Watcher};
@@ -121,7 +121,12 @@ pub fn exec(
         },
         timeouts: Timeouts::default(),
     };
-    let (specs, warnings) = functions_from_service(&context.service, &context.loaded.service_dir);
+    let (specs, warnings, build_warnings) =
+        built_functions(&context.service, &context.loaded.service_dir, &[], None)
+            .map_err(Failure::user)?;
+    for warning in &build_warnings {
+        printer.warning(warning);
+    }
     let overridden = |variable: &str| args.env.iter().any(|(name, _)| name == variable);
     for warning in warnings.iter().filter(|w| !overridden(&w.variable)) {
         printer.warning(warning);

@@ -118,6 +118,10 @@ pub enum PackageError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     NodeDependencies(#[from] super::node_deps::NodeDepsError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Build(#[from] super::build::BuildError),
 }
 
 /// What packaging wants the user to know without stopping.
@@ -140,4 +144,8 @@ pub enum PackageWarning {
         help("deploying uploads it to the deployment bucket; to make it smaller, leave out files with `package.patterns`")
     )]
     NeedsS3Upload { artifact: String, bytes: u64 },
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Build(#[from] super::build::BuildWarning),
 }

@@ -8,6 +8,7 @@
 //! no partial artifact.
 
 mod archive;
+pub mod build;
 pub mod error;
 pub mod extend;
 mod hoisted;
@@ -124,7 +125,19 @@ pub fn package(request: &Request<'_>, progress: &dyn Progress) -> Result<Report,
     // What a run killed outright left: it would be packaged into nothing, but it fills the
     // disk and looks like work in progress.
     partial::remove_abandoned(&request.output_dir);
-    let plans = plan(request)?;
+    let builds = build::build(&build::BuildRequest {
+        service: request.service,
+        service_dir: request.service_dir,
+        output_dir: &request.output_dir,
+        purpose: build::Purpose::Lambda,
+        only: Vec::new(),
+        interrupted: request.interrupted,
+    })
+    .map_err(|error| match error {
+        build::BuildError::Interrupted => PackageError::Interrupted,
+        error => PackageError::Build(error),
+    })?;
+    let plans = plan(request, &builds)?;
     // The tree and the dependency filter are read once, and only if something is built.
     let mut tree: Option<walk::Tree> = None;
     let mut dependencies: Option<node_deps::NodeDependencies> = None;
@@ -134,6 +147,9 @@ pub fn package(request: &Request<'_>, progress: &dyn Progress) -> Result<Report,
         dependency_warnings: Vec::new(),
         listing: request.output_dir.join(LISTING),
     };
+    report
+        .warnings
+        .extend(builds.warnings.iter().cloned().map(PackageWarning::Build));
     let interrupted = || {
         request
             .interrupted
@@ -201,7 +217,9 @@ pub fn package(request: &Request<'_>, progress: &dyn Progress) -> Result<Report,
                 }) {
                     return Err(bad.clone().into_error());
                 }
-                let selected = selector.select(&tree.files, dependencies, &file_name);
+                let mut selected = selector.select(&tree.files, dependencies, &file_name);
+                // What the build steps made stands in for, or joins, the service's files.
+                selected.files = builds.compose(&functions, std::mem::take(&mut selected.files));
                 if selected.files.is_empty() {
                     return Err(PackageError::NoFiles {
                         artifact: file_name,
@@ -265,9 +283,9 @@ fn service_tree(
 }
 
 /// Which artifacts to make, as the Framework decides: a function's own `package.artifact`
-/// first, then individual packaging, then the service's `package.artifact`, else the shared
-/// service zip. Image functions have no code artifact. Then one artifact per layer.
-fn plan(request: &Request<'_>) -> Result<Vec<Plan>, PackageError> {
+/// first, then individual packaging (which a compiled `bootstrap` needs), then the service's
+/// `package.artifact`, else the shared service zip. Image functions have no code artifact. Then one artifact per layer.
+fn plan(request: &Request<'_>, builds: &build::Builds) -> Result<Vec<Plan>, PackageError> {
     let service = request.service;
     let mut shared_functions = Vec::new();
     let mut plans = Vec::new();
@@ -282,7 +300,10 @@ fn plan(request: &Request<'_>) -> Result<Vec<Plan>, PackageError> {
                 functions: vec![key.clone()],
                 layer: None,
             });
-        } else if service.package.individually || function.package.individually {
+        } else if service.package.individually
+            || function.package.individually
+            || builds.get(key).is_some_and(|b| b.individually)
+        {
             let mut lists = service_lists(request);
             let own = &function.package;
             let place = |field: &str| format!("functions.{key}.package.{field}");

@@ -323,10 +323,16 @@ pub fn semantics(
     }
 }
 
-/// Plugins whose work updraft does itself.
+/// Plugins whose work updraft does itself: the Azure and Google providers, and the build
+/// steps of `package::build`.
 const BUILT_IN_PLUGINS: &[&str] = &[
     "serverless-azure-functions",
     "serverless-google-cloudfunctions",
+    "serverless-python-requirements",
+    "serverless-esbuild",
+    "serverless-plugin-typescript",
+    "serverless-rust",
+    "serverless-go-plugin",
 ];
 
 fn plugins(root: &Node, issues: &mut Vec<(Severity, Issue)>) {
@@ -343,7 +349,7 @@ fn plugins(root: &Node, issues: &mut Vec<(Severity, Issue)>) {
             .unwrap_or_default(),
         _ => Vec::new(),
     };
-    // The Framework's Azure and Google providers are plugins; updraft has those clouds built in.
+    // The Framework's Azure and Google providers and its build plugins: updraft does their work.
     let names: Vec<&str> = names
         .into_iter()
         .filter(|name| !BUILT_IN_PLUGINS.contains(name))

@@ -17,6 +17,7 @@ use indexmap::IndexMap;
 use serde_json::Value as Json;
 
 use crate::manifest::model::{Function, Service};
+use crate::package::build::{BuildError, BuildRequest, BuildWarning, Builds, LocalCode, Purpose};
 
 /// The account id offline: Lambda's ARNs need one and the documentation examples use it.
 pub const OFFLINE_ACCOUNT_ID: &str = "123456789012";
@@ -30,8 +31,12 @@ pub struct FunctionSpec {
     pub name: String,
     pub runtime: String,
     pub handler: String,
-    /// The code directory (`LAMBDA_TASK_ROOT`): the service directory.
+    /// The code directory (`LAMBDA_TASK_ROOT`): the service directory, or what a build step
+    /// made for the function (a bundle's folder, a compiled `bootstrap`'s folder).
     pub task_root: PathBuf,
+    /// Folders the runtime searches for modules after the code directory (`PYTHONPATH`,
+    /// `NODE_PATH`): built dependencies.
+    pub search_paths: Vec<PathBuf>,
     pub memory_size: u32,
     pub timeout: Duration,
     /// Provider variables overlaid with the function's own, as strings.
@@ -79,6 +84,39 @@ pub fn functions_from_service(
     (specs, warnings)
 }
 
+/// The functions of a service as [`functions_from_service`] gives them, after running the build
+/// steps they need on this machine (`only` names the functions to build, all when empty):
+/// requirements installed, bundles and binaries built into `.serverless/build/`.
+pub fn built_functions(
+    service: &Service,
+    service_dir: &Path,
+    only: &[String],
+    interrupted: Option<&std::sync::atomic::AtomicBool>,
+) -> Result<(Vec<FunctionSpec>, Vec<StandInWarning>, Vec<BuildWarning>), BuildError> {
+    let output_dir = service_dir.join(".serverless");
+    let builds = crate::package::build::build(&BuildRequest {
+        service,
+        service_dir,
+        output_dir: &output_dir,
+        purpose: Purpose::Local,
+        only: only.to_vec(),
+        interrupted,
+    })?;
+    let (mut specs, warnings) = functions_from_service(service, service_dir);
+    use_builds(&mut specs, service_dir, &builds);
+    Ok((specs, warnings, builds.warnings))
+}
+
+/// Points each function at what the local build steps made for it (see
+/// [`crate::package::build::LocalCode`]).
+pub fn use_builds(specs: &mut [FunctionSpec], service_dir: &Path, builds: &Builds) {
+    for spec in specs {
+        let code = LocalCode::of(service_dir, builds.get(&spec.key));
+        spec.task_root = code.task_root;
+        spec.search_paths = code.search_paths;
+    }
+}
+
 fn function_spec(
     service: &Service,
     service_dir: &Path,
@@ -120,6 +158,7 @@ fn function_spec(
             .unwrap_or_else(|| "nodejs18.x".to_string()),
         handler: function.handler.clone().unwrap_or_default(),
         task_root: service_dir.to_path_buf(),
+        search_paths: Vec::new(),
         memory_size: function.memory_size,
         timeout: Duration::from_secs(u64::from(function.timeout.max(1))),
         environment,

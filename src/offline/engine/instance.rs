@@ -275,6 +275,18 @@ fn environment(spec: &FunctionSpec, api: &RuntimeApi) -> Vec<(String, String)> {
         .into_iter()
         .map(|(key, value)| (key.to_string(), value)),
     );
+    // Built dependencies (a Python function's requirements) are found after the code, as on
+    // Lambda where they sit beside it in the task root.
+    if !spec.search_paths.is_empty() {
+        let joined = std::env::join_paths(&spec.search_paths)
+            .map(|paths| paths.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if spec.runtime.starts_with("python") {
+            variables.push(("PYTHONPATH".into(), joined));
+        } else if spec.runtime.starts_with("nodejs") {
+            variables.push(("NODE_PATH".into(), joined));
+        }
+    }
     variables.extend(spec.environment.clone());
     variables.push(("AWS_LAMBDA_RUNTIME_API".into(), api.address.to_string()));
     variables

@@ -26,7 +26,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use indexmap::IndexMap;
 
-pub use function::{functions_from_service, FunctionSpec, StandInWarning};
+pub use function::{built_functions, functions_from_service, FunctionSpec, StandInWarning};
 
 use crate::offline::invoke::{Completed, Invocation, InvokeError, Invoker, MAX_PAYLOAD_BYTES};
 use pool::Pool;

@@ -1,0 +1,60 @@
+//! What can stop a build step, and what a build step warns about: each names the function or
+//! file at fault and the fix.
+
+use std::path::PathBuf;
+
+/// Why a build step failed.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum BuildError {
+    /// A program the step needs is not installed.
+    #[error("{needed_for} needs `{program}`, which is not installed")]
+    #[diagnostic(code(build::missing_tool), help("{install}"))]
+    MissingTool {
+        program: String,
+        needed_for: String,
+        install: String,
+    },
+
+    /// A build program ran and failed; `output` is the end of what it printed.
+    #[error("{what} failed{}:\n{output}", status.as_deref().map(|s| format!(" ({s})")).unwrap_or_default())]
+    #[diagnostic(code(build::failed), help("{help}"))]
+    Failed {
+        what: String,
+        status: Option<String>,
+        output: String,
+        help: String,
+    },
+
+    /// A setting the step cannot honour.
+    #[error("{place}: {reason}")]
+    #[diagnostic(code(build::setting), help("{help}"))]
+    Setting {
+        place: String,
+        reason: String,
+        help: String,
+    },
+
+    #[error("cannot read {}: {reason}", path.display())]
+    #[diagnostic(code(build::read))]
+    Read { path: PathBuf, reason: String },
+
+    #[error("cannot write {}: {reason}", path.display())]
+    #[diagnostic(
+        code(build::write),
+        help("check that the folder is writable and the disk has room")
+    )]
+    Write { path: PathBuf, reason: String },
+
+    #[error("interrupted")]
+    #[diagnostic(code(build::interrupted))]
+    Interrupted,
+}
+
+/// Something a build step noticed that does not stop it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(build::warning), help("{help}"))]
+pub struct BuildWarning {
+    pub message: String,
+    pub help: String,
+}
