@@ -326,7 +326,7 @@ fn typescript_hook(settings: &Settings, file: &str) -> Result<Hook, JavaScriptEr
         true => Ok(Hook::StripTypes),
         false => Err(JavaScriptError::NoTypeScript {
             file: file.to_string(),
-            version,
+            version: version.trim_start_matches('v').to_string(),
         }),
     }
 }
