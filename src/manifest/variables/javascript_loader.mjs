@@ -62,7 +62,7 @@ function settle(answer) {
     pending.reject(error);
   } else if (answer.error !== undefined) {
     const error = new Error(answer.error);
-    if (answer.failure !== undefined) error[variableFailure] = answer.failure;
+    if (answer.failure != null) error[variableFailure] = answer.failure;
     pending.reject(error);
   } else {
     // No `value` key means `undefined`: nothing there.
@@ -117,15 +117,15 @@ function preview(value) {
   return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }
 
-// The error's text and the first frame that is not Node's own (a syntax error's place is the
-// first line of its stack instead).
+// The error's text and the first frame that is neither Node's (`node:`) nor this loader's
+// (`[eval]`); a syntax error's place is the first line of its stack instead.
 function describe(error) {
   if (!types.isNativeError(error) && !(error instanceof Error)) {
     return { message: `Non-error exception: ${preview(error)}` };
   }
   const stack = typeof error.stack === 'string' ? error.stack.split('\n') : [];
   let frame = stack
-    .filter((line) => /^\s+at /.test(line) && !line.includes('node:internal'))
+    .filter((line) => /^\s+at /.test(line) && !/\bnode:|\[eval/.test(line))
     .map((line) => line.trim().replace(/^at /, ''))[0];
   if (error instanceof SyntaxError && /:\d+$/.test(stack[0] || '')) frame = stack[0];
   return { message: String(error), frame };
@@ -133,7 +133,7 @@ function describe(error) {
 
 function failed(id, stage, error) {
   if (error && error[missingDependency]) return send({ id, type: 'dependency' });
-  if (error && error[variableFailure] !== undefined) {
+  if (error && error[variableFailure] != null) {
     return send({ id, type: 'failed', failure: error[variableFailure] });
   }
   return send({ id, type: 'error', stage, ...describe(error) });

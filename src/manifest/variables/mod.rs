@@ -12,6 +12,7 @@ mod evaluate;
 mod file;
 pub(crate) mod javascript;
 mod javascript_file;
+mod javascript_process;
 mod javascript_protocol;
 mod js;
 mod prefetch;
