@@ -126,8 +126,9 @@ impl JavaScriptError {
                 "look for a promise that never settles or a loop that never ends; a slow module \
                  can have more time with {TIMEOUT_VARIABLE} (default 30)"
             ),
-            JavaScriptError::Ended { .. } => "a configuration module must not end the process \
-                 (process.exit) or crash Node.js: export or return its value instead"
+            JavaScriptError::Ended { .. } => "what it printed says why: a module that calls \
+                 process.exit or crashes Node.js (export or return its value instead), or a \
+                 TypeScript loader that cannot start"
                 .into(),
             JavaScriptError::Stopped { .. } => {
                 "another file evaluated in the same Node.js process failed: fix that one first"

@@ -82,7 +82,8 @@ function context(id, options) {
     },
     resolveConfigurationProperty: async (keys) => {
       if (!Array.isArray(keys)) {
-        throw new TypeError(`resolveConfigurationProperty expects a list of keys, got ${inspect(keys)}`);
+        const got = inspect(keys);
+        throw new TypeError(`resolveConfigurationProperty expects a list of keys, got ${got}`);
       }
       return ask(id, { property: keys.map(String) });
     },
@@ -148,11 +149,13 @@ function finish(id, value) {
   try {
     text = JSON.stringify(value);
   } catch (error) {
-    return send({ id, type: 'error', stage: 'value', message: String(error), detail: preview(value) });
+    const detail = preview(value);
+    return send({ id, type: 'error', stage: 'value', message: String(error), detail });
   }
   const container = isPlainObject(value) || Array.isArray(value);
   if (text === undefined || (!container && JSON.parse(text) !== value)) {
-    const message = `${typeof value === 'object' ? 'an object of this kind' : `a ${typeof value}`} has no JSON form`;
+    const kind = typeof value === 'object' ? 'an object of this kind' : `a ${typeof value}`;
+    const message = `${kind} has no JSON form`;
     return send({ id, type: 'error', stage: 'value', message, detail: preview(value) });
   }
   return writeLine(`{"id":${id},"type":"value","value":${text}}`);
@@ -166,7 +169,9 @@ async function manifest(id, exported) {
   } catch (error) {
     return failed(id, 'rejection', error);
   }
-  if (!isPlainObject(value)) return send({ id, type: 'error', stage: 'shape', message: '', detail: preview(value) });
+  if (!isPlainObject(value)) {
+    return send({ id, type: 'error', stage: 'shape', message: '', detail: preview(value) });
+  }
   try {
     return send({ id, type: 'text', text: JSON.stringify(value, null, 2) });
   } catch (error) {
@@ -225,7 +230,10 @@ const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
 lines.on('line', (line) => {
   const message = JSON.parse(line);
   if (message.type === 'answer') return settle(message);
-  evaluate(message).catch((error) => send({ id: message.id, type: 'error', stage: 'loader', ...describe(error) }));
+  if (message.type !== 'evaluate') return undefined;
+  return evaluate(message).catch((error) =>
+    send({ id: message.id, type: 'error', stage: 'loader', ...describe(error) }),
+  );
 });
 // updraft is done (or gone): leave even if a module keeps timers running.
 lines.on('close', () => process.exit(0));
