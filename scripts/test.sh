@@ -6,13 +6,14 @@
 #   bash scripts/test.sh                 # everything
 #   bash scripts/test.sh -- variables    # extra arguments go to `cargo test --all-targets`
 #
-# The tests that need moto or awslambdaric are #[ignore]d for a plain `cargo test`; this
+# The tests that need moto, awslambdaric or tsx are #[ignore]d for a plain `cargo test`; this
 # script runs them too (`-- --include-ignored`).
 #
 # Needs Rust, Python 3 with venv and pip, Node.js 20 or newer with npm, and access to PyPI and
 # the npm registry (first run only) and crates.io. It keeps a Python virtual environment in
-# .venv/ (made or repaired when needed) and Azurite in scripts/azurite/node_modules/ (installed
-# with `npm ci` from the committed lockfile when missing or of another version), starts
+# .venv/ (made or repaired when needed), Azurite in scripts/azurite/node_modules/ and tsx (for
+# the TypeScript manifest test) in tests/fixtures/typescript-config/node_modules/ (each installed
+# with `npm ci` from its committed lockfile when missing or of another version), starts
 # `moto_server`, `scripts/gcs_emulator.py` (gcp-storage-emulator) and Azurite's blob service (in
 # memory, no telemetry) on free local ports, exports UPDRAFT_TEST_MOTO_URL, UPDRAFT_TEST_GCS_URL
 # and UPDRAFT_TEST_AZURITE_URL for the tests, runs
@@ -82,6 +83,26 @@ else
         cat "$npm_log" >&2
         rm -f "$npm_log"
         fail "npm could not install scripts/azurite (output above); is the npm registry reachable?"
+    fi
+    rm -f "$npm_log"
+fi
+
+# --- tsx for the TypeScript manifest test, pinned in tests/fixtures/typescript-config ----------
+# The test runs `updraft print` in that service, which uses the service's own tsx. Reused when
+# the installed version is the pinned one.
+typescript_dir="$repo_root/tests/fixtures/typescript-config"
+tsx_wanted="$(node -p 'require(process.argv[1]).devDependencies.tsx' "$typescript_dir/package.json")"
+tsx_installed="$(node -p 'require(process.argv[1]).version' \
+    "$typescript_dir/node_modules/tsx/package.json" 2>/dev/null || true)"
+if [[ "$tsx_installed" == "$tsx_wanted" && -x "$typescript_dir/node_modules/.bin/tsx" ]]; then
+    say "reusing tsx $tsx_installed in tests/fixtures/typescript-config/node_modules"
+else
+    say "installing tsx $tsx_wanted in tests/fixtures/typescript-config/node_modules (npm ci)"
+    npm_log="$(mktemp)"
+    if ! npm ci --prefix "$typescript_dir" --no-audit --no-fund >"$npm_log" 2>&1; then
+        cat "$npm_log" >&2
+        rm -f "$npm_log"
+        fail "npm could not install tests/fixtures/typescript-config (output above); is the npm registry reachable?"
     fi
     rm -f "$npm_log"
 fi

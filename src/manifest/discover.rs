@@ -1,5 +1,6 @@
 //! Finds the manifest file, reads its bytes as text, and checks that the document is a manifest
-//! at all (a map, not a list or a scalar).
+//! at all (a map, not a list or a scalar). JavaScript and TypeScript manifests are found here and
+//! evaluated by [`super::scripted`].
 //!
 //! Encoding problems are reported here, before YAML parsing, so that a UTF-16 file or a binary
 //! file gets a message about encoding rather than a confusing YAML error.
@@ -9,13 +10,14 @@ use std::path::{Path, PathBuf};
 use super::node::{Node, Value};
 use super::source::{SourceMap, Span};
 
-/// The file names looked for, in order, as the Framework does.
-pub const CANDIDATES: [&str; 3] = ["serverless.yml", "serverless.yaml", "serverless.json"];
-
-/// Configuration formats the Framework reads that updraft does not.
-const UNSUPPORTED: [&str; 5] = [
-    "serverless.ts",
+/// The file names looked for, in order: the Framework's (`yml`, `yaml`, `json`, `js`, `ts`),
+/// then the module kinds Node.js also reads.
+pub const CANDIDATES: [&str; 8] = [
+    "serverless.yml",
+    "serverless.yaml",
+    "serverless.json",
     "serverless.js",
+    "serverless.ts",
     "serverless.cjs",
     "serverless.mjs",
     "serverless.mts",
@@ -35,7 +37,7 @@ pub struct Found {
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum DiscoverError {
-    #[error("no serverless.yml, serverless.yaml or serverless.json in {}", dir.display())]
+    #[error("no serverless.yml (or .yaml, .json, .js, .ts) in {}", dir.display())]
     #[diagnostic(help(
         "run updraft in a service directory, or name the file with `--config PATH`"
     ))]
@@ -43,11 +45,6 @@ pub enum DiscoverError {
     #[error("the configuration file {} does not exist", path.display())]
     #[diagnostic(help("check the path given to `--config`"))]
     ConfigMissing { path: PathBuf },
-    #[error("{name}: JavaScript and TypeScript configuration files are not supported")]
-    #[diagnostic(help(
-        "updraft reads YAML and JSON only; run `serverless print --format yaml > serverless.yml` once with the Framework to convert it"
-    ))]
-    Scripted { name: String },
     #[error("cannot read {name}: {source}")]
     Read {
         name: String,
@@ -96,13 +93,6 @@ pub fn find(dir: &Path, config: Option<&Path>) -> Result<Found, DiscoverError> {
     if let Some(config) = config {
         let path = dir.join(config);
         let name = config.to_string_lossy().into_owned();
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if is_scripted(&file_name) {
-            return Err(DiscoverError::Scripted { name });
-        }
         // A path that exists but is no regular file (a directory, a device) is refused by the
         // bounded read, which says what it is.
         if !path.exists() {
@@ -128,22 +118,18 @@ pub fn find(dir: &Path, config: Option<&Path>) -> Result<Found, DiscoverError> {
             });
         }
     }
-    for candidate in UNSUPPORTED {
-        if dir.join(candidate).is_file() {
-            return Err(DiscoverError::Scripted {
-                name: candidate.to_string(),
-            });
-        }
-    }
     Err(DiscoverError::NotFound {
         dir: dir.to_path_buf(),
     })
 }
 
-fn is_scripted(file_name: &str) -> bool {
-    [".js", ".ts", ".cjs", ".mjs", ".mts", ".cts"]
-        .iter()
-        .any(|ext| file_name.ends_with(ext))
+/// A manifest that is a JavaScript or TypeScript module, evaluated by [`super::scripted`].
+pub fn is_scripted(path: &Path) -> bool {
+    let extension = path.extension().map(|e| e.to_string_lossy().to_lowercase());
+    matches!(
+        extension.as_deref(),
+        Some("js" | "cjs" | "mjs" | "ts" | "mts" | "cts")
+    )
 }
 
 /// Reads a manifest (or an included file) as UTF-8 text, dropping a UTF-8 byte order mark.
@@ -264,11 +250,23 @@ mod tests {
     }
 
     #[test]
-    fn scripted_config_is_refused_with_a_reason() {
+    fn scripted_configs_are_found_after_yaml_and_json() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("serverless.ts"), "export default {}").unwrap();
-        let err = find(dir.path(), None).unwrap_err();
-        assert!(matches!(err, DiscoverError::Scripted { .. }), "{err}");
+        let found = find(dir.path(), None).unwrap();
+        assert_eq!(found.display_name, "serverless.ts");
+        assert!(is_scripted(&found.path));
+        std::fs::write(dir.path().join("serverless.js"), "module.exports = {}").unwrap();
+        assert_eq!(
+            find(dir.path(), None).unwrap().display_name,
+            "serverless.js"
+        );
+        std::fs::write(dir.path().join("serverless.json"), "{}").unwrap();
+        let found = find(dir.path(), None).unwrap();
+        assert_eq!(found.display_name, "serverless.json");
+        assert!(!is_scripted(&found.path));
+        let named = find(dir.path(), Some(Path::new("serverless.ts"))).unwrap();
+        assert!(is_scripted(&named.path));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Reads a `serverless.yml` into a resolved, validated tree and a typed model.
 //!
-//! The stages, each in its own module: find the file ([`discover`]), parse YAML ([`yaml`]),
+//! The stages, each in its own module: find the file ([`discover`]), parse YAML ([`yaml`]) or
+//! evaluate a JavaScript or TypeScript manifest ([`scripted`]),
 //! resolve `${...}` variables ([`variables`]), add the Framework's defaults ([`normalize`]),
 //! check it ([`validate`]) and type it ([`model`]). Nothing here knows about terminals or the
 //! command line: callers pass what the user asked for in [`LoadOptions`].
@@ -12,6 +13,7 @@ pub mod model;
 pub mod naming;
 pub mod node;
 pub mod normalize;
+pub mod scripted;
 pub mod snippet;
 pub mod source;
 pub mod validate;
@@ -59,6 +61,9 @@ pub enum LoadError {
     Discover(#[from] discover::DiscoverError),
     #[error(transparent)]
     #[diagnostic(transparent)]
+    Scripted(#[from] scripted::ScriptedError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
     Yaml(#[from] yaml::YamlError),
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -88,13 +93,18 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, LoadError> {
     let found = discover::find(&options.working_dir, options.config.as_deref())?;
     let mut sources = SourceMap::new();
     let name = found.display_name.clone();
-    let text = discover::read_text(&found.path, &name)?;
-    let file = sources.add(SourceFile::new(
-        found.path.clone(),
-        name.clone(),
-        Arc::<str>::from(text),
-    ));
-    // JSON is read by the YAML parser too (it is a subset), so `serverless.json` gets positions.
+    let file = if discover::is_scripted(&found.path) {
+        scripted::read(&found, &mut sources, options.env)?
+    } else {
+        let text = discover::read_text(&found.path, &name)?;
+        sources.add(SourceFile::new(
+            found.path.clone(),
+            name.clone(),
+            Arc::<str>::from(text),
+        ))
+    };
+    // JSON is read by the YAML parser too (it is a subset), so `serverless.json` (and the JSON a
+    // JavaScript manifest exports) gets positions.
     let mut root = yaml::parse(&sources, file, &yaml::Limits::default())?;
     discover::check_root(&root, &sources)?;
     let context = variables::Context {

@@ -22,6 +22,8 @@ use serde_json::Value as Json;
 
 use super::error::Failure;
 use super::file::FileContent;
+use super::javascript::Runner;
+use super::javascript_file::Evaluated;
 use super::syntax::{self, Template};
 use super::{CloudReference, Context};
 use crate::manifest::node::{Node, Value};
@@ -107,6 +109,10 @@ pub(crate) struct Engine<'a, 'c> {
     pub secrets: Vec<String>,
     pub files: HashMap<PathBuf, FileContent>,
     pub cloud_answers: HashMap<CloudReference, Result<Option<Json>, String>>,
+    /// Node.js for `${file(x.js)}`, started at the first use.
+    pub javascript: Option<Runner>,
+    /// Each JavaScript file and address evaluated so far.
+    pub javascript_results: HashMap<(PathBuf, String), Evaluated>,
     copy_budget: usize,
 }
 
@@ -123,6 +129,8 @@ impl<'a, 'c> Engine<'a, 'c> {
             secrets: Vec::new(),
             files: HashMap::new(),
             cloud_answers: HashMap::new(),
+            javascript: None,
+            javascript_results: HashMap::new(),
             copy_budget: MAX_COPIED_VALUES,
         }
     }

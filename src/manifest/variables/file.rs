@@ -2,9 +2,9 @@
 //!
 //! Paths are relative to the service directory (parent directories allowed). YAML and JSON files
 //! are parsed by the manifest's YAML loader after being added to the [`SourceMap`], so their
-//! values keep real positions and their own variables resolve in the service's context. Other
-//! files are read as text, trailing newline kept. JavaScript and TypeScript files would need a JS
-//! engine: they are refused with a clear error. Each file is read once per resolution.
+//! values keep real positions and their own variables resolve in the service's context.
+//! JavaScript and TypeScript modules are evaluated by Node.js ([`super::javascript_file`]). Other
+//! files are read as text, trailing newline kept. Each file is read once per resolution.
 
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
@@ -47,6 +47,13 @@ impl Engine<'_, '_> {
             return Err(self.fail(call.site, call.range, reason, None));
         };
         let path = normalize(&self.context.service_dir.join(&written));
+        let address = match call.address.filter(|a| !a.is_null()) {
+            Some(address) => scalar_text(address).unwrap_or_default(),
+            None => String::new(),
+        };
+        if super::javascript_file::is_javascript(&path) {
+            return self.javascript_file(call, &path, &written, &address);
+        }
         let content = match self.files.get(&path) {
             Some(content) => content.clone(),
             None => {
@@ -65,10 +72,6 @@ impl Engine<'_, '_> {
                 return Err(Stop::Failed(self.record(*failure)));
             }
             FileContent::Parsed(root) => root,
-        };
-        let address = match call.address.filter(|a| !a.is_null()) {
-            Some(address) => scalar_text(address).unwrap_or_default(),
-            None => String::new(),
         };
         let keys: Vec<&str> = match address.is_empty() {
             true => Vec::new(),
@@ -95,7 +98,7 @@ impl Engine<'_, '_> {
         Ok(self.missing_file(&written, Some(&address)))
     }
 
-    fn missing_file(&self, written: &str, address: Option<&str>) -> Lookup {
+    pub(crate) fn missing_file(&self, written: &str, address: Option<&str>) -> Lookup {
         let help = match address {
             None => format!(
                 "{written} does not exist (paths are relative to the service directory): create \
@@ -130,21 +133,6 @@ impl Engine<'_, '_> {
                 order: call.site.order,
             }))
         };
-        if matches!(extension.as_str(), "js" | "cjs" | "mjs" | "ts") {
-            if !path.exists() {
-                return FileContent::Missing;
-            }
-            return fail(
-                format!(
-                    "Cannot load \"{display}\": JavaScript and TypeScript files are not supported \
-                     by the file source"
-                ),
-                Some(format!(
-                    "updraft does not run JavaScript: convert {display} to YAML or JSON (a module \
-                     exporting functions becomes plain values, or `${{...}}` variables)"
-                )),
-            );
-        }
         // Bounded as the manifest is: a device, a FIFO or a huge file is refused at once.
         let limit = crate::manifest::discover::MAX_MANIFEST_BYTES;
         let text = match crate::manifest::bounded::read(path, limit) {
@@ -200,7 +188,7 @@ impl Engine<'_, '_> {
     }
 
     /// The name users see: relative to the service directory where the file is inside it.
-    fn display_name(&self, path: &Path, written: &str) -> String {
+    pub(crate) fn display_name(&self, path: &Path, written: &str) -> String {
         let service_dir = normalize(&self.context.service_dir);
         match path.strip_prefix(&service_dir) {
             Ok(relative) => relative.to_string_lossy().into_owned(),

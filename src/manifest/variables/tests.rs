@@ -485,34 +485,58 @@ fn cloud_addresses_are_checked_before_asking() {
 }
 
 #[test]
-fn text_files_are_read_whole_and_javascript_files_are_refused() {
+fn text_files_are_read_whole_and_javascript_files_are_evaluated() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("message.txt"), "hello from text\n").unwrap();
-    std::fs::write(dir.path().join("config.js"), "module.exports = {}").unwrap();
+    std::fs::write(
+        dir.path().join("config.js"),
+        "module.exports = { plain: 'p', fn: ({ options }) => `fn-${options.stage}` }",
+    )
+    .unwrap();
     let setup = Setup {
         service_dir: dir.path().to_path_buf(),
         ..Setup::default()
-    };
+    }
+    .option("stage", "qa");
     let out = setup
         .run(json!({"custom": {
             "msg": "${file(./message.txt)}", "inStr": "[${file(message.txt)}]",
             "missing": "${file(./nope.yml), 'fallback'}",
+            "plain": "${file(./config.js):plain}", "fn": "${file(./config.js):fn}",
+            "absent": "${file(./config.js):nothing, 'none'}",
         }}))
         .unwrap();
     assert_eq!(
         out["custom"],
-        json!({"msg": "hello from text\n", "inStr": "[hello from text\n]", "missing": "fallback"})
+        json!({"msg": "hello from text\n", "inStr": "[hello from text\n]", "missing": "fallback",
+               "plain": "p", "fn": "fn-qa", "absent": "none"})
     );
-    let error = setup
-        .run(json!({"custom": {"x": "${file(./config.js):plain}"}}))
-        .unwrap_err();
-    let failure = &error.failures[0];
-    assert!(failure.message.contains("config.js"), "{}", failure.message);
-    assert!(failure
-        .help
-        .as_deref()
-        .unwrap_or_default()
-        .contains("YAML or JSON"));
+}
+
+/// A function's `resolveVariable` that needs a property resolved later makes the engine
+/// resolve that one first and run the function again.
+#[test]
+fn a_javascript_function_waits_for_the_properties_it_asks_for() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.js"),
+        "module.exports = async ({ resolveVariable, resolveConfigurationProperty }) => ({ \
+           variable: await resolveVariable('self:custom.later'), \
+           property: await resolveConfigurationProperty(['custom', 'later']) })",
+    )
+    .unwrap();
+    let setup = Setup {
+        service_dir: dir.path().to_path_buf(),
+        ..Setup::default()
+    }
+    .env("LATER", "from-env");
+    let out = setup
+        .run(json!({"custom": {"js": "${file(./config.js)}", "later": "${env:LATER}"}}))
+        .unwrap();
+    assert_eq!(
+        out["custom"]["js"],
+        json!({"variable": "from-env", "property": "from-env"})
+    );
 }
 
 #[test]
