@@ -50,7 +50,7 @@ pub enum BuildError {
     Interrupted,
 
     /// The compiler has no standard library for the platform a function is built for.
-    #[error("function `{function}` is built for {target}, which the Rust toolchain cannot build for: the target is not installed")]
+    #[error("function `{function}` is built for {target}, and that Rust target is not installed")]
     #[diagnostic(code(build::missing_target), help("{install}"))]
     MissingTarget {
         function: String,

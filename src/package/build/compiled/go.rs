@@ -10,7 +10,7 @@ use crate::manifest::model::{Architecture, Service};
 use crate::package::build::{BuildError, BuildWarning};
 
 pub const INSTALL: &str =
-    "install Go from https://go.dev/dl (it puts `go` on PATH), or put a built `bootstrap` in the service instead of go.mod";
+    "install Go from https://go.dev/dl (it puts `go` on PATH), or build the zip yourself and set the function's `package.artifact` to it";
 
 pub const FAILED_HELP: &str = "fix what `go build` reports above, then run the command again";
 
