@@ -517,3 +517,37 @@ fn the_newest_glibc_a_program_needs_is_read_from_it() {
     assert_eq!(runtime_glibc("provided.al2023"), Some((2, 34)));
     assert_eq!(runtime_glibc("provided.al2"), Some((2, 26)));
 }
+
+#[test]
+fn a_bootstrap_needing_a_newer_glibc_than_its_runtime_is_warned_about() {
+    let service = service(json!({
+        "service": "s",
+        "provider": { "name": "aws", "runtime": "provided.al2023" },
+        "functions": { "hello": { "handler": "bootstrap" } }
+    }));
+    let function = &service.functions["hello"];
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tree = crate::package::build::BuiltTree {
+        root: dir.path().to_path_buf(),
+        files: Vec::new(),
+    };
+    std::fs::write(dir.path().join("bootstrap"), b"\x7fELF GLIBC_2.34\0").expect("program");
+    assert_eq!(
+        super::glibc::check(function, "provided.al2023", "rust", &tree),
+        None
+    );
+    let warning =
+        super::glibc::check(function, "provided.al2", "rust", &tree).expect("al2 has glibc 2.26");
+    assert!(
+        warning.message.contains("needs glibc 2.34"),
+        "{}",
+        warning.message
+    );
+    assert!(
+        warning.help.contains("x86_64-unknown-linux-musl"),
+        "{}",
+        warning.help
+    );
+    std::fs::write(dir.path().join("bootstrap"), b"\x7fELF GLIBC_2.39\0").expect("program");
+    assert!(super::glibc::check(function, "provided.al2023", "go", &tree).is_some());
+}
