@@ -1,6 +1,12 @@
-//! Rust functions: which binary a handler names (read from `cargo metadata`), the target it is
-//! built for, and the `cargo build` that makes it. serverless-rust's settings are read from
-//! `custom.rust`, overridden key by key by a function's own `rust:` block.
+//! Rust functions: the target a function is built for, whether the toolchain has it, and the
+//! `cargo build` that makes the binary its handler names ([`binary`]) with serverless-rust's
+//! settings ([`settings`]).
+
+mod binary;
+mod settings;
+
+pub use binary::{packages_of, resolve_binary, Package};
+pub use settings::{runtime_rust_warning, setting_warnings, settings};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,190 +14,10 @@ use std::process::Command;
 use serde_json::Value as Json;
 
 use super::{lambda_triple, rust_arch};
-use crate::manifest::model::{Architecture, Function, Service};
-use crate::package::build::{process, BuildError, BuildRequest, BuildWarning, Purpose};
+use crate::manifest::model::{Architecture, Function};
+use crate::package::build::{process, BuildError, BuildRequest, Purpose};
 
 const INSTALL: &str = "install Rust from https://rustup.rs (it puts `cargo` and `rustc` on PATH)";
-
-/// serverless-rust's settings for one function.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Settings {
-    /// `cargoFlags`: more arguments for `cargo build` (`--features fast`).
-    pub cargo_flags: Vec<String>,
-    /// `target`: the Rust target for Lambda (`x86_64-unknown-linux-musl`), with the place it
-    /// was set, for errors.
-    pub target: Option<(String, String)>,
-    /// `linker`: the linker for that target.
-    pub linker: Option<String>,
-    /// `profile`: `release` (the default), `dev`, or a custom Cargo profile.
-    pub profile: Option<String>,
-}
-
-/// Reads the function's settings: its own `rust:` key wins over `custom.rust`.
-pub fn settings(service: &Service, function: &Function) -> Result<Settings, BuildError> {
-    let own = function.raw.get("rust");
-    let shared = service.custom.as_ref().and_then(|c| c.get("rust"));
-    let pick = |key: &str| -> Option<(&Json, String)> {
-        if let Some(value) = own.and_then(|o| o.get(key)) {
-            return Some((value, format!("functions.{}.rust.{key}", function.key)));
-        }
-        shared
-            .and_then(|s| s.get(key))
-            .map(|value| (value, format!("custom.rust.{key}")))
-    };
-    let text = |key: &str| -> Result<Option<(String, String)>, BuildError> {
-        match pick(key) {
-            None | Some((Json::Null, _)) => Ok(None),
-            Some((Json::String(value), place)) if !value.trim().is_empty() => {
-                Ok(Some((value.trim().to_string(), place)))
-            }
-            Some((_, place)) => Err(BuildError::Setting {
-                place,
-                reason: "must be a non-empty string".into(),
-                help: format!("write `{key}` as text, as serverless-rust reads it"),
-            }),
-        }
-    };
-    let cargo_flags = match pick("cargoFlags") {
-        None | Some((Json::Null, _)) => Vec::new(),
-        Some((Json::String(flags), _)) => flags.split_whitespace().map(String::from).collect(),
-        Some((Json::Array(items), place)) => items
-            .iter()
-            .map(|item| item.as_str().map(String::from))
-            .collect::<Option<Vec<String>>>()
-            .ok_or_else(|| flags_error(&place))?,
-        Some((_, place)) => return Err(flags_error(&place)),
-    };
-    Ok(Settings {
-        cargo_flags,
-        target: text("target")?,
-        linker: text("linker")?.map(|(linker, _)| linker),
-        profile: text("profile")?.map(|(profile, _)| profile),
-    })
-}
-
-fn flags_error(place: &str) -> BuildError {
-    BuildError::Setting {
-        place: place.to_string(),
-        reason: "must be a string of cargo arguments or a list of them".into(),
-        help: "write it as `cargoFlags: '--features fast'`".into(),
-    }
-}
-
-/// serverless-rust's Docker settings: updraft always builds with the local cargo.
-pub fn setting_warnings(service: &Service) -> Vec<BuildWarning> {
-    let Some(Json::Object(settings)) = service.custom.as_ref().and_then(|c| c.get("rust")) else {
-        return Vec::new();
-    };
-    ["dockerTag", "dockerImage", "dockerPath"]
-        .into_iter()
-        .filter(|key| settings.contains_key(*key))
-        .map(|key| BuildWarning {
-            message: format!(
-                "custom.rust.{key} is not used: updraft builds Rust with this machine's cargo, not in Docker"
-            ),
-            help: format!("remove `{key}`; `dockerless: true` is how updraft always builds"),
-        })
-        .collect()
-}
-
-/// serverless-rust's `runtime: rust`, which the plugin turned into `provided.al2`.
-pub fn runtime_rust_warning(function: &str) -> BuildWarning {
-    BuildWarning {
-        message: format!(
-            "function `{function}` has serverless-rust's `runtime: rust`, which Lambda does not know: it is not built"
-        ),
-        help: "set `runtime: provided.al2023`; updraft then builds the Rust binary as `bootstrap`"
-            .into(),
-    }
-}
-
-/// A package of the Cargo workspace and its binaries.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Package {
-    pub name: String,
-    pub manifest: PathBuf,
-    pub binaries: Vec<String>,
-}
-
-/// Which `(package, binary)` a handler names, as serverless-rust reads it: `package.binary`;
-/// else a binary of that name (the package at `own` first); else a package of that name and
-/// its default binary (named like it) or its only one; else, whatever the handler says
-/// (`bootstrap`), the only binary of the package at `own`, or of the workspace.
-pub fn resolve_binary(
-    packages: &[Package],
-    own: Option<&str>,
-    handler: &str,
-) -> Result<(String, String), String> {
-    let chosen = |package: &Package, binary: &str| (package.name.clone(), binary.to_string());
-    if let Some((package, binary)) = handler.split_once('.') {
-        if let Some(found) = packages.iter().find(|p| p.name == package) {
-            return match found.binaries.iter().find(|b| *b == binary) {
-                Some(binary) => Ok(chosen(found, binary)),
-                None => Err(format!(
-                    "package `{package}` has no binary `{binary}`; its binaries: {}",
-                    listed(&found.binaries)
-                )),
-            };
-        }
-    }
-    let own_first = |p: &&Package| own != Some(p.name.as_str());
-    let mut ordered: Vec<&Package> = packages.iter().collect();
-    ordered.sort_by_key(own_first);
-    let named: Vec<&Package> = ordered
-        .iter()
-        .copied()
-        .filter(|p| p.binaries.iter().any(|b| b == handler))
-        .collect();
-    match named.as_slice() {
-        [package] => return Ok(chosen(package, handler)),
-        [first, ..] if own == Some(first.name.as_str()) => return Ok(chosen(first, handler)),
-        [_, _, ..] => {
-            return Err(format!(
-                "several packages have a binary `{handler}`: {}",
-                listed(&named.iter().map(|p| p.name.clone()).collect::<Vec<_>>())
-            ))
-        }
-        [] => {}
-    }
-    if let Some(package) = packages.iter().find(|p| p.name == handler) {
-        if let [binary] = package.binaries.as_slice() {
-            return Ok(chosen(package, binary));
-        }
-    }
-    if let Some(package) = own.and_then(|own| packages.iter().find(|p| p.name == own)) {
-        if let [binary] = package.binaries.as_slice() {
-            return Ok(chosen(package, binary));
-        }
-    }
-    let all: Vec<(&Package, &String)> = packages
-        .iter()
-        .flat_map(|p| p.binaries.iter().map(move |b| (p, b)))
-        .collect();
-    match all.as_slice() {
-        [(package, binary)] => Ok(chosen(package, binary)),
-        [] => Err("the Cargo package has no binary to run as `bootstrap`".into()),
-        _ => Err(format!(
-            "`{handler}` names none of the binaries: {}",
-            listed(
-                &all.iter()
-                    .map(|(p, b)| format!("{}.{b}", p.name))
-                    .collect::<Vec<_>>()
-            )
-        )),
-    }
-}
-
-fn listed(names: &[String]) -> String {
-    if names.is_empty() {
-        return "none".into();
-    }
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// Checks that a Lambda target is for the function's architecture (`x86_64-…`, `aarch64-…`).
 pub fn check_architecture(
@@ -493,48 +319,6 @@ pub fn install_target_help(target: &str, host: &str) -> String {
     help
 }
 
-/// The packages of `cargo metadata`'s JSON, and which one `manifest` is.
-pub fn packages_of(
-    metadata: &str,
-    manifest: &Path,
-) -> Result<(Vec<Package>, Option<String>), String> {
-    let metadata: Json = serde_json::from_str(metadata)
-        .map_err(|error| format!("cargo metadata printed something else than JSON: {error}"))?;
-    let same = |a: &Path, b: &Path| {
-        a == b
-            || matches!(
-                (a.canonicalize(), b.canonicalize()),
-                (Ok(a), Ok(b)) if a == b
-            )
-    };
-    let mut packages = Vec::new();
-    let mut own = None;
-    for package in metadata["packages"].as_array().into_iter().flatten() {
-        let name = package["name"].as_str().unwrap_or_default().to_string();
-        let path = PathBuf::from(package["manifest_path"].as_str().unwrap_or_default());
-        let binaries = package["targets"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|t| {
-                t["kind"]
-                    .as_array()
-                    .is_some_and(|kinds| kinds.iter().any(|k| k == "bin"))
-            })
-            .filter_map(|t| t["name"].as_str().map(String::from))
-            .collect();
-        if same(&path, manifest) {
-            own = Some(name.clone());
-        }
-        packages.push(Package {
-            name,
-            manifest: path,
-            binaries,
-        });
-    }
-    Ok((packages, own))
-}
-
 /// A failed cargo build's output without the JSON lines meant for updraft, leaving cargo's
 /// own error messages.
 fn without_messages(error: BuildError) -> BuildError {
@@ -557,3 +341,6 @@ fn without_messages(error: BuildError) -> BuildError {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests;
