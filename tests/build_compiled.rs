@@ -1,7 +1,7 @@
 //! `provided.al2023` functions written in Rust or Go, built by `updraft package` and
 //! `updraft invoke local` with the machine's own toolchain: the zip holds the `bootstrap`
 //! alone, the built program answers through the Runtime API, and a missing target, a compile
-//! error or a missing `go` stop the command with what to do about it.
+//! error or a missing `cargo` or `go` stop the command with what to do about it.
 //!
 //! The Rust service is `tests/fixtures/runtime-rust` (a real `lambda_runtime` function). Its
 //! release build shares one cargo target directory with every run (`target/fixtures`, beside
@@ -274,4 +274,14 @@ fn a_go_function_without_go_installed_says_where_to_get_it() {
     assert_eq!(invoked.status, Some(1), "stderr: {}", invoked.stderr);
     assert_eq!(invoked.stderr, packaged.stderr, "the same error locally");
     assert!(!dir.path().join(".serverless/hello.zip").exists());
+}
+
+#[test]
+fn a_rust_function_without_cargo_installed_says_to_install_rust() {
+    let dir = small_crate("fn main() {}\n");
+    let empty = tempfile::tempdir().expect("temp dir");
+    let path = empty.path().to_string_lossy().into_owned();
+    let packaged = run(dir.path(), &["package"], &[("PATH", &path)]);
+    assert_eq!(packaged.status, Some(1), "stderr: {}", packaged.stderr);
+    insta::assert_snapshot!(packaged.stderr);
 }
