@@ -48,6 +48,15 @@ pub enum BuildError {
     #[error("interrupted")]
     #[diagnostic(code(build::interrupted))]
     Interrupted,
+
+    /// The compiler has no standard library for the platform a function is built for.
+    #[error("function `{function}` is built for {target}, and that Rust target is not installed")]
+    #[diagnostic(code(build::missing_target), help("{install}"))]
+    MissingTarget {
+        function: String,
+        target: String,
+        install: String,
+    },
 }
 
 /// Something a build step noticed that does not stop it.

@@ -518,6 +518,19 @@ fn function() -> Shape {
         prop("versionFunction", boolean(), ""),
         prop("vpc", vpc(), ""),
         prop("httpApi", object(vec![prop("payload", string(), "")]), ""),
+        prop(
+            "rust",
+            object(vec![
+                prop("cargoFlags", any_of(vec![string(), strings()]), ""),
+                prop("target", string(), ""),
+                prop("linker", string(), ""),
+                prop("profile", string(), ""),
+                prop("dockerless", boolean(), ""),
+                prop("dockerTag", string(), ""),
+                prop("dockerImage", string(), ""),
+            ]),
+            "serverless-rust's settings for this function, over `custom.rust`",
+        ),
     ])
 }
 
