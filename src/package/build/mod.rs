@@ -126,11 +126,14 @@ impl Builds {
 
     /// The files of an artifact shared by `functions`: the service's `selected` files, with
     /// each function's bundle standing in for them and the extra trees added (a later name
-    /// wins; the list stays sorted, so the zip's bytes do not depend on build order).
+    /// wins; the list stays sorted, so the zip's bytes do not depend on build order). `named`
+    /// says whether the artifact's patterns name a file (see
+    /// [`javascript::keep_alongside_bundle`]).
     pub fn compose<'a>(
         &'a self,
         functions: &[String],
         selected: Vec<&'a FileEntry>,
+        named: &dyn Fn(&str) -> bool,
     ) -> Vec<&'a FileEntry> {
         let builds: Vec<&FunctionBuild> = functions.iter().filter_map(|f| self.get(f)).collect();
         if builds.is_empty() {
@@ -143,7 +146,7 @@ impl Builds {
                     files.insert(&file.relative, file);
                 }
             }
-            javascript::keep_alongside_bundle(&selected, &mut files);
+            javascript::keep_alongside_bundle(&selected, &mut files, named);
         } else {
             for file in selected {
                 files.insert(&file.relative, file);
