@@ -6,10 +6,11 @@
 //! Node finds them in the service directory above the folder.
 //!
 //! tsc runs with a generated configuration that extends the service's and sets only what the
-//! build needs (the root files, `outDir`, `rootDir`, emitting JavaScript), and it lists the
-//! files it read, which the [`stamp`](super::stamp) checks to skip an unchanged service.
+//! build needs (the root files, `outDir`, `rootDir`, emitting JavaScript). The
+//! [`stamp`](super::stamp) skips the compile when no source, declaration or JSON file of the
+//! service, its tsconfig, package.json or lockfile changed.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::json;
@@ -22,6 +23,23 @@ use crate::package::select::Selector;
 use crate::package::walk::{self, FileEntry};
 
 pub const INSTALL: &str = "npm install --save-dev typescript";
+
+const LOCKFILES: &[&str] = &[
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+];
+
+/// What a tsc program may read from the service: its sources, declarations and JSON modules.
+/// Any of them changing rebuilds (tsc does not say which files it read without also printing
+/// them where its errors go).
+fn is_program_file(relative: &str) -> bool {
+    super::entry::SOURCE_EXTENSIONS
+        .iter()
+        .chain(&[".jsx", ".json"])
+        .any(|extension| relative.ends_with(extension))
+}
 
 /// serverless-plugin-typescript's settings when the service has no tsconfig.json, brought up
 /// to date (its own target, ES5, predates async functions on Lambda).
@@ -63,6 +81,10 @@ pub fn compile(
         .text(&roots.join("\0"))
         .file(&tsconfig)
         .file(&service_dir.join("package.json"));
+    // Type declarations come from the installed packages: a changed install rebuilds.
+    for lockfile in LOCKFILES {
+        key.file(&service_dir.join(lockfile));
+    }
     for file in alongside {
         key.text(&file.relative);
     }
@@ -70,7 +92,13 @@ pub fn compile(
     if !stamp::is_fresh(&output, &key, service_dir) {
         let staging = process::staging(&output)?;
         match run(request, program, &roots, &tsconfig, &staging, alongside) {
-            Ok(inputs) => {
+            Ok(()) => {
+                let mut inputs: Vec<String> = super::service_files(service_dir)
+                    .into_iter()
+                    .map(|file| file.relative)
+                    .filter(|name| is_program_file(name))
+                    .collect();
+                inputs.extend(alongside.iter().map(|f| f.relative.clone()));
                 stamp::remove(&output);
                 if let Err(error) = process::publish(&staging, &output) {
                     let _ = std::fs::remove_dir_all(&staging);
@@ -99,7 +127,7 @@ fn run(
     tsconfig: &Path,
     staging: &Path,
     alongside: &[FileEntry],
-) -> Result<Vec<String>, BuildError> {
+) -> Result<(), BuildError> {
     let service_dir = request.service_dir;
     let absolute = |relative: &str| service_dir.join(relative).to_string_lossy().into_owned();
     let mut compiler_options = json!({
@@ -143,7 +171,7 @@ fn run(
         .current_dir(service_dir)
         .arg("--project")
         .arg(&generated)
-        .args(["--pretty", "false", "--listFiles"]);
+        .args(["--pretty", "false"]);
     let ran = process::run(
         request,
         command,
@@ -152,36 +180,18 @@ fn run(
         INSTALL,
     );
     let _ = std::fs::remove_file(&generated);
-    let ran = ran?;
-    for (from, to) in [("package.json", "package.json")] {
-        let source = service_dir.join(from);
-        if source.is_file() {
-            std::fs::copy(&source, staging.join(to)).map_err(|error| BuildError::Write {
-                path: staging.join(to),
-                reason: error.to_string(),
-            })?;
-        }
+    ran?;
+    // As the plugin does: the package's `type` decides how Node loads the compiled `.js`.
+    let manifest = service_dir.join("package.json");
+    if manifest.is_file() {
+        let copy = staging.join("package.json");
+        std::fs::copy(&manifest, &copy).map_err(|error| BuildError::Write {
+            path: copy.clone(),
+            reason: error.to_string(),
+        })?;
     }
     place_files(alongside, staging)?;
-    let canonical = std::fs::canonicalize(service_dir).unwrap_or_else(|_| service_dir.into());
-    let mut inputs: Vec<String> = ran
-        .stdout
-        .lines()
-        .map(PathBuf::from)
-        .filter(|path| path.is_absolute())
-        .filter_map(|path| relative_to(&canonical, &path).or_else(|| relative_to(service_dir, &path)))
-        // tsc's own library declarations change only with tsc, which the key covers.
-        .filter(|path| !path.starts_with("node_modules/typescript/"))
-        .collect();
-    inputs.extend(alongside.iter().map(|f| f.relative.clone()));
-    Ok(inputs)
-}
-
-/// `path` relative to `base`, `/`-separated, with `..` when it is outside.
-fn relative_to(base: &Path, path: &Path) -> Option<String> {
-    let inside = path.strip_prefix(base).ok()?;
-    let parts: Option<Vec<&str>> = inside.components().map(|c| c.as_os_str().to_str()).collect();
-    Some(parts?.join("/"))
+    Ok(())
 }
 
 /// The service's production packages (its package patterns applied, as in any artifact).
