@@ -140,17 +140,23 @@ impl Builds {
             return selected;
         }
         let mut files: IndexMap<&str, &FileEntry> = IndexMap::new();
-        if builds.iter().any(|b| b.code.is_some()) {
-            for tree in builds.iter().filter_map(|b| b.code.as_ref()) {
-                for file in &tree.files {
-                    files.insert(&file.relative, file);
-                }
-            }
-            javascript::keep_alongside_bundle(&selected, &mut files, named);
-        } else {
-            for file in selected {
+        // A function sharing the artifact that has no bundle (a JavaScript or Python function
+        // beside a TypeScript one) runs the service's files: they stay, the bundles join them.
+        let all_bundled = functions
+            .iter()
+            .all(|f| self.get(f).is_some_and(|b| b.code.is_some()));
+        if !all_bundled {
+            for file in &selected {
                 files.insert(&file.relative, file);
             }
+        }
+        for tree in builds.iter().filter_map(|b| b.code.as_ref()) {
+            for file in &tree.files {
+                files.insert(&file.relative, file);
+            }
+        }
+        if all_bundled {
+            javascript::keep_alongside_bundle(&selected, &mut files, named);
         }
         for tree in builds.iter().flat_map(|b| &b.extra) {
             for file in &tree.files {

@@ -112,7 +112,7 @@ pub fn build(
                     first.key, first_entry.source
                 ),
                 install: format!(
-                    "{} in the service directory (or a workspace root above it); typescript's tsc is used when esbuild is not installed",
+                    "run `{}` in the service directory (or the workspace root above it); TypeScript's tsc is used when esbuild is not installed",
                     esbuild::INSTALL
                 ),
             });
@@ -137,7 +137,7 @@ fn bundle(
             program: "esbuild".into(),
             needed_for: format!("bundling the Node.js functions ({reason})"),
             install: format!(
-                "{} in the service directory (or a workspace root above it)",
+                "run `{}` in the service directory (or the workspace root above it)",
                 esbuild::INSTALL
             ),
         }
@@ -173,7 +173,7 @@ fn compile(
             program: "tsc".into(),
             needed_for: "compiling the Node.js functions (serverless-plugin-typescript)".into(),
             install: format!(
-                "{} in the service directory (or a workspace root above it)",
+                "run `{}` in the service directory (or the workspace root above it)",
                 typescript::INSTALL
             ),
         }
