@@ -10,6 +10,9 @@
 #   many    50 functions, `package.individually: true`, same dependencies
 #   large   5 functions over a large node_modules (aws-sdk@2, date-fns@2, rxjs@7, lodash,
 #           es-abstract, core-js, ramda, two Font Awesome icon sets: about 25,000 files)
+#   typescript  5 TypeScript functions bundled with esbuild: the Framework with serverless-esbuild
+#           against updraft, a first package (no build output yet) and an unchanged re-package;
+#           its own table (see the block "Case typescript" below)
 #
 # Usage: bench/package.sh > results.md
 # Environment:
@@ -18,7 +21,7 @@
 #                    installed there with npm when missing)
 #   RUNS             timed runs per updraft case (default 10)
 #   FRAMEWORK_RUNS   timed runs per Framework case (default 3)
-#   CASES            which cases to run (default "small many large")
+#   CASES            which cases to run (default "small many large"; add typescript for bundles)
 #
 # Needs: node and npm (fixtures and the Framework; the npm registry must be reachable), hyperfine,
 # python3, GNU time (/usr/bin/time), sha256sum. Both tools run with a clean environment, a scratch
@@ -105,6 +108,129 @@ EOF
         npm install --no-audit --no-fund --loglevel error --save-dev left-pad >&2)
 }
 
+# --- Case typescript: bundles, serverless-esbuild against updraft ----------------------------
+# 5 TypeScript functions, each importing a shared module that uses `uuid` and `ms`, with
+# `plugins: [serverless-esbuild]` and `custom.esbuild.sourcemap: true`. serverless-esbuild,
+# esbuild and the type packages are the service's dev dependencies: the Framework loads the
+# plugin from there and updraft runs that esbuild. Each tool is timed twice: a first package
+# (hyperfine --prepare removes the output folder, and serverless-esbuild's .esbuild folder,
+# before every run) and an unchanged re-package (the output of the run before is left alone).
+TYPESCRIPT_PACKAGES=(serverless-esbuild@1.57.2 esbuild@0.28.2 @types/ms@2.1.0 @types/uuid@9)
+
+make_typescript_service() {
+    local dir=$1 i
+    mkdir -p "$dir/src/lib"
+    {
+        echo "service: bench-typescript"
+        echo "frameworkVersion: '3'"
+        echo "provider:"
+        echo "  name: aws"
+        echo "  runtime: nodejs20.x"
+        echo "  region: us-east-1"
+        echo "plugins:"
+        echo "  - serverless-esbuild"
+        echo "custom:"
+        echo "  esbuild:"
+        echo "    sourcemap: true"
+        echo "functions:"
+        for ((i = 1; i <= 5; i++)); do
+            echo "  f$i:"
+            echo "    handler: src/f$i.handler"
+        done
+    } >"$dir/serverless.yml"
+    cat >"$dir/src/lib/respond.ts" <<'TS'
+import { v4 } from 'uuid';
+import ms from 'ms';
+
+export interface Response { statusCode: number; body: string }
+
+export function respond(name: string, event: unknown): Response {
+  return { statusCode: 200, body: JSON.stringify({ id: v4(), function: name, timeout: ms('2s'), event }) };
+}
+TS
+    for ((i = 1; i <= 5; i++)); do
+        cat >"$dir/src/f$i.ts" <<TS
+import { respond, Response } from './lib/respond';
+
+export const handler = async (event: unknown): Promise<Response> => respond('f$i', event);
+TS
+    done
+    echo '{"name": "bench-typescript", "version": "1.0.0", "private": true}' >"$dir/package.json"
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel error uuid@9 ms >&2 &&
+        npm install --no-audit --no-fund --loglevel error --save-dev "${TYPESCRIPT_PACKAGES[@]}" >&2)
+}
+
+# measure_typescript: both tools, first package and unchanged re-package, into $RESULTS.
+measure_typescript() {
+    local dir=$WORK/typescript tool id out runs
+    for tool in serverless updraft; do
+        out=$WORK/out/typescript-$tool
+        local command=("$UPDRAFT_BIN" package)
+        runs=$RUNS
+        if [[ $tool == serverless ]]; then
+            command=("$SERVERLESS_BIN" package)
+            runs=$FRAMEWORK_RUNS
+        fi
+        echo "== typescript: $tool, first package" >&2
+        id=typescript-$tool-first
+        rm -rf "$out" "$dir/.esbuild" "$dir/.serverless"
+        (cd "$dir" && "${clean_env[@]}" "$TIME" -f '%e %M' -o "$RESULTS/$id.time" \
+            "${command[@]}" --package "$out" >"$RESULTS/$id.out" 2>"$RESULTS/$id.err") || {
+            tail -n 30 "$RESULTS/$id.err" "$RESULTS/$id.out" >&2
+            fail "$tool failed on typescript"
+        }
+        zip_summary "$out" >"$RESULTS/$id.zips"
+        local identical=n/a
+        if [[ $tool == updraft ]]; then
+            local again=$WORK/out/typescript-$tool-again
+            (cd "$dir" && "${clean_env[@]}" "${command[@]}" --package "$again" >/dev/null 2>&1) ||
+                fail "second updraft run failed on typescript"
+            identical=NO
+            [[ $(zip_digest "$out") == "$(zip_digest "$again")" ]] && identical=yes
+        fi
+        echo "$identical" >"$RESULTS/$id.identical"
+        (cd "$dir" && hyperfine -N --runs "$runs" --style basic --export-json "$RESULTS/$id.json" \
+            --prepare "rm -rf $out $dir/.esbuild" -- \
+            "$(printf '%q ' "${clean_env[@]}" "${command[@]}" --package "$out")" >&2)
+        echo "== typescript: $tool, unchanged re-package" >&2
+        id=typescript-$tool-again
+        (cd "$dir" && "${clean_env[@]}" "$TIME" -f '%e %M' -o "$RESULTS/$id.time" \
+            "${command[@]}" --package "$out" >/dev/null 2>&1) || fail "$tool failed on typescript"
+        zip_summary "$out" >"$RESULTS/$id.zips"
+        echo n/a >"$RESULTS/$id.identical"
+        (cd "$dir" && hyperfine -N --warmup 1 --runs "$runs" --style basic \
+            --export-json "$RESULTS/$id.json" -- \
+            "$(printf '%q ' "${clean_env[@]}" "${command[@]}" --package "$out")" >&2)
+    done
+}
+
+# typescript_table: the case's own table (Markdown) on stdout.
+typescript_table() {
+    python3 - "$RESULTS" <<'PY'
+import json, sys
+results = sys.argv[1]
+def read(id, ext):
+    with open(f"{results}/{id}.{ext}") as handle:
+        return handle.read().strip()
+print()
+print("| case | tool | run | wall mean ± σ | min | runs | peak RSS | zips | zip bytes | identical across runs | speed-up |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+for run, label in (("first", "first package"), ("again", "unchanged re-package")):
+    means = {}
+    for tool in ("serverless", "updraft"):
+        id = f"typescript-{tool}-{run}"
+        timing = json.loads(read(id, "json"))["results"][0]
+        means[tool] = timing["mean"]
+        rss_kb = int(read(id, "time").split()[1])
+        count, size = map(int, read(id, "zips").split())
+        speed = f"{means['serverless'] / timing['mean']:.1f}x" if tool == "updraft" else ""
+        stddev = (timing["stddev"] or 0) * 1000
+        print(f"| typescript | {tool} | {label} | {timing['mean']*1000:.0f} ± {stddev:.0f} ms"
+              f" | {timing['min']*1000:.0f} ms | {len(timing['times'])} | {rss_kb/1024:.0f} MB"
+              f" | {count} | {size:,} | {read(id, 'identical')} | {speed} |")
+PY
+}
+
 echo "building fixtures in $WORK (npm install)..." >&2
 for case in $CASES; do
     case $case in
@@ -113,7 +239,8 @@ for case in $CASES; do
     large) make_service "$WORK/large" bench-large 5 false uuid@9 ms debug aws-sdk@2 date-fns@2 \
         rxjs@7 lodash es-abstract core-js ramda @fortawesome/free-solid-svg-icons \
         @fortawesome/free-brands-svg-icons ;;
-    *) fail "unknown case $case (known: small many large)" ;;
+    typescript) make_typescript_service "$WORK/typescript" ;;
+    *) fail "unknown case $case (known: small many large typescript)" ;;
     esac
 done
 
@@ -160,12 +287,18 @@ measure() {
         "$(printf '%q ' "${clean_env[@]}" "$@" --package "$out")" >&2)
 }
 
+ZIP_CASES=""
 for case in $CASES; do
+    if [[ $case == typescript ]]; then
+        measure_typescript
+        continue
+    fi
+    ZIP_CASES="$ZIP_CASES $case"
     measure "$case" serverless "$FRAMEWORK_RUNS" "$SERVERLESS_BIN" package
     measure "$case" updraft "$RUNS" "$UPDRAFT_BIN" package
 done
 
-python3 - "$RESULTS" "$CASES" <<'EOF'
+[[ -z $ZIP_CASES ]] || python3 - "$RESULTS" "$ZIP_CASES" <<'EOF'
 import json, sys
 results, cases = sys.argv[1], sys.argv[2].split()
 def read(case, tool, ext):
@@ -191,5 +324,6 @@ for case in cases:
               f" | {timing['min']*1000:.0f} ms | {len(timing['times'])} | {rss_kb/1024:.0f} MB"
               f" | {count} | {size:,} | {identical} | {speed} | {size_ratio} |")
 EOF
+[[ " $CASES " != *" typescript "* ]] || typescript_table
 echo >&2
 echo "load average at start: $LOAD_AT_START; at end: $(cut -d ' ' -f 1-3 /proc/loadavg)" >&2

@@ -11,8 +11,9 @@
 #
 # Needs Rust, Python 3 with venv and pip, Node.js 20 or newer with npm, and access to PyPI and
 # the npm registry (first run only) and crates.io. It keeps a Python virtual environment in
-# .venv/ (made or repaired when needed), Azurite in scripts/azurite/node_modules/ and tsx (for
-# the TypeScript manifest test) in tests/fixtures/typescript-config/node_modules/ (each installed
+# .venv/ (made or repaired when needed), Azurite in scripts/azurite/node_modules/, tsx (for
+# the TypeScript manifest test) in tests/fixtures/typescript-config/node_modules/ and esbuild and
+# TypeScript (for the bundle tests) in tests/fixtures/build-node/node_modules/ (each installed
 # with `npm ci` from its committed lockfile when missing or of another version), starts
 # `moto_server`, `scripts/gcs_emulator.py` (gcp-storage-emulator) and Azurite's blob service (in
 # memory, no telemetry) on free local ports, exports UPDRAFT_TEST_MOTO_URL, UPDRAFT_TEST_GCS_URL
@@ -106,6 +107,29 @@ else
     fi
     rm -f "$npm_log"
 fi
+
+# --- esbuild and TypeScript, pinned in tests/fixtures/build-node/package-lock.json -----------
+# The JavaScript and TypeScript bundle tests (tests/build_javascript.rs) give their services
+# these node_modules (esbuild, typescript, and the packages the services import). Reused while
+# the lockfile is the one they were installed from; otherwise `npm ci` installs exactly it.
+build_node_dir="$repo_root/tests/fixtures/build-node"
+build_node_stamp="$build_node_dir/node_modules/.updraft-lockfile.sha256"
+build_node_wanted="$(sha256sum "$build_node_dir/package-lock.json" | cut -d ' ' -f 1)"
+if [[ -f "$build_node_stamp" && "$(cat "$build_node_stamp")" == "$build_node_wanted" &&
+    -x "$build_node_dir/node_modules/.bin/esbuild" && -x "$build_node_dir/node_modules/.bin/tsc" ]]; then
+    say "reusing esbuild and typescript in tests/fixtures/build-node/node_modules"
+else
+    say "installing esbuild and typescript in tests/fixtures/build-node/node_modules (npm ci)"
+    npm_log="$(mktemp)"
+    if ! npm ci --prefix "$build_node_dir" --no-audit --no-fund >"$npm_log" 2>&1; then
+        cat "$npm_log" >&2
+        rm -f "$npm_log"
+        fail "npm could not install tests/fixtures/build-node (output above); is the npm registry reachable?"
+    fi
+    rm -f "$npm_log"
+    printf '%s' "$build_node_wanted" >"$build_node_stamp"
+fi
+export UPDRAFT_TEST_NODE_TOOLS="$build_node_dir/node_modules"
 
 # --- The emulators ---------------------------------------------------------------------------
 free_port() {

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
@@ -18,12 +18,14 @@ use super::error::{Failure, Status};
 use super::output::offline::{self as show, OfflineLog};
 use super::output::Printer;
 use super::GlobalArgs;
+use crate::manifest::model::Service;
 use crate::offline::connection::Timeouts;
 use crate::offline::engine::{built_functions, Engine, EngineOptions, FunctionSpec};
 use crate::offline::http::routes::RouteOptions;
 use crate::offline::invoke::Invoker;
 use crate::offline::reload::{self, Reloading, Watcher};
 use crate::offline::server::{self, OfflineOptions};
+use crate::package::build::BuildError;
 
 /// Run the service locally: HTTP routes, the Lambda Invoke API and schedules
 #[derive(Debug, Args)]
@@ -47,6 +49,7 @@ pub struct OfflineArgs {
     #[arg(long, value_name = "PREFIX")]
     pub prefix: Option<String>,
     /// Restart a function's instances when a file under the service directory changes
+    /// (bundled and compiled functions are rebuilt first)
     #[arg(long)]
     pub reload: bool,
     /// Instances of one function at most, for functions without `reservedConcurrency`; more
@@ -142,9 +145,14 @@ pub fn exec(
         ..EngineOptions::default()
     };
     let engines = Engines::new(specs, engine_options, args.reload);
-    let watch = args
-        .reload
-        .then(|| watch(&engines, &context.loaded.service_dir, printer));
+    let watch = args.reload.then(|| {
+        watch(
+            &engines,
+            &context.service,
+            &context.loaded.service_dir,
+            printer,
+        )
+    });
     let emulator = runtime
         .block_on(server::start(
             &context.service,
@@ -210,27 +218,64 @@ impl Engines {
     }
 }
 
-/// Polls the service directory and restarts the functions whose files changed.
+/// Polls the service directory and restarts the functions whose files changed. A function
+/// that runs a build (a bundle, compiled code) is rebuilt first, and restarted only if the
+/// build changed; a build that fails leaves the previous one running and says why.
 fn watch(
     engines: &Engines,
-    service_dir: &std::path::Path,
+    service: &Service,
+    service_dir: &Path,
     printer: &Printer,
 ) -> tokio::task::JoinHandle<()> {
     let Engines::Reloading(reloading) = engines else {
         return tokio::spawn(async {});
     };
     let reloading = Arc::clone(reloading);
-    let handler_dirs: Vec<(String, PathBuf)> = reloading_dirs(&reloading, service_dir);
+    let specs = reloading_specs(&reloading);
+    // Built functions run from their build folders: any change may be one of their sources.
+    let built: Vec<String> = specs
+        .iter()
+        .filter(|spec| spec.task_root != service_dir || !spec.search_paths.is_empty())
+        .map(|spec| spec.key.clone())
+        .collect();
+    let handler_dirs: Vec<(String, PathBuf)> = specs
+        .iter()
+        .filter(|spec| !built.contains(&spec.key))
+        .map(|spec| {
+            (
+                spec.key.clone(),
+                reload::handler_dir(service_dir, &spec.handler),
+            )
+        })
+        .collect();
     let mut watcher = Watcher::new(service_dir);
     let printer = printer.clone();
+    let service = service.clone();
+    let service_dir = service_dir.to_path_buf();
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(reload::POLL_INTERVAL).await;
             let changed = tokio::task::block_in_place(|| watcher.changes());
-            let mut functions: Vec<String> = changed
-                .iter()
-                .flat_map(|path| reload::affected(path, &handler_dirs))
-                .collect();
+            if changed.is_empty() {
+                continue;
+            }
+            let mut functions: Vec<String> = if handler_dirs.is_empty() {
+                Vec::new()
+            } else {
+                changed
+                    .iter()
+                    .flat_map(|path| reload::affected(path, &handler_dirs))
+                    .collect()
+            };
+            if !built.is_empty() {
+                let rebuilt = tokio::task::block_in_place(|| {
+                    rebuild(&service, &service_dir, &built, &specs)
+                });
+                match rebuilt {
+                    Ok(changed) => functions.extend(changed),
+                    Err(error) => printer.warning(&RebuildFailed { error }),
+                }
+            }
             functions.sort();
             functions.dedup();
             for function in functions {
@@ -241,27 +286,67 @@ fn watch(
     })
 }
 
-fn reloading_dirs(
-    reloading: &Reloading<Engine>,
-    service_dir: &std::path::Path,
-) -> Vec<(String, PathBuf)> {
-    let mut dirs: Vec<(String, PathBuf)> = reloading
+/// A rebuild after a change failed: the functions keep their previous build.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("rebuilding after the change failed; the functions keep running their previous build: {error}")]
+#[diagnostic(
+    code(offline::rebuild_failed),
+    help("{}; the functions are rebuilt and restarted at the next change", error.help().map(|h| h.to_string()).unwrap_or_else(|| "fix the error".into()))
+)]
+struct RebuildFailed {
+    error: BuildError,
+}
+
+/// Runs the build steps of `functions` again; returns those whose build folders were replaced
+/// (a build step replaces a folder only when its output changes, so an unchanged build keeps
+/// its folder and its function keeps running).
+fn rebuild(
+    service: &Service,
+    service_dir: &Path,
+    functions: &[String],
+    specs: &[FunctionSpec],
+) -> Result<Vec<String>, BuildError> {
+    let before: Vec<(String, Vec<Option<FolderIdentity>>)> = specs
+        .iter()
+        .filter(|spec| functions.contains(&spec.key))
+        .map(|spec| (spec.key.clone(), build_folders(spec)))
+        .collect();
+    let (rebuilt, _, _) = built_functions(service, service_dir, functions, None)?;
+    Ok(before
+        .into_iter()
+        .filter(|(key, folders)| {
+            rebuilt
+                .iter()
+                .find(|spec| &spec.key == key)
+                .is_some_and(|spec| &build_folders(spec) != folders)
+        })
+        .map(|(key, _)| key)
+        .collect())
+}
+
+/// Which folder is at a path: a rebuilt folder is a new one renamed into place.
+type FolderIdentity = (u64, u64);
+
+fn build_folders(spec: &FunctionSpec) -> Vec<Option<FolderIdentity>> {
+    use std::os::unix::fs::MetadataExt;
+    std::iter::once(&spec.task_root)
+        .chain(&spec.search_paths)
+        .map(|folder| {
+            std::fs::metadata(folder)
+                .ok()
+                .map(|meta| (meta.dev(), meta.ino()))
+        })
+        .collect()
+}
+
+fn reloading_specs(reloading: &Reloading<Engine>) -> Vec<FunctionSpec> {
+    let mut specs: Vec<FunctionSpec> = reloading
         .all()
         .iter()
-        .flat_map(|engine| {
-            engine
-                .functions()
-                .map(|spec| {
-                    (
-                        spec.key.clone(),
-                        reload::handler_dir(service_dir, &spec.handler),
-                    )
-                })
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|engine| engine.functions().cloned().collect::<Vec<_>>())
         .collect();
-    dirs.sort();
-    dirs
+    specs.sort_by(|a, b| a.key.cmp(&b.key));
+    specs
 }
 
 /// Ctrl-C, or SIGTERM (how process managers and test harnesses stop a server).

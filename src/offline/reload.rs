@@ -1,5 +1,6 @@
 //! `--reload`: a change to a file under the service directory drains and restarts the instances
-//! of the functions it belongs to.
+//! of the functions it belongs to. Functions that run a build (a bundle, compiled code) are
+//! rebuilt on any change and restarted only when their build changed (`cli/offline.rs`).
 //!
 //! Each function gets its own invoker (an engine of one function) behind [`Reloading`]. A
 //! restart swaps in a fresh one: calls already running finish on the old one, which stops its

@@ -219,7 +219,9 @@ pub fn package(request: &Request<'_>, progress: &dyn Progress) -> Result<Report,
                 }
                 let mut selected = selector.select(&tree.files, dependencies, &file_name);
                 // What the build steps made stands in for, or joins, the service's files.
-                selected.files = builds.compose(&functions, std::mem::take(&mut selected.files));
+                let named = |path: &str| selector.names(path);
+                selected.files =
+                    builds.compose(&functions, std::mem::take(&mut selected.files), &named);
                 if selected.files.is_empty() {
                     return Err(PackageError::NoFiles {
                         artifact: file_name,

@@ -134,6 +134,12 @@ impl Selector {
         self.state(path, true).0
     }
 
+    /// Whether a user pattern (`include`, `patterns`) brings this path in on its own: it would
+    /// be kept even if every file started out excluded. What stays beside a bundle.
+    pub fn names(&self, path: &str) -> bool {
+        self.state(path, false).0
+    }
+
     /// The file's state after every pattern, and the last naming pattern that included it.
     fn state(&self, path: &str, initial: bool) -> (bool, Option<&str>) {
         let mut included = initial;

@@ -111,9 +111,21 @@ pub fn built_functions(
 /// [`crate::package::build::LocalCode`]).
 pub fn use_builds(specs: &mut [FunctionSpec], service_dir: &Path, builds: &Builds) {
     for spec in specs {
-        let code = LocalCode::of(service_dir, builds.get(&spec.key));
+        let build = builds.get(&spec.key);
+        let code = LocalCode::of(service_dir, build);
         spec.task_root = code.task_root;
         spec.search_paths = code.search_paths;
+        // A bundle's stack traces name the TypeScript (or original) lines through its source
+        // map, which Node reads only when asked to.
+        if spec.runtime.starts_with("nodejs") && build.is_some_and(|b| b.code.is_some()) {
+            let options = spec.environment.entry("NODE_OPTIONS".into()).or_default();
+            if !options.contains("--enable-source-maps") {
+                if !options.is_empty() {
+                    options.push(' ');
+                }
+                options.push_str("--enable-source-maps");
+            }
+        }
     }
 }
 

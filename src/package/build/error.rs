@@ -57,6 +57,21 @@ pub enum BuildError {
         target: String,
         install: String,
     },
+
+    /// The service's installed packages could not be read (to package a bundle's externals).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    NodeDependencies(#[from] crate::package::node_deps::NodeDepsError),
+
+    /// A handler whose source file a bundle needs is not there.
+    #[error("function `{function}`: no source file for handler `{handler}` (looked for {tried})")]
+    #[diagnostic(code(build::no_entry), help("{help}"))]
+    NoEntry {
+        function: String,
+        handler: String,
+        tried: String,
+        help: String,
+    },
 }
 
 /// Something a build step noticed that does not stop it.

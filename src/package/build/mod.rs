@@ -126,28 +126,37 @@ impl Builds {
 
     /// The files of an artifact shared by `functions`: the service's `selected` files, with
     /// each function's bundle standing in for them and the extra trees added (a later name
-    /// wins; the list stays sorted, so the zip's bytes do not depend on build order).
+    /// wins; the list stays sorted, so the zip's bytes do not depend on build order). `named`
+    /// says whether the artifact's patterns name a file (see
+    /// [`javascript::keep_alongside_bundle`]).
     pub fn compose<'a>(
         &'a self,
         functions: &[String],
         selected: Vec<&'a FileEntry>,
+        named: &dyn Fn(&str) -> bool,
     ) -> Vec<&'a FileEntry> {
         let builds: Vec<&FunctionBuild> = functions.iter().filter_map(|f| self.get(f)).collect();
         if builds.is_empty() {
             return selected;
         }
         let mut files: IndexMap<&str, &FileEntry> = IndexMap::new();
-        if builds.iter().any(|b| b.code.is_some()) {
-            for tree in builds.iter().filter_map(|b| b.code.as_ref()) {
-                for file in &tree.files {
-                    files.insert(&file.relative, file);
-                }
-            }
-            javascript::keep_alongside_bundle(&selected, &mut files);
-        } else {
-            for file in selected {
+        // A function sharing the artifact that has no bundle (a JavaScript or Python function
+        // beside a TypeScript one) runs the service's files: they stay, the bundles join them.
+        let all_bundled = functions
+            .iter()
+            .all(|f| self.get(f).is_some_and(|b| b.code.is_some()));
+        if !all_bundled {
+            for file in &selected {
                 files.insert(&file.relative, file);
             }
+        }
+        for tree in builds.iter().filter_map(|b| b.code.as_ref()) {
+            for file in &tree.files {
+                files.insert(&file.relative, file);
+            }
+        }
+        if all_bundled {
+            javascript::keep_alongside_bundle(&selected, &mut files, named);
         }
         for tree in builds.iter().flat_map(|b| &b.extra) {
             for file in &tree.files {

@@ -256,7 +256,7 @@ fn build(
 }
 
 /// An install-root location as seen from the service folder at `member`.
-fn service_relative(location: &str, member: &str) -> String {
+pub(super) fn service_relative(location: &str, member: &str) -> String {
     if member.is_empty() {
         return location.to_string();
     }

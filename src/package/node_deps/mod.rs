@@ -41,6 +41,7 @@ mod graph;
 mod install;
 mod lockfile;
 mod manifest;
+mod needed;
 mod walk;
 mod workspaces;
 
@@ -49,6 +50,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use error::{InvalidLockfile, InvalidPackageJson, NodeDepsError, NodeDepsWarning};
+pub use needed::{packages_needed_by, NeededFolder, NeededPackages};
 
 use decide::{decide_from_lockfile, decide_from_node_modules};
 use install::{find_lockfile, locate_install};
