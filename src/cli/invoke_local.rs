@@ -55,16 +55,17 @@ pub fn exec(
     let service = Service::from_tree_with_options(&loaded.root, &options).map_err(Failure::user)?;
     let function = find_function(&service, &args.function)?;
     let key = function.key.clone();
-    let (functions, warnings, build_warnings) = built_functions(
+    let local = built_functions(
         &service,
         &loaded.service_dir,
         std::slice::from_ref(&key),
         None,
     )
     .map_err(Failure::user)?;
-    for warning in &build_warnings {
+    for warning in &local.build_warnings {
         printer.warning(warning);
     }
+    let (functions, warnings) = (local.specs, local.stand_ins);
     let overridden = |variable: &str| args.env.iter().any(|(name, _)| name == variable);
     for warning in warnings
         .iter()

@@ -124,12 +124,12 @@ pub fn exec(
         },
         timeouts: Timeouts::default(),
     };
-    let (specs, warnings, build_warnings) =
-        built_functions(&context.service, &context.loaded.service_dir, &[], None)
-            .map_err(Failure::user)?;
-    for warning in &build_warnings {
+    let local = built_functions(&context.service, &context.loaded.service_dir, &[], None)
+        .map_err(Failure::user)?;
+    for warning in &local.build_warnings {
         printer.warning(warning);
     }
+    let (specs, warnings) = (local.specs, local.stand_ins);
     let overridden = |variable: &str| args.env.iter().any(|(name, _)| name == variable);
     for warning in warnings.iter().filter(|w| !overridden(&w.variable)) {
         printer.warning(warning);
@@ -268,9 +268,8 @@ fn watch(
                     .collect()
             };
             if !built.is_empty() {
-                let rebuilt = tokio::task::block_in_place(|| {
-                    rebuild(&service, &service_dir, &built, &specs)
-                });
+                let rebuilt =
+                    tokio::task::block_in_place(|| rebuild(&service, &service_dir, &built, &specs));
                 match rebuilt {
                     Ok(changed) => functions.extend(changed),
                     Err(error) => printer.warning(&RebuildFailed { error }),
@@ -288,7 +287,9 @@ fn watch(
 
 /// A rebuild after a change failed: the functions keep their previous build.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("rebuilding after the change failed; the functions keep running their previous build: {error}")]
+#[error(
+    "rebuilding after the change failed; the functions keep running their previous build: {error}"
+)]
 #[diagnostic(
     code(offline::rebuild_failed),
     help("{}; the functions are rebuilt and restarted at the next change", error.help().map(|h| h.to_string()).unwrap_or_else(|| "fix the error".into()))
@@ -311,7 +312,7 @@ fn rebuild(
         .filter(|spec| functions.contains(&spec.key))
         .map(|spec| (spec.key.clone(), build_folders(spec)))
         .collect();
-    let (rebuilt, _, _) = built_functions(service, service_dir, functions, None)?;
+    let rebuilt = built_functions(service, service_dir, functions, None)?.specs;
     Ok(before
         .into_iter()
         .filter(|(key, folders)| {

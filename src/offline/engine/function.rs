@@ -84,6 +84,14 @@ pub fn functions_from_service(
     (specs, warnings)
 }
 
+/// What [`built_functions`] gives: the functions, pointed at their builds, and what to warn of.
+#[derive(Debug)]
+pub struct LocalFunctions {
+    pub specs: Vec<FunctionSpec>,
+    pub stand_ins: Vec<StandInWarning>,
+    pub build_warnings: Vec<BuildWarning>,
+}
+
 /// The functions of a service as [`functions_from_service`] gives them, after running the build
 /// steps they need on this machine (`only` names the functions to build, all when empty):
 /// requirements installed, bundles and binaries built into `.serverless/build/`.
@@ -92,7 +100,7 @@ pub fn built_functions(
     service_dir: &Path,
     only: &[String],
     interrupted: Option<&std::sync::atomic::AtomicBool>,
-) -> Result<(Vec<FunctionSpec>, Vec<StandInWarning>, Vec<BuildWarning>), BuildError> {
+) -> Result<LocalFunctions, BuildError> {
     let output_dir = service_dir.join(".serverless");
     let builds = crate::package::build::build(&BuildRequest {
         service,
@@ -104,7 +112,11 @@ pub fn built_functions(
     })?;
     let (mut specs, warnings) = functions_from_service(service, service_dir);
     use_builds(&mut specs, service_dir, &builds);
-    Ok((specs, warnings, builds.warnings))
+    Ok(LocalFunctions {
+        specs,
+        stand_ins: warnings,
+        build_warnings: builds.warnings,
+    })
 }
 
 /// Points each function at what the local build steps made for it (see

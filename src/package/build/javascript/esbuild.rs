@@ -14,7 +14,9 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use super::super::{process, tree_of, BuildError, BuildRequest, BuildWarning, FunctionBuild, Purpose};
+use super::super::{
+    process, tree_of, BuildError, BuildRequest, BuildWarning, FunctionBuild, Purpose,
+};
 use super::entry::Entry;
 use super::options::{EsbuildOptions, Exclude, Format, SourceMap};
 use super::{externals, place_files, stamp};
@@ -218,15 +220,16 @@ impl Bundler<'_> {
         let outfile = staging.join(job.entry.output(self.options.extension()));
         let metafile = staging.join(METAFILE);
         let mut command = Command::new(&self.program);
-        command.current_dir(self.request.service_dir).args(self.arguments(
-            job,
-            &outfile.to_string_lossy(),
-            &metafile.to_string_lossy(),
-        ));
+        command
+            .current_dir(self.request.service_dir)
+            .args(self.arguments(job, &outfile.to_string_lossy(), &metafile.to_string_lossy()));
         let ran = process::run(
             self.request,
             command,
-            &format!("esbuild for function `{}` ({})", job.function, job.entry.source),
+            &format!(
+                "esbuild for function `{}` ({})",
+                job.function, job.entry.source
+            ),
             "fix the error esbuild points at above (file:line:column), then run the command again",
             INSTALL,
         )?;
@@ -322,7 +325,10 @@ impl Bundler<'_> {
         arguments.extend(options.inject.iter().map(|path| format!("--inject:{path}")));
         let settings = [
             ("--tsconfig=", options.tsconfig.clone()),
-            ("--tree-shaking=", options.tree_shaking.map(|on| on.to_string())),
+            (
+                "--tree-shaking=",
+                options.tree_shaking.map(|on| on.to_string()),
+            ),
             ("--legal-comments=", options.legal_comments.clone()),
             ("--charset=", options.charset.clone()),
         ];
