@@ -87,6 +87,8 @@ pub fn build(
             .or_insert_with(|| (target, Vec::new()));
         group.1.push(function.key.clone());
     }
+    // Functions installed for different platforms cannot share an artifact: each gets its own.
+    let individually = groups.len() > 1;
     let mut builds = Vec::new();
     for (target, keys) in groups.into_values() {
         if request.is_interrupted() {
@@ -100,7 +102,8 @@ pub fn build(
                 key,
                 FunctionBuild {
                     extra: vec![tree.clone()],
-                    ..FunctionBuild::default()
+                    code: None,
+                    individually,
                 },
             ));
         }
