@@ -99,7 +99,10 @@ impl Service {
 
 /// The diagnostic's words on one line: miette wraps long messages.
 fn flat(text: &str) -> String {
-    text.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ")
+    text.replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn make_executable(path: &Path) {

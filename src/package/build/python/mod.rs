@@ -57,18 +57,7 @@ pub fn build(
         return Ok(Vec::new());
     };
     if request.purpose == Purpose::Lambda && service.provider.cloud != Cloud::Aws {
-        warnings.push(BuildWarning {
-            message: format!(
-                "the Python requirements in {} are not installed into the artifacts: {} \
-                 installs them itself when it builds the functions",
-                input.label,
-                match service.provider.cloud {
-                    Cloud::Google => "Google Cloud Functions",
-                    _ => "Azure Functions",
-                }
-            ),
-            help: "keep requirements.txt in the service directory, where it is packaged".into(),
-        });
+        warnings.push(not_for_this_cloud(service.provider.cloud, &input.label));
         return Ok(Vec::new());
     }
 
@@ -109,6 +98,31 @@ pub fn build(
         }
     }
     Ok(builds)
+}
+
+/// Requirements are installed into Lambda artifacts only: Google Cloud Functions installs
+/// requirements.txt itself, and Azure Functions reads packages from a folder of the service.
+fn not_for_this_cloud(cloud: Cloud, label: &str) -> BuildWarning {
+    match cloud {
+        Cloud::Google => BuildWarning {
+            message: format!(
+                "the Python requirements in {label} are not installed into the artifacts: Google \
+                 Cloud Functions installs requirements.txt when it builds the function"
+            ),
+            help: "keep requirements.txt in the service directory, where it is packaged; remove \
+                   the plugin or custom.pythonRequirements to silence this"
+                .into(),
+        },
+        _ => BuildWarning {
+            message: format!(
+                "the Python requirements in {label} are not installed into the artifacts: updraft \
+                 installs them for Lambda only"
+            ),
+            help: "install them where Azure Functions' Python looks, in the service directory: \
+                   `pip install -r requirements.txt --target .python_packages/lib/site-packages`"
+                .into(),
+        },
+    }
 }
 
 /// A function packaged from its own `package.artifact`, or the service's (unless it is packaged
