@@ -446,3 +446,113 @@ fn ctrl_c_stops_pip_and_leaves_no_cache_entry() {
     );
     assert!(!artifact(service.path(), "pydemo.zip").exists());
 }
+
+/// The folder with `uv` and `poetry` (`UPDRAFT_TEST_PYTHON_TOOLS`, set by scripts/test.sh).
+fn python_tools() -> PathBuf {
+    let dir = std::env::var_os("UPDRAFT_TEST_PYTHON_TOOLS")
+        .map(PathBuf::from)
+        .filter(|dir| dir.join("uv").is_file() && dir.join("poetry").is_file());
+    dir.expect(
+        "UPDRAFT_TEST_PYTHON_TOOLS does not name a folder with uv and poetry: run these tests \
+         through `bash scripts/test.sh`, which installs them",
+    )
+}
+
+/// PATH with the Python tools first.
+fn path_with(tools: &Path) -> String {
+    let mut paths = vec![tools.to_path_buf()];
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(paths)
+        .expect("a PATH")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Runs `tool lock` in the service, as its user would have before packaging. The clean
+/// environment keeps the machine's certificate settings: resolving asks the package index.
+fn lock(service: &Service, tool: &Path) {
+    let mut command = common::clean_command(tool, service.path());
+    command
+        .arg("lock")
+        .env("PATH", path_with(tool.parent().expect("tools folder")))
+        .env("XDG_CACHE_HOME", service.cache.path())
+        .env("UV_NATIVE_TLS", "1");
+    for variable in [
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "REQUESTS_CA_BUNDLE",
+        "PIP_CERT",
+    ] {
+        if let Some(value) = std::env::var_os(variable) {
+            command.env(variable, value);
+        }
+    }
+    let output = command.output().expect("the lock tool runs");
+    assert!(
+        output.status.success(),
+        "{} lock failed: {}",
+        tool.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+const PYPROJECT: &str = "[project]\nname = 'pydemo'\nversion = '1.0'\nrequires-python = '>=3.9'\n\
+    dependencies = ['attrs==23.2.0']\n";
+
+#[test]
+#[ignore = "needs PyPI, uv and Poetry: run through scripts/test.sh"]
+fn uv_and_poetry_locks_are_exported_and_installed() {
+    let tools = python_tools();
+    for (tool, extra) in [
+        ("uv", ""),
+        ("poetry", "\n[tool.poetry]\npackage-mode = false\n"),
+    ] {
+        let mut service = Service::new(&manifest(ONE_FUNCTION, ""), "");
+        std::fs::write(
+            service.path().join("pyproject.toml"),
+            format!("{PYPROJECT}{extra}"),
+        )
+        .expect("pyproject");
+        lock(&service, &tools.join(tool));
+        let lock_file = format!("{tool}.lock");
+        assert!(service.path().join(&lock_file).is_file(), "no {lock_file}");
+        service.env.push(("PATH".into(), path_with(&tools)));
+        service.package_ok();
+        let names = service.zip("pydemo.zip");
+        assert!(
+            names.contains(&"attrs-23.2.0.dist-info/WHEEL".to_string()),
+            "{tool}: {names:?}"
+        );
+    }
+}
+
+#[test]
+fn a_uv_lock_without_uv_installed_says_what_to_install() {
+    let mut service = Service::new(&manifest(ONE_FUNCTION, ""), "");
+    std::fs::write(service.path().join("pyproject.toml"), PYPROJECT).expect("pyproject");
+    std::fs::write(service.path().join("uv.lock"), "version = 1\n").expect("lock");
+    // A PATH on which no uv can be found.
+    let empty = tempfile::tempdir().expect("empty dir");
+    service
+        .env
+        .push(("PATH".into(), empty.path().display().to_string()));
+    let run = service.run(&["package"]);
+    assert_eq!(run.status, Some(1), "{}", run.stderr);
+    let stderr = flat(&run.stderr);
+    for needle in [
+        "`uv`",
+        "uv.lock",
+        "`hello`",
+        "pip install uv",
+        "requirements.txt",
+    ] {
+        assert!(stderr.contains(needle), "{needle} not in: {}", run.stderr);
+    }
+    assert!(
+        service.cache_entries().is_empty(),
+        "{:?}",
+        service.cache_entries()
+    );
+}
