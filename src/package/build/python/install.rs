@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use super::diagnose;
 use super::inputs::{self, Input, Kind};
-use super::options::{normalized_name, Options};
+use super::options::Options;
+use super::{diagnose, exports};
 use crate::manifest::model::Architecture;
 use crate::package::build::{process, tree_of, BuildError, BuildRequest, BuiltTree};
 
@@ -160,10 +160,10 @@ fn build_entry(
     staging: &Path,
 ) -> Result<(), BuildError> {
     let text = match input.kind {
-        Kind::UvLock => export(request, uv_export(), "uv", functions, &input.label)?,
-        Kind::PoetryLock => export(
+        Kind::UvLock => exports::export(request, exports::uv(), "uv", functions, &input.label)?,
+        Kind::PoetryLock => exports::export(
             request,
-            poetry_export(options),
+            exports::poetry(options),
             "poetry",
             functions,
             &input.label,
@@ -239,7 +239,7 @@ fn build_entry(
         return Err(diagnose::failure(request, &context, error));
     }
     if let Target::Lambda { .. } = target {
-        remove_distributions(&packages, &options.no_deploy)?;
+        super::no_deploy::remove_distributions(&packages, &options.no_deploy)?;
     }
     if options.slim {
         super::slim::remove_patterns(&packages, &options.slim_patterns)?;
@@ -248,60 +248,6 @@ fn build_entry(
         }
     }
     Ok(())
-}
-
-fn uv_export() -> Command {
-    let mut command = Command::new("uv");
-    command.args([
-        "export",
-        "--frozen",
-        "--no-dev",
-        "--no-hashes",
-        "--no-emit-project",
-    ]);
-    command
-}
-
-fn poetry_export(options: &Options) -> Command {
-    let mut command = Command::new("poetry");
-    command.args(["export", "--without-hashes", "--format", "requirements.txt"]);
-    for (flag, groups) in [
-        ("--with", &options.poetry_with),
-        ("--without", &options.poetry_without),
-        ("--only", &options.poetry_only),
-    ] {
-        if !groups.is_empty() {
-            command.args([flag, &groups.join(",")]);
-        }
-    }
-    command
-}
-
-/// A lock file's requirements, as its tool exports them.
-fn export(
-    request: &BuildRequest<'_>,
-    mut command: Command,
-    tool: &str,
-    functions: &str,
-    lock: &str,
-) -> Result<String, BuildError> {
-    command.current_dir(request.service_dir);
-    let (install, help) = match tool {
-        "uv" => (
-            "install uv (`python3 -m pip install uv`), or keep a requirements.txt beside \
-             pyproject.toml: it is used first",
-            "run `uv lock` if uv.lock is out of date with pyproject.toml",
-        ),
-        _ => (
-            "install Poetry with its export plugin (`pipx install poetry && poetry self add \
-             poetry-plugin-export`), or keep a requirements.txt beside pyproject.toml: it is \
-             used first",
-            "Poetry 2 needs its export plugin (`poetry self add poetry-plugin-export`); run \
-             `poetry lock` if poetry.lock is out of date with pyproject.toml",
-        ),
-    };
-    let what = format!("`{tool} export` of {lock} for {functions}");
-    Ok(process::run(request, command, &what, help, install)?.stdout)
 }
 
 /// What identifies this machine's interpreter: its version, place and machine type.
@@ -361,63 +307,6 @@ fn index_args(text: &str, extra: &[String]) -> Vec<String> {
         }
     }
     args
-}
-
-/// Removes the distributions named in `names` (the files their RECORD lists, then their
-/// dist-info), whoever pulled them in.
-fn remove_distributions(packages: &Path, names: &[String]) -> Result<(), BuildError> {
-    if names.is_empty() {
-        return Ok(());
-    }
-    let entries = std::fs::read_dir(packages).map_err(|error| BuildError::Read {
-        path: packages.to_path_buf(),
-        reason: error.to_string(),
-    })?;
-    for entry in entries.flatten() {
-        let folder = entry.file_name().to_string_lossy().into_owned();
-        let Some(stem) = folder.strip_suffix(".dist-info") else {
-            continue;
-        };
-        let name = stem.rsplit_once('-').map_or(stem, |(name, _version)| name);
-        if !names.contains(&normalized_name(name)) {
-            continue;
-        }
-        let record = std::fs::read_to_string(entry.path().join("RECORD")).unwrap_or_default();
-        for line in record.lines() {
-            let path = record_path(line);
-            // Console scripts are recorded as `../../bin/name`; with --target they are in `bin/`.
-            let place = match path.strip_prefix("../../bin/") {
-                Some(script) => packages.join("bin").join(script),
-                None if path.split('/').any(|part| part == "..") => continue,
-                None => packages.join(path),
-            };
-            let _ = std::fs::remove_file(place);
-        }
-        let _ = std::fs::remove_dir_all(entry.path());
-    }
-    super::slim::remove_empty_folders(packages);
-    Ok(())
-}
-
-/// The path of a RECORD line (CSV: a path with a comma in it is quoted).
-fn record_path(line: &str) -> String {
-    if let Some(quoted) = line.strip_prefix('"') {
-        let mut path = String::new();
-        let mut characters = quoted.chars().peekable();
-        while let Some(character) = characters.next() {
-            if character == '"' {
-                if characters.peek() == Some(&'"') {
-                    characters.next();
-                    path.push('"');
-                    continue;
-                }
-                break;
-            }
-            path.push(character);
-        }
-        return path;
-    }
-    line.split(',').next().unwrap_or_default().to_string()
 }
 
 /// Removes temporary folders that a killed run left in the cache.
@@ -510,50 +399,6 @@ mod tests {
             Some("manylinux2014_x86_64, CPython 3.12")
         );
         assert!(Target::Local.platforms().is_empty());
-    }
-
-    #[test]
-    fn record_paths_are_read_quoted_or_not() {
-        assert_eq!(record_path("six.py,sha256=abc,123"), "six.py");
-        assert_eq!(record_path("\"odd,name.py\",sha256=abc,1"), "odd,name.py");
-        assert_eq!(
-            record_path("six-1.16.0.dist-info/RECORD,,"),
-            "six-1.16.0.dist-info/RECORD"
-        );
-    }
-
-    #[test]
-    fn removing_a_distribution_takes_its_files_and_scripts_and_leaves_the_others() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        for file in [
-            "boto3/__init__.py",
-            "boto3/data/x.json",
-            "boto3-1.34.0.dist-info/RECORD",
-            "bin/boto3-tool",
-            "attrs/__init__.py",
-            "attrs-23.2.0.dist-info/RECORD",
-        ] {
-            std::fs::create_dir_all(root.join(file).parent().unwrap()).unwrap();
-            std::fs::write(root.join(file), "").unwrap();
-        }
-        std::fs::write(
-            root.join("boto3-1.34.0.dist-info/RECORD"),
-            "boto3/__init__.py,sha256=a,1\nboto3/data/x.json,sha256=b,2\n../../bin/boto3-tool,,\n",
-        )
-        .unwrap();
-        remove_distributions(root, &["boto3".into()]).unwrap();
-        let mut left: Vec<String> = tree_of(root)
-            .unwrap()
-            .files
-            .into_iter()
-            .map(|f| f.relative)
-            .collect();
-        left.sort();
-        assert_eq!(
-            left,
-            vec!["attrs-23.2.0.dist-info/RECORD", "attrs/__init__.py"]
-        );
     }
 
     #[test]

@@ -6,11 +6,14 @@
 //! It happens when the service lists the plugin in `plugins:` or has `custom.pythonRequirements`
 //! (as with the Framework, where nothing is installed unless the plugin is listed), and has a
 //! requirements input ([`inputs`]). Settings: [`options`]; the install and its cache:
-//! [`install`]; `slim`: [`slim`]; pip's failures explained: [`diagnose`].
+//! [`install`], with lock files exported by [`exports`]; `noDeploy`: [`no_deploy`]; `slim`:
+//! [`slim`]; pip's failures explained: [`diagnose`].
 
 mod diagnose;
+mod exports;
 mod inputs;
 mod install;
+mod no_deploy;
 pub mod options;
 mod slim;
 
