@@ -334,6 +334,26 @@ fn invoke_local_imports_the_requirements_installed_for_this_machine() {
 
 #[test]
 #[ignore = "needs PyPI: run through scripts/test.sh"]
+fn no_deploy_packages_are_still_installed_for_invoke_local() {
+    // Lambda's runtime provides what noDeploy usually names; this machine's Python may not.
+    let service = Service::new(
+        &manifest(
+            ONE_FUNCTION,
+            "custom:\n  pythonRequirements:\n    noDeploy:\n      - attrs\n",
+        ),
+        BOTH_PACKAGES,
+    );
+    let run = service.run(&["invoke", "local", "-f", "hello"]);
+    assert_eq!(run.status, Some(0), "stderr: {}", run.stderr);
+    assert!(
+        run.stdout.contains("\"attrs\": \"23.2.0\""),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+#[ignore = "needs PyPI: run through scripts/test.sh"]
 fn pyproject_dependencies_are_installed_without_a_lock_file() {
     let service = Service::new(&manifest(ONE_FUNCTION, ""), "");
     std::fs::write(

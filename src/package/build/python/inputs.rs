@@ -162,9 +162,9 @@ fn requirements_file(path: PathBuf, label: &str) -> Result<Input, BuildError> {
     })
 }
 
-/// The requirements-file text of a file-based input, with the `noDeploy` packages left out:
-/// `-r` files inlined (their requirements filtered too), `-c` and `--find-links` paths made
-/// absolute, so the text works from anywhere. Local path requirements (`./lib`) stay relative
+/// The requirements-file text of a file-based input: `-r` files inlined (so that `noDeploy`
+/// filters their requirements too, see [`without_no_deploy`]), `-c` and `--find-links` paths
+/// made absolute, so the text works from anywhere. Local path requirements (`./lib`) stay relative
 /// to the service directory, where pip runs, as with the plugin.
 pub fn requirements_text(
     service_dir: &Path,
@@ -189,10 +189,11 @@ pub fn requirements_text(
         }
         Kind::UvLock | Kind::PoetryLock => return Ok(None),
     };
-    Ok(Some(without_no_deploy(&text, &options.no_deploy)))
+    Ok(Some(text))
 }
 
-/// Drops the requirement lines naming a `noDeploy` package; options and other lines stay.
+/// Drops the requirement lines naming a `noDeploy` package, and comments and blank lines;
+/// options and other lines stay.
 pub fn without_no_deploy(text: &str, no_deploy: &[String]) -> String {
     let mut kept = String::new();
     for line in logical_lines(text) {

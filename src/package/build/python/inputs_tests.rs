@@ -134,6 +134,7 @@ fn included_files_are_inlined_and_no_deploy_packages_left_out() {
     let text = requirements_text(dir.path(), &input, &options)
         .unwrap()
         .unwrap();
+    let text = without_no_deploy(&text, &options.no_deploy);
     let constraint = format!("--constraint {}", dir.path().join("c.txt").display());
     assert_eq!(
         text.lines().collect::<Vec<_>>(),
