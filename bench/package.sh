@@ -13,15 +13,22 @@
 #   typescript  5 TypeScript functions bundled with esbuild: the Framework with serverless-esbuild
 #           against updraft, a first package (no build output yet) and an unchanged re-package;
 #           its own table (see the block "Case typescript" below)
+#   python  3 Python functions whose requirements.txt lists requests (pure Python, with four
+#           dependencies), markupsafe and pyyaml (compiled): installed by updraft, and by
+#           serverless-python-requirements (non-Docker) for the Framework; timed as a first
+#           build (install caches emptied before each run) and as an unchanged re-package.
+#           Not in the default CASES: CASES=python runs it.
 #
 # Usage: bench/package.sh > results.md
 # Environment:
 #   UPDRAFT_BIN      the binary to time (default target/release/updraft, built when missing)
 #   SERVERLESS_BIN   the Framework's `serverless` (default bench/.node/node_modules/.bin/serverless,
-#                    installed there with npm when missing)
+#                    installed there with npm when missing; the python case installs
+#                    serverless-python-requirements beside it)
 #   RUNS             timed runs per updraft case (default 10)
 #   FRAMEWORK_RUNS   timed runs per Framework case (default 3)
-#   CASES            which cases to run (default "small many large"; add typescript for bundles)
+#   CASES            which cases to run (default "small many large"; add typescript and python
+#                    for the build steps)
 #
 # Needs: node and npm (fixtures and the Framework; the npm registry must be reachable), hyperfine,
 # python3, GNU time (/usr/bin/time), sha256sum. Both tools run with a clean environment, a scratch
@@ -231,6 +238,116 @@ for run, label in (("first", "first package"), ("again", "unchanged re-package")
 PY
 }
 
+# --- The python case: Python requirements, updraft against serverless-python-requirements ----
+# Both build for the python3 on PATH (the runtime is set to its version, and the plugin's
+# pythonBin to python3), so both install the same CPython wheels for this machine's platform,
+# which is Lambda's on x86_64 Linux.
+PYTHON_RUNTIME=python$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+PYTHON_PLUGIN_DIR=$ROOT/bench/.node/node_modules
+if [[ " $CASES " == *" python "* && ! -d $PYTHON_PLUGIN_DIR/serverless-python-requirements ]]; then
+    echo "installing serverless-python-requirements into bench/.node..." >&2
+    npm install --prefix "$ROOT/bench/.node" serverless-python-requirements \
+        --no-audit --no-fund --loglevel error >&2
+fi
+
+# make_python_service DIR
+make_python_service() {
+    local dir=$1
+    mkdir -p "$dir"
+    cat >"$dir/serverless.yml" <<EOF
+service: bench-python
+frameworkVersion: '3'
+provider:
+  name: aws
+  runtime: $PYTHON_RUNTIME
+  region: us-east-1
+plugins:
+  localPath: $PYTHON_PLUGIN_DIR
+  modules:
+    - serverless-python-requirements
+custom:
+  pythonRequirements:
+    dockerizePip: false
+    pythonBin: python3
+functions:
+  f1:
+    handler: handler.main
+  f2:
+    handler: handler.main
+  f3:
+    handler: handler.main
+EOF
+    printf 'requests==2.31.0\nmarkupsafe==2.1.5\npyyaml==6.0.1\n' >"$dir/requirements.txt"
+    cat >"$dir/handler.py" <<'EOF'
+import markupsafe
+import requests
+import yaml
+
+
+def main(event, context):
+    return {"escaped": str(markupsafe.escape("<b>")), "yaml": yaml.safe_dump(event),
+            "requests": requests.__version__}
+EOF
+}
+
+# measure_python: the python case as two reported cases, python-first (every run starts with
+# the tool's install cache emptied; pip's download caches stay, so the network is not timed)
+# and python-repackage (an unchanged service, caches warm). Same columns as `measure`.
+measure_python() {
+    local dir=$WORK/python caches=$WORK/home/.cache
+    local plugin_cache=$caches/serverless-python-requirements
+    local tool scenario id out runs warmup prepare identical code command hyperfine
+    for scenario in first repackage; do
+        for tool in serverless updraft; do
+            id=python-$scenario-$tool
+            out=$WORK/out/python-$tool
+            if [[ $tool == serverless ]]; then
+                runs=$FRAMEWORK_RUNS
+                command=("$SERVERLESS_BIN" package --package "$out")
+                # The plugin's static cache, and the copy it leaves in the output folder.
+                prepare="sh -c 'rm -rf $plugin_cache/*_slspyc $out/requirements $out/requirements.txt'"
+            else
+                runs=$RUNS
+                command=("$UPDRAFT_BIN" package --package "$out")
+                prepare="rm -rf $caches/updraft/python-requirements"
+            fi
+            warmup=1
+            if [[ $scenario == first ]]; then
+                warmup=0
+                eval "$prepare"
+            fi
+            echo "== python ($scenario): $tool" >&2
+            code=0
+            (cd "$dir" && "${clean_env[@]}" "$TIME" -f '%e %M' -o "$RESULTS/$id.time" \
+                "${command[@]}" >"$RESULTS/$id.out" 2>"$RESULTS/$id.err") || code=$?
+            if [[ $code -ne 0 ]]; then
+                tail -n 30 "$RESULTS/$id.err" "$RESULTS/$id.out" >&2
+                fail "$tool failed on python (exit $code)"
+            fi
+            zip_summary "$out" >"$RESULTS/$id.zips"
+            identical=n/a
+            if [[ $tool == updraft ]]; then
+                # A second run into a fresh folder must write the same bytes.
+                (cd "$dir" && "${clean_env[@]}" "$UPDRAFT_BIN" package --package "$out-again" \
+                    >/dev/null 2>&1) || fail "second updraft run failed on python"
+                if [[ $(zip_digest "$out") == "$(zip_digest "$out-again")" ]]; then
+                    identical=yes
+                else
+                    identical=NO
+                fi
+            fi
+            echo "$identical" >"$RESULTS/$id.identical"
+            hyperfine=(hyperfine -N --warmup "$warmup" --runs "$runs" --style basic
+                --export-json "$RESULTS/$id.json")
+            if [[ $scenario == first ]]; then
+                hyperfine+=(--prepare "$prepare")
+            fi
+            (cd "$dir" && "${hyperfine[@]}" -- \
+                "$(printf '%q ' "${clean_env[@]}" "${command[@]}")" >&2)
+        done
+    done
+}
+
 echo "building fixtures in $WORK (npm install)..." >&2
 for case in $CASES; do
     case $case in
@@ -240,7 +357,8 @@ for case in $CASES; do
         rxjs@7 lodash es-abstract core-js ramda @fortawesome/free-solid-svg-icons \
         @fortawesome/free-brands-svg-icons ;;
     typescript) make_typescript_service "$WORK/typescript" ;;
-    *) fail "unknown case $case (known: small many large typescript)" ;;
+    python) make_python_service "$WORK/python" ;;
+    *) fail "unknown case $case (known: small many large typescript python)" ;;
     esac
 done
 
@@ -287,18 +405,23 @@ measure() {
         "$(printf '%q ' "${clean_env[@]}" "$@" --package "$out")" >&2)
 }
 
-ZIP_CASES=""
+REPORTED=()
 for case in $CASES; do
     if [[ $case == typescript ]]; then
         measure_typescript
         continue
     fi
-    ZIP_CASES="$ZIP_CASES $case"
+    if [[ $case == python ]]; then
+        measure_python
+        REPORTED+=(python-first python-repackage)
+        continue
+    fi
     measure "$case" serverless "$FRAMEWORK_RUNS" "$SERVERLESS_BIN" package
     measure "$case" updraft "$RUNS" "$UPDRAFT_BIN" package
+    REPORTED+=("$case")
 done
 
-[[ -z $ZIP_CASES ]] || python3 - "$RESULTS" "$ZIP_CASES" <<'EOF'
+[[ ${#REPORTED[@]} -eq 0 ]] || python3 - "$RESULTS" "${REPORTED[*]}" <<'EOF'
 import json, sys
 results, cases = sys.argv[1], sys.argv[2].split()
 def read(case, tool, ext):

@@ -11,10 +11,11 @@
 #
 # Needs Rust, Python 3 with venv and pip, Node.js 20 or newer with npm, and access to PyPI and
 # the npm registry (first run only) and crates.io. It keeps a Python virtual environment in
-# .venv/ (made or repaired when needed), Azurite in scripts/azurite/node_modules/, tsx (for
-# the TypeScript manifest test) in tests/fixtures/typescript-config/node_modules/ and esbuild and
-# TypeScript (for the bundle tests) in tests/fixtures/build-node/node_modules/ (each installed
-# with `npm ci` from its committed lockfile when missing or of another version), starts
+# .venv/ (made or repaired when needed), uv and Poetry (for the Python requirements tests) in
+# .venv-python-tools/, Azurite in scripts/azurite/node_modules/, tsx (for the TypeScript
+# manifest test) in tests/fixtures/typescript-config/node_modules/ and esbuild and TypeScript (for
+# the bundle tests) in tests/fixtures/build-node/node_modules/ (each installed with `npm ci` from
+# its committed lockfile when missing or of another version), starts
 # `moto_server`, `scripts/gcs_emulator.py` (gcp-storage-emulator) and Azurite's blob service (in
 # memory, no telemetry) on free local ports, exports UPDRAFT_TEST_MOTO_URL, UPDRAFT_TEST_GCS_URL
 # and UPDRAFT_TEST_AZURITE_URL for the tests, runs
@@ -130,6 +131,34 @@ else
     printf '%s' "$build_node_wanted" >"$build_node_stamp"
 fi
 export UPDRAFT_TEST_NODE_TOOLS="$build_node_dir/node_modules"
+
+# --- uv and Poetry, for the Python requirements tests -----------------------------------------
+# tests/build_python.rs locks and exports services with uv.lock and poetry.lock. Pinned in
+# scripts/python-tools/requirements.txt, kept in .venv-python-tools/ and remade only when the
+# pins change; the tests find them through UPDRAFT_TEST_PYTHON_TOOLS.
+tools_venv="$repo_root/.venv-python-tools"
+tools_requirements="$repo_root/scripts/python-tools/requirements.txt"
+tools_stamp="$tools_venv/.requirements.stamp"
+tools_wanted="$(cat "$tools_requirements")"
+if [[ -x "$tools_venv/bin/uv" && -x "$tools_venv/bin/poetry" && -f "$tools_stamp" ]] &&
+    [[ "$(cat "$tools_stamp")" == "$tools_wanted" ]]; then
+    say "reusing uv and Poetry in .venv-python-tools"
+else
+    say "installing uv and Poetry in .venv-python-tools (pinned in scripts/python-tools/requirements.txt)"
+    rm -rf "$tools_venv"
+    "$python" -m venv "$tools_venv" ||
+        fail "could not create a virtual environment with $python (on Debian/Ubuntu: apt-get install python3-venv)"
+    tools_log="$(mktemp)"
+    if ! "$tools_venv/bin/python" -m pip install --disable-pip-version-check --no-input -q \
+        -r "$tools_requirements" >"$tools_log" 2>&1; then
+        cat "$tools_log" >&2
+        rm -f "$tools_log"
+        fail "pip could not install scripts/python-tools/requirements.txt (output above); is PyPI reachable?"
+    fi
+    rm -f "$tools_log"
+    printf '%s' "$tools_wanted" >"$tools_stamp"
+fi
+export UPDRAFT_TEST_PYTHON_TOOLS="$tools_venv/bin"
 
 # --- The emulators ---------------------------------------------------------------------------
 free_port() {

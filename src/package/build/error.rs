@@ -72,6 +72,18 @@ pub enum BuildError {
         tried: String,
         help: String,
     },
+
+    /// A Python requirement pip cannot install: no such package or version, or no wheel for
+    /// Lambda's platform.
+    #[error("{functions}: cannot install `{requirement}` from {file}: {problem}")]
+    #[diagnostic(code(build::python_requirement), help("{help}"))]
+    Requirement {
+        functions: String,
+        file: String,
+        requirement: String,
+        problem: String,
+        help: String,
+    },
 }
 
 /// Something a build step noticed that does not stop it.
