@@ -51,6 +51,9 @@ struct Metafile {
 
 const METAFILE: &str = ".updraft-metafile.json";
 
+/// What building one function gives: its bundle and what it warned of.
+type JobResult = Result<(FunctionBuild, Option<BuildWarning>), BuildError>;
+
 impl Bundler<'_> {
     fn folder(&self) -> PathBuf {
         self.request.build_dir(match self.request.purpose {
@@ -87,19 +90,21 @@ impl Bundler<'_> {
         if self.request.purpose == Purpose::Lambda && self.options.bundle {
             for job in &jobs {
                 let excluded = self.options.excluded(&job.runtime);
-                if !external_files.contains_key(&excluded) {
+                if let std::collections::hash_map::Entry::Vacant(entry) =
+                    external_files.entry(excluded)
+                {
                     let files = externals::files(
                         self.request.service_dir,
                         &self.options.external,
-                        &excluded,
+                        entry.key(),
                         warnings,
                     )?;
-                    external_files.insert(excluded, files);
+                    entry.insert(files);
                 }
             }
         }
         let next = AtomicUsize::new(0);
-        let results: Mutex<Vec<Option<Result<(FunctionBuild, Option<BuildWarning>), BuildError>>>> =
+        let results: Mutex<Vec<Option<JobResult>>> =
             Mutex::new((0..jobs.len()).map(|_| None).collect());
         let workers = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
