@@ -160,7 +160,11 @@ fn an_unchanged_service_repackages_to_the_same_bytes_and_a_change_rebuilds() {
     let again = package_ok(dir.path());
     assert!(again.stderr.contains("unchanged"), "{}", again.stderr);
     assert_eq!(std::fs::read(&zip).expect("zip"), first);
-    package_support::write(dir.path(), "src/lib/greet.ts", &GREET.replace("hello", "howdy"));
+    package_support::write(
+        dir.path(),
+        "src/lib/greet.ts",
+        &GREET.replace("hello", "howdy"),
+    );
     package_ok(dir.path());
     let response = run_unzipped(&zip, "src/h.js", "{}");
     assert_eq!(body(&response)["message"], "howdy world");
@@ -182,7 +186,14 @@ fn invoke_local_runs_the_bundle_and_its_stack_traces_name_the_typescript_line() 
     );
     let run = common::updraft(
         dir.path(),
-        &["invoke", "local", "-f", "hello", "-d", r#"{"name":"local"}"#],
+        &[
+            "invoke",
+            "local",
+            "-f",
+            "hello",
+            "-d",
+            r#"{"name":"local"}"#,
+        ],
         &[],
     );
     assert_eq!(run.status, Some(0), "stderr: {}", run.stderr);
@@ -203,15 +214,25 @@ fn external_packages_go_into_node_modules_with_their_dependencies() {
     let handler = "import createDebug from 'debug';\nconst log = createDebug('h');\n\
 export const handler = async () => { log('called'); return { statusCode: 200, body: JSON.stringify({ debug: typeof createDebug }) }; };\n";
     let dir = service(
-        &manifest(ESBUILD, "custom:\n  esbuild:\n    external:\n      - debug\n", HELLO),
+        &manifest(
+            ESBUILD,
+            "custom:\n  esbuild:\n    external:\n      - debug\n",
+            HELLO,
+        ),
         &[("src/h.ts", handler)],
         true,
     );
     package_ok(dir.path());
     let zip = artifact(dir.path(), "bundled.zip");
     let files = names(&zip);
-    assert!(files.contains(&"node_modules/debug/package.json".to_string()), "{files:?}");
-    assert!(files.contains(&"node_modules/ms/index.js".to_string()), "debug needs ms: {files:?}");
+    assert!(
+        files.contains(&"node_modules/debug/package.json".to_string()),
+        "{files:?}"
+    );
+    assert!(
+        files.contains(&"node_modules/ms/index.js".to_string()),
+        "debug needs ms: {files:?}"
+    );
     assert!(
         !files.iter().any(|f| f.starts_with("node_modules/esbuild/")
             || f.starts_with("node_modules/typescript/")
@@ -219,7 +240,10 @@ export const handler = async () => { log('called'); return { statusCode: 200, bo
         "dev tools stay out: {files:?}"
     );
     let bundle = String::from_utf8(unzip(&zip)["src/h.js"].content.clone()).expect("text");
-    assert!(bundle.contains("require(\"debug\")"), "debug is loaded, not bundled");
+    assert!(
+        bundle.contains("require(\"debug\")"),
+        "debug is loaded, not bundled"
+    );
     let response = run_unzipped(&zip, "src/h.js", "{}");
     assert_eq!(body(&response)["debug"], "function");
 }
@@ -240,12 +264,22 @@ fn serverless_plugin_typescript_compiles_with_tsc_and_keeps_production_packages(
     package_ok(dir.path());
     let zip = artifact(dir.path(), "bundled.zip");
     let files = names(&zip);
-    for expected in ["src/h.js", "src/lib/greet.js", "package.json", "node_modules/ms/index.js"] {
-        assert!(files.contains(&expected.to_string()), "{expected}: {files:?}");
+    for expected in [
+        "src/h.js",
+        "src/lib/greet.js",
+        "package.json",
+        "node_modules/ms/index.js",
+    ] {
+        assert!(
+            files.contains(&expected.to_string()),
+            "{expected}: {files:?}"
+        );
     }
     assert!(!files.iter().any(|f| f.ends_with(".ts")), "{files:?}");
     assert!(
-        !files.iter().any(|f| f.starts_with("node_modules/typescript/")),
+        !files
+            .iter()
+            .any(|f| f.starts_with("node_modules/typescript/")),
         "dev dependencies stay out: {files:?}"
     );
     let response = run_unzipped(&zip, "src/h.js", "{name: 'tsc'}");
@@ -404,11 +438,7 @@ fn a_handler_without_its_file_is_an_error_listing_what_was_tried() {
     let dir = service(&manifest(ESBUILD, "", HELLO), &[], false);
     let run = package(dir.path());
     assert_eq!(run.status, Some(1));
-    assert!(
-        run.stderr.contains("src/h.ts, src/h.tsx"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("src/h.ts, src/h.tsx"), "{}", run.stderr);
 }
 
 /// A running `updraft offline --reload`, stopped with SIGINT when dropped.
@@ -422,7 +452,14 @@ struct Offline {
 impl Offline {
     fn start(dir: &Path) -> Offline {
         let mut child = common::clean_command(env!("CARGO_BIN_EXE_updraft"), dir)
-            .args(["offline", "--reload", "--httpPort", "0", "--lambdaPort", "0"])
+            .args([
+                "offline",
+                "--reload",
+                "--httpPort",
+                "0",
+                "--lambdaPort",
+                "0",
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -481,7 +518,8 @@ impl Drop for Offline {
 #[test]
 #[ignore = "needs esbuild and typescript from npm: scripts/test.sh installs them"]
 fn offline_serves_the_bundle_and_reload_rebuilds_it_keeping_the_old_one_on_errors() {
-    let functions = "  hello:\n    handler: src/h.handler\n    events:\n      - httpApi: GET /hello\n";
+    let functions =
+        "  hello:\n    handler: src/h.handler\n    events:\n      - httpApi: GET /hello\n";
     let dir = service(
         &manifest(ESBUILD, "", functions),
         &[("src/h.ts", HANDLER), ("src/lib/greet.ts", GREET)],
@@ -489,7 +527,11 @@ fn offline_serves_the_bundle_and_reload_rebuilds_it_keeping_the_old_one_on_error
     );
     let mut offline = Offline::start(dir.path());
     assert_eq!(offline.get("/hello")["message"], "hello world");
-    package_support::write(dir.path(), "src/lib/greet.ts", &GREET.replace("hello", "howdy"));
+    package_support::write(
+        dir.path(),
+        "src/lib/greet.ts",
+        &GREET.replace("hello", "howdy"),
+    );
     offline
         .wait_for("reloaded hello", Duration::from_secs(30))
         .unwrap_or_else(|| panic!("no reload:\n{}", offline.seen.join("\n")));
@@ -500,11 +542,17 @@ fn offline_serves_the_bundle_and_reload_rebuilds_it_keeping_the_old_one_on_error
         "export function greet(name: string): string {\n  return `hi ${name}` oops;\n}\n",
     );
     offline
-        .wait_for("rebuilding after the change failed", Duration::from_secs(30))
+        .wait_for(
+            "rebuilding after the change failed",
+            Duration::from_secs(30),
+        )
         .unwrap_or_else(|| panic!("no rebuild error:\n{}", offline.seen.join("\n")));
     offline.wait_for("src/lib/greet.ts:2:", Duration::from_secs(5));
     assert!(
-        offline.seen.iter().any(|l| l.contains("src/lib/greet.ts:2:")),
+        offline
+            .seen
+            .iter()
+            .any(|l| l.contains("src/lib/greet.ts:2:")),
         "{}",
         offline.seen.join("\n")
     );

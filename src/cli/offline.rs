@@ -268,9 +268,8 @@ fn watch(
                     .collect()
             };
             if !built.is_empty() {
-                let rebuilt = tokio::task::block_in_place(|| {
-                    rebuild(&service, &service_dir, &built, &specs)
-                });
+                let rebuilt =
+                    tokio::task::block_in_place(|| rebuild(&service, &service_dir, &built, &specs));
                 match rebuilt {
                     Ok(changed) => functions.extend(changed),
                     Err(error) => printer.warning(&RebuildFailed { error }),
@@ -288,7 +287,9 @@ fn watch(
 
 /// A rebuild after a change failed: the functions keep their previous build.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("rebuilding after the change failed; the functions keep running their previous build: {error}")]
+#[error(
+    "rebuilding after the change failed; the functions keep running their previous build: {error}"
+)]
 #[diagnostic(
     code(offline::rebuild_failed),
     help("{}; the functions are rebuilt and restarted at the next change", error.help().map(|h| h.to_string()).unwrap_or_else(|| "fix the error".into()))

@@ -84,6 +84,9 @@ pub fn functions_from_service(
     (specs, warnings)
 }
 
+/// The functions, the stand-in values they were given, and what the build steps warned about.
+pub type BuiltFunctions = (Vec<FunctionSpec>, Vec<StandInWarning>, Vec<BuildWarning>);
+
 /// The functions of a service as [`functions_from_service`] gives them, after running the build
 /// steps they need on this machine (`only` names the functions to build, all when empty):
 /// requirements installed, bundles and binaries built into `.serverless/build/`.
@@ -92,7 +95,7 @@ pub fn built_functions(
     service_dir: &Path,
     only: &[String],
     interrupted: Option<&std::sync::atomic::AtomicBool>,
-) -> Result<(Vec<FunctionSpec>, Vec<StandInWarning>, Vec<BuildWarning>), BuildError> {
+) -> Result<BuiltFunctions, BuildError> {
     let output_dir = service_dir.join(".serverless");
     let builds = crate::package::build::build(&BuildRequest {
         service,

@@ -38,8 +38,8 @@ pub fn packages_needed_by(
     if names.is_empty() {
         return Ok(NeededPackages::default());
     }
-    let manifest = read_manifest(&service_dir.join("package.json"), FIX_SERVICE_MANIFEST)?
-        .unwrap_or_default();
+    let manifest =
+        read_manifest(&service_dir.join("package.json"), FIX_SERVICE_MANIFEST)?.unwrap_or_default();
     let install = locate_install(service_dir, manifest);
     let graph = install_graph(&install)?;
     let mut needed = NeededPackages::default();

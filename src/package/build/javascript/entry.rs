@@ -117,7 +117,13 @@ mod tests {
 
     #[test]
     fn typescript_is_found_before_javascript_in_the_documented_order() {
-        let dir = service(&["src/h.ts", "src/h.js", "src/t.tsx", "src/m.mts", "src/c.cjs"]);
+        let dir = service(&[
+            "src/h.ts",
+            "src/h.js",
+            "src/t.tsx",
+            "src/m.mts",
+            "src/c.cjs",
+        ]);
         let found = |handler: &str| resolve(dir.path(), handler).map(|e| e.source);
         assert_eq!(found("src/h.handler"), Ok("src/h.ts".to_string()));
         assert_eq!(found("src/t.handler"), Ok("src/t.tsx".to_string()));

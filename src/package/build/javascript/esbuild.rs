@@ -14,7 +14,9 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use super::super::{process, tree_of, BuildError, BuildRequest, BuildWarning, FunctionBuild, Purpose};
+use super::super::{
+    process, tree_of, BuildError, BuildRequest, BuildWarning, FunctionBuild, Purpose,
+};
 use super::entry::Entry;
 use super::options::{EsbuildOptions, Exclude, Format, SourceMap};
 use super::{externals, place_files, stamp};
@@ -48,6 +50,9 @@ struct Metafile {
 }
 
 const METAFILE: &str = ".updraft-metafile.json";
+
+/// One function's bundle and what esbuild warned about, or why it failed.
+type Bundled = Result<(FunctionBuild, Option<BuildWarning>), BuildError>;
 
 impl Bundler<'_> {
     fn folder(&self) -> PathBuf {
@@ -85,19 +90,21 @@ impl Bundler<'_> {
         if self.request.purpose == Purpose::Lambda && self.options.bundle {
             for job in &jobs {
                 let excluded = self.options.excluded(&job.runtime);
-                if !external_files.contains_key(&excluded) {
+                if let std::collections::hash_map::Entry::Vacant(slot) =
+                    external_files.entry(excluded)
+                {
                     let files = externals::files(
                         self.request.service_dir,
                         &self.options.external,
-                        &excluded,
+                        slot.key(),
                         warnings,
                     )?;
-                    external_files.insert(excluded, files);
+                    slot.insert(files);
                 }
             }
         }
         let next = AtomicUsize::new(0);
-        let results: Mutex<Vec<Option<Result<(FunctionBuild, Option<BuildWarning>), BuildError>>>> =
+        let results: Mutex<Vec<Option<Bundled>>> =
             Mutex::new((0..jobs.len()).map(|_| None).collect());
         let workers = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -218,15 +225,16 @@ impl Bundler<'_> {
         let outfile = staging.join(job.entry.output(self.options.extension()));
         let metafile = staging.join(METAFILE);
         let mut command = Command::new(&self.program);
-        command.current_dir(self.request.service_dir).args(self.arguments(
-            job,
-            &outfile.to_string_lossy(),
-            &metafile.to_string_lossy(),
-        ));
+        command
+            .current_dir(self.request.service_dir)
+            .args(self.arguments(job, &outfile.to_string_lossy(), &metafile.to_string_lossy()));
         let ran = process::run(
             self.request,
             command,
-            &format!("esbuild for function `{}` ({})", job.function, job.entry.source),
+            &format!(
+                "esbuild for function `{}` ({})",
+                job.function, job.entry.source
+            ),
             "fix the error esbuild points at above (file:line:column), then run the command again",
             INSTALL,
         )?;
@@ -322,7 +330,10 @@ impl Bundler<'_> {
         arguments.extend(options.inject.iter().map(|path| format!("--inject:{path}")));
         let settings = [
             ("--tsconfig=", options.tsconfig.clone()),
-            ("--tree-shaking=", options.tree_shaking.map(|on| on.to_string())),
+            (
+                "--tree-shaking=",
+                options.tree_shaking.map(|on| on.to_string()),
+            ),
             ("--legal-comments=", options.legal_comments.clone()),
             ("--charset=", options.charset.clone()),
         ];

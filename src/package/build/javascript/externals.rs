@@ -81,10 +81,7 @@ pub fn files(
         if !root.is_dir() {
             return Err(BuildError::Setting {
                 place: "custom.esbuild.external".into(),
-                reason: format!(
-                    "{} is in the lockfile but not installed",
-                    folder.location
-                ),
+                reason: format!("{} is in the lockfile but not installed", folder.location),
                 help: "run `npm install` (or `npm ci`) in the service directory".into(),
             });
         }

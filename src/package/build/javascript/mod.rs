@@ -69,7 +69,11 @@ pub fn build(
         return Ok(Vec::new());
     }
     let esbuild_plugin = listed(service, "serverless-esbuild")
-        || service.custom.as_ref().and_then(|c| c.get("esbuild")).is_some();
+        || service
+            .custom
+            .as_ref()
+            .and_then(|c| c.get("esbuild"))
+            .is_some();
     let typescript_plugin = listed(service, "serverless-plugin-typescript");
     let (tool, chosen): (Tool, Vec<(&Function, Entry)>) = if esbuild_plugin || typescript_plugin {
         if esbuild_plugin && typescript_plugin {
@@ -132,20 +136,21 @@ fn bundle(
     warnings: &mut Vec<BuildWarning>,
 ) -> Result<Vec<(String, FunctionBuild)>, BuildError> {
     let options = options::read(request.service.custom.as_ref(), warnings)?;
-    let program = installed_tool(request.service_dir, "esbuild").ok_or_else(|| {
-        BuildError::MissingTool {
+    let program =
+        installed_tool(request.service_dir, "esbuild").ok_or_else(|| BuildError::MissingTool {
             program: "esbuild".into(),
             needed_for: format!("bundling the Node.js functions ({reason})"),
             install: format!(
                 "run `{}` in the service directory (or the workspace root above it)",
                 esbuild::INSTALL
             ),
-        }
-    })?;
+        })?;
     let mut jobs = Vec::new();
     for (function, entry) in chosen {
         let alongside = match request.purpose {
-            Purpose::Local => alongside_files(request.service, request.service_dir, Some(function))?,
+            Purpose::Local => {
+                alongside_files(request.service, request.service_dir, Some(function))?
+            }
             Purpose::Lambda => Vec::new(),
         };
         jobs.push(esbuild::Job {
@@ -168,27 +173,19 @@ fn compile(
     chosen: Vec<(&Function, Entry)>,
     warnings: &mut Vec<BuildWarning>,
 ) -> Result<Vec<(String, FunctionBuild)>, BuildError> {
-    let program = installed_tool(request.service_dir, "tsc").ok_or_else(|| {
-        BuildError::MissingTool {
+    let program =
+        installed_tool(request.service_dir, "tsc").ok_or_else(|| BuildError::MissingTool {
             program: "tsc".into(),
             needed_for: "compiling the Node.js functions (serverless-plugin-typescript)".into(),
             install: format!(
                 "run `{}` in the service directory (or the workspace root above it)",
                 typescript::INSTALL
             ),
-        }
-    })?;
+        })?;
     let alongside = alongside_files(request.service, request.service_dir, None)?;
     let selector = selector(request.service, None)?;
     let entries: Vec<Entry> = chosen.iter().map(|(_, e)| e.clone()).collect();
-    let tree = typescript::compile(
-        request,
-        &program,
-        &entries,
-        &alongside,
-        &selector,
-        warnings,
-    )?;
+    let tree = typescript::compile(request, &program, &entries, &alongside, &selector, warnings)?;
     Ok(chosen
         .into_iter()
         .map(|(function, _)| {
@@ -251,9 +248,15 @@ fn selector(service: &Service, function: Option<&Function>) -> Result<Selector, 
     if let Some(function) = function.filter(|f| package.individually || f.package.individually) {
         let own = &function.package;
         let place = |field: &str| format!("functions.{}.package.{field}", function.key);
-        lists.exclude.extend(placed(&own.exclude, &place("exclude")));
-        lists.include.extend(placed(&own.include, &place("include")));
-        lists.patterns.extend(placed(&own.patterns, &place("patterns")));
+        lists
+            .exclude
+            .extend(placed(&own.exclude, &place("exclude")));
+        lists
+            .include
+            .extend(placed(&own.include, &place("include")));
+        lists
+            .patterns
+            .extend(placed(&own.patterns, &place("patterns")));
     }
     Selector::new(&lists).map_err(|error| BuildError::Setting {
         place: "package patterns".into(),

@@ -282,7 +282,11 @@ fn flag(place: &str, value: &Json) -> Result<bool, BuildError> {
     match value {
         Json::Bool(on) => Ok(*on),
         Json::String(text) if text == "true" || text == "false" => Ok(text == "true"),
-        _ => Err(setting(place, "must be true or false", "write `true` or `false`")),
+        _ => Err(setting(
+            place,
+            "must be true or false",
+            "write `true` or `false`",
+        )),
     }
 }
 
@@ -426,7 +430,9 @@ mod tests {
             Some(SourceMap::Linked)
         );
         assert_eq!(
-            read_ok(json!({"esbuild": {"sourcemap": false}})).0.sourcemap,
+            read_ok(json!({"esbuild": {"sourcemap": false}}))
+                .0
+                .sourcemap,
             None
         );
         assert_eq!(
@@ -454,8 +460,14 @@ mod tests {
     #[test]
     fn a_wrong_type_is_an_error_naming_the_setting() {
         for (custom, place) in [
-            (json!({"esbuild": {"minify": "yes"}}), "custom.esbuild.minify"),
-            (json!({"esbuild": {"format": "umd"}}), "custom.esbuild.format"),
+            (
+                json!({"esbuild": {"minify": "yes"}}),
+                "custom.esbuild.minify",
+            ),
+            (
+                json!({"esbuild": {"format": "umd"}}),
+                "custom.esbuild.format",
+            ),
             (
                 json!({"esbuild": {"external": {"pg": 1}}}),
                 "custom.esbuild.external",

@@ -113,7 +113,8 @@ pub fn compile(
         }
     }
     let mut tree = tree_of(&output)?;
-    tree.files.extend(production_node_modules(service_dir, selector, warnings)?);
+    tree.files
+        .extend(production_node_modules(service_dir, selector, warnings)?);
     tree.files.sort_by(|a, b| a.relative.cmp(&b.relative));
     tree.files.dedup_by(|a, b| a.relative == b.relative);
     Ok(tree)
@@ -141,7 +142,10 @@ fn run(
         "incremental": false,
         "noEmitOnError": true
     });
-    if roots.iter().any(|r| !r.ends_with("ts") && !r.ends_with("tsx")) {
+    if roots
+        .iter()
+        .any(|r| !r.ends_with("ts") && !r.ends_with("tsx"))
+    {
         compiler_options["allowJs"] = json!(true);
     }
     let mut config = json!({
