@@ -55,11 +55,14 @@ const METAFILE: &str = ".updraft-metafile.json";
 type Bundled = Result<(FunctionBuild, Option<BuildWarning>), BuildError>;
 
 impl Bundler<'_> {
+    /// Absolute, since esbuild runs in the service directory and the output folder may have
+    /// been given relative to another (`--package`).
     fn folder(&self) -> PathBuf {
-        self.request.build_dir(match self.request.purpose {
+        let folder = self.request.build_dir(match self.request.purpose {
             Purpose::Lambda => "esbuild",
             Purpose::Local => "esbuild-local",
-        })
+        });
+        std::path::absolute(&folder).unwrap_or(folder)
     }
 
     /// Local runs always get a source map Node can find (the `sourceMappingURL` comment), for
