@@ -349,6 +349,39 @@ export const handler = async () => readFileSync(join(__dirname, '..', 'templates
 
 #[test]
 #[ignore = "needs esbuild and typescript from npm: scripts/test.sh installs them"]
+fn a_service_packaged_from_another_folder_into_a_relative_output_folder_builds_there() {
+    let parent = tempfile::tempdir().expect("dir");
+    let dir = typescript_service(ESBUILD, "");
+    let service_dir = parent.path().join("service");
+    std::fs::rename(dir.path(), &service_dir).expect("move the service");
+    let run = common::updraft(
+        parent.path(),
+        &[
+            "package",
+            "-c",
+            "service/serverless.yml",
+            "--package",
+            "out",
+        ],
+        &[],
+    );
+    assert_eq!(run.status, Some(0), "stderr: {}", run.stderr);
+    let zip = parent.path().join("out/bundled.zip");
+    assert_eq!(names(&zip), ["src/h.js"]);
+    assert!(parent
+        .path()
+        .join("out/build/esbuild/hello/src/h.js")
+        .is_file());
+    assert!(
+        !service_dir.join("out").exists(),
+        "nothing written relative to the service"
+    );
+    let response = run_unzipped(&zip, "src/h.js", "{}");
+    assert_eq!(body(&response)["message"], "hello world");
+}
+
+#[test]
+#[ignore = "needs esbuild and typescript from npm: scripts/test.sh installs them"]
 fn format_esm_writes_an_mjs_bundle_that_lambda_loads() {
     let dir = typescript_service(ESBUILD, "custom:\n  esbuild:\n    format: esm\n");
     package_ok(dir.path());

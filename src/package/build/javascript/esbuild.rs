@@ -51,15 +51,18 @@ struct Metafile {
 
 const METAFILE: &str = ".updraft-metafile.json";
 
-/// What building one function gives: its bundle and what it warned of.
-type JobResult = Result<(FunctionBuild, Option<BuildWarning>), BuildError>;
+/// One function's bundle and what esbuild warned about, or why it failed.
+type Bundled = Result<(FunctionBuild, Option<BuildWarning>), BuildError>;
 
 impl Bundler<'_> {
+    /// Absolute, since esbuild runs in the service directory and the output folder may have
+    /// been given relative to another (`--package`).
     fn folder(&self) -> PathBuf {
-        self.request.build_dir(match self.request.purpose {
+        let folder = self.request.build_dir(match self.request.purpose {
             Purpose::Lambda => "esbuild",
             Purpose::Local => "esbuild-local",
-        })
+        });
+        std::path::absolute(&folder).unwrap_or(folder)
     }
 
     /// Local runs always get a source map Node can find (the `sourceMappingURL` comment), for
@@ -90,21 +93,21 @@ impl Bundler<'_> {
         if self.request.purpose == Purpose::Lambda && self.options.bundle {
             for job in &jobs {
                 let excluded = self.options.excluded(&job.runtime);
-                if let std::collections::hash_map::Entry::Vacant(entry) =
+                if let std::collections::hash_map::Entry::Vacant(slot) =
                     external_files.entry(excluded)
                 {
                     let files = externals::files(
                         self.request.service_dir,
                         &self.options.external,
-                        entry.key(),
+                        slot.key(),
                         warnings,
                     )?;
-                    entry.insert(files);
+                    slot.insert(files);
                 }
             }
         }
         let next = AtomicUsize::new(0);
-        let results: Mutex<Vec<Option<JobResult>>> =
+        let results: Mutex<Vec<Option<Bundled>>> =
             Mutex::new((0..jobs.len()).map(|_| None).collect());
         let workers = std::thread::available_parallelism()
             .map_or(1, |n| n.get())

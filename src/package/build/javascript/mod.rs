@@ -384,3 +384,46 @@ fn plugin_entry(service_dir: &Path, function: &Function) -> Result<Entry, BuildE
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(relative: &str) -> FileEntry {
+        FileEntry {
+            relative: relative.to_string(),
+            source: PathBuf::from("/service").join(relative),
+            size: 1,
+            executable: false,
+            real: None,
+        }
+    }
+
+    #[test]
+    fn only_named_files_that_are_not_code_or_packages_stay_beside_a_bundle() {
+        let service: Vec<FileEntry> = [
+            "README.md",
+            "templates/page.html",
+            "templates/extra.ts",
+            "node_modules/ms/index.js",
+            "package.json",
+            "src/h.js",
+        ]
+        .into_iter()
+        .map(entry)
+        .collect();
+        let bundle = entry("src/h.js");
+        let selected: Vec<&FileEntry> = service.iter().collect();
+        let mut files: IndexMap<&str, &FileEntry> = IndexMap::new();
+        files.insert("src/h.js", &bundle);
+        // As if `patterns: ['templates/**', 'package.json', 'node_modules/**', 'src/**']`.
+        let named = |path: &str| path != "README.md";
+        keep_alongside_bundle(&selected, &mut files, &named);
+        let kept: Vec<&str> = files.keys().copied().collect();
+        assert_eq!(kept, ["src/h.js", "templates/page.html"]);
+        assert!(
+            std::ptr::eq(files["src/h.js"], &bundle),
+            "the bundle's file wins over the service's"
+        );
+    }
+}

@@ -15,7 +15,7 @@ use std::process::Command;
 
 use serde_json::json;
 
-use super::super::{process, tree_of, BuildError, BuildRequest, BuildWarning, BuiltTree};
+use super::super::{process, tree_of, BuildError, BuildRequest, BuildWarning, BuiltTree, Purpose};
 use super::entry::Entry;
 use super::{place_files, stamp};
 use crate::package::node_deps;
@@ -66,7 +66,9 @@ pub fn compile(
     warnings: &mut Vec<BuildWarning>,
 ) -> Result<BuiltTree, BuildError> {
     let service_dir = request.service_dir;
+    // Absolute: the generated configuration's paths are read relative to where it is.
     let output = request.build_dir("tsc");
+    let output = std::path::absolute(&output).unwrap_or(output);
     let parent = output.parent().unwrap_or(&output).to_path_buf();
     std::fs::create_dir_all(&parent).map_err(|error| BuildError::Write {
         path: parent.clone(),
@@ -113,14 +115,18 @@ pub fn compile(
         }
     }
     let mut tree = tree_of(&output)?;
-    tree.files
-        .extend(production_node_modules(service_dir, selector, warnings)?);
+    // Locally Node finds them in the service directory above the build folder.
+    if request.purpose == Purpose::Lambda {
+        tree.files
+            .extend(production_node_modules(service_dir, selector, warnings)?);
+    }
     tree.files.sort_by(|a, b| a.relative.cmp(&b.relative));
     tree.files.dedup_by(|a, b| a.relative == b.relative);
     Ok(tree)
 }
 
-/// Runs tsc into `staging`; returns the files the program read (relative to the service).
+/// Runs tsc into `staging` (an absolute path), with the service's package.json and the files
+/// kept beside the output.
 fn run(
     request: &BuildRequest<'_>,
     program: &Path,
@@ -130,10 +136,11 @@ fn run(
     alongside: &[FileEntry],
 ) -> Result<(), BuildError> {
     let service_dir = request.service_dir;
-    let absolute = |relative: &str| service_dir.join(relative).to_string_lossy().into_owned();
+    let root = std::path::absolute(service_dir).unwrap_or_else(|_| service_dir.to_path_buf());
+    let absolute = |relative: &str| root.join(relative).to_string_lossy().into_owned();
     let mut compiler_options = json!({
         "outDir": staging.to_string_lossy(),
-        "rootDir": service_dir.to_string_lossy(),
+        "rootDir": root.to_string_lossy(),
         "noEmit": false,
         "emitDeclarationOnly": false,
         "declaration": false,
@@ -154,7 +161,7 @@ fn run(
         "include": []
     });
     if tsconfig.is_file() {
-        config["extends"] = json!(tsconfig.to_string_lossy());
+        config["extends"] = json!(absolute("tsconfig.json"));
     } else if let (Some(target), Some(defaults)) = (
         config["compilerOptions"].as_object_mut(),
         default_compiler_options().as_object().cloned(),
