@@ -15,7 +15,7 @@
 # .venv-python-tools/, Azurite in scripts/azurite/node_modules/, tsx (for the TypeScript
 # manifest test) in tests/fixtures/typescript-config/node_modules/ and esbuild and TypeScript (for
 # the bundle tests) in tests/fixtures/build-node/node_modules/ (each installed with `npm ci` from
-# its committed lockfile when missing or of another version), starts
+# its committed lockfile unless node_modules was installed from that lockfile), starts
 # `moto_server`, `scripts/gcs_emulator.py` (gcp-storage-emulator) and Azurite's blob service (in
 # memory, no telemetry) on free local ports, exports UPDRAFT_TEST_MOTO_URL, UPDRAFT_TEST_GCS_URL
 # and UPDRAFT_TEST_AZURITE_URL for the tests, runs
@@ -69,68 +69,38 @@ else
     say "installed $("$venv/bin/python" -c 'import moto; print("moto", moto.__version__)')"
 fi
 
-# --- Azurite, pinned in scripts/azurite/package-lock.json -------------------------------------
-# Reused when the installed version is the one package.json pins; otherwise `npm ci` installs
-# exactly what the lockfile says.
+# --- Node packages pinned by committed lockfiles ---------------------------------------------
+# npm_fixture DIR WHAT: installs DIR's packages exactly as DIR/package-lock.json says (`npm ci`),
+# unless node_modules was installed from that very lockfile (a stamp of its sha256 says so).
+npm_fixture() {
+    local dir="$repo_root/$1" what="$2"
+    local stamp="$dir/node_modules/.updraft-lockfile.sha256" wanted
+    wanted="$(sha256sum "$dir/package-lock.json" | cut -d ' ' -f 1)"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
+        say "reusing $what in $1/node_modules"
+        return
+    fi
+    say "installing $what in $1/node_modules (npm ci)"
+    local npm_log
+    npm_log="$(mktemp)"
+    if ! npm ci --prefix "$dir" --no-audit --no-fund >"$npm_log" 2>&1; then
+        cat "$npm_log" >&2
+        rm -f "$npm_log"
+        fail "npm could not install $1 (output above); is the npm registry reachable?"
+    fi
+    rm -f "$npm_log"
+    printf '%s' "$wanted" >"$stamp"
+}
+
+# Azurite, the Azure Blob Storage emulator.
+npm_fixture scripts/azurite Azurite
 azurite_dir="$repo_root/scripts/azurite"
-azurite_wanted="$(node -p 'require(process.argv[1]).dependencies.azurite' "$azurite_dir/package.json")"
-azurite_installed="$(node -p 'require(process.argv[1]).version' \
-    "$azurite_dir/node_modules/azurite/package.json" 2>/dev/null || true)"
-if [[ "$azurite_installed" == "$azurite_wanted" && -x "$azurite_dir/node_modules/.bin/azurite-blob" ]]; then
-    say "reusing Azurite $azurite_installed in scripts/azurite/node_modules"
-else
-    say "installing Azurite $azurite_wanted in scripts/azurite/node_modules (npm ci)"
-    npm_log="$(mktemp)"
-    if ! npm ci --prefix "$azurite_dir" --no-audit --no-fund >"$npm_log" 2>&1; then
-        cat "$npm_log" >&2
-        rm -f "$npm_log"
-        fail "npm could not install scripts/azurite (output above); is the npm registry reachable?"
-    fi
-    rm -f "$npm_log"
-fi
-
-# --- tsx for the TypeScript manifest test, pinned in tests/fixtures/typescript-config ----------
-# The test runs `updraft print` in that service, which uses the service's own tsx. Reused when
-# the installed version is the pinned one.
-typescript_dir="$repo_root/tests/fixtures/typescript-config"
-tsx_wanted="$(node -p 'require(process.argv[1]).devDependencies.tsx' "$typescript_dir/package.json")"
-tsx_installed="$(node -p 'require(process.argv[1]).version' \
-    "$typescript_dir/node_modules/tsx/package.json" 2>/dev/null || true)"
-if [[ "$tsx_installed" == "$tsx_wanted" && -x "$typescript_dir/node_modules/.bin/tsx" ]]; then
-    say "reusing tsx $tsx_installed in tests/fixtures/typescript-config/node_modules"
-else
-    say "installing tsx $tsx_wanted in tests/fixtures/typescript-config/node_modules (npm ci)"
-    npm_log="$(mktemp)"
-    if ! npm ci --prefix "$typescript_dir" --no-audit --no-fund >"$npm_log" 2>&1; then
-        cat "$npm_log" >&2
-        rm -f "$npm_log"
-        fail "npm could not install tests/fixtures/typescript-config (output above); is the npm registry reachable?"
-    fi
-    rm -f "$npm_log"
-fi
-
-# --- esbuild and TypeScript, pinned in tests/fixtures/build-node/package-lock.json -----------
-# The JavaScript and TypeScript bundle tests (tests/build_javascript.rs) give their services
-# these node_modules (esbuild, typescript, and the packages the services import). Reused while
-# the lockfile is the one they were installed from; otherwise `npm ci` installs exactly it.
-build_node_dir="$repo_root/tests/fixtures/build-node"
-build_node_stamp="$build_node_dir/node_modules/.updraft-lockfile.sha256"
-build_node_wanted="$(sha256sum "$build_node_dir/package-lock.json" | cut -d ' ' -f 1)"
-if [[ -f "$build_node_stamp" && "$(cat "$build_node_stamp")" == "$build_node_wanted" &&
-    -x "$build_node_dir/node_modules/.bin/esbuild" && -x "$build_node_dir/node_modules/.bin/tsc" ]]; then
-    say "reusing esbuild and typescript in tests/fixtures/build-node/node_modules"
-else
-    say "installing esbuild and typescript in tests/fixtures/build-node/node_modules (npm ci)"
-    npm_log="$(mktemp)"
-    if ! npm ci --prefix "$build_node_dir" --no-audit --no-fund >"$npm_log" 2>&1; then
-        cat "$npm_log" >&2
-        rm -f "$npm_log"
-        fail "npm could not install tests/fixtures/build-node (output above); is the npm registry reachable?"
-    fi
-    rm -f "$npm_log"
-    printf '%s' "$build_node_wanted" >"$build_node_stamp"
-fi
-export UPDRAFT_TEST_NODE_TOOLS="$build_node_dir/node_modules"
+# tsx, for the TypeScript manifest test: `updraft print` there uses the service's own tsx.
+npm_fixture tests/fixtures/typescript-config tsx
+# esbuild, TypeScript and the packages the bundle tests' services import
+# (tests/build_javascript.rs gives its services these node_modules).
+npm_fixture tests/fixtures/build-node "esbuild and TypeScript"
+export UPDRAFT_TEST_NODE_TOOLS="$repo_root/tests/fixtures/build-node/node_modules"
 
 # --- uv and Poetry, for the Python requirements tests -----------------------------------------
 # tests/build_python.rs locks and exports services with uv.lock and poetry.lock. Pinned in
