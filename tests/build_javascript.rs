@@ -595,3 +595,47 @@ fn offline_serves_the_bundle_and_reload_rebuilds_it_keeping_the_old_one_on_error
         "the previous build keeps answering"
     );
 }
+
+/// The node_modules of a service that installed only `tsx` (tests/fixtures/typescript-config,
+/// which scripts/test.sh installs): tsx brings its own esbuild, and nothing else.
+fn tsx_only_tools() -> PathBuf {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/typescript-config/node_modules");
+    assert!(
+        dir.join(".bin/tsx").is_file(),
+        "tsx is not installed in {}: run scripts/test.sh, or `npm ci --prefix tests/fixtures/typescript-config`",
+        dir.display()
+    );
+    dir
+}
+
+const FAILING: &str = "type Order = { id: number };\n\
+export const handler = async (event: { queryStringParameters?: { id?: string } }) => {\n  \
+const order: Order = { id: Number(event.queryStringParameters?.id ?? 0) };\n  \
+if (order.id < 0) {\n    throw new Error(`no order ${order.id}`);\n  }\n  \
+return { statusCode: 200, body: JSON.stringify(order) };\n};\n";
+
+#[test]
+#[ignore = "needs tsx from npm: scripts/test.sh installs it"]
+fn offline_runs_typescript_with_only_tsx_installed_and_logs_the_typescript_line_of_an_error() {
+    let functions =
+        "  order:\n    handler: src/order.handler\n    events:\n      - httpApi: GET /order\n";
+    let dir = service(
+        &manifest("", "", functions),
+        &[("src/order.ts", FAILING)],
+        false,
+    );
+    link_tree(&tsx_only_tools(), &dir.path().join("node_modules"));
+    let mut offline = Offline::start(dir.path());
+    assert_eq!(offline.get("/order?id=7")["id"], 7);
+    let failed = ureq::get(&format!("{}/order?id=-1", offline.http)).call();
+    assert!(
+        matches!(failed, Err(ureq::Error::Status(502, _))),
+        "a handler error answers 502: {failed:?}"
+    );
+    // The error's stack in the emulator's log names the TypeScript source and line, not the
+    // bundle's.
+    offline
+        .wait_for("src/order.ts:5", Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("no TypeScript line:\n{}", offline.seen.join("\n")));
+}
