@@ -415,3 +415,61 @@ fn ctrl_c_ends_the_processes_handlers_detached() {
     }
     assert!(left.is_empty(), "processes left after Ctrl-C: {left:?}");
 }
+
+#[test]
+fn alb_events_route_by_priority_and_conditions_on_their_own_port() {
+    let dir = repo().join("tests/fixtures/offline-alb");
+    let offline = Offline::start_with(&dir, "serverless.yml", &["--albPort", "0"]);
+    let alb = offline
+        .seen
+        .iter()
+        .find_map(|line| line.strip_prefix("ALB: "))
+        .unwrap_or_else(|| panic!("no ALB line:\n{}", offline.seen.join("\n")))
+        .trim()
+        .to_string();
+
+    let items = call(
+        ureq::get(&format!("{alb}/items/7?q=a%20b")).set("accept", "text/plain"),
+        None,
+    );
+    assert_eq!(items.status(), 200);
+    assert_eq!(items.header("x-target"), Some("items"));
+    let echoed = json_body(items);
+    assert_eq!(echoed["path"], "/items/7");
+    assert_eq!(echoed["method"], "GET");
+    assert_eq!(
+        echoed["query"],
+        json!({"q": "a%20b"}),
+        "ALB leaves the query encoded"
+    );
+    assert_eq!(echoed["accept"], "text/plain");
+    assert!(echoed["targetGroupArn"]
+        .as_str()
+        .is_some_and(|arn| arn.starts_with("arn:aws:elasticloadbalancing:")));
+
+    // Priority 1 wins when all its conditions hold; otherwise priority 2 takes it.
+    let special = call(
+        ureq::post(&format!("{alb}/items/special?tag=x&tag=y")).set("x-env", "prod"),
+        Some(b"payload"),
+    );
+    assert_eq!(special.status(), 201);
+    let cookies: Vec<&str> = special.all("set-cookie");
+    assert_eq!(cookies, ["a=1", "b=2"]);
+    let body = json_body(special);
+    assert_eq!(body["body"], "payload");
+    assert_eq!(body["env"], json!(["prod"]));
+    assert_eq!(body["query"], json!({"tag": ["x", "y"]}));
+    let without_header = call(ureq::post(&format!("{alb}/items/special")), Some(b"x"));
+    assert_eq!(without_header.header("x-target"), Some("items"));
+
+    let broken = call(ureq::get(&format!("{alb}/broken")), None);
+    assert_eq!(broken.status(), 502, "a result without statusCode");
+    assert!(broken
+        .into_string()
+        .is_ok_and(|page| page.contains("502 Bad Gateway")));
+    let missing = call(ureq::get(&format!("{alb}/nothing")), None);
+    assert_eq!(missing.status(), 404);
+    assert!(json_body(missing)["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("GET /nothing")));
+}

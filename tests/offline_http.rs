@@ -161,6 +161,7 @@ fn start_with(timeouts: Timeouts) -> Running {
         host: "127.0.0.1".parse().expect("ip"),
         http_port: 0,
         lambda_port: 0,
+        alb_port: 0,
         routes: RouteOptions::default(),
         timeouts,
     };

@@ -81,6 +81,7 @@ async fn start(double: Arc<Double>) -> Emulator {
         host: "127.0.0.1".parse().expect("ip"),
         http_port: 0,
         lambda_port: 0,
+        alb_port: 0,
         routes: RouteOptions::default(),
         timeouts: Timeouts::default(),
     };

@@ -39,6 +39,9 @@ pub struct OfflineArgs {
     /// Port of the Lambda Invoke API and of `offline emit`
     #[arg(long = "lambdaPort", default_value_t = 3002, value_name = "PORT")]
     pub lambda_port: u16,
+    /// Port of the `alb` events (opened only when the service has some)
+    #[arg(long = "albPort", default_value_t = 3003, value_name = "PORT")]
+    pub alb_port: u16,
     /// Address to listen on (anything but loopback exposes the functions to the network)
     #[arg(long, default_value = "127.0.0.1", value_name = "ADDRESS")]
     pub host: IpAddr,
@@ -118,6 +121,7 @@ pub fn exec(
         host: args.host,
         http_port: args.http_port,
         lambda_port: args.lambda_port,
+        alb_port: args.alb_port,
         routes: RouteOptions {
             prefix: args.prefix.clone(),
             no_prepend_stage: args.no_prepend_stage_in_url,
@@ -164,7 +168,13 @@ pub fn exec(
     for (_, error) in &emulator.schedule_errors {
         printer.warning(error);
     }
+    for error in &emulator.alb_errors {
+        printer.warning(error);
+    }
     show::routes(printer, &emulator.http_url(), &emulator.routes);
+    if let Some((address, rules)) = &emulator.alb {
+        show::alb_rules(printer, &format!("http://{address}"), rules);
+    }
     show::ready(printer, &emulator.http_url(), &emulator.lambda_url());
     runtime.block_on(stop_signal());
     printer.info("stopping: ending every function instance");

@@ -6,6 +6,7 @@
 //! [`events`] builds what they send; [`server`] runs them together over [`connection`]; [`reload`] restarts
 //! functions whose code changed.
 
+pub mod alb;
 pub mod connection;
 pub mod emit;
 pub mod engine;

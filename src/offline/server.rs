@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::alb::{self, rules::Rule, rules::RuleError, AlbState};
 use super::connection::{self, Timeouts};
 use super::emit::{self, EmitState, Sources};
 use super::events::{scheduled, Meta};
@@ -43,6 +44,8 @@ pub struct OfflineOptions {
     /// 0 picks a free port.
     pub http_port: u16,
     pub lambda_port: u16,
+    /// The port of `alb` events (opened only when the service has some).
+    pub alb_port: u16,
     pub routes: RouteOptions,
     /// How long a client may take to send a request.
     pub timeouts: Timeouts,
@@ -79,6 +82,10 @@ pub struct Emulator {
     pub lambda_address: SocketAddr,
     /// Schedules that cannot fire offline, with why.
     pub schedule_errors: Vec<(String, ScheduleError)>,
+    /// The load balancer port and its rules, when the service has `alb` events.
+    pub alb: Option<(SocketAddr, Vec<Rule>)>,
+    /// `alb` events that cannot be served, with why.
+    pub alb_errors: Vec<RuleError>,
     stop: CancellationToken,
     tasks: JoinSet<()>,
 }
@@ -186,6 +193,31 @@ pub async fn start(
         ));
     }
 
+    let (alb_rules, alb_errors) = alb::rules::from_service(service);
+    let alb = if alb_rules.is_empty() {
+        None
+    } else {
+        let listener = bind(options.host, options.alb_port, "alb events").await?;
+        let address = listener.local_addr().map_err(|source| OfflineError::Bind {
+            address: SocketAddr::new(options.host, options.alb_port),
+            purpose: "alb events",
+            source,
+        })?;
+        let router = alb::router(Arc::new(AlbState {
+            rules: alb_rules.clone(),
+            invoker: Arc::clone(&invoker),
+            observer: Arc::clone(&observer),
+            body_idle: options.timeouts.body_idle,
+        }));
+        tasks.spawn(connection::serve(
+            listener,
+            router,
+            options.timeouts,
+            stop.clone(),
+        ));
+        Some((address, alb_rules))
+    };
+
     let mut schedule_errors = Vec::new();
     for (key, function) in &service.functions {
         let mut count = 0;
@@ -237,6 +269,8 @@ pub async fn start(
         http_address,
         lambda_address,
         schedule_errors,
+        alb,
+        alb_errors,
         stop,
         tasks,
     })

@@ -2,6 +2,7 @@
 //! invocation's log (`START`, the function's output, `END`, `REPORT`) as CloudWatch would show
 //! it. Everything goes to stderr except `offline emit`'s results (stdout).
 
+use crate::offline::alb::rules::Rule;
 use crate::offline::http::RequestLog;
 use crate::offline::invoke::{Completed, InvokeError};
 use crate::offline::server::{Observer, RouteLine};
@@ -20,6 +21,34 @@ pub fn routes(printer: &Printer, base_url: &str, routes: &[RouteLine]) {
         text.push_str(&format!(
             "  {:width$}  {base_url}{}  -> {} ({})\n",
             route.method, route.path, route.function, route.api
+        ));
+    }
+    printer.info(text.trim_end());
+}
+
+/// The load balancer's rules: priority, conditions and function.
+pub fn alb_rules(printer: &Printer, base_url: &str, rules: &[Rule]) {
+    let mut text = format!("ALB: {base_url}\n");
+    for rule in rules {
+        let conditions = serde_json::to_value(&rule.conditions)
+            .ok()
+            .and_then(|value| {
+                let map = value.as_object()?.clone();
+                let written: Vec<String> = map
+                    .into_iter()
+                    .filter(|(_, v)| {
+                        !(v.is_null()
+                            || v.as_array().is_some_and(Vec::is_empty)
+                            || v.as_object().is_some_and(|o| o.is_empty()))
+                    })
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect();
+                Some(written.join(", "))
+            })
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "  priority {}  {conditions}  -> {} (ALB)\n",
+            rule.priority, rule.function
         ));
     }
     printer.info(text.trim_end());

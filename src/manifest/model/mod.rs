@@ -10,6 +10,7 @@
 //! It expects a manifest that passed validation; what validation would have refused is a
 //! [`ModelError`] here, never a panic.
 
+pub mod alb;
 pub mod events;
 
 use indexmap::IndexMap;

@@ -8,6 +8,7 @@
 
 pub mod cors;
 pub mod integration;
+pub mod request;
 pub mod response;
 pub mod routes;
 

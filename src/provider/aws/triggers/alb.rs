@@ -36,7 +36,7 @@ mod live;
 use event::{health_check, read_event, target_group_prefix, AlbEvent};
 
 pub use apply::apply;
-pub use conditions::Conditions;
+pub use conditions::{Conditions, RuleConditions};
 pub use live::live;
 
 /// The tag that names a listener rule's resource (`{function name}/alb-{n}`).

@@ -17,6 +17,7 @@ use serde_json::json;
 use super::super::super::kinds::{TagChange, Typed};
 use super::super::super::naming::kind;
 use super::super::{attribute, call_error};
+use super::conditions::RuleConditions;
 use super::live::MULTI_VALUE_HEADERS;
 use super::{ListenerRuleProperties, TargetGroupProperties, TargetProperties};
 use crate::plan::{Action, Properties, Step};

@@ -15,6 +15,7 @@ use serde_json::json;
 use super::super::super::kinds::Typed;
 use super::super::super::naming::{self, kind};
 use super::super::{call_error, concurrently, owned, Site};
+use super::conditions::RuleConditions;
 use super::{
     target_name, Conditions, HealthCheck, ListenerRuleProperties, TargetGroupProperties,
     TargetProperties, NAME_TAG,
