@@ -18,3 +18,4 @@ pub mod invoke_api;
 pub mod reload;
 pub mod schedule;
 pub mod server;
+pub mod settings;
