@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::connection::{self, Timeouts};
 use super::emit::{self, EmitState, Sources};
 use super::events::{scheduled, Meta};
+use super::http::auth::{Auth, AuthOptions};
 use super::http::routes::{RouteOptions, RouteTable};
 use super::http::{self, HttpState, RequestLog};
 use super::invoke::{Completed, Invocation, InvokeError, Invoker};
@@ -31,6 +32,9 @@ pub trait Observer: Send + Sync {
     fn scheduled(&self, _function: &str, _expression: &str) {}
     /// An invocation could not be attempted.
     fn refused(&self, _function: &str, _error: &InvokeError) {}
+    /// An authorizer or API key check refused a request, or an authorizer misbehaved: why,
+    /// for the log (the client only sees API Gateway's terse answer).
+    fn authorization(&self, _note: &str) {}
 }
 
 /// An observer that tells nobody (tests).
@@ -46,6 +50,8 @@ pub struct OfflineOptions {
     pub routes: RouteOptions,
     /// How long a client may take to send a request.
     pub timeouts: Timeouts,
+    /// `--noAuth`, `--ignoreJWTSignature`.
+    pub auth: AuthOptions,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -79,6 +85,8 @@ pub struct Emulator {
     pub lambda_address: SocketAddr,
     /// Schedules that cannot fire offline, with why.
     pub schedule_errors: Vec<(String, ScheduleError)>,
+    /// The keys `private: true` routes accept (none without such routes).
+    pub api_keys: Vec<String>,
     stop: CancellationToken,
     tasks: JoinSet<()>,
 }
@@ -144,7 +152,10 @@ pub async fn start(
     let stop = CancellationToken::new();
     let mut tasks = JoinSet::new();
 
+    let auth = Auth::new(service, &table, options.auth);
+    let api_keys = auth.api_keys().to_vec();
     let http_router = http::router(Arc::new(HttpState {
+        auth,
         table,
         invoker: Arc::clone(&invoker),
         region: region.clone(),
@@ -237,6 +248,7 @@ pub async fn start(
         http_address,
         lambda_address,
         schedule_errors,
+        api_keys,
         stop,
         tasks,
     })

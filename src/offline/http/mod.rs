@@ -6,6 +6,7 @@
 //! and [`integration`] map the result, [`cors`] answers preflights. This file is the axum
 //! handler that strings them together.
 
+pub mod auth;
 pub mod cors;
 pub mod integration;
 pub mod response;
@@ -42,6 +43,7 @@ pub struct HttpState {
     pub observer: Arc<dyn Observer>,
     /// The longest pause allowed within a request body.
     pub body_idle: std::time::Duration,
+    pub auth: auth::Auth,
 }
 
 /// One request served, for the log line.
@@ -177,8 +179,38 @@ pub async fn serve(state: &HttpState, request: &HttpRequest) -> Served {
         path_parameters,
         api_id: API_ID.to_string(),
     };
+    let authorized = match state
+        .auth
+        .check(
+            route,
+            request,
+            &matched,
+            &state.region,
+            &*state.invoker,
+            &*state.observer,
+        )
+        .await
+    {
+        Ok(authorized) => authorized,
+        Err(response) => {
+            return Served {
+                function: Some(route.function.clone()),
+                invocation_log: None,
+                response,
+            }
+        }
+    };
     let event = match route.integration {
-        Integration::Proxy => events::apigw::event(request, &matched, &Meta::now(&state.region)),
+        Integration::Proxy => {
+            let mut event = events::apigw::event(request, &matched, &Meta::now(&state.region));
+            events::apigw::authorize(
+                &mut event,
+                route.version,
+                authorized.authorization.as_ref(),
+                authorized.api_key.as_deref(),
+            );
+            event
+        }
         Integration::Lambda => integration::request_event(request, &matched),
     };
     let invocation = Invocation {

@@ -1,0 +1,277 @@
+//! Which authorizer guards a route, read from the manifest: an `http` event's `authorizer`
+//! (a function of the service, by name or ARN, TOKEN or REQUEST) and an `httpApi` event's
+//! `authorizer: {name, scopes}` resolved through `provider.httpApi.authorizers` (a Lambda
+//! `request` authorizer or a `jwt` one).
+//!
+//! Authorizers the emulator cannot run (`aws_iam`, Cognito user pools, functions outside the
+//! service, authorizers by id) resolve to `None`: the route is served without a check, as
+//! serverless-offline does.
+
+use serde_json::Value;
+
+use crate::manifest::model::{Api, HttpTrigger, Service};
+
+/// Seconds an authorizer's answer is reused when `resultTtlInSeconds` is not set.
+pub const DEFAULT_TTL_SECONDS: u64 = 300;
+
+/// The authorizer of one route.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RouteAuthorizer {
+    Lambda(LambdaAuthorizer),
+    Jwt(JwtAuthorizer),
+}
+
+/// What a Lambda authorizer is sent and what it answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthorizerPayload {
+    /// A REST API's `TOKEN` authorizer: `{type, authorizationToken, methodArn}`.
+    Token,
+    /// A REST API's `REQUEST` authorizer: the 1.0 request with `type` and `methodArn`.
+    RestRequest,
+    /// An HTTP API's authorizer with `payloadVersion: '1.0'`.
+    HttpApiV1,
+    /// An HTTP API's authorizer with `payloadVersion: '2.0'` (the default).
+    HttpApiV2,
+}
+
+impl AuthorizerPayload {
+    pub fn is_rest(self) -> bool {
+        matches!(
+            self,
+            AuthorizerPayload::Token | AuthorizerPayload::RestRequest
+        )
+    }
+}
+
+/// Where an identity is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentitySource {
+    /// Lower-cased header name.
+    Header(String),
+    Query(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LambdaAuthorizer {
+    /// The authorizer's name: its cache is its own.
+    pub name: String,
+    /// The key under `functions:` of the function that decides.
+    pub function: String,
+    pub payload: AuthorizerPayload,
+    /// Every one must be present, or the request is refused without calling the function.
+    pub identity_sources: Vec<IdentitySource>,
+    /// 0 turns the cache off.
+    pub ttl_seconds: u64,
+    /// `enableSimpleResponses`: `{isAuthorized, context}` instead of an IAM policy.
+    pub simple_responses: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct JwtAuthorizer {
+    pub name: String,
+    /// Lower-cased header name carrying the token.
+    pub header: String,
+    pub issuer: String,
+    pub audience: Vec<String>,
+    /// The route's `scopes`: the token needs one of them (none: no scope check).
+    pub scopes: Vec<String>,
+}
+
+/// The authorizer of an `http` or `httpApi` event, if it is one the emulator runs.
+pub fn route_authorizer(service: &Service, trigger: &HttpTrigger) -> Option<RouteAuthorizer> {
+    let setting = trigger.authorizer.as_ref()?;
+    match trigger.api {
+        Api::Rest => rest_authorizer(service, setting).map(RouteAuthorizer::Lambda),
+        Api::HttpApi => http_api_authorizer(service, setting),
+    }
+}
+
+fn rest_authorizer(service: &Service, setting: &Value) -> Option<LambdaAuthorizer> {
+    let (name, function, settings) = match setting {
+        Value::String(text) if text.eq_ignore_ascii_case("aws_iam") => return None,
+        Value::String(text) => {
+            let function = function_key(service, text)?;
+            (function.clone(), function, None)
+        }
+        Value::Object(map) => {
+            let kind = map.get("type").and_then(Value::as_str).unwrap_or("token");
+            if !matches!(kind.to_ascii_lowercase().as_str(), "token" | "request") {
+                return None;
+            }
+            let reference = map
+                .get("arn")
+                .and_then(Value::as_str)
+                .or_else(|| map.get("name").and_then(Value::as_str))?;
+            let function = function_key(service, reference)?;
+            let name = map
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| function.clone());
+            (name, function, Some(map))
+        }
+        _ => return None,
+    };
+    let text = |key: &str| settings.and_then(|s| s.get(key)).and_then(Value::as_str);
+    let request = text("type").is_some_and(|t| t.eq_ignore_ascii_case("request"));
+    let ttl_seconds = settings
+        .and_then(|s| s.get("resultTtlInSeconds"))
+        .and_then(number)
+        .unwrap_or(DEFAULT_TTL_SECONDS);
+    let declared = settings.and_then(|s| s.get("identitySource"));
+    let identity_sources = match declared {
+        Some(value) => identity_sources(value),
+        // A REQUEST authorizer without a cache needs no identity source; a TOKEN one reads
+        // `Authorization` unless told otherwise.
+        None if request && ttl_seconds == 0 => Vec::new(),
+        None => vec![IdentitySource::Header("authorization".to_string())],
+    };
+    Some(LambdaAuthorizer {
+        name,
+        function,
+        payload: if request {
+            AuthorizerPayload::RestRequest
+        } else {
+            AuthorizerPayload::Token
+        },
+        identity_sources,
+        ttl_seconds,
+        simple_responses: false,
+    })
+}
+
+fn http_api_authorizer(service: &Service, setting: &Value) -> Option<RouteAuthorizer> {
+    let (name, scopes) = match setting {
+        Value::String(name) => (name.clone(), Vec::new()),
+        Value::Object(map) => (
+            map.get("name").and_then(Value::as_str)?.to_string(),
+            strings(map.get("scopes")),
+        ),
+        _ => return None,
+    };
+    let declared = service.provider.http_api.authorizers.get(&name)?;
+    let kind = declared
+        .get("type")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_lowercase);
+    let identity = declared.get("identitySource");
+    if kind.as_deref() == Some("request") {
+        let reference = declared
+            .get("functionName")
+            .or_else(|| declared.get("functionArn"))
+            .and_then(Value::as_str)?;
+        let payload = match declared.get("payloadVersion").and_then(scalar_text) {
+            Some(version) if version.starts_with('1') => AuthorizerPayload::HttpApiV1,
+            _ => AuthorizerPayload::HttpApiV2,
+        };
+        return Some(RouteAuthorizer::Lambda(LambdaAuthorizer {
+            name,
+            function: function_key(service, reference)?,
+            payload,
+            identity_sources: identity.map(identity_sources).unwrap_or_default(),
+            ttl_seconds: declared
+                .get("resultTtlInSeconds")
+                .and_then(number)
+                .unwrap_or(DEFAULT_TTL_SECONDS),
+            simple_responses: declared
+                .get("enableSimpleResponses")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        }));
+    }
+    let is_jwt =
+        kind.as_deref() == Some("jwt") || (kind.is_none() && declared.get("issuerUrl").is_some());
+    if !is_jwt {
+        return None;
+    }
+    let header = match identity.map(identity_sources).as_deref() {
+        Some([IdentitySource::Header(header), ..]) => header.clone(),
+        _ => "authorization".to_string(),
+    };
+    Some(RouteAuthorizer::Jwt(JwtAuthorizer {
+        name,
+        header,
+        issuer: declared
+            .get("issuerUrl")
+            .and_then(Value::as_str)?
+            .to_string(),
+        audience: strings(declared.get("audience")),
+        scopes,
+    }))
+}
+
+/// A function of the service named by its key, its deployed name, or a Lambda ARN ending in
+/// either.
+fn function_key(service: &Service, reference: &str) -> Option<String> {
+    let name = match reference.strip_prefix("arn:") {
+        Some(_) => reference
+            .rsplit(":function:")
+            .next()
+            .filter(|_| reference.contains(":function:"))?,
+        None => reference,
+    };
+    // An ARN may end in a version or alias: `...:function:name:live`.
+    let name = name.split(':').next().unwrap_or(name);
+    service
+        .functions
+        .iter()
+        .find(|(key, function)| key.as_str() == name || function.name == name)
+        .map(|(key, _)| key.clone())
+}
+
+/// `method.request.header.Authorization`, `$request.header.Authorization`,
+/// `$request.querystring.token`, comma-separated or as a list. Context and stage variables are
+/// always present offline, so they are not checked.
+fn identity_sources(value: &Value) -> Vec<IdentitySource> {
+    let texts: Vec<String> = match value {
+        Value::String(text) => text.split(',').map(|t| t.trim().to_string()).collect(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|t| t.trim().to_string())
+            .collect(),
+        _ => Vec::new(),
+    };
+    texts
+        .iter()
+        .filter_map(|text| {
+            let rest = text
+                .strip_prefix("method.request.")
+                .or_else(|| text.strip_prefix("$request."))?;
+            if let Some(header) = rest.strip_prefix("header.") {
+                Some(IdentitySource::Header(header.to_ascii_lowercase()))
+            } else {
+                rest.strip_prefix("querystring.")
+                    .map(|name| IdentitySource::Query(name.to_string()))
+            }
+        })
+        .collect()
+}
+
+fn strings(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::String(text)) => vec![text.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn number(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(number) => number.as_u64(),
+        Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
