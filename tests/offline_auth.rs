@@ -136,6 +136,20 @@ fn rest_lambda_authorizers_allow_deny_and_refuse_as_api_gateway_does() {
         status, 403,
         "a cached policy is evaluated for each route it is used on"
     );
+
+    // `integration: lambda`: the request template carries the principal and the context.
+    let (status, _) = get(
+        &offline,
+        "/dev/template",
+        &[("authorization", "allow-wildcard")],
+    );
+    assert_eq!(status, 403, "the wildcard policy names /token only");
+    let (status, body) = get(&offline, "/dev/template", &[("authorization", "template")]);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        json!({"principalId": "template-user", "context": {"via": "template"}})
+    );
 }
 
 #[test]

@@ -211,7 +211,11 @@ pub async fn serve(state: &HttpState, request: &HttpRequest) -> Served {
             );
             event
         }
-        Integration::Lambda => integration::request_event(request, &matched),
+        Integration::Lambda => {
+            let mut event = integration::request_event(request, &matched);
+            authorized.fill_template_event(&mut event);
+            event
+        }
     };
     let invocation = Invocation {
         payload: event.to_string().into_bytes(),

@@ -124,6 +124,27 @@ pub struct Authorized {
     pub api_key: Option<String>,
 }
 
+impl Authorized {
+    /// The Framework's default request template (`integration: lambda`) has the authorizer's
+    /// `principalId` and its context as `enhancedAuthContext`.
+    pub fn fill_template_event(&self, event: &mut serde_json::Value) {
+        let Some(Authorization::Lambda {
+            principal_id,
+            context,
+        }) = &self.authorization
+        else {
+            return;
+        };
+        if let Some(fields) = event.as_object_mut() {
+            fields.insert(
+                "principalId".into(),
+                json!(principal_id.clone().unwrap_or_default()),
+            );
+            fields.insert("enhancedAuthContext".into(), json!(context));
+        }
+    }
+}
+
 impl Auth {
     pub fn new(service: &Service, table: &RouteTable, options: AuthOptions) -> Auth {
         let has_private = table.routes.iter().any(|route| route.private);
