@@ -175,6 +175,15 @@ fn rest_authorizer_answers_are_cached_by_token_for_their_ttl() {
         assert_eq!(status, 200);
     }
     assert_eq!(calls.count("token allow"), 3);
+
+    // A token not matching `identityValidationExpression` never reaches the authorizer.
+    let (status, _) = get(
+        &offline,
+        "/dev/token-uncached",
+        &[("authorization", "Allow2")],
+    );
+    assert_eq!(status, 401);
+    assert_eq!(calls.count("token Allow2"), 0);
 }
 
 #[test]

@@ -64,6 +64,9 @@ pub struct LambdaAuthorizer {
     pub ttl_seconds: u64,
     /// `enableSimpleResponses`: `{isAuthorized, context}` instead of an IAM policy.
     pub simple_responses: bool,
+    /// A TOKEN authorizer's `identityValidationExpression`: a token that does not match is
+    /// refused without calling the function.
+    pub validation_expression: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -137,6 +140,9 @@ fn rest_authorizer(service: &Service, setting: &Value) -> Option<LambdaAuthorize
         identity_sources,
         ttl_seconds,
         simple_responses: false,
+        validation_expression: text("identityValidationExpression")
+            .filter(|_| !request)
+            .map(str::to_string),
     })
 }
 
@@ -177,6 +183,7 @@ fn http_api_authorizer(service: &Service, setting: &Value) -> Option<RouteAuthor
                 .get("enableSimpleResponses")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
+            validation_expression: None,
         }));
     }
     let is_jwt =

@@ -22,15 +22,19 @@ use crate::offline::events::apigw::Authorization;
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long fetched keys are used before they are fetched again.
 const KEYS_FRESH_FOR: Duration = Duration::from_secs(3600);
-/// A token naming a key the set lacks fetches the set again, at most this often (issuers
-/// rotate keys; a client sending random key ids must not make the emulator fetch each time).
+/// A token naming a key the set lacks fetches the set again, and a failed fetch is tried again,
+/// at most this often (issuers rotate keys; a client sending random key ids, or an issuer that
+/// does not answer, must not make every request wait for a fetch).
 const REFETCH_AFTER: Duration = Duration::from_secs(30);
 
 /// Every issuer's keys, as last fetched.
 #[derive(Default)]
 pub struct KeyStore {
-    sets: tokio::sync::Mutex<HashMap<String, (Instant, Vec<Jwk>)>>,
+    sets: tokio::sync::Mutex<HashMap<String, Fetched>>,
 }
+
+/// When an issuer's keys were fetched, and what came back (the reason, when nothing usable).
+type Fetched = (Instant, Result<Vec<Jwk>, String>);
 
 impl KeyStore {
     /// The issuer's key for a token's `kid` (or its only key, for a token without one).
@@ -39,19 +43,21 @@ impl KeyStore {
         let mut sets = self.sets.lock().await;
         let stale = match sets.get(issuer) {
             None => true,
-            Some((fetched, keys)) => {
+            Some((fetched, Err(_))) => fetched.elapsed() > REFETCH_AFTER,
+            Some((fetched, Ok(keys))) => {
                 fetched.elapsed() > KEYS_FRESH_FOR
                     || (find(keys, kid).is_none() && fetched.elapsed() > REFETCH_AFTER)
             }
         };
         if stale {
-            let keys = fetch_keys(issuer).await?;
+            let keys = fetch_keys(issuer).await;
             sets.insert(issuer.to_string(), (Instant::now(), keys));
         }
-        let keys = sets
-            .get(issuer)
-            .map(|(_, keys)| keys.as_slice())
-            .unwrap_or_default();
+        let keys = match sets.get(issuer) {
+            Some((_, Ok(keys))) => keys.as_slice(),
+            Some((_, Err(why))) => return Err(why.clone()),
+            None => &[],
+        };
         let jwk = find(keys, kid).ok_or_else(|| match kid {
             Some(kid) => format!("the issuer's key set has no key `{kid}`"),
             None => "the token names no key (`kid`) and the issuer has several".to_string(),

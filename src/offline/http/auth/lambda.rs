@@ -35,6 +35,10 @@ pub async fn authorize(
             }
         }
     }
+    if let (Some(expression), Some(token)) = (&authorizer.validation_expression, identities.first())
+    {
+        validate_token(authorizer, expression, token, check)?;
+    }
     let resource = resource_arn(check);
     let cache_key = identities.join("\u{0}");
     let cacheable = authorizer.ttl_seconds > 0 && !identities.is_empty();
@@ -59,6 +63,35 @@ pub async fn authorize(
         }
     };
     decide(authorizer, check, &answer, &resource, rest)
+}
+
+/// API Gateway matches the whole token against `identityValidationExpression` before calling
+/// the authorizer.
+fn validate_token(
+    authorizer: &LambdaAuthorizer,
+    expression: &str,
+    token: &str,
+    check: &Check<'_>,
+) -> Result<(), Refusal> {
+    let anchored = format!("^(?:{expression})$");
+    match regex::Regex::new(&anchored) {
+        Ok(pattern) if pattern.is_match(token) => Ok(()),
+        Ok(_) => {
+            check.note(&format!(
+                "{} {}: refused without calling authorizer `{}`: the token does not match its \
+                 identityValidationExpression",
+                check.request.method, check.request.path, authorizer.name
+            ));
+            Err(Refusal::Unauthorized)
+        }
+        Err(error) => {
+            check.note(&format!(
+                "authorizer `{}`: identityValidationExpression is not a valid pattern: {error}",
+                authorizer.name
+            ));
+            Err(Refusal::AuthorizerFailed)
+        }
+    }
 }
 
 fn identity_value(source: &IdentitySource, check: &Check<'_>) -> Option<String> {
