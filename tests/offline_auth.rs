@@ -391,6 +391,20 @@ fn private_routes_need_a_configured_api_key() {
 }
 
 #[test]
+fn routes_with_authorizers_that_cannot_run_offline_are_open_and_warned_about() {
+    let calls = Calls::new();
+    let mut offline = start(&calls, &[], &[]);
+    assert!(
+        offline.wait_for("not emulated"),
+        "{}",
+        offline.seen.join("\n")
+    );
+    let (status, body) = get(&offline, "/dev/iam", &[]);
+    assert_eq!(status, 200);
+    assert_eq!(body["authorizer"], Value::Null);
+}
+
+#[test]
 fn private_routes_without_configured_keys_accept_the_printed_generated_key() {
     let offline = Offline::start(&fixture(), "serverless.generated-key.yml", &[], &[]);
     let key = offline

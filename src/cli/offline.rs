@@ -178,6 +178,11 @@ pub fn exec(
     }
     show::routes(printer, &emulator.http_url(), &emulator.routes);
     show::api_keys(printer, &emulator.api_keys, args.no_auth);
+    if !args.no_auth {
+        for unemulated in crate::offline::http::auth::config::unemulated(&context.service) {
+            printer.warning(&unemulated);
+        }
+    }
     show::ready(printer, &emulator.http_url(), &emulator.lambda_url());
     runtime.block_on(stop_signal());
     printer.info("stopping: ending every function instance");

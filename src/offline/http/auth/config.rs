@@ -80,6 +80,48 @@ pub struct JwtAuthorizer {
     pub scopes: Vec<String>,
 }
 
+/// An authorizer the emulator cannot run: its route is served without a check.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[error(
+    "{method} {path} (function `{function}`): authorizer {authorizer} is not emulated; the route \
+     is served without a check"
+)]
+#[diagnostic(help(
+    "updraft offline runs Lambda authorizers that are functions of this service (by name or \
+     ARN) and JWT authorizers of provider.httpApi.authorizers; check the authorizer's name"
+))]
+pub struct UnemulatedAuthorizer {
+    pub function: String,
+    pub method: String,
+    pub path: String,
+    /// The `authorizer` setting as written.
+    pub authorizer: String,
+}
+
+/// Every route whose authorizer the emulator cannot run, to warn about at start.
+pub fn unemulated(service: &Service) -> Vec<UnemulatedAuthorizer> {
+    let mut found = Vec::new();
+    for (key, function) in &service.functions {
+        for event in &function.events {
+            let crate::manifest::model::Trigger::Http(trigger) = &event.trigger else {
+                continue;
+            };
+            let Some(setting) = &trigger.authorizer else {
+                continue;
+            };
+            if route_authorizer(service, trigger).is_none() {
+                found.push(UnemulatedAuthorizer {
+                    function: key.clone(),
+                    method: trigger.method.clone(),
+                    path: trigger.path.clone(),
+                    authorizer: setting.to_string(),
+                });
+            }
+        }
+    }
+    found
+}
+
 /// The authorizer of an `http` or `httpApi` event, if it is one the emulator runs.
 pub fn route_authorizer(service: &Service, trigger: &HttpTrigger) -> Option<RouteAuthorizer> {
     let setting = trigger.authorizer.as_ref()?;
@@ -210,12 +252,10 @@ fn http_api_authorizer(service: &Service, setting: &Value) -> Option<RouteAuthor
 /// A function of the service named by its key, its deployed name, or a Lambda ARN ending in
 /// either.
 fn function_key(service: &Service, reference: &str) -> Option<String> {
-    let name = match reference.strip_prefix("arn:") {
-        Some(_) => reference
-            .rsplit(":function:")
-            .next()
-            .filter(|_| reference.contains(":function:"))?,
-        None => reference,
+    let name = if reference.starts_with("arn:") {
+        reference.split_once(":function:")?.1
+    } else {
+        reference
     };
     // An ARN may end in a version or alias: `...:function:name:live`.
     let name = name.split(':').next().unwrap_or(name);
