@@ -205,6 +205,13 @@ fn http_api_lambda_authorizers_answer_with_simple_responses_or_policies() {
     assert_eq!((status, body), (403, json!({"message": "Forbidden"})));
     let (status, body) = get(&offline, "/simple", &[]);
     assert_eq!((status, body), (401, json!({"message": "Unauthorized"})));
+    // A browser on another origin can read the refusal.
+    let refused = call(
+        ureq::get(&offline.url("/simple")).set("origin", "http://localhost:5173"),
+        None,
+    );
+    assert_eq!(refused.status(), 401);
+    assert!(refused.header("access-control-allow-origin").is_some());
 
     let (status, body) = get(&offline, "/policy", &[("authorization", "allow")]);
     assert_eq!(status, 200, "{body}");

@@ -192,12 +192,13 @@ pub async fn serve(state: &HttpState, request: &HttpRequest) -> Served {
         .await
     {
         Ok(authorized) => authorized,
-        Err(response) => {
+        Err(mut response) => {
+            add_cors(route, origin, &mut response);
             return Served {
                 function: Some(route.function.clone()),
                 invocation_log: None,
                 response,
-            }
+            };
         }
     };
     let event = match route.integration {
@@ -233,17 +234,22 @@ pub async fn serve(state: &HttpState, request: &HttpRequest) -> Served {
         }
         Err(error) => refused(&error),
     };
+    add_cors(route, origin, &mut response);
+    Served {
+        function: Some(route.function.clone()),
+        invocation_log,
+        response,
+    }
+}
+
+/// The route's CORS headers, where the response has not set them itself.
+fn add_cors(route: &routes::Route, origin: Option<&str>, response: &mut HttpResponse) {
     if let Some(cors) = &route.cors {
         for (name, value) in cors.response_headers(origin) {
             if response.header(&name).is_none() {
                 response.headers.push((name, value));
             }
         }
-    }
-    Served {
-        function: Some(route.function.clone()),
-        invocation_log,
-        response,
     }
 }
 

@@ -322,3 +322,106 @@ fn scalar_text(value: &Value) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::manifest::model::Trigger;
+    use crate::manifest::source::Span;
+    use crate::manifest::Node;
+
+    fn authorizers(functions: Value, http_api: Value) -> Vec<Option<RouteAuthorizer>> {
+        let manifest = json!({
+            "service": "shop",
+            "provider": {"name": "aws", "runtime": "nodejs20.x", "httpApi": http_api},
+            "functions": functions,
+        });
+        let service = Service::from_tree(&Node::from_json(&manifest, Span::default()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        service
+            .functions
+            .values()
+            .flat_map(|f| &f.events)
+            .filter_map(|event| match &event.trigger {
+                Trigger::Http(trigger) => Some(route_authorizer(&service, trigger)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rest_authorizers_default_to_token_on_authorization_for_300_seconds() {
+        let found = authorizers(
+            json!({
+                "auth": {"handler": "a.handler"},
+                "api": {"handler": "h.handler", "events": [
+                    {"http": {"path": "a", "method": "get", "authorizer": "auth"}},
+                    {"http": {"path": "b", "method": "get", "authorizer": {
+                        "arn": "arn:aws:lambda:us-east-1:123456789012:function:shop-dev-auth",
+                        "type": "request", "resultTtlInSeconds": 0}}},
+                    {"http": {"path": "c", "method": "get", "authorizer": "missing"}},
+                    {"http": {"path": "d", "method": "get", "authorizer": "aws_iam"}},
+                ]},
+            }),
+            json!({}),
+        );
+        let Some(RouteAuthorizer::Lambda(token)) = &found[0] else {
+            panic!("{found:?}")
+        };
+        assert_eq!(token.function, "auth");
+        assert_eq!(token.payload, AuthorizerPayload::Token);
+        assert_eq!(
+            token.identity_sources,
+            [IdentitySource::Header("authorization".into())]
+        );
+        assert_eq!(token.ttl_seconds, DEFAULT_TTL_SECONDS);
+        let Some(RouteAuthorizer::Lambda(request)) = &found[1] else {
+            panic!("{found:?}")
+        };
+        assert_eq!(request.function, "auth");
+        assert_eq!(request.payload, AuthorizerPayload::RestRequest);
+        assert!(request.identity_sources.is_empty());
+        assert_eq!(found[2], None);
+        assert_eq!(found[3], None);
+    }
+
+    #[test]
+    fn http_api_authorizers_resolve_through_the_provider() {
+        let found = authorizers(
+            json!({
+                "auth": {"handler": "a.handler"},
+                "api": {"handler": "h.handler", "events": [
+                    {"httpApi": {"path": "/a", "method": "get", "authorizer": {"name": "lambda"}}},
+                    {"httpApi": {"path": "/b", "method": "get",
+                        "authorizer": {"name": "jwt", "scopes": ["read"]}}},
+                ]},
+            }),
+            json!({"authorizers": {
+                "lambda": {"type": "request", "functionName": "auth",
+                    "identitySource": ["$request.header.X-Token", "$request.querystring.t"],
+                    "payloadVersion": "1.0"},
+                "jwt": {"identitySource": "$request.header.X-Jwt",
+                    "issuerUrl": "https://issuer.test", "audience": "app"},
+            }}),
+        );
+        let Some(RouteAuthorizer::Lambda(lambda)) = &found[0] else {
+            panic!("{found:?}")
+        };
+        assert_eq!(lambda.payload, AuthorizerPayload::HttpApiV1);
+        assert_eq!(
+            lambda.identity_sources,
+            [
+                IdentitySource::Header("x-token".into()),
+                IdentitySource::Query("t".into())
+            ]
+        );
+        let Some(RouteAuthorizer::Jwt(jwt)) = &found[1] else {
+            panic!("{found:?}")
+        };
+        assert_eq!(jwt.header, "x-jwt");
+        assert_eq!(jwt.audience, ["app"]);
+        assert_eq!(jwt.scopes, ["read"]);
+    }
+}
