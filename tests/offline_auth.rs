@@ -307,6 +307,16 @@ fn jwt_authorizer_checks_signature_issuer_audience_expiry_and_scopes() {
     assert_eq!(jwt["claims"]["groups"], "[a b]");
     assert_eq!(jwt["scopes"], json!(["read", "admin"]));
 
+    // The issuer's EC key verifies ES256 tokens.
+    let key = EncodingKey::from_ec_der(include_bytes!(
+        "fixtures/offline-auth/jwt-signing-key-ec.der"
+    ));
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some("test-key-ec".to_string());
+    let es256 = jsonwebtoken::encode(&header, &claims(&issuer), &key).expect("token");
+    let (status, body) = get(&offline, "/jwt", &[("authorization", &bearer(&es256))]);
+    assert_eq!(status, 200, "{body}");
+
     let (status, _) = get(&offline, "/jwt-admin", &[("authorization", &good)]);
     assert_eq!(status, 200);
     let mut reader = claims(&issuer);
