@@ -164,6 +164,7 @@ fn start_with(timeouts: Timeouts) -> Running {
         alb_port: 0,
         routes: RouteOptions::default(),
         timeouts,
+        auth: updraft::offline::http::auth::AuthOptions::default(),
     };
     let emulator = runtime
         .block_on(server::start(

@@ -84,6 +84,7 @@ async fn start(double: Arc<Double>) -> Emulator {
         alb_port: 0,
         routes: RouteOptions::default(),
         timeouts: Timeouts::default(),
+        auth: updraft::offline::http::auth::AuthOptions::default(),
     };
     server::start(&service(), &options, double, Arc::new(Silent))
         .await

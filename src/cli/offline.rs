@@ -21,6 +21,7 @@ use super::GlobalArgs;
 use crate::manifest::model::Service;
 use crate::offline::connection::Timeouts;
 use crate::offline::engine::{built_functions, Engine, EngineOptions, FunctionSpec};
+use crate::offline::http::auth::AuthOptions;
 use crate::offline::http::routes::RouteOptions;
 use crate::offline::invoke::Invoker;
 use crate::offline::reload::{self, Reloading, Watcher};
@@ -65,6 +66,13 @@ pub struct OfflineArgs {
         value_parser = clap::value_parser!(u16).range(1..)
     )]
     pub max_concurrency: u16,
+    /// Turn off every authorizer and API key check (routes run as if they had none)
+    #[arg(long = "noAuth")]
+    pub no_auth: bool,
+    /// Accept JWTs without verifying their signature (their claims are still checked), for
+    /// tokens made up in tests or issuers that cannot be reached
+    #[arg(long = "ignoreJWTSignature")]
+    pub ignore_jwt_signature: bool,
     /// A variable for every function, over its configured environment (repeatable)
     #[arg(short = 'e', long = "env", value_name = "KEY=VALUE", value_parser = super::parse_param)]
     pub env: Vec<(String, String)>,
@@ -127,6 +135,10 @@ pub fn exec(
             no_prepend_stage: args.no_prepend_stage_in_url,
         },
         timeouts: Timeouts::default(),
+        auth: AuthOptions {
+            no_auth: args.no_auth,
+            ignore_jwt_signature: args.ignore_jwt_signature,
+        },
     };
     let local = built_functions(&context.service, &context.loaded.service_dir, &[], None)
         .map_err(Failure::user)?;
@@ -174,6 +186,12 @@ pub fn exec(
     show::routes(printer, &emulator.http_url(), &emulator.routes);
     if let Some((address, rules)) = &emulator.alb {
         show::alb_rules(printer, &format!("http://{address}"), rules);
+    }
+    show::api_keys(printer, &emulator.api_keys, args.no_auth);
+    if !args.no_auth {
+        for unemulated in crate::offline::http::auth::config::unemulated(&context.service) {
+            printer.warning(&unemulated);
+        }
     }
     show::ready(printer, &emulator.http_url(), &emulator.lambda_url());
     runtime.block_on(stop_signal());

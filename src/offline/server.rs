@@ -15,6 +15,7 @@ use super::alb::{self, rules::Rule, rules::RuleError, AlbState};
 use super::connection::{self, Timeouts};
 use super::emit::{self, EmitState, Sources};
 use super::events::{scheduled, Meta};
+use super::http::auth::{Auth, AuthOptions};
 use super::http::routes::{RouteOptions, RouteTable};
 use super::http::{self, HttpState, RequestLog};
 use super::invoke::{Completed, Invocation, InvokeError, Invoker};
@@ -32,6 +33,9 @@ pub trait Observer: Send + Sync {
     fn scheduled(&self, _function: &str, _expression: &str) {}
     /// An invocation could not be attempted.
     fn refused(&self, _function: &str, _error: &InvokeError) {}
+    /// An authorizer or API key check refused a request, or an authorizer misbehaved: why,
+    /// for the log (the client only sees API Gateway's terse answer).
+    fn authorization(&self, _note: &str) {}
 }
 
 /// An observer that tells nobody (tests).
@@ -49,6 +53,8 @@ pub struct OfflineOptions {
     pub routes: RouteOptions,
     /// How long a client may take to send a request.
     pub timeouts: Timeouts,
+    /// `--noAuth`, `--ignoreJWTSignature`.
+    pub auth: AuthOptions,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -86,6 +92,8 @@ pub struct Emulator {
     pub alb: Option<(SocketAddr, Vec<Rule>)>,
     /// `alb` events that cannot be served, with why.
     pub alb_errors: Vec<RuleError>,
+    /// The keys `private: true` routes accept (none without such routes).
+    pub api_keys: Vec<String>,
     stop: CancellationToken,
     tasks: JoinSet<()>,
 }
@@ -151,7 +159,10 @@ pub async fn start(
     let stop = CancellationToken::new();
     let mut tasks = JoinSet::new();
 
+    let auth = Auth::new(service, &table, options.auth);
+    let api_keys = auth.api_keys().to_vec();
     let http_router = http::router(Arc::new(HttpState {
+        auth,
         table,
         invoker: Arc::clone(&invoker),
         region: region.clone(),
@@ -271,6 +282,7 @@ pub async fn start(
         schedule_errors,
         alb,
         alb_errors,
+        api_keys,
         stop,
         tasks,
     })

@@ -54,6 +54,21 @@ pub fn alb_rules(printer: &Printer, base_url: &str, rules: &[Rule]) {
     printer.info(text.trim_end());
 }
 
+/// The keys `private: true` routes accept, as serverless-offline prints them.
+pub fn api_keys(printer: &Printer, keys: &[String], no_auth: bool) {
+    if keys.is_empty() {
+        return;
+    }
+    if no_auth {
+        printer.info("Authorizers and API keys are off (--noAuth): `x-api-key` is not needed.");
+        return;
+    }
+    printer.info("Private routes need an `x-api-key` header with one of these keys:");
+    for key in keys {
+        printer.info(&format!("  API key: {key}"));
+    }
+}
+
 /// The line scripts wait for: requests are accepted once it is printed.
 pub fn ready(printer: &Printer, http_url: &str, lambda_url: &str) {
     printer.info(&format!("Lambda Invoke API: {lambda_url}"));
@@ -94,6 +109,10 @@ impl Observer for OfflineLog {
     fn scheduled(&self, function: &str, expression: &str) {
         self.printer
             .info(&format!("schedule {expression} -> {function}"));
+    }
+
+    fn authorization(&self, note: &str) {
+        self.printer.info(&format!("authorization: {note}"));
     }
 
     fn refused(&self, function: &str, error: &InvokeError) {

@@ -71,6 +71,74 @@ pub fn event(request: &HttpRequest, route: &RouteMatch, meta: &Meta) -> Value {
     }
 }
 
+/// What an authorizer let through, for `requestContext.authorizer`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Authorization {
+    /// A Lambda authorizer's `context`, and the `principalId` of an IAM policy answer.
+    Lambda {
+        principal_id: Option<String>,
+        context: Map<String, Value>,
+    },
+    /// A JWT authorizer's verified claims and the token's scopes.
+    Jwt {
+        claims: Map<String, Value>,
+        scopes: Option<Vec<String>>,
+    },
+}
+
+/// Puts what the authorizer and the API key check let through into a proxy event:
+/// `requestContext.authorizer` (flat for payload 1.0, under `lambda` or `jwt` for 2.0) and a
+/// REST API's `requestContext.identity.apiKey`.
+pub fn authorize(
+    event: &mut Value,
+    version: PayloadVersion,
+    authorization: Option<&Authorization>,
+    api_key: Option<&str>,
+) {
+    let Some(context) = event
+        .get_mut("requestContext")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    if let Some(authorization) = authorization {
+        let authorizer = match (version, authorization) {
+            (PayloadVersion::V2, Authorization::Lambda { context, .. }) => {
+                json!({ "lambda": context })
+            }
+            (PayloadVersion::V2, Authorization::Jwt { claims, scopes }) => {
+                json!({ "jwt": { "claims": claims, "scopes": scopes } })
+            }
+            (
+                _,
+                Authorization::Lambda {
+                    principal_id,
+                    context,
+                },
+            ) => {
+                let mut flat = Map::new();
+                if let Some(principal_id) = principal_id {
+                    flat.insert("principalId".into(), json!(principal_id));
+                }
+                flat.extend(context.clone());
+                flat.insert("integrationLatency".into(), json!(0));
+                Value::Object(flat)
+            }
+            (_, Authorization::Jwt { claims, scopes }) => {
+                json!({ "claims": claims, "scopes": scopes })
+            }
+        };
+        context.insert("authorizer".into(), authorizer);
+    }
+    if let (Some(key), Some(identity)) = (
+        api_key,
+        context.get_mut("identity").and_then(Value::as_object_mut),
+    ) {
+        identity.insert("apiKey".into(), json!(key));
+        identity.insert("apiKeyId".into(), json!("offlineApiKeyId"));
+    }
+}
+
 /// Media types whose bodies stay text; anything else (images, octet-stream...) is base64.
 pub fn is_textual(content_type: Option<&str>) -> bool {
     let Some(content_type) = content_type else {

@@ -6,6 +6,7 @@
 //! and [`integration`] map the result, [`cors`] answers preflights. This file is the axum
 //! handler that strings them together.
 
+pub mod auth;
 pub mod cors;
 pub mod integration;
 pub mod request;
@@ -43,6 +44,7 @@ pub struct HttpState {
     pub observer: Arc<dyn Observer>,
     /// The longest pause allowed within a request body.
     pub body_idle: std::time::Duration,
+    pub auth: auth::Auth,
 }
 
 /// One request served, for the log line.
@@ -178,9 +180,44 @@ pub async fn serve(state: &HttpState, request: &HttpRequest) -> Served {
         path_parameters,
         api_id: API_ID.to_string(),
     };
+    let authorized = match state
+        .auth
+        .check(
+            route,
+            request,
+            &matched,
+            &state.region,
+            &*state.invoker,
+            &*state.observer,
+        )
+        .await
+    {
+        Ok(authorized) => authorized,
+        Err(mut response) => {
+            add_cors(route, origin, &mut response);
+            return Served {
+                function: Some(route.function.clone()),
+                invocation_log: None,
+                response,
+            };
+        }
+    };
     let event = match route.integration {
-        Integration::Proxy => events::apigw::event(request, &matched, &Meta::now(&state.region)),
-        Integration::Lambda => integration::request_event(request, &matched),
+        Integration::Proxy => {
+            let mut event = events::apigw::event(request, &matched, &Meta::now(&state.region));
+            events::apigw::authorize(
+                &mut event,
+                route.version,
+                authorized.authorization.as_ref(),
+                authorized.api_key.as_deref(),
+            );
+            event
+        }
+        Integration::Lambda => {
+            let mut event = integration::request_event(request, &matched);
+            authorized.fill_template_event(&mut event);
+            event
+        }
     };
     let invocation = Invocation {
         payload: event.to_string().into_bytes(),
@@ -198,17 +235,22 @@ pub async fn serve(state: &HttpState, request: &HttpRequest) -> Served {
         }
         Err(error) => refused(&error),
     };
+    add_cors(route, origin, &mut response);
+    Served {
+        function: Some(route.function.clone()),
+        invocation_log,
+        response,
+    }
+}
+
+/// The route's CORS headers, where the response has not set them itself.
+fn add_cors(route: &routes::Route, origin: Option<&str>, response: &mut HttpResponse) {
     if let Some(cors) = &route.cors {
         for (name, value) in cors.response_headers(origin) {
             if response.header(&name).is_none() {
                 response.headers.push((name, value));
             }
         }
-    }
-    Served {
-        function: Some(route.function.clone()),
-        invocation_log,
-        response,
     }
 }
 

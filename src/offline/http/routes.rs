@@ -10,6 +10,7 @@
 use indexmap::IndexMap;
 use serde_json::Value;
 
+use super::auth::config::{route_authorizer, RouteAuthorizer};
 use super::cors::Cors;
 use crate::manifest::model::{Api, Service, Trigger};
 use crate::offline::events::PayloadVersion;
@@ -51,6 +52,10 @@ pub struct Route {
     pub resource: String,
     pub integration: Integration,
     pub cors: Option<Cors>,
+    /// The authorizer that runs before the function, if any.
+    pub authorizer: Option<RouteAuthorizer>,
+    /// `private: true`: a REST route that needs an API key.
+    pub private: bool,
     /// Path segments before the resource: prefix, then the stage for a REST API.
     mount: Vec<String>,
     segments: Vec<Segment>,
@@ -228,6 +233,9 @@ impl RouteTable {
                     resource: trigger.path.clone(),
                     integration,
                     cors,
+                    authorizer: route_authorizer(service, trigger),
+                    private: trigger.api == Api::Rest
+                        && settings.and_then(|s| s.get("private")) == Some(&Value::Bool(true)),
                     mount,
                     segments: parse_segments(&trigger.path),
                 });
