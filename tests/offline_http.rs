@@ -163,6 +163,7 @@ fn start_with(timeouts: Timeouts) -> Running {
         lambda_port: 0,
         routes: RouteOptions::default(),
         timeouts,
+        https: None,
     };
     let emulator = runtime
         .block_on(server::start(

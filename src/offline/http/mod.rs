@@ -3,13 +3,17 @@
 //! the function's result turned back into a response.
 //!
 //! [`routes`] finds the route, [`crate::offline::events::apigw`] builds the event, [`response`]
-//! and [`integration`] map the result, [`cors`] answers preflights. This file is the axum
+//! and [`integration`] map the result, [`cors`] answers preflights, [`validation`] refuses what
+//! API Gateway's request validator would. This file is the axum
 //! handler that strings them together.
 
 pub mod cors;
 pub mod integration;
+pub mod resource_routes;
 pub mod response;
 pub mod routes;
+pub mod tls;
+pub mod validation;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -158,9 +162,24 @@ pub async fn serve(state: &HttpState, request: &HttpRequest) -> Served {
                 api_path,
             } => (route, path_parameters, api_path),
             Lookup::OtherMethods(_) | Lookup::NotFound => {
-                return Served::without_function(HttpResponse::not_found())
+                return Served::without_function(not_found(&state.table, request))
             }
         };
+    if let Some(refusal) = route
+        .validation
+        .as_ref()
+        .and_then(|validation| validation.check(request, &path_parameters))
+    {
+        return Served {
+            function: Some(route.function.clone()),
+            invocation_log: None,
+            response: with_cors(refusal, route.cors.as_ref(), origin),
+        };
+    }
+    if let Some(uri) = &route.proxy {
+        let response = resource_routes::forward(uri, request, &path_parameters).await;
+        return Served::without_function(with_cors(response, route.cors.as_ref(), origin));
+    }
     let stage = match route.version {
         events::PayloadVersion::Rest => state.table.stage.clone(),
         _ => "$default".to_string(),
@@ -177,16 +196,24 @@ pub async fn serve(state: &HttpState, request: &HttpRequest) -> Served {
         path_parameters,
         api_id: API_ID.to_string(),
     };
-    let event = match route.integration {
+    let mut event = match route.integration {
         Integration::Proxy => events::apigw::event(request, &matched, &Meta::now(&state.region)),
         Integration::Lambda => integration::request_event(request, &matched),
     };
+    if let (Some(name), Integration::Proxy) = (&route.operation_name, route.integration) {
+        if let Some(context) = event
+            .get_mut("requestContext")
+            .and_then(|c| c.as_object_mut())
+        {
+            context.insert("operationName".into(), name.clone().into());
+        }
+    }
     let invocation = Invocation {
         payload: event.to_string().into_bytes(),
         ..Invocation::default()
     };
     let mut invocation_log = None;
-    let mut response = match state.invoker.invoke(&route.function, invocation).await {
+    let response = match state.invoker.invoke(&route.function, invocation).await {
         Ok(completed) => {
             let response = match route.integration {
                 Integration::Proxy => response::from_result(route.version, &completed.result),
@@ -197,17 +224,43 @@ pub async fn serve(state: &HttpState, request: &HttpRequest) -> Served {
         }
         Err(error) => refused(&error),
     };
-    if let Some(cors) = &route.cors {
+    Served {
+        function: Some(route.function.clone()),
+        invocation_log,
+        response: with_cors(response, route.cors.as_ref(), origin),
+    }
+}
+
+/// A route's CORS headers on a response, where the handler set none of its own.
+fn with_cors(
+    mut response: HttpResponse,
+    cors: Option<&Cors>,
+    origin: Option<&str>,
+) -> HttpResponse {
+    if let Some(cors) = cors {
         for (name, value) in cors.response_headers(origin) {
             if response.header(&name).is_none() {
                 response.headers.push((name, value));
             }
         }
     }
-    Served {
-        function: Some(route.function.clone()),
-        invocation_log,
-        response,
+    response
+}
+
+/// API Gateway's 404 (its `message`), with what serverless-offline adds to help find the right
+/// path: the route asked for and every route there is.
+fn not_found(table: &RouteTable, request: &HttpRequest) -> HttpResponse {
+    let body = serde_json::json!({
+        "statusCode": 404,
+        "error": "Serverless-offline: route not found.",
+        "message": "Not Found",
+        "currentRoute": format!("{} - {}", request.method.to_ascii_lowercase(), request.path),
+        "existingRoutes": table.listed(),
+    });
+    HttpResponse {
+        status: 404,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.to_string().into_bytes(),
     }
 }
 
