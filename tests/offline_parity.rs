@@ -63,7 +63,9 @@ fn unknown_route_answers_404_listing_every_route_as_serverless_offline_does() {
             "get - /dev/sleepy",
             "get - /dev/users/{id}",
             "get - /legacy",
+            "get - /legacy-bare",
             "get - /modern",
+            "get - /modern-bare",
         ])
     );
     // A path that exists with another method is not a route either.
@@ -126,6 +128,12 @@ fn function_and_provider_http_api_payload_give_version_1_events() {
     ));
     assert_eq!(modern["version"], "2.0");
     assert_eq!(modern["headers"]["origin"], "https://app.test");
+    // A result without statusCode: 1.0 reads it as a malformed proxy response, 2.0 as a body.
+    let bare = call(ureq::get(&offline.url("/legacy-bare")), None);
+    assert_eq!(bare.status(), 502);
+    let bare = call(ureq::get(&offline.url("/modern-bare")), None);
+    assert_eq!(bare.status(), 200);
+    assert_eq!(json_body(bare), json!({}));
     drop(offline);
 
     // `provider.httpApi.payload: '1.0'`.

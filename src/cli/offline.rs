@@ -137,11 +137,11 @@ impl OfflineArgs {
 /// `updraft offline start ...` as `updraft offline ...`: serverless-offline's users type
 /// `serverless offline start`. Only a `start` right after `offline` is dropped.
 pub fn without_start_alias(mut args: Vec<OsString>) -> Vec<OsString> {
-    let offline = args.iter().position(|arg| arg == "offline");
-    if let Some(index) = offline {
-        if args.get(index + 1).is_some_and(|arg| arg == "start") {
-            args.remove(index + 1);
-        }
+    let alias = args
+        .windows(2)
+        .position(|pair| pair[0] == "offline" && pair[1] == "start");
+    if let Some(index) = alias {
+        args.remove(index + 1);
     }
     args
 }
@@ -510,4 +510,30 @@ fn exec_emit(
 #[diagnostic(help("its error object is printed above; the emulator's output has its log"))]
 struct FunctionFailed {
     function: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_start_alias;
+    use std::ffi::OsString;
+
+    fn words(text: &str) -> Vec<OsString> {
+        text.split(' ').map(OsString::from).collect()
+    }
+
+    #[test]
+    fn start_right_after_offline_is_dropped_and_nowhere_else() {
+        assert_eq!(
+            without_start_alias(words("updraft -c x.yml offline start --httpPort 1")),
+            words("updraft -c x.yml offline --httpPort 1")
+        );
+        assert_eq!(
+            without_start_alias(words("updraft offline --prefix start")),
+            words("updraft offline --prefix start")
+        );
+        assert_eq!(
+            without_start_alias(words("updraft offline emit -f start")),
+            words("updraft offline emit -f start")
+        );
+    }
 }

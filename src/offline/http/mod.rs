@@ -252,7 +252,7 @@ fn with_cors(
 fn not_found(table: &RouteTable, request: &HttpRequest) -> HttpResponse {
     let body = serde_json::json!({
         "statusCode": 404,
-        "error": "Serverless-offline: route not found.",
+        "error": "updraft offline: route not found.",
         "message": "Not Found",
         "currentRoute": format!("{} - {}", request.method.to_ascii_lowercase(), request.path),
         "existingRoutes": table.listed(),
