@@ -193,6 +193,18 @@ fn http_api_cors_answers_preflights_with_the_configured_headers_for_allowed_orig
     );
     assert_eq!(other.status(), 200);
     assert_eq!(other.header("access-control-allow-origin"), None);
+    // The API's CORS configuration wins over the handler's own headers.
+    let own = call(
+        ureq::get(&offline.url("/modern?cors=own")).set("origin", "https://app.test"),
+        None,
+    );
+    assert_eq!(
+        own.all("access-control-allow-origin"),
+        vec!["https://app.test"]
+    );
+    // A request without an Origin is not a CORS request.
+    let plain = call(ureq::get(&offline.url("/modern")), None);
+    assert_eq!(plain.header("access-control-allow-origin"), None);
     drop(offline);
 
     // `cors: true`: any origin, the Framework's default headers.
@@ -331,6 +343,15 @@ fn cors_flags_give_rest_routes_without_cors_their_headers() {
         None,
     );
     assert_eq!(stranger.header("access-control-allow-origin"), None);
+    // A REST handler's own CORS header stays.
+    let own = call(
+        ureq::get(&offline.url("/dev/plain?cors=own")).set("origin", "https://b.test"),
+        None,
+    );
+    assert_eq!(
+        own.all("access-control-allow-origin"),
+        vec!["https://handler.test"]
+    );
     drop(offline);
 
     // serverless-offline's defaults for the flags not given: its headers, credentials allowed.

@@ -173,12 +173,12 @@ pub async fn serve(state: &HttpState, request: &HttpRequest) -> Served {
         return Served {
             function: Some(route.function.clone()),
             invocation_log: None,
-            response: with_cors(refusal, route.cors.as_ref(), origin),
+            response: with_cors(refusal, route, origin),
         };
     }
     if let Some(uri) = &route.proxy {
         let response = resource_routes::forward(uri, request, &path_parameters).await;
-        return Served::without_function(with_cors(response, route.cors.as_ref(), origin));
+        return Served::without_function(with_cors(response, route, origin));
     }
     let stage = match route.version {
         events::PayloadVersion::Rest => state.table.stage.clone(),
@@ -227,21 +227,34 @@ pub async fn serve(state: &HttpState, request: &HttpRequest) -> Served {
     Served {
         function: Some(route.function.clone()),
         invocation_log,
-        response: with_cors(response, route.cors.as_ref(), origin),
+        response: with_cors(response, route, origin),
     }
 }
 
-/// A route's CORS headers on a response, where the handler set none of its own.
+/// A route's CORS headers on a response. A REST route leaves the handler's own in place (with
+/// proxy integration they are the handler's to set); an HTTP API with CORS configured answers a
+/// request that has an `Origin` with its configuration only, dropping the handler's, as AWS
+/// documents.
 fn with_cors(
     mut response: HttpResponse,
-    cors: Option<&Cors>,
+    route: &routes::Route,
     origin: Option<&str>,
 ) -> HttpResponse {
-    if let Some(cors) = cors {
-        for (name, value) in cors.response_headers(origin) {
-            if response.header(&name).is_none() {
-                response.headers.push((name, value));
-            }
+    let Some(cors) = &route.cors else {
+        return response;
+    };
+    let http_api = route.version != events::PayloadVersion::Rest;
+    if http_api {
+        if origin.is_none() {
+            return response;
+        }
+        response
+            .headers
+            .retain(|(name, _)| !name.to_ascii_lowercase().starts_with("access-control-"));
+    }
+    for (name, value) in cors.response_headers(origin) {
+        if response.header(&name).is_none() {
+            response.headers.push((name, value));
         }
     }
     response
