@@ -52,7 +52,7 @@ fn start(calls: &Calls, extra: &[&str], env: &[(&str, &str)]) -> Offline {
     let variable = calls.env();
     let mut args = vec!["--env", variable.as_str()];
     args.extend_from_slice(extra);
-    Offline::start(&fixture(), "serverless.yml", &args, env)
+    Offline::launch(&fixture(), &["offline"], "serverless.yml", &args, env)
 }
 
 fn get(offline: &Offline, path: &str, headers: &[(&str, &str)]) -> (u16, Value) {
@@ -423,7 +423,7 @@ fn routes_with_authorizers_that_cannot_run_offline_are_open_and_warned_about() {
 
 #[test]
 fn private_routes_without_configured_keys_accept_the_printed_generated_key() {
-    let offline = Offline::start(&fixture(), "serverless.generated-key.yml", &[], &[]);
+    let offline = Offline::start(&fixture(), "serverless.generated-key.yml");
     let key = offline
         .seen
         .iter()

@@ -3,12 +3,12 @@
 //! driven over real HTTP, stopped with Ctrl-C (SIGINT) with no function process left behind.
 
 mod common;
+#[path = "support/offline_process.rs"]
+mod offline_process;
 
 use common::{call, json_body};
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use offline_process::{alive, Offline};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -16,154 +16,6 @@ use serde_json::{json, Value};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A running `updraft offline`, stopped with SIGINT when dropped.
-struct Offline {
-    child: Child,
-    http: String,
-    lambda: String,
-    /// Every stderr line so far (for failure messages and log checks).
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Offline {
-    fn start(dir: &Path, config: &str) -> Offline {
-        Offline::start_with(dir, config, &[])
-    }
-
-    fn start_with(dir: &Path, config: &str, extra: &[&str]) -> Offline {
-        let mut command = common::clean_command(env!("CARGO_BIN_EXE_updraft"), dir);
-        command
-            .args([
-                "offline",
-                "-c",
-                config,
-                "--httpPort",
-                "0",
-                "--lambdaPort",
-                "0",
-            ])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().expect("updraft starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut offline = Offline {
-            child,
-            http: String::new(),
-            lambda: String::new(),
-            lines,
-            seen: Vec::new(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while offline.http.is_empty() {
-            let line = offline.next_line(deadline).unwrap_or_else(|| {
-                panic!(
-                    "no `Server ready` line; stderr:\n{}",
-                    offline.seen.join("\n")
-                )
-            });
-            if let Some(url) = line.strip_prefix("Lambda Invoke API: ") {
-                offline.lambda = url.trim().to_string();
-            }
-            if let Some(url) = line.strip_prefix("Server ready: ") {
-                offline.http = url.trim().to_string();
-            }
-        }
-        offline
-    }
-
-    fn next_line(&mut self, deadline: Instant) -> Option<String> {
-        let wait = deadline.checked_duration_since(Instant::now())?;
-        let line = self.lines.recv_timeout(wait).ok()?;
-        self.seen.push(line.clone());
-        Some(line)
-    }
-
-    /// Waits for a stderr line containing `text`.
-    fn wait_for(&mut self, text: &str) -> bool {
-        if self.seen.iter().any(|l| l.contains(text)) {
-            return true;
-        }
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while let Some(line) = self.next_line(deadline) {
-            if line.contains(text) {
-                return true;
-            }
-        }
-        false
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.http)
-    }
-
-    /// Process ids whose parent is the emulator: its function instances.
-    fn children(&self) -> Vec<u32> {
-        let parent = self.child.id();
-        let mut found = Vec::new();
-        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-                continue;
-            };
-            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-            // `pid (name) state ppid ...`: the name may hold spaces, so read after the `)`.
-            let fields: Vec<&str> = stat
-                .rsplit_once(')')
-                .map(|(_, rest)| rest.split_whitespace().collect())
-                .unwrap_or_default();
-            if fields.get(1).and_then(|p| p.parse::<u32>().ok()) == Some(parent) {
-                found.push(pid);
-            }
-        }
-        found
-    }
-
-    /// Ctrl-C, then the exit code.
-    fn interrupt(&mut self) -> Option<i32> {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        None
-    }
-}
-
-impl Drop for Offline {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            self.interrupt();
-        }
-    }
-}
-
-/// Alive and not a zombie.
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| {
-            s.rsplit_once(')')
-                .map(|(_, rest)| rest.trim_start().to_string())
-        })
-        .is_some_and(|rest| !rest.starts_with('Z'))
 }
 
 #[test]

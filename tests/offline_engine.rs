@@ -34,6 +34,7 @@ fn spec(key: &str, runtime: &str, handler: &str, dir: &Path) -> FunctionSpec {
         environment: [("GREETING".to_string(), "hello".to_string())].into(),
         reserved_concurrency: None,
         region: "eu-west-1".to_string(),
+        inherit_environment: false,
     }
 }
 

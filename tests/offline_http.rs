@@ -165,6 +165,7 @@ fn start_with(timeouts: Timeouts) -> Running {
         routes: RouteOptions::default(),
         timeouts,
         auth: updraft::offline::http::auth::AuthOptions::default(),
+        https: None,
     };
     let emulator = runtime
         .block_on(server::start(

@@ -25,6 +25,8 @@ use updraft::offline::server::{self, Emulator, OfflineOptions, Silent};
 #[derive(Default)]
 struct Double {
     calls: Mutex<Vec<String>>,
+    /// Every payload a function got, in order.
+    payloads: Mutex<Vec<Vec<u8>>>,
 }
 
 #[async_trait]
@@ -36,6 +38,9 @@ impl Invoker for Double {
     ) -> Result<Completed, InvokeError> {
         if let Ok(mut calls) = self.calls.lock() {
             calls.push(function.to_string());
+        }
+        if let Ok(mut payloads) = self.payloads.lock() {
+            payloads.push(invocation.payload.clone());
         }
         let event: Value = serde_json::from_slice(&invocation.payload).unwrap_or(Value::Null);
         let context: Value = invocation
@@ -85,6 +90,7 @@ async fn start(double: Arc<Double>) -> Emulator {
         routes: RouteOptions::default(),
         timeouts: Timeouts::default(),
         auth: updraft::offline::http::auth::AuthOptions::default(),
+        https: None,
     };
     server::start(&service(), &options, double, Arc::new(Silent))
         .await
@@ -172,6 +178,49 @@ async fn rust_sdk_reads_payloads_function_errors_and_invocation_types() {
         service_error.is_resource_not_found_exception(),
         "got {service_error:?}"
     );
+    emulator.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invocations_without_a_payload_give_the_function_an_empty_object() {
+    let double = Arc::new(Double::default());
+    let emulator = start(double.clone()).await;
+    let lambda = client(&emulator.lambda_url());
+
+    let queued = lambda
+        .invoke()
+        .function_name("echo")
+        .invocation_type(InvocationType::Event)
+        .send()
+        .await
+        .expect("async invoke");
+    assert_eq!(queued.status_code(), 202);
+    assert!(queued
+        .payload()
+        .is_none_or(|payload| payload.as_ref().is_empty()));
+    // The event runs in the background: wait for it to arrive.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let first = loop {
+        let seen = double.payloads.lock().ok().and_then(|p| p.first().cloned());
+        if let Some(payload) = seen {
+            break payload;
+        }
+        assert!(std::time::Instant::now() < deadline, "the event never ran");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(first, b"{}");
+
+    let answered = lambda
+        .invoke()
+        .function_name("echo")
+        .send()
+        .await
+        .expect("invoke");
+    assert_eq!(answered.status_code(), 200);
+    let payload: Value =
+        serde_json::from_slice(answered.payload().map(|b| b.as_ref()).unwrap_or_default())
+            .expect("JSON");
+    assert_eq!(payload["event"], json!({}));
     emulator.stop().await;
 }
 

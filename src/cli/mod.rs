@@ -89,6 +89,7 @@ pub enum Command {
 
 /// Parses the arguments, runs the command and returns the process's exit code.
 pub fn main(args: Vec<OsString>, runtime: &tokio::runtime::Handle) -> ExitCode {
+    let args = offline::without_start_alias(args);
     let matches = match Cli::command().try_get_matches_from(args) {
         Ok(matches) => matches,
         Err(error) => return report_clap(error),

@@ -2,13 +2,18 @@
 //! API, schedules) until Ctrl-C, and `updraft offline emit`, which delivers queue, topic,
 //! storage, bus and schedule events to a running emulator.
 //!
+//! `updraft offline start` is the same as `updraft offline`, as serverless-offline's users type
+//! it.
+//!
 //! Ctrl-C (or SIGTERM) is how a server is meant to stop: it stops every function instance,
 //! leaves no process behind and exits 0.
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use serde_json::Value;
@@ -22,6 +27,7 @@ use crate::manifest::model::Service;
 use crate::offline::connection::Timeouts;
 use crate::offline::engine::{built_functions, Engine, EngineOptions, FunctionSpec};
 use crate::offline::http::auth::AuthOptions;
+use crate::offline::http::cors::{comma_list, CorsDefaults};
 use crate::offline::http::routes::RouteOptions;
 use crate::offline::invoke::Invoker;
 use crate::offline::reload::{self, Reloading, Watcher};
@@ -29,6 +35,8 @@ use crate::offline::server::{self, OfflineOptions};
 use crate::package::build::BuildError;
 
 /// Run the service locally: HTTP routes, the Lambda Invoke API and schedules
+///
+/// `updraft offline start` is the same.
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct OfflineArgs {
@@ -76,6 +84,77 @@ pub struct OfflineArgs {
     /// A variable for every function, over its configured environment (repeatable)
     #[arg(short = 'e', long = "env", value_name = "KEY=VALUE", value_parser = super::parse_param)]
     pub env: Vec<(String, String)>,
+    /// Give functions this process's environment under their own variables
+    #[arg(long = "localEnvironment")]
+    pub local_environment: bool,
+    /// Let functions run as long as they take (no `timeout`)
+    #[arg(long = "noTimeout")]
+    pub no_timeout: bool,
+    /// Stop a function's instance after this many idle seconds [default: 300]
+    #[arg(
+        long = "terminateIdleLambdaTime",
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub terminate_idle_lambda_time: Option<u64>,
+    /// Serve the HTTP routes over HTTPS with DIR/cert.pem and DIR/key.pem
+    #[arg(long = "httpsProtocol", value_name = "DIR")]
+    pub https_protocol: Option<PathBuf>,
+    /// CORS for REST routes without `cors:`: allowed origins, comma-separated (`*` for any)
+    /// [default with any --cors* flag: *]
+    #[arg(long = "corsAllowOrigin", value_name = "ORIGINS")]
+    pub cors_allow_origin: Option<String>,
+    /// CORS for REST routes without `cors:`: allowed request headers, comma-separated
+    /// [default with any --cors* flag: accept,content-type,x-api-key,authorization]
+    #[arg(long = "corsAllowHeaders", value_name = "HEADERS")]
+    pub cors_allow_headers: Option<String>,
+    /// CORS for REST routes without `cors:`: response headers exposed to the page,
+    /// comma-separated [default with any --cors* flag: WWW-Authenticate,Server-Authorization]
+    #[arg(long = "corsExposedHeaders", value_name = "HEADERS")]
+    pub cors_exposed_headers: Option<String>,
+    /// CORS for REST routes without `cors:`: no `Access-Control-Allow-Credentials: true`
+    #[arg(long = "corsDisallowCredentials")]
+    pub cors_disallow_credentials: bool,
+    /// Serve the `HTTP_PROXY` methods under `resources:` by forwarding to their `Uri`
+    #[arg(long = "resourceRoutes")]
+    pub resource_routes: bool,
+}
+
+impl OfflineArgs {
+    /// The CORS the `--cors*` flags give REST routes without their own; none without a flag.
+    fn cors_defaults(&self) -> Option<CorsDefaults> {
+        let given = self.cors_allow_origin.is_some()
+            || self.cors_allow_headers.is_some()
+            || self.cors_exposed_headers.is_some()
+            || self.cors_disallow_credentials;
+        if !given {
+            return None;
+        }
+        let mut defaults = CorsDefaults::default();
+        if let Some(origins) = &self.cors_allow_origin {
+            defaults.origins = comma_list(origins);
+        }
+        if let Some(headers) = &self.cors_allow_headers {
+            defaults.headers = comma_list(headers);
+        }
+        if let Some(headers) = &self.cors_exposed_headers {
+            defaults.expose = comma_list(headers);
+        }
+        defaults.credentials = !self.cors_disallow_credentials;
+        Some(defaults)
+    }
+}
+
+/// `updraft offline start ...` as `updraft offline ...`: serverless-offline's users type
+/// `serverless offline start`. Only a `start` right after `offline` is dropped.
+pub fn without_start_alias(mut args: Vec<OsString>) -> Vec<OsString> {
+    let alias = args
+        .windows(2)
+        .position(|pair| pair[0] == "offline" && pair[1] == "start");
+    if let Some(index) = alias {
+        args.remove(index + 1);
+    }
+    args
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,6 +182,9 @@ pub struct EmitArgs {
     #[arg(long, default_value = "127.0.0.1", value_name = "ADDRESS")]
     pub host: IpAddr,
 }
+
+/// `--noTimeout`: long enough never to end a local run, short enough for deadline arithmetic.
+const NO_TIMEOUT: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 /// Listening beyond loopback lets anyone on the network run the service's functions.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -133,19 +215,28 @@ pub fn exec(
         routes: RouteOptions {
             prefix: args.prefix.clone(),
             no_prepend_stage: args.no_prepend_stage_in_url,
+            default_cors: args.cors_defaults(),
+            resource_routes: args.resource_routes,
         },
         timeouts: Timeouts::default(),
         auth: AuthOptions {
             no_auth: args.no_auth,
             ignore_jwt_signature: args.ignore_jwt_signature,
         },
+        https: args.https_protocol.clone(),
     };
     let local = built_functions(&context.service, &context.loaded.service_dir, &[], None)
         .map_err(Failure::user)?;
     for warning in &local.build_warnings {
         printer.warning(warning);
     }
-    let (specs, warnings) = (local.specs, local.stand_ins);
+    let (mut specs, warnings) = (local.specs, local.stand_ins);
+    for spec in &mut specs {
+        if args.no_timeout {
+            spec.timeout = NO_TIMEOUT;
+        }
+        spec.inherit_environment = args.local_environment;
+    }
     let overridden = |variable: &str| args.env.iter().any(|(name, _)| name == variable);
     for warning in warnings.iter().filter(|w| !overridden(&w.variable)) {
         printer.warning(warning);
@@ -158,6 +249,10 @@ pub fn exec(
     let engine_options = EngineOptions {
         max_concurrency: usize::from(args.max_concurrency),
         extra_env: args.env.clone(),
+        idle_timeout: args.terminate_idle_lambda_time.map_or(
+            crate::offline::engine::DEFAULT_IDLE_TIMEOUT,
+            Duration::from_secs,
+        ),
         ..EngineOptions::default()
     };
     let engines = Engines::new(specs, engine_options, args.reload);
@@ -181,6 +276,10 @@ pub fn exec(
         printer.warning(error);
     }
     for error in &emulator.alb_errors {
+    for (_, error) in &emulator.schema_errors {
+        printer.warning(error);
+    }
+    for error in &emulator.resource_errors {
         printer.warning(error);
     }
     show::routes(printer, &emulator.http_url(), &emulator.routes);
@@ -437,4 +536,30 @@ fn exec_emit(
 #[diagnostic(help("its error object is printed above; the emulator's output has its log"))]
 struct FunctionFailed {
     function: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_start_alias;
+    use std::ffi::OsString;
+
+    fn words(text: &str) -> Vec<OsString> {
+        text.split(' ').map(OsString::from).collect()
+    }
+
+    #[test]
+    fn start_right_after_offline_is_dropped_and_nowhere_else() {
+        assert_eq!(
+            without_start_alias(words("updraft -c x.yml offline start --httpPort 1")),
+            words("updraft -c x.yml offline --httpPort 1")
+        );
+        assert_eq!(
+            without_start_alias(words("updraft offline --prefix start")),
+            words("updraft offline --prefix start")
+        );
+        assert_eq!(
+            without_start_alias(words("updraft offline emit -f start")),
+            words("updraft offline emit -f start")
+        );
+    }
 }

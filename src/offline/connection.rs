@@ -56,6 +56,28 @@ pub async fn serve(
     timeouts: Timeouts,
     stop: CancellationToken,
 ) {
+    serve_with(listener, router, timeouts, stop, None).await;
+}
+
+/// [`serve`] over TLS (`--httpsProtocol`): a client that does not finish its handshake within
+/// [`Timeouts::header_read`] is dropped like one that sends no request.
+pub async fn serve_tls(
+    listener: TcpListener,
+    router: Router,
+    timeouts: Timeouts,
+    stop: CancellationToken,
+    acceptor: tokio_rustls::TlsAcceptor,
+) {
+    serve_with(listener, router, timeouts, stop, Some(acceptor)).await;
+}
+
+async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    timeouts: Timeouts,
+    stop: CancellationToken,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
     let mut connections = JoinSet::new();
     loop {
         while connections.try_join_next().is_some() {}
@@ -75,37 +97,63 @@ pub async fn serve(
         // delays its acknowledgement of the previous one would wait for it (up to 40 ms).
         let _ = stream.set_nodelay(true);
         let router = router.clone();
-        let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
-            request
-                .extensions_mut()
-                .insert(ConnectInfo::<SocketAddr>(peer));
-            let mut router = router.clone();
-            async move {
-                let request = request.map(Body::new);
-                tower_service::Service::call(&mut router, request).await
-            }
-        });
         let stop = stop.clone();
+        let tls = tls.clone();
         connections.spawn(async move {
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(timeouts.header_read)
-                // A client may close its sending side once its request is out (`nc -N`, a
-                // script's `shutdown(SHUT_WR)`); it still gets its answer.
-                .half_close(true)
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                () = stop.cancelled() => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = tokio::time::timeout(GRACE, connection).await;
+            match tls {
+                None => serve_connection(stream, peer, router, timeouts, stop).await,
+                Some(acceptor) => {
+                    let handshake =
+                        tokio::time::timeout(timeouts.header_read, acceptor.accept(stream));
+                    let secured = tokio::select! {
+                        secured = handshake => secured,
+                        () = stop.cancelled() => return,
+                    };
+                    if let Ok(Ok(stream)) = secured {
+                        serve_connection(stream, peer, router, timeouts, stop).await;
+                    }
                 }
             }
         });
     }
     drop(listener);
     while connections.join_next().await.is_some() {}
+}
+
+async fn serve_connection<S>(
+    stream: S,
+    peer: SocketAddr,
+    router: Router,
+    timeouts: Timeouts,
+    stop: CancellationToken,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
+        request
+            .extensions_mut()
+            .insert(ConnectInfo::<SocketAddr>(peer));
+        let mut router = router.clone();
+        async move {
+            let request = request.map(Body::new);
+            tower_service::Service::call(&mut router, request).await
+        }
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeouts.header_read)
+        // A client may close its sending side once its request is out (`nc -N`, a
+        // script's `shutdown(SHUT_WR)`); it still gets its answer.
+        .half_close(true)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        () = stop.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(GRACE, connection).await;
+        }
+    }
 }
 
 /// Why a body could not be read whole.

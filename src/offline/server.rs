@@ -16,7 +16,9 @@ use super::connection::{self, Timeouts};
 use super::emit::{self, EmitState, Sources};
 use super::events::{scheduled, Meta};
 use super::http::auth::{Auth, AuthOptions};
+use super::http::resource_routes::ResourceRouteError;
 use super::http::routes::{RouteOptions, RouteTable};
+use super::http::validation::SchemaError;
 use super::http::{self, HttpState, RequestLog};
 use super::invoke::{Completed, Invocation, InvokeError, Invoker};
 use super::invoke_api::{self, FunctionNames, InvokeApiState};
@@ -55,6 +57,9 @@ pub struct OfflineOptions {
     pub timeouts: Timeouts,
     /// `--noAuth`, `--ignoreJWTSignature`.
     pub auth: AuthOptions,
+    /// `--httpsProtocol`: serve the HTTP routes over TLS with this directory's `cert.pem` and
+    /// `key.pem`.
+    pub https: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -69,6 +74,9 @@ pub enum OfflineError {
         purpose: &'static str,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Tls(#[from] super::http::tls::TlsError),
 }
 
 /// One line of the route listing.
@@ -77,7 +85,7 @@ pub struct RouteLine {
     pub method: String,
     pub path: String,
     pub function: String,
-    /// `REST`, `HTTP API` or `HTTP API (payload 1.0)`.
+    /// `REST`, `HTTP API`, `HTTP API (payload 1.0)` or `HTTP proxy` (`--resourceRoutes`).
     pub api: &'static str,
 }
 
@@ -94,6 +102,12 @@ pub struct Emulator {
     pub alb_errors: Vec<RuleError>,
     /// The keys `private: true` routes accept (none without such routes).
     pub api_keys: Vec<String>,
+    /// Request schemas that cannot validate, by function.
+    pub schema_errors: Vec<(String, SchemaError)>,
+    /// `--resourceRoutes` methods that cannot be served.
+    pub resource_errors: Vec<ResourceRouteError>,
+    /// Whether the HTTP routes are served over TLS.
+    https: bool,
     stop: CancellationToken,
     tasks: JoinSet<()>,
 }
@@ -116,6 +130,10 @@ pub async fn start(
     invoker: Arc<dyn Invoker>,
     observer: Arc<dyn Observer>,
 ) -> Result<Emulator, OfflineError> {
+    let tls = match &options.https {
+        Some(directory) => Some(http::tls::acceptor(directory)?),
+        None => None,
+    };
     let http_listener = bind(options.host, options.http_port, "HTTP routes").await?;
     let lambda_listener = bind(options.host, options.lambda_port, "the Lambda Invoke API").await?;
     let http_address = http_listener
@@ -134,6 +152,8 @@ pub async fn start(
         })?;
     let region = service.provider.region.clone();
     let table = RouteTable::from_service(service, &options.routes);
+    let schema_errors = table.schema_errors.clone();
+    let resource_errors = table.resource_errors.clone();
     let routes = table
         .routes
         .iter()
@@ -142,6 +162,7 @@ pub async fn start(
             path: route.url_path(),
             function: route.function.clone(),
             api: match route.version {
+                _ if route.proxy.is_some() => "HTTP proxy",
                 super::events::PayloadVersion::Rest => "REST",
                 super::events::PayloadVersion::HttpApiV1 => "HTTP API (payload 1.0)",
                 super::events::PayloadVersion::V2 => "HTTP API",
@@ -192,17 +213,27 @@ pub async fn start(
         region: region.clone(),
         body_idle: options.timeouts.body_idle,
     })));
-    for (listener, router) in [
-        (http_listener, http_router),
-        (lambda_listener, lambda_router),
-    ] {
-        tasks.spawn(connection::serve(
-            listener,
-            router,
+    match tls {
+        Some(acceptor) => tasks.spawn(connection::serve_tls(
+            http_listener,
+            http_router,
             options.timeouts,
             stop.clone(),
-        ));
-    }
+            acceptor,
+        )),
+        None => tasks.spawn(connection::serve(
+            http_listener,
+            http_router,
+            options.timeouts,
+            stop.clone(),
+        )),
+    };
+    tasks.spawn(connection::serve(
+        lambda_listener,
+        lambda_router,
+        options.timeouts,
+        stop.clone(),
+    ));
 
     let (alb_rules, alb_errors) = alb::rules::from_service(service);
     let alb = if alb_rules.is_empty() {
@@ -283,6 +314,9 @@ pub async fn start(
         alb,
         alb_errors,
         api_keys,
+        schema_errors,
+        resource_errors,
+        https: options.https.is_some(),
         stop,
         tasks,
     })
@@ -333,7 +367,8 @@ async fn run_schedule(task: ScheduleTask) {
 
 impl Emulator {
     pub fn http_url(&self) -> String {
-        format!("http://{}", self.http_address)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.http_address)
     }
 
     pub fn lambda_url(&self) -> String {

@@ -1,8 +1,9 @@
-//! A running `updraft offline` binary for tests that drive it over HTTP: started on free ports,
-//! its stderr collected, stopped with Ctrl-C when dropped.
+//! A running `updraft offline` binary for the end-to-end tests: started on free ports, its
+//! stderr read line by line (the routes, `Server ready`, request logs), stopped with SIGINT.
 
-use std::io::BufRead as _;
-use std::io::BufReader;
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 
 /// A running `updraft offline`, stopped with SIGINT when dropped.
 pub struct Offline {
-    child: Child,
+    pub child: Child,
     pub http: String,
     pub lambda: String,
     /// Every stderr line so far (for failure messages and log checks).
@@ -19,22 +20,29 @@ pub struct Offline {
 }
 
 impl Offline {
-    /// `updraft offline -c CONFIG EXTRA...` in `dir` on free ports, with `env` added to the
-    /// clean environment; returns once `Server ready` is printed.
-    pub fn start(dir: &Path, config: &str, extra: &[&str], env: &[(&str, &str)]) -> Offline {
-        let mut command = super::common::clean_command(env!("CARGO_BIN_EXE_updraft"), dir);
-        command.envs(env.iter().copied());
+    pub fn start(dir: &Path, config: &str) -> Offline {
+        Offline::start_with(dir, config, &[])
+    }
+
+    pub fn start_with(dir: &Path, config: &str, extra: &[&str]) -> Offline {
+        Offline::launch(dir, &["offline"], config, extra, &[])
+    }
+
+    /// `updraft {command} -c config` on free ports, with `extra` flags and `env` added to the
+    /// clean environment; returns once it is ready.
+    pub fn launch(
+        dir: &Path,
+        command_words: &[&str],
+        config: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Offline {
+        let mut command = crate::common::clean_command(env!("CARGO_BIN_EXE_updraft"), dir);
         command
-            .args([
-                "offline",
-                "-c",
-                config,
-                "--httpPort",
-                "0",
-                "--lambdaPort",
-                "0",
-            ])
+            .args(command_words)
+            .args(["-c", config, "--httpPort", "0", "--lambdaPort", "0"])
             .args(extra)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -73,7 +81,7 @@ impl Offline {
         offline
     }
 
-    fn next_line(&mut self, deadline: Instant) -> Option<String> {
+    pub fn next_line(&mut self, deadline: Instant) -> Option<String> {
         let wait = deadline.checked_duration_since(Instant::now())?;
         let line = self.lines.recv_timeout(wait).ok()?;
         self.seen.push(line.clone());
@@ -98,8 +106,29 @@ impl Offline {
         format!("{}{path}", self.http)
     }
 
+    /// Process ids whose parent is the emulator: its function instances.
+    pub fn children(&self) -> Vec<u32> {
+        let parent = self.child.id();
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            // `pid (name) state ppid ...`: the name may hold spaces, so read after the `)`.
+            let fields: Vec<&str> = stat
+                .rsplit_once(')')
+                .map(|(_, rest)| rest.split_whitespace().collect())
+                .unwrap_or_default();
+            if fields.get(1).and_then(|p| p.parse::<u32>().ok()) == Some(parent) {
+                found.push(pid);
+            }
+        }
+        found
+    }
+
     /// Ctrl-C, then the exit code.
-    fn interrupt(&mut self) -> Option<i32> {
+    pub fn interrupt(&mut self) -> Option<i32> {
         let _ = Command::new("kill")
             .args(["-INT", &self.child.id().to_string()])
             .status();
@@ -121,4 +150,15 @@ impl Drop for Offline {
             self.interrupt();
         }
     }
+}
+
+/// Alive and not a zombie.
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().to_string())
+        })
+        .is_some_and(|rest| !rest.starts_with('Z'))
 }

@@ -43,6 +43,9 @@ pub struct FunctionSpec {
     pub environment: IndexMap<String, String>,
     pub reserved_concurrency: Option<usize>,
     pub region: String,
+    /// `offline --localEnvironment`: the process starts with the emulator's own environment
+    /// under the variables above, instead of an empty one.
+    pub inherit_environment: bool,
 }
 
 impl FunctionSpec {
@@ -188,6 +191,7 @@ fn function_spec(
         environment,
         reserved_concurrency: function.reserved_concurrency.as_ref().and_then(json_count),
         region: service.provider.region.clone(),
+        inherit_environment: false,
     }
 }
 

@@ -143,10 +143,11 @@ impl Instance {
         let api = RuntimeApi::start(spec.arn()).await?;
         let (reader, writer) = std::io::pipe()?;
         let mut command = Command::new(&launch.program);
+        command.args(&launch.args).current_dir(&spec.task_root);
+        if !spec.inherit_environment {
+            command.env_clear();
+        }
         command
-            .args(&launch.args)
-            .current_dir(&spec.task_root)
-            .env_clear()
             .stdin(std::process::Stdio::null())
             .stdout(writer.try_clone()?)
             .stderr(writer)

@@ -6,6 +6,9 @@
 //! handler set none: with proxy integration API Gateway leaves that to the handler, but the
 //! Framework's docs tell handlers to set it and serverless-offline adds it, so a browser app
 //! that works offline keeps working.
+//!
+//! `--corsAllowOrigin`, `--corsAllowHeaders`, `--corsExposedHeaders` and
+//! `--corsDisallowCredentials` give CORS to the REST routes that configure none ([`CorsDefaults`]).
 
 use serde_json::Value;
 
@@ -21,6 +24,35 @@ pub struct Cors {
     pub credentials: bool,
     pub expose: Vec<String>,
     pub max_age: Option<u64>,
+}
+
+/// CORS for the REST routes without `cors:` (the `--cors*` flags), with serverless-offline's
+/// defaults for what a flag leaves unsaid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorsDefaults {
+    pub origins: Vec<String>,
+    pub headers: Vec<String>,
+    pub expose: Vec<String>,
+    pub credentials: bool,
+}
+
+impl Default for CorsDefaults {
+    fn default() -> Self {
+        CorsDefaults {
+            origins: vec!["*".into()],
+            headers: defaults(&["accept", "content-type", "x-api-key", "authorization"]),
+            expose: defaults(&["WWW-Authenticate", "Server-Authorization"]),
+            credentials: true,
+        }
+    }
+}
+
+/// A comma-separated flag value as a list (spaces ignored, empty items dropped).
+pub fn comma_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(|item| item.trim().to_string())
+        .filter(|item| !item.is_empty())
+        .collect()
 }
 
 fn strings(value: Option<&Value>) -> Option<Vec<String>> {
@@ -72,6 +104,26 @@ impl Cors {
             expose: Vec::new(),
             max_age: get("maxAge").and_then(Value::as_u64),
         })
+    }
+
+    /// The defaults' CORS on a REST route with `method`.
+    pub fn from_defaults(settings: &CorsDefaults, method: &str) -> Cors {
+        let mut methods = if method == "ANY" {
+            defaults(HTTP_API_METHODS)
+        } else {
+            vec![method.to_string()]
+        };
+        if !methods.iter().any(|m| m == "OPTIONS") {
+            methods.insert(0, "OPTIONS".to_string());
+        }
+        Cors {
+            origins: settings.origins.clone(),
+            headers: settings.headers.clone(),
+            methods,
+            credentials: settings.credentials,
+            expose: settings.expose.clone(),
+            max_age: None,
+        }
     }
 
     /// `provider.httpApi.cors: true` or `{allowedOrigins, allowedHeaders, allowedMethods,

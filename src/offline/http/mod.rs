@@ -3,15 +3,19 @@
 //! the function's result turned back into a response.
 //!
 //! [`routes`] finds the route, [`crate::offline::events::apigw`] builds the event, [`response`]
-//! and [`integration`] map the result, [`cors`] answers preflights. This file is the axum
+//! and [`integration`] map the result, [`cors`] answers preflights, [`validation`] refuses what
+//! API Gateway's request validator would. This file is the axum
 //! handler that strings them together.
 
 pub mod auth;
 pub mod cors;
 pub mod integration;
 pub mod request;
+pub mod resource_routes;
 pub mod response;
 pub mod routes;
+pub mod tls;
+pub mod validation;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -161,7 +165,7 @@ pub async fn serve(state: &HttpState, request: &HttpRequest) -> Served {
                 api_path,
             } => (route, path_parameters, api_path),
             Lookup::OtherMethods(_) | Lookup::NotFound => {
-                return Served::without_function(HttpResponse::not_found())
+                return Served::without_function(not_found(&state.table, request))
             }
         };
     let stage = match route.version {
@@ -193,16 +197,31 @@ pub async fn serve(state: &HttpState, request: &HttpRequest) -> Served {
         .await
     {
         Ok(authorized) => authorized,
-        Err(mut response) => {
-            add_cors(route, origin, &mut response);
+        Err(response) => {
             return Served {
                 function: Some(route.function.clone()),
                 invocation_log: None,
-                response,
+                response: with_cors(response, route, origin),
             };
         }
     };
-    let event = match route.integration {
+    // API Gateway checks the caller before it validates the request.
+    if let Some(refusal) = route
+        .validation
+        .as_ref()
+        .and_then(|validation| validation.check(request, &matched.path_parameters))
+    {
+        return Served {
+            function: Some(route.function.clone()),
+            invocation_log: None,
+            response: with_cors(refusal, route, origin),
+        };
+    }
+    if let Some(uri) = &route.proxy {
+        let response = resource_routes::forward(uri, request, &matched.path_parameters).await;
+        return Served::without_function(with_cors(response, route, origin));
+    }
+    let mut event = match route.integration {
         Integration::Proxy => {
             let mut event = events::apigw::event(request, &matched, &Meta::now(&state.region));
             events::apigw::authorize(
@@ -219,12 +238,20 @@ pub async fn serve(state: &HttpState, request: &HttpRequest) -> Served {
             event
         }
     };
+    if let (Some(name), Integration::Proxy) = (&route.operation_name, route.integration) {
+        if let Some(context) = event
+            .get_mut("requestContext")
+            .and_then(|c| c.as_object_mut())
+        {
+            context.insert("operationName".into(), name.clone().into());
+        }
+    }
     let invocation = Invocation {
         payload: event.to_string().into_bytes(),
         ..Invocation::default()
     };
     let mut invocation_log = None;
-    let mut response = match state.invoker.invoke(&route.function, invocation).await {
+    let response = match state.invoker.invoke(&route.function, invocation).await {
         Ok(completed) => {
             let response = match route.integration {
                 Integration::Proxy => response::from_result(route.version, &completed.result),
@@ -235,22 +262,56 @@ pub async fn serve(state: &HttpState, request: &HttpRequest) -> Served {
         }
         Err(error) => refused(&error),
     };
-    add_cors(route, origin, &mut response);
     Served {
         function: Some(route.function.clone()),
         invocation_log,
-        response,
+        response: with_cors(response, route, origin),
     }
 }
 
-/// The route's CORS headers, where the response has not set them itself.
-fn add_cors(route: &routes::Route, origin: Option<&str>, response: &mut HttpResponse) {
-    if let Some(cors) = &route.cors {
-        for (name, value) in cors.response_headers(origin) {
-            if response.header(&name).is_none() {
-                response.headers.push((name, value));
-            }
+/// A route's CORS headers on a response. A REST route leaves the handler's own in place (with
+/// proxy integration they are the handler's to set); an HTTP API with CORS configured answers a
+/// request that has an `Origin` with its configuration only, dropping the handler's, as AWS
+/// documents.
+fn with_cors(
+    mut response: HttpResponse,
+    route: &routes::Route,
+    origin: Option<&str>,
+) -> HttpResponse {
+    let Some(cors) = &route.cors else {
+        return response;
+    };
+    let http_api = route.version != events::PayloadVersion::Rest;
+    if http_api {
+        if origin.is_none() {
+            return response;
         }
+        response
+            .headers
+            .retain(|(name, _)| !name.to_ascii_lowercase().starts_with("access-control-"));
+    }
+    for (name, value) in cors.response_headers(origin) {
+        if response.header(&name).is_none() {
+            response.headers.push((name, value));
+        }
+    }
+    response
+}
+
+/// API Gateway's 404 (its `message`), with what serverless-offline adds to help find the right
+/// path: the route asked for and every route there is.
+fn not_found(table: &RouteTable, request: &HttpRequest) -> HttpResponse {
+    let body = serde_json::json!({
+        "statusCode": 404,
+        "error": "updraft offline: route not found.",
+        "message": "Not Found",
+        "currentRoute": format!("{} - {}", request.method.to_ascii_lowercase(), request.path),
+        "existingRoutes": table.listed(),
+    });
+    HttpResponse {
+        status: 404,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.to_string().into_bytes(),
     }
 }
 

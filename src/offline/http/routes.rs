@@ -7,11 +7,16 @@
 //! wins over a greedy `{proxy+}`; a route's own method wins over `ANY`; an HTTP API's `*` route
 //! catches what nothing else does.
 
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::auth::config::{route_authorizer, RouteAuthorizer};
 use super::cors::Cors;
+use super::cors::{Cors, CorsDefaults};
+use super::resource_routes::{self, ResourceRouteError};
+use super::validation::{RequestValidation, SchemaError};
 use crate::manifest::model::{Api, Service, Trigger};
 use crate::offline::events::PayloadVersion;
 
@@ -22,6 +27,10 @@ pub struct RouteOptions {
     pub prefix: Option<String>,
     /// `--noPrependStageInUrl`: serve REST routes without `/{stage}`.
     pub no_prepend_stage: bool,
+    /// CORS for REST routes without `cors:` (the `--cors*` flags).
+    pub default_cors: Option<CorsDefaults>,
+    /// `--resourceRoutes`: serve the `HTTP_PROXY` methods under `resources:`.
+    pub resource_routes: bool,
 }
 
 /// How the request reaches the function.
@@ -43,8 +52,10 @@ enum Segment {
 /// One route of the table.
 #[derive(Debug, Clone)]
 pub struct Route {
-    /// The key under `functions:`.
+    /// The key under `functions:` (a proxied method's logical id).
     pub function: String,
+    /// `--resourceRoutes`: the URL an `HTTP_PROXY` method forwards to, instead of a function.
+    pub proxy: Option<String>,
     pub version: PayloadVersion,
     /// Upper case, or `ANY`.
     pub method: String,
@@ -56,6 +67,11 @@ pub struct Route {
     pub authorizer: Option<RouteAuthorizer>,
     /// `private: true`: a REST route that needs an API key.
     pub private: bool,
+    /// `operationId` (or `operationName`) of an `http` event: `requestContext.operationName`.
+    pub operation_name: Option<String>,
+    /// The request validator of an `http` event with `request.schemas` or required
+    /// `request.parameters`.
+    pub validation: Option<Arc<RequestValidation>>,
     /// Path segments before the resource: prefix, then the stage for a REST API.
     mount: Vec<String>,
     segments: Vec<Segment>,
@@ -76,6 +92,17 @@ impl Route {
             );
         }
         format!("/{}", parts.join("/"))
+    }
+
+    /// The route as serverless-offline lists it in a 404 answer: `get - /dev/users/{id}`,
+    /// `* - /dev/{proxy*}` (its server's lower-case method, `*` for any, `*}` for greedy).
+    pub fn listed(&self) -> String {
+        let method = if self.method == "ANY" {
+            "*".to_string()
+        } else {
+            self.method.to_ascii_lowercase()
+        };
+        format!("{method} - {}", self.url_path().replace("+}", "*}"))
     }
 
     /// Matches a decoded-segment request path; gives the path parameters and the path as the
@@ -171,6 +198,10 @@ pub enum Lookup<'a> {
 pub struct RouteTable {
     pub routes: Vec<Route>,
     pub stage: String,
+    /// Request schemas that do not compile, by function: their routes go unvalidated.
+    pub schema_errors: Vec<(String, SchemaError)>,
+    /// Methods under `resources:` that `--resourceRoutes` cannot serve.
+    pub resource_errors: Vec<ResourceRouteError>,
 }
 
 impl RouteTable {
@@ -186,6 +217,7 @@ impl RouteTable {
             .collect();
         let provider_cors = service.provider.http_api.cors.as_ref();
         let mut routes = Vec::new();
+        let mut schema_errors = Vec::new();
         for (key, function) in &service.functions {
             for event in &function.events {
                 let Trigger::Http(trigger) = &event.trigger else {
@@ -193,22 +225,36 @@ impl RouteTable {
                 };
                 let settings = event.raw.get(&event.kind);
                 let mut mount = prefix.clone();
+                let mut validation = None;
+                let mut operation_name = None;
                 let (version, cors) = match trigger.api {
                     Api::Rest => {
                         if !options.no_prepend_stage {
                             mount.push(stage.clone());
                         }
-                        (
-                            PayloadVersion::Rest,
-                            trigger
-                                .cors
+                        if let Some(request) = settings.and_then(|s| s.get("request")) {
+                            let (read, errors) = RequestValidation::from_request(request);
+                            validation = read.map(Arc::new);
+                            schema_errors.extend(errors.into_iter().map(|e| (key.clone(), e)));
+                        }
+                        operation_name = settings
+                            .and_then(|s| s.get("operationId").or_else(|| s.get("operationName")))
+                            .and_then(scalar_text);
+                        let cors = match &trigger.cors {
+                            Some(cors) => Cors::from_rest(cors, &trigger.method),
+                            None => options
+                                .default_cors
                                 .as_ref()
-                                .and_then(|c| Cors::from_rest(c, &trigger.method)),
-                        )
+                                .map(|defaults| Cors::from_defaults(defaults, &trigger.method)),
+                        };
+                        (PayloadVersion::Rest, cors)
                     }
                     Api::HttpApi => {
+                        // The event's own, then the function's `httpApi.payload` (which
+                        // serverless-offline reads), then the provider's.
                         let payload = settings
                             .and_then(|s| s.get("payload"))
+                            .or_else(|| function.raw.get("httpApi").and_then(|h| h.get("payload")))
                             .and_then(scalar_text)
                             .unwrap_or_else(|| service.provider.http_api.payload.clone());
                         let version = if payload.starts_with('1') {
@@ -228,6 +274,7 @@ impl RouteTable {
                 };
                 routes.push(Route {
                     function: key.clone(),
+                    proxy: None,
                     version,
                     method: trigger.method.clone(),
                     resource: trigger.path.clone(),
@@ -236,12 +283,53 @@ impl RouteTable {
                     authorizer: route_authorizer(service, trigger),
                     private: trigger.api == Api::Rest
                         && settings.and_then(|s| s.get("private")) == Some(&Value::Bool(true)),
+                    operation_name,
+                    validation,
                     mount,
                     segments: parse_segments(&trigger.path),
                 });
             }
         }
-        RouteTable { routes, stage }
+        let mut resource_errors = Vec::new();
+        if options.resource_routes {
+            let (methods, errors) = resource_routes::read(service.resources.as_ref());
+            resource_errors = errors;
+            let mut mount = prefix.clone();
+            if !options.no_prepend_stage {
+                mount.push(stage.clone());
+            }
+            for method in methods {
+                routes.push(Route {
+                    function: method.logical_id,
+                    proxy: Some(method.uri),
+                    version: PayloadVersion::Rest,
+                    cors: options
+                        .default_cors
+                        .as_ref()
+                        .map(|defaults| Cors::from_defaults(defaults, &method.method)),
+                    method: method.method,
+                    resource: method.path.clone(),
+                    integration: Integration::Proxy,
+                    operation_name: None,
+                    validation: None,
+                    mount: mount.clone(),
+                    segments: parse_segments(&method.path),
+                });
+            }
+        }
+        RouteTable {
+            routes,
+            stage,
+            schema_errors,
+            resource_errors,
+        }
+    }
+
+    /// Every route as serverless-offline lists them in its 404 answer, sorted by path.
+    pub fn listed(&self) -> Vec<String> {
+        let mut routes: Vec<&Route> = self.routes.iter().collect();
+        routes.sort_by_key(|route| route.url_path());
+        routes.iter().map(|route| route.listed()).collect()
     }
 
     /// The best route for a method and a raw request path.
@@ -345,6 +433,7 @@ mod tests {
         let options = RouteOptions {
             prefix: Some("/api/".into()),
             no_prepend_stage: true,
+            ..RouteOptions::default()
         };
         let table = table(
             json!({"a": {"handler": "h.a", "events": [{"http": "GET users"}]}}),
