@@ -65,6 +65,10 @@ pub struct OfflineArgs {
     /// A variable for every function, over its configured environment (repeatable)
     #[arg(short = 'e', long = "env", value_name = "KEY=VALUE", value_parser = super::parse_param)]
     pub env: Vec<(String, String)>,
+    /// An AWS-compatible endpoint (moto, ElasticMQ, LocalStack) whose queues and streams feed the
+    /// `sqs` and `stream` events [default: AWS_ENDPOINT_URL]
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,7 +138,7 @@ pub fn exec(
     for warning in warnings.iter().filter(|w| !overridden(&w.variable)) {
         printer.warning(warning);
     }
-    let observer = Arc::new(OfflineLog {
+    let observer: Arc<OfflineLog> = Arc::new(OfflineLog {
         printer: printer.clone(),
     });
     // The engine spawns its tasks on the runtime it is made in.
@@ -158,12 +162,22 @@ pub fn exec(
             &context.service,
             &options,
             engines.invoker(),
-            observer,
+            observer.clone(),
         ))
         .map_err(Failure::user)?;
     for (_, error) in &emulator.schedule_errors {
         printer.warning(error);
     }
+    let mut emulator = emulator;
+    start_pollers(
+        &mut emulator,
+        &context.service,
+        args.endpoint.as_deref(),
+        engines.invoker(),
+        &observer,
+        printer,
+        runtime,
+    );
     show::routes(printer, &emulator.http_url(), &emulator.routes);
     show::ready(printer, &emulator.http_url(), &emulator.lambda_url());
     runtime.block_on(stop_signal());
@@ -175,6 +189,42 @@ pub fn exec(
     runtime.block_on(emulator.stop());
     engines.shutdown();
     Ok(Status::Success)
+}
+
+/// Queues and streams: with `--endpoint` (or `AWS_ENDPOINT_URL`), every `sqs` and `stream` event
+/// reads its queue or stream there; without one, says how to turn them on.
+fn start_pollers(
+    emulator: &mut server::Emulator,
+    service: &Service,
+    endpoint: Option<&str>,
+    invoker: Arc<dyn Invoker>,
+    observer: &Arc<OfflineLog>,
+    printer: &Printer,
+    runtime: &tokio::runtime::Handle,
+) {
+    let (targets, _) = crate::offline::pollers::sources(service);
+    let endpoint = endpoint
+        .map(str::to_string)
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+        .filter(|url| !url.is_empty());
+    let Some(url) = endpoint else {
+        if !targets.is_empty() {
+            printer.info(
+                "sqs and stream events are not polled: give --endpoint URL (moto, ElasticMQ, \
+                 LocalStack) to read their queues and streams, or deliver events with \
+                 `updraft offline emit`",
+            );
+        }
+        return;
+    };
+    let endpoint = runtime.block_on(crate::offline::pollers::Endpoint::new(
+        &url,
+        &service.provider.region,
+    ));
+    let observer: Arc<dyn server::Observer> = observer.clone();
+    for warning in emulator.poll(service, &endpoint, invoker, observer) {
+        printer.warning(&warning);
+    }
 }
 
 /// One engine for every function, or with `--reload` one per function so each can be restarted

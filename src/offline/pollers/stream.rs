@@ -1,0 +1,217 @@
+//! Reading a stream's shards, shared by DynamoDB Streams and Kinesis: one iterator per shard,
+//! taken in turn; a batch the function fails on is read again (the shard does not advance) up
+//! to the allowed retries, then skipped with a warning, as an event source mapping with
+//! `maximumRetryAttempts` does.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::poll::{Batch, Next, Source};
+use super::{Described, Outcome, PollerWarning, Polling, StartingPosition};
+
+/// How often an idle stream is read again: Lambda polls each shard about once a second.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+/// One read of a shard.
+pub(super) struct Read {
+    pub event: Value,
+    pub records: usize,
+    /// The last record's sequence number, to resume after it.
+    pub last_sequence: Option<String>,
+    /// None once the shard is closed (split or merged) and read to its end.
+    pub next_iterator: Option<String>,
+}
+
+/// The calls of one stream service.
+#[async_trait]
+pub(super) trait ShardService: Send {
+    /// The stream's ARN and its shards' ids.
+    async fn describe(&mut self) -> Result<(String, Vec<String>), PollerWarning>;
+    /// An iterator after `after` (a sequence number), else at `position`.
+    async fn iterator(
+        &mut self,
+        stream_arn: &str,
+        shard: &str,
+        position: StartingPosition,
+        after: Option<&str>,
+    ) -> Result<Option<String>, PollerWarning>;
+    async fn read(
+        &mut self,
+        stream_arn: &str,
+        shard: &str,
+        iterator: &str,
+        limit: u32,
+    ) -> Result<Read, PollerWarning>;
+}
+
+struct Shard {
+    id: String,
+    /// None: closed and read to its end.
+    iterator: Option<String>,
+    last_sequence: Option<String>,
+}
+
+/// A batch handed to the function and not yet settled.
+struct Pending {
+    shard: usize,
+    read: Read,
+    attempts: u32,
+}
+
+pub(super) struct StreamSource<S: ShardService> {
+    service: S,
+    described: Described,
+    batch_size: u32,
+    position: StartingPosition,
+    retries: u32,
+    stream_arn: Option<String>,
+    shards: Vec<Shard>,
+    turn: usize,
+    pending: Option<Pending>,
+}
+
+impl<S: ShardService> StreamSource<S> {
+    pub fn new(
+        service: S,
+        described: Described,
+        batch_size: u32,
+        position: StartingPosition,
+        retries: u32,
+    ) -> Self {
+        StreamSource {
+            service,
+            described,
+            batch_size,
+            position,
+            retries,
+            stream_arn: None,
+            shards: Vec::new(),
+            turn: 0,
+            pending: None,
+        }
+    }
+
+    async fn connect(&mut self) -> Result<Polling, PollerWarning> {
+        let (arn, ids) = self.service.describe().await?;
+        let mut shards = Vec::new();
+        for id in ids {
+            // A shard read before (reconnecting) resumes after its last record.
+            let last_sequence = self
+                .shards
+                .iter()
+                .find(|shard| shard.id == id)
+                .and_then(|shard| shard.last_sequence.clone());
+            let iterator = self
+                .service
+                .iterator(&arn, &id, self.position, last_sequence.as_deref())
+                .await?;
+            shards.push(Shard {
+                id,
+                iterator,
+                last_sequence,
+            });
+        }
+        self.shards = shards;
+        self.stream_arn = Some(arn);
+        Ok(Polling {
+            function: self.described.function.clone(),
+            source: self.described.source_name.clone(),
+            batch_size: self.batch_size,
+            position: Some(self.position.as_str().to_string()),
+        })
+    }
+
+    /// Forgets the stream after trouble, so the next poll describes it again.
+    fn disconnect(&mut self) {
+        self.stream_arn = None;
+    }
+}
+
+#[async_trait]
+impl<S: ShardService> Source for StreamSource<S> {
+    async fn next(&mut self) -> Result<Next, PollerWarning> {
+        if let Some(pending) = &self.pending {
+            return Ok(Next::Batch(Batch {
+                event: pending.read.event.clone(),
+                records: pending.read.records,
+            }));
+        }
+        let Some(arn) = self.stream_arn.clone() else {
+            return self.connect().await.map(Next::Connected);
+        };
+        if self.shards.iter().all(|shard| shard.iterator.is_none()) {
+            // Every shard closed (resharding): its children are new shards.
+            self.disconnect();
+            return Ok(Next::Idle(IDLE_POLL));
+        }
+        for _ in 0..self.shards.len() {
+            let index = self.turn % self.shards.len();
+            self.turn = self.turn.wrapping_add(1);
+            let shard = &self.shards[index];
+            let Some(iterator) = shard.iterator.clone() else {
+                continue;
+            };
+            let id = shard.id.clone();
+            let read = match self
+                .service
+                .read(&arn, &id, &iterator, self.batch_size)
+                .await
+            {
+                Ok(read) => read,
+                Err(warning) => {
+                    self.disconnect();
+                    return Err(warning);
+                }
+            };
+            if read.records == 0 {
+                self.shards[index].iterator = read.next_iterator;
+                continue;
+            }
+            let event = read.event.clone();
+            let records = read.records;
+            self.pending = Some(Pending {
+                shard: index,
+                read,
+                attempts: 0,
+            });
+            return Ok(Next::Batch(Batch { event, records }));
+        }
+        Ok(Next::Idle(IDLE_POLL))
+    }
+
+    async fn succeeded(&mut self, _response: &[u8]) -> Result<Outcome, PollerWarning> {
+        self.advance();
+        Ok(Outcome::Succeeded)
+    }
+
+    async fn failed(&mut self) -> Result<Outcome, PollerWarning> {
+        let Some(pending) = &mut self.pending else {
+            return Ok(Outcome::Failed { attempt: 1 });
+        };
+        pending.attempts += 1;
+        let attempts = pending.attempts;
+        // The first attempt is not a retry: `retries` retries make `retries + 1` attempts.
+        if attempts <= self.retries {
+            return Ok(Outcome::Failed { attempt: attempts });
+        }
+        self.advance();
+        Ok(Outcome::Skipped { attempts })
+    }
+}
+
+impl<S: ShardService> StreamSource<S> {
+    /// Moves the shard of the pending batch past it.
+    fn advance(&mut self) {
+        let Some(pending) = self.pending.take() else {
+            return;
+        };
+        if let Some(shard) = self.shards.get_mut(pending.shard) {
+            shard.iterator = pending.read.next_iterator;
+            if pending.read.last_sequence.is_some() {
+                shard.last_sequence = pending.read.last_sequence;
+            }
+        }
+    }
+}
