@@ -305,7 +305,7 @@ fn dynamodb_stream_delivers_inserts_and_modifies_with_keys_and_images() {
         .block_on(
             dynamodb
                 .create_table()
-                .table_name("ItemsTable")
+                .table_name("offline-queues-items")
                 .billing_mode(BillingMode::PayPerRequest)
                 .attribute_definitions(
                     AttributeDefinition::builder()
@@ -333,13 +333,13 @@ fn dynamodb_stream_delivers_inserts_and_modifies_with_keys_and_images() {
         .expect("moto creates the table");
 
     let mut offline = Offline::start(&taken.url);
-    offline.wait_for("polling the stream of dynamodb table ItemsTable from TRIM_HORIZON");
+    offline.wait_for("polling the stream of dynamodb table offline-queues-items from TRIM_HORIZON");
     let put = |version: &str| {
         runtime
             .block_on(
                 dynamodb
                     .put_item()
-                    .table_name("ItemsTable")
+                    .table_name("offline-queues-items")
                     .item("id", AttributeValue::S("a".into()))
                     .item("version", AttributeValue::N(version.into()))
                     .send(),
@@ -358,7 +358,7 @@ fn dynamodb_stream_delivers_inserts_and_modifies_with_keys_and_images() {
     assert!(insert["eventID"].as_str().is_some_and(|id| !id.is_empty()));
     assert!(insert["eventSourceARN"]
         .as_str()
-        .is_some_and(|arn| arn.contains(":table/ItemsTable/stream/")));
+        .is_some_and(|arn| arn.contains(":table/offline-queues-items/stream/")));
     assert_eq!(insert["dynamodb"]["Keys"]["id"]["S"], "a");
     assert_eq!(insert["dynamodb"]["NewImage"]["version"]["N"], "1");
     assert_eq!(insert["dynamodb"]["StreamViewType"], "NEW_AND_OLD_IMAGES");
@@ -443,6 +443,24 @@ fn kinesis_stream_delivers_records_and_skips_a_batch_after_its_retries() {
         .filter(|r| r["kinesis"]["partitionKey"] == "p2")
         .count();
     assert_eq!(attempts, 2, "one try and one retry of the failing record");
+    assert_eq!(
+        offline.interrupt(),
+        Some(0),
+        "stderr:\n{}",
+        offline.seen.join("\n")
+    );
+}
+
+#[test]
+fn an_unreachable_endpoint_is_a_warning_and_the_emulator_runs_until_stopped() {
+    // Port 9 (discard) on loopback: nothing listens there in a test environment.
+    let mut offline = Offline::start("http://127.0.0.1:9");
+    offline.wait_for("cannot reach http://127.0.0.1:9");
+    assert!(
+        matches!(offline.child.try_wait(), Ok(None)),
+        "the emulator keeps running; stderr:\n{}",
+        offline.seen.join("\n")
+    );
     assert_eq!(
         offline.interrupt(),
         Some(0),

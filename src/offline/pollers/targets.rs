@@ -3,7 +3,8 @@
 //!
 //! ARNs and CloudFormation references both come down to a name, because the emulator's
 //! resources have the emulator's account and, for a table's stream, a label of its own: a
-//! table's stream is always its latest one, found with DescribeTable.
+//! table's stream is always its latest one, found with DescribeTable. A reference to a resource
+//! of the service names what its `QueueName`, `TableName` or `Name` says, else its logical id.
 
 use serde_json::Value;
 
@@ -85,6 +86,11 @@ impl Target {
 pub fn sources(service: &Service) -> (Vec<Target>, Vec<PollerWarning>) {
     let mut targets = Vec::new();
     let mut unresolvable = Vec::new();
+    let resources = service
+        .resources
+        .as_ref()
+        .and_then(|resources| resources.get("Resources"))
+        .unwrap_or(&Value::Null);
     for (key, function) in &service.functions {
         for event in &function.events {
             let settings = event.raw.get(&event.kind).unwrap_or(&Value::Null);
@@ -93,7 +99,7 @@ pub fn sources(service: &Service) -> (Vec<Target>, Vec<PollerWarning>) {
                     queue,
                     batch_size,
                     enabled: true,
-                } if event.kind == "sqs" => match queue_name(queue) {
+                } if event.kind == "sqs" => match queue_name(queue, resources) {
                     Some(name) => targets.push(Target {
                         function: key.clone(),
                         batch_size: batch_size.unwrap_or(SQS_MAX_BATCH).clamp(1, SQS_MAX_BATCH),
@@ -130,7 +136,7 @@ pub fn sources(service: &Service) -> (Vec<Target>, Vec<PollerWarning>) {
                         None => DEFAULT_STREAM_RETRIES,
                     };
                     let batch = batch_size.unwrap_or(STREAM_DEFAULT_BATCH).max(1);
-                    match stream_target(source, kind.as_deref()) {
+                    match stream_target(source, kind.as_deref(), resources) {
                         Some((true, name)) => targets.push(Target {
                             function: key.clone(),
                             batch_size: batch.min(DYNAMODB_MAX_BATCH),
@@ -163,21 +169,33 @@ pub fn sources(service: &Service) -> (Vec<Target>, Vec<PollerWarning>) {
     (targets, unresolvable)
 }
 
+/// The name a resource of the service is given by `property` (a plain string), else its
+/// logical id.
+fn resource_name(resources: &Value, logical_id: &str, property: &str) -> String {
+    resources
+        .get(logical_id)
+        .and_then(|resource| resource.get("Properties"))
+        .and_then(|properties| properties.get(property))
+        .and_then(Value::as_str)
+        .unwrap_or(logical_id)
+        .to_string()
+}
+
 /// A queue ARN, URL, name or reference -> the queue's name.
-fn queue_name(queue: &Value) -> Option<String> {
+fn queue_name(queue: &Value, resources: &Value) -> Option<String> {
     let name = match queue.as_str() {
         Some(arn) if arn.starts_with("arn:") => arn.rsplit(':').next()?,
         Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
             url.trim_end_matches('/').rsplit('/').next()?
         }
         Some(name) => name,
-        None => reference(queue)?.0,
+        None => return Some(resource_name(resources, reference(queue)?.0, "QueueName")),
     };
     (!name.is_empty()).then(|| name.to_string())
 }
 
 /// A stream source -> (is a DynamoDB table, the table or stream name).
-fn stream_target(source: &Value, kind: Option<&str>) -> Option<(bool, String)> {
+fn stream_target(source: &Value, kind: Option<&str>, resources: &Value) -> Option<(bool, String)> {
     if let Some(text) = source.as_str() {
         // arn:aws:dynamodb:region:account:table/T/stream/label, arn:aws:kinesis:...:stream/S
         let resource = text.splitn(6, ':').nth(5);
@@ -207,7 +225,8 @@ fn stream_target(source: &Value, kind: Option<&str>) -> Option<(bool, String)> {
         // `Arn` are Kinesis streams (a table's stream is its `StreamArn`).
         _ => false,
     };
-    Some((table, name.to_string()))
+    let property = if table { "TableName" } else { "Name" };
+    Some((table, resource_name(resources, name, property)))
 }
 
 #[cfg(test)]
@@ -217,7 +236,8 @@ mod tests {
 
     #[test]
     fn queues_are_named_by_arn_url_name_or_reference() {
-        let name = |value: Value| queue_name(&value);
+        let resources = json!({"Named": {"Properties": {"QueueName": "jobs-dev"}}});
+        let name = |value: Value| queue_name(&value, &resources);
         assert_eq!(
             name(json!("arn:aws:sqs:us-east-1:123456789012:jobs")),
             Some("jobs".into())
@@ -230,12 +250,14 @@ mod tests {
             name(json!({"Fn::GetAtt": ["JobsQueue", "Arn"]})),
             Some("JobsQueue".into())
         );
+        assert_eq!(name(json!({"Ref": "Named"})), Some("jobs-dev".into()));
         assert_eq!(name(json!({"Fn::ImportValue": "x"})), None);
     }
 
     #[test]
     fn streams_are_tables_or_kinesis_streams_by_arn_reference_or_type() {
-        let target = |value: Value, kind: Option<&str>| stream_target(&value, kind);
+        let resources = json!({"Orders": {"Properties": {"TableName": "orders-dev"}}});
+        let target = |value: Value, kind: Option<&str>| stream_target(&value, kind, &resources);
         assert_eq!(
             target(
                 json!("arn:aws:dynamodb:us-east-1:123456789012:table/Items/stream/2020-01-01T00:00:00.000"),
@@ -257,6 +279,10 @@ mod tests {
         assert_eq!(
             target(json!({"Fn::GetAtt": ["Events", "Arn"]}), Some("kinesis")),
             Some((false, "Events".into()))
+        );
+        assert_eq!(
+            target(json!({"Fn::GetAtt": ["Orders", "StreamArn"]}), None),
+            Some((true, "orders-dev".into()))
         );
         assert_eq!(target(json!("Events"), None), None);
     }
