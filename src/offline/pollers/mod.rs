@@ -17,7 +17,7 @@ mod targets;
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -25,6 +25,7 @@ pub use targets::{sources, StartingPosition, Target, TargetKind};
 
 use crate::offline::invoke::Invoker;
 use crate::offline::server::Observer;
+use crate::provider::aws::sdk;
 
 /// A poller started reading its source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +74,15 @@ pub enum PollerWarning {
         source_name: String,
         function: String,
         message: String,
+    },
+    #[error("no AWS credentials to sign the requests for {source_name} on {endpoint}")]
+    #[diagnostic(help(
+        "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (moto, ElasticMQ and LocalStack take any \
+         values) or AWS_PROFILE, and start `updraft offline` again"
+    ))]
+    NoCredentials {
+        endpoint: String,
+        source_name: String,
     },
     #[error("{source_name} does not exist on {endpoint}, so `{function}` gets nothing from it")]
     #[diagnostic(help("{fix}; updraft looks for it again every few seconds"))]
@@ -128,7 +138,7 @@ impl Described {
     pub fn warning<E, R>(&self, error: &SdkError<E, R>, fix: &str) -> PollerWarning
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         let missing = matches!(
             error.code(),
@@ -138,28 +148,28 @@ impl Described {
                     | "QueueDoesNotExist"
             )
         );
-        match error {
-            _ if missing => PollerWarning::Missing {
+        if missing {
+            return self.missing(fix.to_string());
+        }
+        if sdk::is_missing_credentials(error) {
+            return PollerWarning::NoCredentials {
+                endpoint: self.endpoint.clone(),
+                source_name: self.source_name.clone(),
+            };
+        }
+        if sdk::is_unreachable(error) {
+            return PollerWarning::Unreachable {
                 endpoint: self.endpoint.clone(),
                 source_name: self.source_name.clone(),
                 function: self.function.clone(),
-                fix: fix.to_string(),
-            },
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-                PollerWarning::Unreachable {
-                    endpoint: self.endpoint.clone(),
-                    source_name: self.source_name.clone(),
-                    function: self.function.clone(),
-                    message: DisplayErrorContext(error).to_string(),
-                }
-            }
-            _ => self.refused(
-                error
-                    .message()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| DisplayErrorContext(error).to_string()),
-            ),
+                message: sdk::innermost_text(error),
+            };
         }
+        self.refused(match (error.code(), error.message()) {
+            (Some(code), Some(message)) => format!("{code}: {message}"),
+            (Some(code), None) => code.to_string(),
+            _ => sdk::innermost_text(error),
+        })
     }
 
     pub fn refused(&self, message: String) -> PollerWarning {
@@ -192,7 +202,7 @@ impl Endpoint {
     /// The SDK configuration updraft uses for AWS (credentials from the usual environment and
     /// files, bounded calls), in the service's region, sent to `url`.
     pub async fn new(url: &str, region: &str) -> Endpoint {
-        let config = crate::provider::aws::sdk::load(None, Some(region)).await;
+        let config = sdk::load(None, Some(region)).await;
         Endpoint {
             url: url.to_string(),
             config: config.to_builder().endpoint_url(url).build(),
