@@ -37,12 +37,17 @@ struct Offline {
 
 impl Offline {
     fn start(endpoint: &str) -> Offline {
+        Offline::start_with(&["--endpoint", endpoint], &[])
+    }
+
+    fn start_with(args: &[&str], env: &[(&str, &str)]) -> Offline {
         let scratch = tempfile::tempdir().expect("a scratch directory");
         let received = scratch.path().join("received.jsonl");
         let mut command = common::clean_command(env!("CARGO_BIN_EXE_updraft"), &fixture());
         command
             .args(["offline", "--httpPort", "0", "--lambdaPort", "0"])
-            .args(["--endpoint", endpoint])
+            .args(args)
+            .envs(env.iter().copied())
             .arg("--env")
             .arg(format!("RECEIVED_FILE={}", received.display()))
             .env("AWS_ACCESS_KEY_ID", "test")
@@ -453,12 +458,30 @@ fn kinesis_stream_delivers_records_and_skips_a_batch_after_its_retries() {
 
 #[test]
 fn an_unreachable_endpoint_is_a_warning_and_the_emulator_runs_until_stopped() {
-    // Port 9 (discard) on loopback: nothing listens there in a test environment.
-    let mut offline = Offline::start("http://127.0.0.1:9");
+    // Port 9 (discard) on loopback: nothing listens there in a test environment. Given by
+    // AWS_ENDPOINT_URL, which stands in for a missing --endpoint.
+    let mut offline = Offline::start_with(&[], &[("AWS_ENDPOINT_URL", "http://127.0.0.1:9")]);
     offline.wait_for("cannot reach http://127.0.0.1:9");
     assert!(
         matches!(offline.child.try_wait(), Ok(None)),
         "the emulator keeps running; stderr:\n{}",
+        offline.seen.join("\n")
+    );
+    assert_eq!(
+        offline.interrupt(),
+        Some(0),
+        "stderr:\n{}",
+        offline.seen.join("\n")
+    );
+}
+
+#[test]
+fn without_an_endpoint_queues_and_streams_are_not_polled_and_the_output_says_how() {
+    let mut offline = Offline::start_with(&[], &[]);
+    offline.wait_for("sqs and stream events are not polled: give --endpoint URL");
+    assert!(
+        !offline.seen.iter().any(|line| line.contains("polling")),
+        "stderr:\n{}",
         offline.seen.join("\n")
     );
     assert_eq!(
