@@ -138,9 +138,10 @@ pub fn exec(
     for warning in warnings.iter().filter(|w| !overridden(&w.variable)) {
         printer.warning(warning);
     }
-    let observer: Arc<OfflineLog> = Arc::new(OfflineLog {
+    let observer = Arc::new(OfflineLog {
         printer: printer.clone(),
     });
+    let poller_observer: Arc<dyn server::Observer> = observer.clone();
     // The engine spawns its tasks on the runtime it is made in.
     let _guard = runtime.enter();
     let engine_options = EngineOptions {
@@ -162,7 +163,7 @@ pub fn exec(
             &context.service,
             &options,
             engines.invoker(),
-            observer.clone(),
+            observer,
         ))
         .map_err(Failure::user)?;
     for (_, error) in &emulator.schedule_errors {
@@ -174,7 +175,7 @@ pub fn exec(
         &context.service,
         args.endpoint.as_deref(),
         engines.invoker(),
-        &observer,
+        poller_observer,
         printer,
         runtime,
     );
@@ -198,7 +199,7 @@ fn start_pollers(
     service: &Service,
     endpoint: Option<&str>,
     invoker: Arc<dyn Invoker>,
-    observer: &Arc<OfflineLog>,
+    observer: Arc<dyn server::Observer>,
     printer: &Printer,
     runtime: &tokio::runtime::Handle,
 ) {
@@ -221,7 +222,6 @@ fn start_pollers(
         &url,
         &service.provider.region,
     ));
-    let observer: Arc<dyn server::Observer> = observer.clone();
     for warning in emulator.poll(service, &endpoint, invoker, observer) {
         printer.warning(&warning);
     }
