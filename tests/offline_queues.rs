@@ -297,7 +297,7 @@ fn sqs_batches_of_at_most_batch_size_are_deleted_and_a_reported_failure_stays_on
 
 #[test]
 #[ignore = "needs moto: scripts/test.sh starts it"]
-fn dynamodb_stream_delivers_inserts_and_modifies_with_keys_and_images() {
+fn dynamodb_stream_delivers_inserts_modifies_and_removes_with_keys_and_images() {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
         ScalarAttributeType, StreamSpecification, StreamViewType,
@@ -372,6 +372,21 @@ fn dynamodb_stream_delivers_inserts_and_modifies_with_keys_and_images() {
     let modify = &changes[1]["dynamodb"];
     assert_eq!(modify["OldImage"]["version"]["N"], "1");
     assert_eq!(modify["NewImage"]["version"]["N"], "2");
+
+    runtime
+        .block_on(
+            dynamodb
+                .delete_item()
+                .table_name("offline-queues-items")
+                .key("id", AttributeValue::S("a".into()))
+                .send(),
+        )
+        .expect("moto deletes the item");
+    let events = offline.wait_received("items", |events| records(events).len() >= 3);
+    let remove = &records(&events)[2];
+    assert_eq!(remove["eventName"], "REMOVE");
+    assert_eq!(remove["dynamodb"]["OldImage"]["version"]["N"], "2");
+    assert!(remove["dynamodb"].get("NewImage").is_none());
     assert_eq!(
         offline.interrupt(),
         Some(0),
