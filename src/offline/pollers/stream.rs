@@ -215,3 +215,91 @@ impl<S: ShardService> StreamSource<S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// One shard holding `records`, read one at a time.
+    struct FakeShard {
+        records: Vec<&'static str>,
+    }
+
+    #[async_trait]
+    impl ShardService for FakeShard {
+        async fn describe(&mut self) -> Result<(String, Vec<String>), PollerWarning> {
+            Ok(("arn:stream".into(), vec!["shard-0".into()]))
+        }
+
+        async fn iterator(
+            &mut self,
+            _stream_arn: &str,
+            _shard: &str,
+            _position: StartingPosition,
+            _after: Option<&str>,
+        ) -> Result<Option<String>, PollerWarning> {
+            Ok(Some("0".into()))
+        }
+
+        async fn read(
+            &mut self,
+            _stream_arn: &str,
+            _shard: &str,
+            iterator: &str,
+            _limit: u32,
+        ) -> Result<Read, PollerWarning> {
+            let index: usize = iterator.parse().unwrap_or(0);
+            let record = self.records.get(index);
+            Ok(Read {
+                event: json!({ "Records": record.into_iter().collect::<Vec<_>>() }),
+                records: usize::from(record.is_some()),
+                last_sequence: record.map(|_| index.to_string()),
+                next_iterator: Some((index + usize::from(record.is_some())).to_string()),
+            })
+        }
+    }
+
+    fn source(retries: u32) -> StreamSource<FakeShard> {
+        let described = Described {
+            endpoint: "http://127.0.0.1:4566".into(),
+            source_name: "kinesis stream s".into(),
+            function: "f".into(),
+        };
+        StreamSource::new(
+            FakeShard {
+                records: vec!["a", "b"],
+            },
+            described,
+            1,
+            StartingPosition::TrimHorizon,
+            retries,
+        )
+    }
+
+    async fn next_record(source: &mut StreamSource<FakeShard>) -> Option<Value> {
+        match source.next().await {
+            Ok(Next::Batch(batch)) => Some(batch.event["Records"][0].clone()),
+            _ => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_batch_is_read_again_until_its_retries_are_spent_then_skipped() {
+        let mut source = source(1);
+        assert!(matches!(source.next().await, Ok(Next::Connected(_))));
+        assert_eq!(next_record(&mut source).await, Some(json!("a")));
+        assert_eq!(
+            source.failed().await.ok(),
+            Some(Outcome::Failed { attempt: 1 })
+        );
+        assert_eq!(next_record(&mut source).await, Some(json!("a")));
+        assert_eq!(
+            source.failed().await.ok(),
+            Some(Outcome::Skipped { attempts: 2 })
+        );
+        assert_eq!(next_record(&mut source).await, Some(json!("b")));
+        assert_eq!(source.succeeded(b"{}").await.ok(), Some(Outcome::Succeeded));
+        assert!(matches!(source.next().await, Ok(Next::Idle(_))));
+    }
+}
