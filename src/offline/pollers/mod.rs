@@ -4,8 +4,9 @@
 //!
 //! [`sources`] reads the service's events into what to poll; [`spawn`] starts one poller per
 //! source on the emulator's task set; `poll` is the loop they share and `stream` the shard
-//! reading both stream services share; `sqs`, `dynamodb` and `kinesis` talk to each service. Nothing is created on the endpoint: a missing queue,
-//! table or stream is a warning, and the poller looks again until it appears.
+//! reading both stream services share; `sqs`, `dynamodb` and `kinesis` talk to each service.
+//! Nothing is created on the endpoint: a missing queue, table or stream is a warning, and the
+//! poller looks again until it appears.
 
 mod dynamodb;
 mod kinesis;
@@ -31,7 +32,7 @@ use crate::provider::aws::sdk;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Polling {
     pub function: String,
-    /// `sqs queue jobs`, `dynamodb table items`, `kinesis stream events`.
+    /// `sqs queue jobs`, `the stream of dynamodb table items`, `kinesis stream events`.
     pub source: String,
     pub batch_size: u32,
     /// Where a stream starts (`LATEST`, `TRIM_HORIZON`); none for a queue.
