@@ -298,44 +298,12 @@ fn sqs_batches_of_at_most_batch_size_are_deleted_and_a_reported_failure_stays_on
 #[test]
 #[ignore = "needs moto: scripts/test.sh starts it"]
 fn dynamodb_stream_delivers_inserts_modifies_and_removes_with_keys_and_images() {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-        ScalarAttributeType, StreamSpecification, StreamViewType,
-    };
+    use aws_sdk_dynamodb::types::AttributeValue;
     let taken = moto::take("dynamodb_stream_delivers");
     let _serial = &taken.serial;
     let runtime = moto::runtime();
     let dynamodb = aws_sdk_dynamodb::Client::new(&config(&runtime, &taken));
-    runtime
-        .block_on(
-            dynamodb
-                .create_table()
-                .table_name("offline-queues-items")
-                .billing_mode(BillingMode::PayPerRequest)
-                .attribute_definitions(
-                    AttributeDefinition::builder()
-                        .attribute_name("id")
-                        .attribute_type(ScalarAttributeType::S)
-                        .build()
-                        .expect("an attribute definition"),
-                )
-                .key_schema(
-                    KeySchemaElement::builder()
-                        .attribute_name("id")
-                        .key_type(KeyType::Hash)
-                        .build()
-                        .expect("a key"),
-                )
-                .stream_specification(
-                    StreamSpecification::builder()
-                        .stream_enabled(true)
-                        .stream_view_type(StreamViewType::NewAndOldImages)
-                        .build()
-                        .expect("a stream specification"),
-                )
-                .send(),
-        )
-        .expect("moto creates the table");
+    create_table(&runtime, &dynamodb);
 
     let mut offline = Offline::start(&taken.url);
     offline.wait_for("polling the stream of dynamodb table offline-queues-items from TRIM_HORIZON");
@@ -496,6 +464,114 @@ fn without_an_endpoint_queues_and_streams_are_not_polled_and_the_output_says_how
     offline.wait_for("sqs and stream events are not polled: give --endpoint URL");
     assert!(
         !offline.seen.iter().any(|line| line.contains("polling")),
+        "stderr:\n{}",
+        offline.seen.join("\n")
+    );
+    assert_eq!(
+        offline.interrupt(),
+        Some(0),
+        "stderr:\n{}",
+        offline.seen.join("\n")
+    );
+}
+
+/// The fixture's table, with a stream of new and old images.
+fn create_table(runtime: &tokio::runtime::Runtime, dynamodb: &aws_sdk_dynamodb::Client) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        StreamSpecification, StreamViewType,
+    };
+    runtime
+        .block_on(
+            dynamodb
+                .create_table()
+                .table_name("offline-queues-items")
+                .billing_mode(BillingMode::PayPerRequest)
+                .attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name("id")
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()
+                        .expect("an attribute definition"),
+                )
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name("id")
+                        .key_type(KeyType::Hash)
+                        .build()
+                        .expect("a key"),
+                )
+                .stream_specification(
+                    StreamSpecification::builder()
+                        .stream_enabled(true)
+                        .stream_view_type(StreamViewType::NewAndOldImages)
+                        .build()
+                        .expect("a stream specification"),
+                )
+                .send(),
+        )
+        .expect("moto creates the table");
+}
+
+fn put_item(
+    runtime: &tokio::runtime::Runtime,
+    dynamodb: &aws_sdk_dynamodb::Client,
+    id: &str,
+    flag: Option<&str>,
+) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let mut request = dynamodb
+        .put_item()
+        .table_name("offline-queues-items")
+        .item("id", AttributeValue::S(id.into()));
+    if let Some(flag) = flag {
+        request = request.item(flag, AttributeValue::Bool(true));
+    }
+    runtime
+        .block_on(request.send())
+        .expect("moto stores the item");
+}
+
+#[test]
+#[ignore = "needs moto: scripts/test.sh starts it"]
+fn dynamodb_stream_reported_failure_is_read_again_without_the_records_before_it() {
+    let taken = moto::take("dynamodb_stream_reported_failure");
+    let _serial = &taken.serial;
+    let runtime = moto::runtime();
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config(&runtime, &taken));
+    create_table(&runtime, &dynamodb);
+    // Written before the emulator starts: TRIM_HORIZON reads both in one batch.
+    put_item(&runtime, &dynamodb, "ok", None);
+    put_item(&runtime, &dynamodb, "reported", Some("report"));
+
+    let mut offline = Offline::start(&taken.url);
+    offline.wait_for("skipped");
+    put_item(&runtime, &dynamodb, "after", None);
+    let events = offline.wait_received("items", |events| {
+        records(events)
+            .iter()
+            .any(|r| r["dynamodb"]["Keys"]["id"]["S"] == "after")
+    });
+    let ids = |event: &Value| -> Vec<String> {
+        event["Records"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["dynamodb"]["Keys"]["id"]["S"].as_str().map(String::from))
+            .collect()
+    };
+    let batches: Vec<Vec<String>> = events.iter().map(ids).collect();
+    // The first batch has both; the reported record is then read alone: once, and twice more
+    // (the default two retries), then skipped.
+    assert_eq!(
+        batches,
+        [
+            vec!["ok".to_string(), "reported".to_string()],
+            vec!["reported".to_string()],
+            vec!["reported".to_string()],
+            vec!["reported".to_string()],
+            vec!["after".to_string()],
+        ],
         "stderr:\n{}",
         offline.seen.join("\n")
     );

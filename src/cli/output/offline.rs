@@ -96,6 +96,9 @@ impl Observer for OfflineLog {
             Outcome::PartlyFailed { failed } => {
                 format!("{failed} reported as failed stay on the queue, the rest are deleted")
             }
+            Outcome::ReadAgainFrom { failed } => {
+                format!("the last {failed} reported as failed: read again from the first of them")
+            }
             Outcome::LeftOnQueue => {
                 "failed: the messages come back after their visibility timeout".to_string()
             }

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::poll::Source;
 use super::stream::{Read, ShardService, StreamSource};
-use super::{Described, PollerWarning, StartingPosition, Target, TargetKind};
+use super::{Described, PollerWarning, StartingPosition, StreamSettings, Target, TargetKind};
 use crate::offline::events::streams::{self, TableChange};
 
 pub(super) struct TableService {
@@ -29,11 +29,13 @@ pub(super) fn source(
     region: &str,
     described: Described,
 ) -> Box<dyn Source> {
-    let (position, retries) = match &target.kind {
-        TargetKind::Table {
-            position, retries, ..
-        } => (*position, *retries),
-        _ => (StartingPosition::Latest, 0),
+    let settings = match &target.kind {
+        TargetKind::Table { settings, .. } => *settings,
+        _ => StreamSettings {
+            position: StartingPosition::Latest,
+            retries: 0,
+            report_failures: false,
+        },
     };
     let service = TableService {
         tables: aws_sdk_dynamodb::Client::new(config),
@@ -46,8 +48,7 @@ pub(super) fn source(
         service,
         described,
         target.batch_size,
-        position,
-        retries,
+        settings,
     ))
 }
 
@@ -155,7 +156,7 @@ impl ShardService for TableService {
         Ok(Read {
             event: streams::dynamodb(&changes, stream_arn, &self.region),
             records: changes.len(),
-            last_sequence: changes.last().map(|c| c.sequence_number.clone()),
+            sequences: changes.iter().map(|c| c.sequence_number.clone()).collect(),
             next_iterator: answer.next_shard_iterator().map(str::to_string),
         })
     }

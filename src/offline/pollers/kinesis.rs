@@ -7,7 +7,7 @@ use aws_sdk_kinesis::types::{Record, ShardIteratorType};
 
 use super::poll::Source;
 use super::stream::{Read, ShardService, StreamSource};
-use super::{Described, PollerWarning, StartingPosition, Target, TargetKind};
+use super::{Described, PollerWarning, StartingPosition, StreamSettings, Target, TargetKind};
 use crate::offline::events::streams::{self, StreamRecord};
 
 pub(super) struct KinesisService {
@@ -25,11 +25,13 @@ pub(super) fn source(
     region: &str,
     described: Described,
 ) -> Box<dyn Source> {
-    let (position, retries) = match &target.kind {
-        TargetKind::Stream {
-            position, retries, ..
-        } => (*position, *retries),
-        _ => (StartingPosition::Latest, 0),
+    let settings = match &target.kind {
+        TargetKind::Stream { settings, .. } => *settings,
+        _ => StreamSettings {
+            position: StartingPosition::Latest,
+            retries: 0,
+            report_failures: false,
+        },
     };
     let service = KinesisService {
         client: aws_sdk_kinesis::Client::new(config),
@@ -41,8 +43,7 @@ pub(super) fn source(
         service,
         described,
         target.batch_size,
-        position,
-        retries,
+        settings,
     ))
 }
 
@@ -149,7 +150,7 @@ impl ShardService for KinesisService {
         Ok(Read {
             event: streams::kinesis(&records, stream_arn, &self.region),
             records: records.len(),
-            last_sequence: records.last().map(|r| r.sequence_number.clone()),
+            sequences: records.iter().map(|r| r.sequence_number.clone()).collect(),
             next_iterator: answer.next_shard_iterator().map(str::to_string),
         })
     }

@@ -22,7 +22,7 @@ use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-pub use targets::{sources, StartingPosition, Target, TargetKind};
+pub use targets::{sources, StartingPosition, StreamSettings, Target, TargetKind};
 
 use crate::offline::invoke::Invoker;
 use crate::offline::server::Observer;
@@ -54,6 +54,9 @@ pub enum Outcome {
     Succeeded,
     /// `batchItemFailures`: these messages stay on the queue, the others were deleted.
     PartlyFailed { failed: usize },
+    /// `batchItemFailures` on a stream: the shard moved up to the first failed record, and the
+    /// `failed` records from there are read again.
+    ReadAgainFrom { failed: usize },
     /// The function failed: the messages stay on the queue and come back after their
     /// visibility timeout.
     LeftOnQueue,

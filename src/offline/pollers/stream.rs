@@ -1,7 +1,8 @@
 //! Reading a stream's shards, shared by DynamoDB Streams and Kinesis: one iterator per shard,
 //! taken in turn; a batch the function fails on is read again (the shard does not advance) up
 //! to the allowed retries, then skipped with a warning, as an event source mapping with
-//! `maximumRetryAttempts` does.
+//! `maximumRetryAttempts` does. With `ReportBatchItemFailures`, the shard moves up to the first
+//! record the function names, and the batch from there is the one tried again.
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::poll::{Batch, Next, Source};
-use super::{Described, Outcome, PollerWarning, Polling, StartingPosition};
+use super::{Described, Outcome, PollerWarning, Polling, StartingPosition, StreamSettings};
 
 /// How often an idle stream is read again: Lambda polls each shard about once a second.
 const IDLE_POLL: Duration = Duration::from_secs(1);
@@ -18,8 +19,8 @@ const IDLE_POLL: Duration = Duration::from_secs(1);
 pub(super) struct Read {
     pub event: Value,
     pub records: usize,
-    /// The last record's sequence number, to resume after it.
-    pub last_sequence: Option<String>,
+    /// Every record's sequence number, in order.
+    pub sequences: Vec<String>,
     /// None once the shard is closed (split or merged) and read to its end.
     pub next_iterator: Option<String>,
 }
@@ -64,8 +65,7 @@ pub(super) struct StreamSource<S: ShardService> {
     service: S,
     described: Described,
     batch_size: u32,
-    position: StartingPosition,
-    retries: u32,
+    settings: StreamSettings,
     stream_arn: Option<String>,
     shards: Vec<Shard>,
     turn: usize,
@@ -77,15 +77,13 @@ impl<S: ShardService> StreamSource<S> {
         service: S,
         described: Described,
         batch_size: u32,
-        position: StartingPosition,
-        retries: u32,
+        settings: StreamSettings,
     ) -> Self {
         StreamSource {
             service,
             described,
             batch_size,
-            position,
-            retries,
+            settings,
             stream_arn: None,
             shards: Vec::new(),
             turn: 0,
@@ -105,7 +103,7 @@ impl<S: ShardService> StreamSource<S> {
                 .and_then(|shard| shard.last_sequence.clone());
             let iterator = self
                 .service
-                .iterator(&arn, &id, self.position, last_sequence.as_deref())
+                .iterator(&arn, &id, self.settings.position, last_sequence.as_deref())
                 .await?;
             shards.push(Shard {
                 id,
@@ -119,7 +117,7 @@ impl<S: ShardService> StreamSource<S> {
             function: self.described.function.clone(),
             source: self.described.source_name.clone(),
             batch_size: self.batch_size,
-            position: Some(self.position.as_str().to_string()),
+            position: Some(self.settings.position.as_str().to_string()),
         })
     }
 
@@ -181,9 +179,49 @@ impl<S: ShardService> Source for StreamSource<S> {
         Ok(Next::Idle(IDLE_POLL))
     }
 
-    async fn succeeded(&mut self, _response: &[u8]) -> Result<Outcome, PollerWarning> {
-        self.advance();
-        Ok(Outcome::Succeeded)
+    async fn succeeded(&mut self, response: &[u8]) -> Result<Outcome, PollerWarning> {
+        if !self.settings.report_failures {
+            self.advance();
+            return Ok(Outcome::Succeeded);
+        }
+        let Some(pending) = &self.pending else {
+            return Ok(Outcome::Succeeded);
+        };
+        match first_failure(response, &pending.read.sequences) {
+            Some(None) => {
+                self.advance();
+                Ok(Outcome::Succeeded)
+            }
+            // The first record failed, or the answer names records not in the batch: as on
+            // AWS, the whole batch failed.
+            Some(Some(0)) | None => self.failed().await,
+            Some(Some(index)) => {
+                let failed = pending.read.sequences.len() - index;
+                let checkpoint = pending.read.sequences[index - 1].clone();
+                let shard = pending.shard;
+                self.pending = None;
+                let (Some(arn), Some(entry)) = (self.stream_arn.clone(), self.shards.get(shard))
+                else {
+                    return Ok(Outcome::ReadAgainFrom { failed });
+                };
+                let id = entry.id.clone();
+                // Resumes right after the last record that succeeded.
+                let iterator = self
+                    .service
+                    .iterator(&arn, &id, self.settings.position, Some(&checkpoint))
+                    .await;
+                let entry = &mut self.shards[shard];
+                entry.last_sequence = Some(checkpoint);
+                match iterator {
+                    Ok(iterator) => entry.iterator = iterator,
+                    Err(warning) => {
+                        self.disconnect();
+                        return Err(warning);
+                    }
+                }
+                Ok(Outcome::ReadAgainFrom { failed })
+            }
+        }
     }
 
     async fn failed(&mut self) -> Result<Outcome, PollerWarning> {
@@ -193,7 +231,7 @@ impl<S: ShardService> Source for StreamSource<S> {
         pending.attempts += 1;
         let attempts = pending.attempts;
         // The first attempt is not a retry: `retries` retries make `retries + 1` attempts.
-        if attempts <= self.retries {
+        if attempts <= self.settings.retries {
             return Ok(Outcome::Failed { attempt: attempts });
         }
         self.advance();
@@ -209,11 +247,29 @@ impl<S: ShardService> StreamSource<S> {
         };
         if let Some(shard) = self.shards.get_mut(pending.shard) {
             shard.iterator = pending.read.next_iterator;
-            if pending.read.last_sequence.is_some() {
-                shard.last_sequence = pending.read.last_sequence;
+            if let Some(last) = pending.read.sequences.last() {
+                shard.last_sequence = Some(last.clone());
             }
         }
     }
+}
+
+/// Where `{"batchItemFailures": [{"itemIdentifier": sequenceNumber}]}` puts the first failed
+/// record: `Some(None)` when none failed, `None` when it names a record not in the batch.
+fn first_failure(response: &[u8], sequences: &[String]) -> Option<Option<usize>> {
+    let answer: Value = serde_json::from_slice(response).unwrap_or(Value::Null);
+    let failures = match answer.get("batchItemFailures") {
+        None | Some(Value::Null) => return Some(None),
+        Some(Value::Array(failures)) => failures,
+        Some(_) => return None,
+    };
+    let mut first: Option<usize> = None;
+    for failure in failures {
+        let id = failure.get("itemIdentifier").and_then(Value::as_str)?;
+        let index = sequences.iter().position(|sequence| sequence == id)?;
+        first = Some(first.map_or(index, |earlier| earlier.min(index)));
+    }
+    Some(first)
 }
 
 #[cfg(test)]
@@ -237,9 +293,12 @@ mod tests {
             _stream_arn: &str,
             _shard: &str,
             _position: StartingPosition,
-            _after: Option<&str>,
+            after: Option<&str>,
         ) -> Result<Option<String>, PollerWarning> {
-            Ok(Some("0".into()))
+            let next = after
+                .and_then(|sequence| sequence.parse::<usize>().ok())
+                .map_or(0, |sequence| sequence + 1);
+            Ok(Some(next.to_string()))
         }
 
         async fn read(
@@ -247,20 +306,28 @@ mod tests {
             _stream_arn: &str,
             _shard: &str,
             iterator: &str,
-            _limit: u32,
+            limit: u32,
         ) -> Result<Read, PollerWarning> {
-            let index: usize = iterator.parse().unwrap_or(0);
-            let record = self.records.get(index);
+            let start: usize = iterator.parse().unwrap_or(0).min(self.records.len());
+            let end = (start + limit as usize).min(self.records.len());
             Ok(Read {
-                event: json!({ "Records": record.into_iter().collect::<Vec<_>>() }),
-                records: usize::from(record.is_some()),
-                last_sequence: record.map(|_| index.to_string()),
-                next_iterator: Some((index + usize::from(record.is_some())).to_string()),
+                event: json!({ "Records": self.records[start..end] }),
+                records: end - start,
+                sequences: (start..end).map(|index| index.to_string()).collect(),
+                next_iterator: Some(end.to_string()),
             })
         }
     }
 
     fn source(retries: u32) -> StreamSource<FakeShard> {
+        source_with(1, retries, false)
+    }
+
+    fn source_with(
+        batch_size: u32,
+        retries: u32,
+        report_failures: bool,
+    ) -> StreamSource<FakeShard> {
         let described = Described {
             endpoint: "http://127.0.0.1:4566".into(),
             source_name: "kinesis stream s".into(),
@@ -271,9 +338,12 @@ mod tests {
                 records: vec!["a", "b"],
             },
             described,
-            1,
-            StartingPosition::TrimHorizon,
-            retries,
+            batch_size,
+            StreamSettings {
+                position: StartingPosition::TrimHorizon,
+                retries,
+                report_failures,
+            },
         )
     }
 
@@ -301,5 +371,37 @@ mod tests {
         assert_eq!(next_record(&mut source).await, Some(json!("b")));
         assert_eq!(source.succeeded(b"{}").await.ok(), Some(Outcome::Succeeded));
         assert!(matches!(source.next().await, Ok(Next::Idle(_))));
+    }
+
+    #[tokio::test]
+    async fn a_reported_failure_moves_the_shard_up_to_it_and_retries_from_there() {
+        let mut source = source_with(2, 2, true);
+        assert!(matches!(source.next().await, Ok(Next::Connected(_))));
+        assert!(matches!(source.next().await, Ok(Next::Batch(batch)) if batch.records == 2));
+        let answer = br#"{"batchItemFailures": [{"itemIdentifier": "1"}]}"#;
+        assert_eq!(
+            source.succeeded(answer).await.ok(),
+            Some(Outcome::ReadAgainFrom { failed: 1 })
+        );
+        match source.next().await {
+            Ok(Next::Batch(batch)) => assert_eq!(batch.event["Records"], json!(["b"])),
+            _ => panic!("the failed record is read again"),
+        }
+    }
+
+    #[test]
+    fn the_first_reported_failure_is_where_the_shard_stops() {
+        let sequences: Vec<String> = ["1", "2", "3"].into_iter().map(String::from).collect();
+        let first = |text: &str| first_failure(text.as_bytes(), &sequences);
+        assert_eq!(first("{}"), Some(None));
+        assert_eq!(first(r#"{"batchItemFailures": []}"#), Some(None));
+        assert_eq!(
+            first(r#"{"batchItemFailures": [{"itemIdentifier": "3"}, {"itemIdentifier": "2"}]}"#),
+            Some(Some(1))
+        );
+        assert_eq!(
+            first(r#"{"batchItemFailures": [{"itemIdentifier": "9"}]}"#),
+            None
+        );
     }
 }

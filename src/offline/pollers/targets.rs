@@ -39,6 +39,16 @@ impl StartingPosition {
     }
 }
 
+/// How a stream event reads its stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamSettings {
+    pub position: StartingPosition,
+    /// Retries of a failing batch before it is skipped.
+    pub retries: u32,
+    /// `functionResponseType: ReportBatchItemFailures`.
+    pub report_failures: bool,
+}
+
 /// One event to poll for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -58,15 +68,12 @@ pub enum TargetKind {
     /// A DynamoDB table, whose latest stream is read.
     Table {
         name: String,
-        position: StartingPosition,
-        /// Retries of a failing batch before it is skipped.
-        retries: u32,
+        settings: StreamSettings,
     },
     /// A Kinesis data stream.
     Stream {
         name: String,
-        position: StartingPosition,
-        retries: u32,
+        settings: StreamSettings,
     },
 }
 
@@ -135,25 +142,25 @@ pub fn sources(service: &Service) -> (Vec<Target>, Vec<PollerWarning>) {
                         Some(count) => u32::try_from(count).unwrap_or(0),
                         None => DEFAULT_STREAM_RETRIES,
                     };
+                    let settings = StreamSettings {
+                        position,
+                        retries,
+                        report_failures: settings
+                            .get("functionResponseType")
+                            .and_then(Value::as_str)
+                            == Some("ReportBatchItemFailures"),
+                    };
                     let batch = batch_size.unwrap_or(STREAM_DEFAULT_BATCH).max(1);
                     match stream_target(source, kind.as_deref(), resources) {
                         Some((true, name)) => targets.push(Target {
                             function: key.clone(),
                             batch_size: batch.min(DYNAMODB_MAX_BATCH),
-                            kind: TargetKind::Table {
-                                name,
-                                position,
-                                retries,
-                            },
+                            kind: TargetKind::Table { name, settings },
                         }),
                         Some((false, name)) => targets.push(Target {
                             function: key.clone(),
                             batch_size: batch.min(KINESIS_MAX_BATCH),
-                            kind: TargetKind::Stream {
-                                name,
-                                position,
-                                retries,
-                            },
+                            kind: TargetKind::Stream { name, settings },
                         }),
                         None => unresolvable.push(PollerWarning::Unresolvable {
                             kind: "stream",
