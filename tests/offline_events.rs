@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-use updraft::offline::events::{self, apigw, Meta};
+use serde_json::{json, Value};
+use updraft::offline::events::{self, apigw, streams, Meta};
 
 /// Maps whose keys are data (header names, attribute names), not part of the shape.
 const DATA_MAPS: &[&str] = &[
@@ -22,6 +22,9 @@ const DATA_MAPS: &[&str] = &[
     ".Records[].messageAttributes",
     ".Records[].Sns.MessageAttributes",
     ".detail",
+    ".Records[].dynamodb.Keys",
+    ".Records[].dynamodb.NewImage",
+    ".Records[].dynamodb.OldImage",
 ];
 
 struct Expectation {
@@ -89,6 +92,17 @@ fn expectation(name: &str) -> Expectation {
             fixture: "example-eventbridge-event-obj.json",
             // Every EventBridge event has `version` ("0"); this fixture leaves it out.
             extra: &[".version"],
+            missing: &[],
+        },
+        "dynamodb" => Expectation {
+            fixture: "example-dynamodb-event.json",
+            extra: &[],
+            // Sent only for deletions by TTL.
+            missing: &[".Records[].userIdentity"],
+        },
+        "kinesis" => Expectation {
+            fixture: "example-kinesis-event.json",
+            extra: &[],
             missing: &[],
         },
         other => panic!("no fixture chosen for `{other}`"),
@@ -190,6 +204,57 @@ fn http_api_payload_1_event() -> Value {
     apigw::event(&request, &route, &Meta::fixed(0, "us-east-1"))
 }
 
+fn object(value: Value) -> serde_json::Map<String, Value> {
+    value.as_object().cloned().unwrap_or_default()
+}
+
+/// A DynamoDB Streams batch as a table's poller builds it: an INSERT, then a MODIFY when
+/// `modify` is set.
+fn dynamodb_event(modify: bool) -> Value {
+    let insert = streams::TableChange {
+        event_id: "f07f8ca4b0b26cb9c4e5e77e69f274ee".into(),
+        event_name: "INSERT".into(),
+        keys: object(json!({"id": {"S": "a"}})),
+        new_image: Some(object(
+            json!({"id": {"S": "a"}, "version": {"N": "1"}, "tags": {"SS": ["x"]}}),
+        )),
+        old_image: None,
+        sequence_number: "1100000000017454423009".into(),
+        size_bytes: 54,
+        stream_view_type: "NEW_AND_OLD_IMAGES".into(),
+        approximate_creation_seconds: 1_480_642_020,
+    };
+    let mut changes = vec![insert.clone()];
+    if modify {
+        changes.push(streams::TableChange {
+            event_name: "MODIFY".into(),
+            old_image: insert.new_image.clone(),
+            new_image: Some(object(json!({"id": {"S": "a"}, "version": {"N": "2"}}))),
+            ..insert
+        });
+    }
+    streams::dynamodb(
+        &changes,
+        "arn:aws:dynamodb:us-east-1:123456789012:table/Items/stream/2016-12-01T00:00:00.000",
+        "us-east-1",
+    )
+}
+
+/// A Kinesis batch as a stream's poller builds it.
+fn kinesis_event() -> Value {
+    streams::kinesis(
+        &[streams::StreamRecord {
+            shard_id: "shardId-000000000000".into(),
+            data: b"Hello World".to_vec(),
+            partition_key: "s1".into(),
+            sequence_number: "49568167373333333333333333333333333333333333333333333333".into(),
+            approximate_arrival_ms: 1_480_641_523_477,
+        }],
+        "arn:aws:kinesis:us-east-1:123456789012:stream/simple-stream",
+        "us-east-1",
+    )
+}
+
 fn sample(name: &str) -> Value {
     events::sample(name).unwrap_or_else(|| panic!("no sample `{name}`"))
 }
@@ -201,6 +266,40 @@ fn every_event_has_the_keys_of_the_aws_lambda_events_fixture() {
         assert_same_keys(name, &sample(name), &dir);
     }
     assert_same_keys("apigw-http-v1", &http_api_payload_1_event(), &dir);
+    assert_same_keys("dynamodb", &dynamodb_event(false), &dir);
+    assert_same_keys("kinesis", &kinesis_event(), &dir);
+}
+
+#[test]
+fn stream_events_deserialise_into_the_aws_lambda_events_types() {
+    use aws_lambda_events::{dynamodb, kinesis};
+
+    let table: dynamodb::Event = serde_json::from_value(dynamodb_event(true)).unwrap();
+    assert_eq!(table.records.len(), 2);
+    let modify = &table.records[1];
+    assert_eq!(modify.event_name, "MODIFY");
+    assert_eq!(
+        modify.change.stream_view_type,
+        Some(dynamodb::StreamViewType::NewAndOldImages)
+    );
+    assert_eq!(modify.change.size_bytes, 54);
+    assert_eq!(modify.change.old_image.len(), 3);
+    assert_eq!(
+        table.records[0]
+            .change
+            .approximate_creation_date_time
+            .timestamp(),
+        1_480_642_020
+    );
+
+    let stream: kinesis::KinesisEvent = serde_json::from_value(kinesis_event()).unwrap();
+    let record = &stream.records[0];
+    assert_eq!(record.kinesis.data.0, b"Hello World");
+    assert_eq!(record.kinesis.partition_key, "s1");
+    assert_eq!(
+        record.event_id.as_deref(),
+        Some("shardId-000000000000:49568167373333333333333333333333333333333333333333333333")
+    );
 }
 
 #[test]

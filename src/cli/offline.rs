@@ -118,6 +118,10 @@ pub struct OfflineArgs {
     /// Serve the `HTTP_PROXY` methods under `resources:` by forwarding to their `Uri`
     #[arg(long = "resourceRoutes")]
     pub resource_routes: bool,
+    /// An AWS-compatible endpoint (moto, ElasticMQ, LocalStack) whose queues and streams feed the
+    /// `sqs` and `stream` events [default: AWS_ENDPOINT_URL]
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
 }
 
 impl OfflineArgs {
@@ -244,6 +248,7 @@ pub fn exec(
     let observer = Arc::new(OfflineLog {
         printer: printer.clone(),
     });
+    let poller_observer: Arc<dyn server::Observer> = observer.clone();
     // The engine spawns its tasks on the runtime it is made in.
     let _guard = runtime.enter();
     let engine_options = EngineOptions {
@@ -276,12 +281,24 @@ pub fn exec(
         printer.warning(error);
     }
     for error in &emulator.alb_errors {
+        printer.warning(error);
+    }
     for (_, error) in &emulator.schema_errors {
         printer.warning(error);
     }
     for error in &emulator.resource_errors {
         printer.warning(error);
     }
+    let mut emulator = emulator;
+    start_pollers(
+        &mut emulator,
+        &context.service,
+        args.endpoint.as_deref(),
+        engines.invoker(),
+        poller_observer,
+        printer,
+        runtime,
+    );
     show::routes(printer, &emulator.http_url(), &emulator.routes);
     if let Some((address, rules)) = &emulator.alb {
         show::alb_rules(printer, &format!("http://{address}"), rules);
@@ -302,6 +319,41 @@ pub fn exec(
     runtime.block_on(emulator.stop());
     engines.shutdown();
     Ok(Status::Success)
+}
+
+/// Queues and streams: with `--endpoint` (or `AWS_ENDPOINT_URL`), every `sqs` and `stream` event
+/// reads its queue or stream there; without one, says how to turn them on.
+fn start_pollers(
+    emulator: &mut server::Emulator,
+    service: &Service,
+    endpoint: Option<&str>,
+    invoker: Arc<dyn Invoker>,
+    observer: Arc<dyn server::Observer>,
+    printer: &Printer,
+    runtime: &tokio::runtime::Handle,
+) {
+    let (targets, _) = crate::offline::pollers::sources(service);
+    let endpoint = endpoint
+        .map(str::to_string)
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+        .filter(|url| !url.is_empty());
+    let Some(url) = endpoint else {
+        if !targets.is_empty() {
+            printer.info(
+                "sqs and stream events are not polled: give --endpoint URL (moto, ElasticMQ, \
+                 LocalStack) to read their queues and streams, or deliver events with \
+                 `updraft offline emit`",
+            );
+        }
+        return;
+    };
+    let endpoint = runtime.block_on(crate::offline::pollers::Endpoint::new(
+        &url,
+        &service.provider.region,
+    ));
+    for warning in emulator.poll(service, &endpoint, invoker, observer) {
+        printer.warning(&warning);
+    }
 }
 
 /// One engine for every function, or with `--reload` one per function so each can be restarted

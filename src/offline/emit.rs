@@ -104,17 +104,29 @@ impl Sources {
 
 /// `Ref: JobsQueue` or `Fn::GetAtt: [JobsQueue, Arn]` -> `JobsQueue`.
 fn reference_name(value: &Value) -> String {
-    value
-        .get("Ref")
-        .and_then(Value::as_str)
-        .or_else(|| {
-            value
-                .get("Fn::GetAtt")
-                .and_then(|v| v.get(0))
-                .and_then(Value::as_str)
-        })
+    reference(value)
+        .map(|(name, _)| name)
         .unwrap_or("offline")
         .to_string()
+}
+
+/// A CloudFormation reference to a resource of the service: `Ref: Name` gives `(Name, None)`,
+/// `Fn::GetAtt: [Name, Attribute]` (or `Name.Attribute`) gives `(Name, Some(Attribute))`.
+pub(crate) fn reference(value: &Value) -> Option<(&str, Option<&str>)> {
+    if let Some(name) = value.get("Ref").and_then(Value::as_str) {
+        return Some((name, None));
+    }
+    match value.get("Fn::GetAtt")? {
+        Value::Array(parts) => Some((
+            parts.first()?.as_str()?,
+            parts.get(1).and_then(Value::as_str),
+        )),
+        Value::String(dotted) => Some(match dotted.split_once('.') {
+            Some((name, attribute)) => (name, Some(attribute)),
+            None => (dotted.as_str(), None),
+        }),
+        _ => None,
+    }
 }
 
 pub fn router(state: Arc<EmitState>) -> Router {

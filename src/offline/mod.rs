@@ -2,7 +2,8 @@
 //! and storage triggers running real function code through the Lambda Runtime API.
 //!
 //! [`invoke`] is the contract between the front ends and the execution engine. The front ends:
-//! [`http`] (API Gateway), [`invoke_api`] (the Lambda Invoke API), [`schedule`] and [`emit`];
+//! [`http`] (API Gateway), [`invoke_api`] (the Lambda Invoke API), [`schedule`], [`emit`] and
+//! [`pollers`] (queues and streams on an AWS endpoint);
 //! [`events`] builds what they send; [`server`] runs them together over [`connection`]; [`reload`] restarts
 //! functions whose code changed.
 
@@ -15,6 +16,7 @@ pub mod http;
 pub mod ids;
 pub mod invoke;
 pub mod invoke_api;
+pub mod pollers;
 pub mod reload;
 pub mod schedule;
 pub mod server;

@@ -22,6 +22,7 @@ use super::http::validation::SchemaError;
 use super::http::{self, HttpState, RequestLog};
 use super::invoke::{Completed, Invocation, InvokeError, Invoker};
 use super::invoke_api::{self, FunctionNames, InvokeApiState};
+use super::pollers;
 use super::schedule::{Schedule, ScheduleError};
 use crate::manifest::model::{Service, Trigger};
 
@@ -38,6 +39,14 @@ pub trait Observer: Send + Sync {
     /// An authorizer or API key check refused a request, or an authorizer misbehaved: why,
     /// for the log (the client only sees API Gateway's terse answer).
     fn authorization(&self, _note: &str) {}
+
+    // Queues and streams (`sqs` and `stream` events read on an endpoint).
+    /// A poller reads its queue or stream.
+    fn polling(&self, _polling: &pollers::Polling) {}
+    /// A poller delivered a batch.
+    fn delivered(&self, _delivery: &pollers::Delivery) {}
+    /// A poller cannot read its source, or skipped a batch; it keeps going.
+    fn poller_warning(&self, _warning: &pollers::PollerWarning) {}
 }
 
 /// An observer that tells nobody (tests).
@@ -362,6 +371,31 @@ async fn run_schedule(task: ScheduleTask) {
                 Err(error) => observer.refused(&function, &error),
             }
         });
+    }
+}
+
+// Queues and streams: `sqs` and `stream` events polled on an AWS-compatible endpoint.
+impl Emulator {
+    /// Starts a poller for every enabled `sqs` and `stream` event, reading `endpoint`; they end
+    /// when the emulator stops. Gives the events that name nothing updraft can find.
+    pub fn poll(
+        &mut self,
+        service: &Service,
+        endpoint: &pollers::Endpoint,
+        invoker: Arc<dyn Invoker>,
+        observer: Arc<dyn Observer>,
+    ) -> Vec<pollers::PollerWarning> {
+        let (targets, unresolvable) = pollers::sources(service);
+        pollers::spawn(
+            &mut self.tasks,
+            targets,
+            endpoint,
+            &service.provider.region,
+            invoker,
+            observer,
+            self.stop.clone(),
+        );
+        unresolvable
     }
 }
 

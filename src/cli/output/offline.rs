@@ -5,6 +5,7 @@
 use crate::offline::alb::rules::Rule;
 use crate::offline::http::RequestLog;
 use crate::offline::invoke::{Completed, InvokeError};
+use crate::offline::pollers::{Delivery, Outcome, PollerWarning, Polling};
 use crate::offline::server::{Observer, RouteLine};
 
 use super::Printer;
@@ -118,6 +119,48 @@ impl Observer for OfflineLog {
     fn refused(&self, function: &str, error: &InvokeError) {
         self.printer
             .info(&format!("[{function}] not invoked: {error}"));
+    }
+
+    // Queues and streams.
+    fn polling(&self, polling: &Polling) {
+        let position = polling
+            .position
+            .as_deref()
+            .map(|position| format!(" from {position}"))
+            .unwrap_or_default();
+        self.printer.info(&format!(
+            "polling {}{position} (batch size {}) -> {}",
+            polling.source, polling.batch_size, polling.function
+        ));
+    }
+
+    fn delivered(&self, delivery: &Delivery) {
+        let records = match delivery.records {
+            1 => "1 record".to_string(),
+            count => format!("{count} records"),
+        };
+        let outcome = match &delivery.outcome {
+            Outcome::Succeeded => "done".to_string(),
+            Outcome::PartlyFailed { failed } => {
+                format!("{failed} reported as failed stay on the queue, the rest are deleted")
+            }
+            Outcome::ReadAgainFrom { failed } => {
+                format!("the last {failed} reported as failed: read again from the first of them")
+            }
+            Outcome::LeftOnQueue => {
+                "failed: the messages come back after their visibility timeout".to_string()
+            }
+            Outcome::Failed { attempt } => format!("failed (attempt {attempt}): retrying"),
+            Outcome::Skipped { attempts } => format!("failed {attempts} times: skipped"),
+        };
+        self.printer.info(&format!(
+            "{} -> {}: {records}, {outcome}",
+            delivery.source, delivery.function
+        ));
+    }
+
+    fn poller_warning(&self, warning: &PollerWarning) {
+        self.printer.warning(warning);
     }
 }
 

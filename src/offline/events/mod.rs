@@ -1,6 +1,6 @@
 //! The events the emulator hands to functions, in the shape each AWS service sends them: API
 //! Gateway REST (payload 1.0), HTTP API (payload 2.0 and 1.0), SQS batches, SNS, S3, EventBridge
-//! scheduled events and custom EventBridge events.
+//! scheduled events, custom EventBridge events, and DynamoDB Streams and Kinesis batches.
 //!
 //! Every front end (HTTP triggers, schedules, `offline emit`) and the sample events in
 //! `templates/events/` are built by the functions here, so what `invoke local --event sqs` feeds
@@ -10,6 +10,7 @@
 pub mod apigw;
 pub mod records;
 pub mod scheduled;
+pub mod streams;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -31,25 +31,39 @@ pub fn sns_topic_arn(region: &str, topic: &str) -> String {
     format!("arn:aws:sns:{region}:{ACCOUNT_ID}:{topic}")
 }
 
-/// An SQS batch: one record per message, as Lambda's event source mapping sends them.
+/// A message as SQS handed it out: its ids, digests and attributes are SQS's own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedMessage {
+    pub message_id: String,
+    pub receipt_handle: String,
+    pub body: String,
+    /// System attributes (`SentTimestamp`, `ApproximateReceiveCount`...), name to value.
+    pub attributes: Map<String, Value>,
+    /// Message attributes in Lambda's shape: `{"stringValue", "binaryValue", "dataType"...}`.
+    pub message_attributes: Map<String, Value>,
+    pub md5_of_body: String,
+    pub md5_of_message_attributes: Option<String>,
+}
+
+/// An SQS batch of made-up messages (`offline emit`, samples), as Lambda's event source mapping
+/// would send them.
 pub fn sqs(messages: &[SqsMessage], queue_arn: &str, meta: &Meta) -> Value {
-    let records: Vec<Value> = messages
+    let received: Vec<ReceivedMessage> = messages
         .iter()
-        .map(|message| {
-            let mut record = Map::new();
-            record.insert("messageId".into(), json!(meta.id()));
-            record.insert("receiptHandle".into(), json!(format!("AQEB{}", meta.id())));
-            record.insert("body".into(), json!(message.body));
-            record.insert(
-                "attributes".into(),
-                json!({
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": meta.epoch_ms.to_string(),
-                    "SenderId": ACCOUNT_ID,
-                    "ApproximateFirstReceiveTimestamp": meta.epoch_ms.to_string(),
-                }),
-            );
-            let attributes: Map<String, Value> = message
+        .map(|message| ReceivedMessage {
+            message_id: meta.id(),
+            receipt_handle: format!("AQEB{}", meta.id()),
+            body: message.body.clone(),
+            attributes: json!({
+                "ApproximateReceiveCount": "1",
+                "SentTimestamp": meta.epoch_ms.to_string(),
+                "SenderId": ACCOUNT_ID,
+                "ApproximateFirstReceiveTimestamp": meta.epoch_ms.to_string(),
+            })
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+            message_attributes: message
                 .attributes
                 .iter()
                 .map(|(name, data_type, value)| {
@@ -63,21 +77,40 @@ pub fn sqs(messages: &[SqsMessage], queue_arn: &str, meta: &Meta) -> Value {
                         }),
                     )
                 })
-                .collect();
-            record.insert("messageAttributes".into(), Value::Object(attributes));
+                .collect(),
+            md5_of_body: hex::encode(Md5::digest(message.body.as_bytes())),
+            md5_of_message_attributes: (!message.attributes.is_empty())
+                .then(|| md5_of_attributes(&message.attributes)),
+        })
+        .collect();
+    sqs_received(&received, queue_arn, &meta.region)
+}
+
+/// An SQS batch of received messages: one record per message, as Lambda's event source mapping
+/// sends them.
+pub fn sqs_received(messages: &[ReceivedMessage], queue_arn: &str, region: &str) -> Value {
+    let records: Vec<Value> = messages
+        .iter()
+        .map(|message| {
+            let mut record = Map::new();
+            record.insert("messageId".into(), json!(message.message_id));
+            record.insert("receiptHandle".into(), json!(message.receipt_handle));
+            record.insert("body".into(), json!(message.body));
             record.insert(
-                "md5OfBody".into(),
-                json!(hex::encode(Md5::digest(message.body.as_bytes()))),
+                "attributes".into(),
+                Value::Object(message.attributes.clone()),
             );
-            if !message.attributes.is_empty() {
-                record.insert(
-                    "md5OfMessageAttributes".into(),
-                    json!(md5_of_attributes(&message.attributes)),
-                );
+            record.insert(
+                "messageAttributes".into(),
+                Value::Object(message.message_attributes.clone()),
+            );
+            record.insert("md5OfBody".into(), json!(message.md5_of_body));
+            if let Some(digest) = &message.md5_of_message_attributes {
+                record.insert("md5OfMessageAttributes".into(), json!(digest));
             }
             record.insert("eventSource".into(), json!("aws:sqs"));
             record.insert("eventSourceARN".into(), json!(queue_arn));
-            record.insert("awsRegion".into(), json!(meta.region));
+            record.insert("awsRegion".into(), json!(region));
             Value::Object(record)
         })
         .collect();

@@ -280,7 +280,7 @@ where
 
 /// The SDK reports missing credentials as a failure to build or sign the request; its text
 /// is the only stable mark.
-pub(super) fn is_missing_credentials<E, R>(error: &SdkError<E, R>) -> bool
+pub(crate) fn is_missing_credentials<E, R>(error: &SdkError<E, R>) -> bool
 where
     E: std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
@@ -294,7 +294,7 @@ where
 
 /// The most specific error text in the chain (the SDK's outer layers say only "dispatch
 /// failure" or "io error").
-pub(super) fn innermost_text(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn innermost_text(error: &(dyn std::error::Error + 'static)) -> String {
     let mut texts = vec![error.to_string()];
     let mut current = error.source();
     // Chains are a handful of links deep; the bound only guards against a cycle.
