@@ -19,6 +19,7 @@ use updraft::offline::invoke::{
     Completed, ErrorCause, Invocation, InvocationResult, InvokeError, Invoker,
 };
 use updraft::offline::server::{self, Emulator, OfflineOptions, Silent};
+use updraft::offline::websocket::WebSocketOptions;
 
 /// Answers by function name: `echo` returns the event it got as a proxy response body,
 /// `raw` returns the event itself, `fail` throws, `slow` times out, `image` returns a PNG.
@@ -163,6 +164,7 @@ fn start_with(timeouts: Timeouts) -> Running {
         lambda_port: 0,
         routes: RouteOptions::default(),
         timeouts,
+        websocket: WebSocketOptions::default(),
     };
     let emulator = runtime
         .block_on(server::start(

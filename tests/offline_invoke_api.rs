@@ -20,6 +20,7 @@ use updraft::offline::invoke::{
     Completed, ErrorCause, Invocation, InvocationResult, InvokeError, Invoker,
 };
 use updraft::offline::server::{self, Emulator, OfflineOptions, Silent};
+use updraft::offline::websocket::WebSocketOptions;
 
 /// `echo` answers `{"event", "clientContext"}`; `fail` throws.
 #[derive(Default)]
@@ -83,6 +84,7 @@ async fn start(double: Arc<Double>) -> Emulator {
         lambda_port: 0,
         routes: RouteOptions::default(),
         timeouts: Timeouts::default(),
+        websocket: WebSocketOptions::default(),
     };
     server::start(&service(), &options, double, Arc::new(Silent))
         .await

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use serde_json::Value;
@@ -25,6 +26,8 @@ use crate::offline::http::routes::RouteOptions;
 use crate::offline::invoke::Invoker;
 use crate::offline::reload::{self, Reloading, Watcher};
 use crate::offline::server::{self, OfflineOptions};
+use crate::offline::websocket::connections::ConnectionLimits;
+use crate::offline::websocket::WebSocketOptions;
 use crate::package::build::BuildError;
 
 /// Run the service locally: HTTP routes, the Lambda Invoke API and schedules
@@ -39,6 +42,17 @@ pub struct OfflineArgs {
     /// Port of the Lambda Invoke API and of `offline emit`
     #[arg(long = "lambdaPort", default_value_t = 3002, value_name = "PORT")]
     pub lambda_port: u16,
+    /// Port of the WebSocket API (`websocket` events) and its `@connections` API
+    #[arg(long = "websocketPort", default_value_t = 3001, value_name = "PORT")]
+    pub websocket_port: u16,
+    /// Seconds a WebSocket connection may stay open (API Gateway: 2 hours)
+    #[arg(long = "webSocketHardTimeout", default_value_t = 7200, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub websocket_hard_timeout: u64,
+    /// Seconds a WebSocket connection may stay silent (API Gateway: 10 minutes)
+    #[arg(long = "webSocketIdleTimeout", default_value_t = 600, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub websocket_idle_timeout: u64,
     /// Address to listen on (anything but loopback exposes the functions to the network)
     #[arg(long, default_value = "127.0.0.1", value_name = "ADDRESS")]
     pub host: IpAddr,
@@ -123,6 +137,13 @@ pub fn exec(
             no_prepend_stage: args.no_prepend_stage_in_url,
         },
         timeouts: Timeouts::default(),
+        websocket: WebSocketOptions {
+            port: args.websocket_port,
+            limits: ConnectionLimits {
+                hard: Duration::from_secs(args.websocket_hard_timeout),
+                idle: Duration::from_secs(args.websocket_idle_timeout),
+            },
+        },
     };
     let local = built_functions(&context.service, &context.loaded.service_dir, &[], None)
         .map_err(Failure::user)?;
@@ -165,12 +186,17 @@ pub fn exec(
         printer.warning(error);
     }
     show::routes(printer, &emulator.http_url(), &emulator.routes);
+    if let Some(websocket) = &emulator.websocket {
+        show::websocket_routes(printer, &websocket.url(), &websocket.routes);
+    }
     show::ready(printer, &emulator.http_url(), &emulator.lambda_url());
     runtime.block_on(stop_signal());
     printer.info("stopping: ending every function instance");
     if let Some(watch) = watch {
         watch.abort();
     }
+    // `$disconnect` runs before the functions' processes end.
+    runtime.block_on(emulator.close_websockets());
     engines.shutdown();
     runtime.block_on(emulator.stop());
     engines.shutdown();

@@ -2,9 +2,9 @@
 //! and storage triggers running real function code through the Lambda Runtime API.
 //!
 //! [`invoke`] is the contract between the front ends and the execution engine. The front ends:
-//! [`http`] (API Gateway), [`invoke_api`] (the Lambda Invoke API), [`schedule`] and [`emit`];
-//! [`events`] builds what they send; [`server`] runs them together over [`connection`]; [`reload`] restarts
-//! functions whose code changed.
+//! [`http`] (API Gateway), [`websocket`] (API Gateway WebSocket APIs), [`invoke_api`] (the
+//! Lambda Invoke API), [`schedule`] and [`emit`]; [`events`] builds what they send; [`server`]
+//! runs them together over [`connection`]; [`reload`] restarts functions whose code changed.
 
 pub mod connection;
 pub mod emit;
@@ -17,3 +17,4 @@ pub mod invoke_api;
 pub mod reload;
 pub mod schedule;
 pub mod server;
+pub mod websocket;

@@ -1,5 +1,6 @@
 //! `updraft offline` as a library call: binds the HTTP port (API Gateway routes) and the lambda
-//! port (the Invoke API and the emit endpoint), starts the schedule timers, and stops them all.
+//! port (the Invoke API and the emit endpoint), the WebSocket port when the service has
+//! `websocket` events, starts the schedule timers, and stops them all.
 //!
 //! Nothing here prints: what happens is told to an [`Observer`], which the command line turns
 //! into lines through its printer.
@@ -19,6 +20,7 @@ use super::http::{self, HttpState, RequestLog};
 use super::invoke::{Completed, Invocation, InvokeError, Invoker};
 use super::invoke_api::{self, FunctionNames, InvokeApiState};
 use super::schedule::{Schedule, ScheduleError};
+use super::websocket::{self, WebSocketLog, WebSocketOptions, WebSocketPort};
 use crate::manifest::model::{Service, Trigger};
 
 /// What the emulator tells as it runs.
@@ -31,6 +33,8 @@ pub trait Observer: Send + Sync {
     fn scheduled(&self, _function: &str, _expression: &str) {}
     /// An invocation could not be attempted.
     fn refused(&self, _function: &str, _error: &InvokeError) {}
+    /// A WebSocket route ran (or a message found no route).
+    fn websocket(&self, _log: &WebSocketLog) {}
 }
 
 /// An observer that tells nobody (tests).
@@ -46,6 +50,7 @@ pub struct OfflineOptions {
     pub routes: RouteOptions,
     /// How long a client may take to send a request.
     pub timeouts: Timeouts,
+    pub websocket: WebSocketOptions,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -53,7 +58,7 @@ pub enum OfflineError {
     #[error("cannot listen on {address} for {purpose}: {source}")]
     #[diagnostic(help(
         "another program (or another `updraft offline`) uses that port: stop it, or choose \
-         another with --httpPort / --lambdaPort"
+         another with --httpPort / --lambdaPort / --websocketPort"
     ))]
     Bind {
         address: SocketAddr,
@@ -79,11 +84,17 @@ pub struct Emulator {
     pub lambda_address: SocketAddr,
     /// Schedules that cannot fire offline, with why.
     pub schedule_errors: Vec<(String, ScheduleError)>,
+    /// The WebSocket API, when the service has `websocket` events.
+    pub websocket: Option<WebSocketPort>,
     stop: CancellationToken,
     tasks: JoinSet<()>,
 }
 
-async fn bind(host: IpAddr, port: u16, purpose: &'static str) -> Result<TcpListener, OfflineError> {
+pub(crate) async fn bind(
+    host: IpAddr,
+    port: u16,
+    purpose: &'static str,
+) -> Result<TcpListener, OfflineError> {
     let address = SocketAddr::new(host, port);
     TcpListener::bind(address)
         .await
@@ -186,6 +197,20 @@ pub async fn start(
         ));
     }
 
+    let websocket = websocket::start(
+        service,
+        &options.host,
+        &options.websocket,
+        options.timeouts,
+        websocket::Shared {
+            invoker: Arc::clone(&invoker),
+            observer: Arc::clone(&observer),
+            stop: &stop,
+            tasks: &mut tasks,
+        },
+    )
+    .await?;
+
     let mut schedule_errors = Vec::new();
     for (key, function) in &service.functions {
         let mut count = 0;
@@ -237,6 +262,7 @@ pub async fn start(
         http_address,
         lambda_address,
         schedule_errors,
+        websocket,
         stop,
         tasks,
     })
@@ -292,6 +318,14 @@ impl Emulator {
 
     pub fn lambda_url(&self) -> String {
         format!("http://{}", self.lambda_address)
+    }
+
+    /// Closes every WebSocket connection and waits for their `$disconnect` (before the
+    /// functions' processes are ended, so those can still run).
+    pub async fn close_websockets(&self) {
+        if let Some(websocket) = &self.websocket {
+            websocket.close_all().await;
+        }
     }
 
     /// Stops accepting, lets requests in flight finish, and ends the timers.

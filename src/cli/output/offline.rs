@@ -5,6 +5,7 @@
 use crate::offline::http::RequestLog;
 use crate::offline::invoke::{Completed, InvokeError};
 use crate::offline::server::{Observer, RouteLine};
+use crate::offline::websocket::WebSocketLog;
 
 use super::Printer;
 
@@ -21,6 +22,16 @@ pub fn routes(printer: &Printer, base_url: &str, routes: &[RouteLine]) {
             "  {:width$}  {base_url}{}  -> {} ({})\n",
             route.method, route.path, route.function, route.api
         ));
+    }
+    printer.info(text.trim_end());
+}
+
+/// The WebSocket API's address and routes: `route key -> function`.
+pub fn websocket_routes(printer: &Printer, url: &str, routes: &[(String, String)]) {
+    let width = routes.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
+    let mut text = format!("WebSocket API: {url}\n");
+    for (key, function) in routes {
+        text.push_str(&format!("  WS  {key:width$}  -> {function}\n"));
     }
     printer.info(text.trim_end());
 }
@@ -65,6 +76,23 @@ impl Observer for OfflineLog {
     fn scheduled(&self, function: &str, expression: &str) {
         self.printer
             .info(&format!("schedule {expression} -> {function}"));
+    }
+
+    fn websocket(&self, log: &WebSocketLog) {
+        let function = log.function.as_deref().unwrap_or_default();
+        let mut text = match &log.invocation_log {
+            Some(invocation) => prefixed(function, invocation),
+            None => String::new(),
+        };
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        let arrow = if function.is_empty() { "" } else { " -> " };
+        text.push_str(&format!(
+            "websocket {} {}{arrow}{function} {} ({} ms)",
+            log.route_key, log.connection_id, log.outcome, log.duration_ms
+        ));
+        self.printer.info(&text);
     }
 
     fn refused(&self, function: &str, error: &InvokeError) {
