@@ -482,6 +482,43 @@ async fn connections_api_gets_posts_deletes_and_answers_gone_to_the_rust_sdk() {
         .await
         .expect_err("no such connection");
     assert!(gone.into_service_error().is_gone_exception());
+
+    // API Gateway takes 128 KB a message.
+    let (_open, open_id) = connect_recorded(&offline, &offline.websocket).await;
+    let too_large = with_stage
+        .post_to_connection()
+        .connection_id(&open_id)
+        .data(aws_sdk_apigatewaymanagement::primitives::Blob::new(
+            vec![b'x'; 128 * 1024 + 1],
+        ))
+        .send()
+        .await
+        .expect_err("over 128 KB");
+    assert!(too_large
+        .into_service_error()
+        .is_payload_too_large_exception());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_message_ends_only_its_own_connection() {
+    let offline = Offline::start("serverless.yml", 0, &[]);
+    let (mut big, big_id) = connect_recorded(&offline, &offline.websocket).await;
+    let (mut other, _) = connect_recorded(&offline, &offline.websocket).await;
+    // Over API Gateway's 32 KB frame; the send may fail once the server hangs up.
+    let _ = big.send(Message::text("x".repeat(200 * 1024))).await;
+    loop {
+        match big.next().await {
+            Some(Ok(Message::Text(_))) => panic!("an oversized message was routed"),
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => break,
+        }
+    }
+    offline.wait_recorded("disconnect", &big_id).await;
+    other
+        .send(Message::text(r#"{"action":"echo"}"#))
+        .await
+        .expect("sent");
+    assert_eq!(next_json(&mut other).await["route"], "echo");
 }
 
 /// The test venv's Python (`scripts/test.sh` makes `.venv` with boto3), or
