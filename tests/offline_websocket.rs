@@ -256,6 +256,10 @@ fn refused_status(result: Result<Client, WsError>) -> u16 {
 async fn connect_runs_on_the_upgrade_and_its_status_refuses() {
     let offline = Offline::start("serverless.yml", 0, &[]);
     let listing = offline.seen.join("\n");
+    assert!(
+        listing.contains("the WebSocket route `$connect` has an authorizer"),
+        "the start warns that the authorizer is not run:\n{listing}"
+    );
     for route in ["$connect", "$default", "$disconnect", "echo", "push"] {
         assert!(
             listing.contains(&format!("WS  {route}")),

@@ -187,6 +187,9 @@ pub fn exec(
     }
     show::routes(printer, &emulator.http_url(), &emulator.routes);
     if let Some(websocket) = &emulator.websocket {
+        for warning in &websocket.unenforced {
+            printer.warning(warning);
+        }
         show::websocket_routes(printer, &websocket.url(), &websocket.routes);
     }
     show::ready(printer, &emulator.http_url(), &emulator.lambda_url());

@@ -93,11 +93,24 @@ impl Default for WebSocketOptions {
     }
 }
 
+/// A route's authorizer is not run offline: the route admits every client.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("the WebSocket route `{route}` has an authorizer, which `updraft offline` does not run: every client may connect")]
+#[diagnostic(help(
+    "test the authorizer's function on its own (`updraft invoke local -f NAME`), or check the \
+     caller in the `$connect` function while running offline"
+))]
+pub struct AuthorizerNotRun {
+    pub route: String,
+}
+
 /// A served WebSocket API.
 pub struct WebSocketPort {
     pub address: SocketAddr,
     /// Route keys and their functions, sorted by key.
     pub routes: Vec<(String, String)>,
+    /// Routes whose authorizer is not run.
+    pub unenforced: Vec<AuthorizerNotRun>,
     close_all: CancellationToken,
     connections: Arc<Connections>,
 }
@@ -146,6 +159,14 @@ pub async fn start(
         .values()
         .map(|route| (route.key.clone(), route.function.clone()))
         .collect();
+    let unenforced = routes
+        .routes
+        .values()
+        .filter(|route| route.authorizer)
+        .map(|route| AuthorizerNotRun {
+            route: route.key.clone(),
+        })
+        .collect();
     let close_all = shared.stop.child_token();
     let connections = Arc::new(Connections::default());
     let state = Arc::new(WebSocketState {
@@ -165,6 +186,7 @@ pub async fn start(
     Ok(Some(WebSocketPort {
         address,
         routes: listing,
+        unenforced,
         close_all,
         connections,
     }))

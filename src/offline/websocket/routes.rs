@@ -25,6 +25,8 @@ pub struct Route {
     pub function: String,
     /// `routeResponseSelectionExpression: $default`: the handler's `body` is sent back.
     pub two_way: bool,
+    /// The event names an authorizer, which the emulator does not run.
+    pub authorizer: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +56,7 @@ impl RouteTable {
                     key: route_key,
                     function: key.clone(),
                     two_way: route.response_selection.as_deref() == Some("$default"),
+                    authorizer: route.authorizer.is_some(),
                 });
             }
         }
@@ -136,6 +139,7 @@ mod tests {
                             key: key.to_string(),
                             function: "f".into(),
                             two_way: false,
+                            authorizer: false,
                         },
                     )
                 })
