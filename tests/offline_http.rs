@@ -19,6 +19,7 @@ use updraft::offline::invoke::{
     Completed, ErrorCause, Invocation, InvocationResult, InvokeError, Invoker,
 };
 use updraft::offline::server::{self, Emulator, OfflineOptions, Silent};
+use updraft::offline::websocket::WebSocketOptions;
 
 /// Answers by function name: `echo` returns the event it got as a proxy response body,
 /// `raw` returns the event itself, `fail` throws, `slow` times out, `image` returns a PNG.
@@ -166,6 +167,7 @@ fn start_with(timeouts: Timeouts) -> Running {
         timeouts,
         auth: updraft::offline::http::auth::AuthOptions::default(),
         https: None,
+        websocket: WebSocketOptions::default(),
     };
     let emulator = runtime
         .block_on(server::start(

@@ -20,6 +20,7 @@ use updraft::offline::invoke::{
     Completed, ErrorCause, Invocation, InvocationResult, InvokeError, Invoker,
 };
 use updraft::offline::server::{self, Emulator, OfflineOptions, Silent};
+use updraft::offline::websocket::WebSocketOptions;
 
 /// `echo` answers `{"event", "clientContext"}`; `fail` throws.
 #[derive(Default)]
@@ -91,6 +92,7 @@ async fn start(double: Arc<Double>) -> Emulator {
         timeouts: Timeouts::default(),
         auth: updraft::offline::http::auth::AuthOptions::default(),
         https: None,
+        websocket: WebSocketOptions::default(),
     };
     server::start(&service(), &options, double, Arc::new(Silent))
         .await

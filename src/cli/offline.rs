@@ -32,6 +32,8 @@ use crate::offline::http::routes::RouteOptions;
 use crate::offline::invoke::Invoker;
 use crate::offline::reload::{self, Reloading, Watcher};
 use crate::offline::server::{self, OfflineOptions};
+use crate::offline::websocket::connections::ConnectionLimits;
+use crate::offline::websocket::WebSocketOptions;
 use crate::package::build::BuildError;
 
 /// Run the service locally: HTTP routes, the Lambda Invoke API and schedules
@@ -51,6 +53,17 @@ pub struct OfflineArgs {
     /// Port of the `alb` events (opened only when the service has some)
     #[arg(long = "albPort", default_value_t = 3003, value_name = "PORT")]
     pub alb_port: u16,
+    /// Port of the WebSocket API (`websocket` events) and its `@connections` API
+    #[arg(long = "websocketPort", default_value_t = 3001, value_name = "PORT")]
+    pub websocket_port: u16,
+    /// Seconds a WebSocket connection may stay open (API Gateway: 2 hours)
+    #[arg(long = "webSocketHardTimeout", default_value_t = 7200, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub websocket_hard_timeout: u64,
+    /// Seconds a WebSocket connection may stay silent (API Gateway: 10 minutes)
+    #[arg(long = "webSocketIdleTimeout", default_value_t = 600, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub websocket_idle_timeout: u64,
     /// Address to listen on (anything but loopback exposes the functions to the network)
     #[arg(long, default_value = "127.0.0.1", value_name = "ADDRESS")]
     pub host: IpAddr,
@@ -228,6 +241,13 @@ pub fn exec(
             ignore_jwt_signature: args.ignore_jwt_signature,
         },
         https: args.https_protocol.clone(),
+        websocket: WebSocketOptions {
+            port: args.websocket_port,
+            limits: ConnectionLimits {
+                hard: Duration::from_secs(args.websocket_hard_timeout),
+                idle: Duration::from_secs(args.websocket_idle_timeout),
+            },
+        },
     };
     let local = built_functions(&context.service, &context.loaded.service_dir, &[], None)
         .map_err(Failure::user)?;
@@ -309,12 +329,20 @@ pub fn exec(
             printer.warning(&unemulated);
         }
     }
+    if let Some(websocket) = &emulator.websocket {
+        for warning in &websocket.unenforced {
+            printer.warning(warning);
+        }
+        show::websocket_routes(printer, &websocket.url(), &websocket.routes);
+    }
     show::ready(printer, &emulator.http_url(), &emulator.lambda_url());
     runtime.block_on(stop_signal());
     printer.info("stopping: ending every function instance");
     if let Some(watch) = watch {
         watch.abort();
     }
+    // `$disconnect` runs before the functions' processes end.
+    runtime.block_on(emulator.close_websockets());
     engines.shutdown();
     runtime.block_on(emulator.stop());
     engines.shutdown();

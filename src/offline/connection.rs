@@ -145,7 +145,9 @@ async fn serve_connection<S>(
         // A client may close its sending side once its request is out (`nc -N`, a
         // script's `shutdown(SHUT_WR)`); it still gets its answer.
         .half_close(true)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(TokioIo::new(stream), service)
+        // The WebSocket port hands upgraded connections over; no other route upgrades.
+        .with_upgrades();
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => {}

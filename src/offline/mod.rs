@@ -2,10 +2,10 @@
 //! and storage triggers running real function code through the Lambda Runtime API.
 //!
 //! [`invoke`] is the contract between the front ends and the execution engine. The front ends:
-//! [`http`] (API Gateway), [`invoke_api`] (the Lambda Invoke API), [`schedule`], [`emit`] and
-//! [`pollers`] (queues and streams on an AWS endpoint);
-//! [`events`] builds what they send; [`server`] runs them together over [`connection`]; [`reload`] restarts
-//! functions whose code changed.
+//! [`http`] (API Gateway), [`websocket`] (API Gateway WebSocket APIs), [`invoke_api`] (the
+//! Lambda Invoke API), [`schedule`], [`emit`] and [`pollers`] (queues and streams on an AWS
+//! endpoint); [`events`] builds what they send; [`server`] runs them together over
+//! [`connection`]; [`reload`] restarts functions whose code changed.
 
 pub mod alb;
 pub mod connection;
@@ -21,3 +21,4 @@ pub mod reload;
 pub mod schedule;
 pub mod server;
 pub mod settings;
+pub mod websocket;

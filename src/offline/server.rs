@@ -1,5 +1,6 @@
 //! `updraft offline` as a library call: binds the HTTP port (API Gateway routes) and the lambda
-//! port (the Invoke API and the emit endpoint), starts the schedule timers, and stops them all.
+//! port (the Invoke API and the emit endpoint), the WebSocket port when the service has
+//! `websocket` events, starts the schedule timers, and stops them all.
 //!
 //! Nothing here prints: what happens is told to an [`Observer`], which the command line turns
 //! into lines through its printer.
@@ -24,6 +25,7 @@ use super::invoke::{Completed, Invocation, InvokeError, Invoker};
 use super::invoke_api::{self, FunctionNames, InvokeApiState};
 use super::pollers;
 use super::schedule::{Schedule, ScheduleError};
+use super::websocket::{self, WebSocketLog, WebSocketOptions, WebSocketPort};
 use crate::manifest::model::{Service, Trigger};
 
 /// What the emulator tells as it runs.
@@ -47,6 +49,8 @@ pub trait Observer: Send + Sync {
     fn delivered(&self, _delivery: &pollers::Delivery) {}
     /// A poller cannot read its source, or skipped a batch; it keeps going.
     fn poller_warning(&self, _warning: &pollers::PollerWarning) {}
+    /// A WebSocket route ran (or a message found no route).
+    fn websocket(&self, _log: &WebSocketLog) {}
 }
 
 /// An observer that tells nobody (tests).
@@ -69,6 +73,7 @@ pub struct OfflineOptions {
     /// `--httpsProtocol`: serve the HTTP routes over TLS with this directory's `cert.pem` and
     /// `key.pem`.
     pub https: Option<std::path::PathBuf>,
+    pub websocket: WebSocketOptions,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -76,7 +81,7 @@ pub enum OfflineError {
     #[error("cannot listen on {address} for {purpose}: {source}")]
     #[diagnostic(help(
         "another program (or another `updraft offline`) uses that port: stop it, or choose \
-         another with --httpPort / --lambdaPort"
+         another with --httpPort / --lambdaPort / --websocketPort"
     ))]
     Bind {
         address: SocketAddr,
@@ -117,11 +122,17 @@ pub struct Emulator {
     pub resource_errors: Vec<ResourceRouteError>,
     /// Whether the HTTP routes are served over TLS.
     https: bool,
+    /// The WebSocket API, when the service has `websocket` events.
+    pub websocket: Option<WebSocketPort>,
     stop: CancellationToken,
     tasks: JoinSet<()>,
 }
 
-async fn bind(host: IpAddr, port: u16, purpose: &'static str) -> Result<TcpListener, OfflineError> {
+pub(crate) async fn bind(
+    host: IpAddr,
+    port: u16,
+    purpose: &'static str,
+) -> Result<TcpListener, OfflineError> {
     let address = SocketAddr::new(host, port);
     TcpListener::bind(address)
         .await
@@ -269,6 +280,20 @@ pub async fn start(
         Some((address, alb_rules))
     };
 
+    let websocket = websocket::start(
+        service,
+        &options.host,
+        &options.websocket,
+        options.timeouts,
+        websocket::Shared {
+            invoker: Arc::clone(&invoker),
+            observer: Arc::clone(&observer),
+            stop: &stop,
+            tasks: &mut tasks,
+        },
+    )
+    .await?;
+
     let mut schedule_errors = Vec::new();
     for (key, function) in &service.functions {
         let mut count = 0;
@@ -326,6 +351,7 @@ pub async fn start(
         schema_errors,
         resource_errors,
         https: options.https.is_some(),
+        websocket,
         stop,
         tasks,
     })
@@ -407,6 +433,14 @@ impl Emulator {
 
     pub fn lambda_url(&self) -> String {
         format!("http://{}", self.lambda_address)
+    }
+
+    /// Closes every WebSocket connection and waits for their `$disconnect` (before the
+    /// functions' processes are ended, so those can still run).
+    pub async fn close_websockets(&self) {
+        if let Some(websocket) = &self.websocket {
+            websocket.close_all().await;
+        }
     }
 
     /// Stops accepting, lets requests in flight finish, and ends the timers.

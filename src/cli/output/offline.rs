@@ -7,6 +7,7 @@ use crate::offline::http::RequestLog;
 use crate::offline::invoke::{Completed, InvokeError};
 use crate::offline::pollers::{Delivery, Outcome, PollerWarning, Polling};
 use crate::offline::server::{Observer, RouteLine};
+use crate::offline::websocket::WebSocketLog;
 
 use super::Printer;
 
@@ -51,6 +52,16 @@ pub fn alb_rules(printer: &Printer, base_url: &str, rules: &[Rule]) {
             "  priority {}  {conditions}  -> {} (ALB)\n",
             rule.priority, rule.function
         ));
+    }
+    printer.info(text.trim_end());
+}
+
+/// The WebSocket API's address and routes: `route key -> function`.
+pub fn websocket_routes(printer: &Printer, url: &str, routes: &[(String, String)]) {
+    let width = routes.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
+    let mut text = format!("WebSocket API: {url}\n");
+    for (key, function) in routes {
+        text.push_str(&format!("  WS  {key:width$}  -> {function}\n"));
     }
     printer.info(text.trim_end());
 }
@@ -114,6 +125,23 @@ impl Observer for OfflineLog {
 
     fn authorization(&self, note: &str) {
         self.printer.info(&format!("authorization: {note}"));
+    }
+
+    fn websocket(&self, log: &WebSocketLog) {
+        let function = log.function.as_deref().unwrap_or_default();
+        let mut text = match &log.invocation_log {
+            Some(invocation) => prefixed(function, invocation),
+            None => String::new(),
+        };
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        let arrow = if function.is_empty() { "" } else { " -> " };
+        text.push_str(&format!(
+            "websocket {} {}{arrow}{function} {} ({} ms)",
+            log.route_key, log.connection_id, log.outcome, log.duration_ms
+        ));
+        self.printer.info(&text);
     }
 
     fn refused(&self, function: &str, error: &InvokeError) {

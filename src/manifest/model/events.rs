@@ -67,6 +67,52 @@ pub enum Trigger {
     },
 }
 
+/// `provider.websocketsApiRouteSelectionExpression` unless set: the `action` of a JSON message.
+pub const DEFAULT_WEBSOCKET_ROUTE_SELECTION: &str = "$request.body.action";
+
+/// One `websocket` event's route, read the same way by deploy and by `offline`: the string form
+/// (`websocket: $connect`) is the route key alone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebsocketRoute {
+    /// `$connect`, `$disconnect`, `$default` or a custom key; empty when none is given.
+    pub route_key: String,
+    /// `routeResponseSelectionExpression`: `$default` makes the route two-way.
+    pub response_selection: Option<String>,
+    /// The `authorizer` setting as written, when set.
+    pub authorizer: Option<Json>,
+}
+
+impl Event {
+    /// The route of a `websocket` event; `None` for other events.
+    pub fn websocket_route(&self) -> Option<WebsocketRoute> {
+        if self.kind != "websocket" {
+            return None;
+        }
+        let value = self.raw.get(&self.kind);
+        let text = |key: &str| {
+            value
+                .and_then(|v| v.get(key))
+                .and_then(Json::as_str)
+                .map(str::to_string)
+        };
+        Some(match value.and_then(Json::as_str) {
+            Some(route) => WebsocketRoute {
+                route_key: route.to_string(),
+                response_selection: None,
+                authorizer: None,
+            },
+            None => WebsocketRoute {
+                route_key: text("route").unwrap_or_default(),
+                response_selection: text("routeResponseSelectionExpression"),
+                authorizer: value
+                    .and_then(|v| v.get("authorizer"))
+                    .filter(|a| !a.is_null())
+                    .cloned(),
+            },
+        })
+    }
+}
+
 /// The headers the Framework allows when CORS is on and the settings name none (`cors: true`
 /// on an `http` event, `provider.httpApi.cors: true`): deploy writes them and `offline`
 /// answers preflights with them.

@@ -205,7 +205,7 @@ fn grouped(pairs: &[(String, String)]) -> IndexMap<String, Vec<String>> {
 }
 
 /// `{key: last}` and `{key: [all]}`, or nulls when empty, as payload 1.0 has them.
-fn single_and_multi(pairs: &[(String, String)]) -> (Value, Value) {
+pub(crate) fn single_and_multi(pairs: &[(String, String)]) -> (Value, Value) {
     if pairs.is_empty() {
         return (Value::Null, Value::Null);
     }

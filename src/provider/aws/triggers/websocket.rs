@@ -20,7 +20,8 @@ use serde_json::{json, Value as Json};
 use super::super::kinds::Typed;
 use super::super::naming::{self, kind};
 use super::permission::{self, Grant};
-use super::{invalid, settings, unsupported_setting, EventContext, FunctionEvent};
+use super::{invalid, unsupported_setting, EventContext, FunctionEvent};
+use crate::manifest::model::events::{WebsocketRoute, DEFAULT_WEBSOCKET_ROUTE_SELECTION};
 use crate::manifest::model::{Event, Function};
 use crate::plan::{Desired, Properties, Reference, ResourceId};
 use crate::provider::aws::context::Context;
@@ -39,7 +40,7 @@ pub const CONNECT: &str = "$connect";
 /// Where a Lambda authorizer reads the caller's identity unless the event says otherwise.
 pub const DEFAULT_IDENTITY_SOURCE: &str = "route.request.header.Auth";
 
-pub const DEFAULT_ROUTE_SELECTION: &str = "$request.body.action";
+pub const DEFAULT_ROUTE_SELECTION: &str = DEFAULT_WEBSOCKET_ROUTE_SELECTION;
 
 pub const DEFAULT_DESCRIPTION: &str = "Serverless Websockets";
 
@@ -161,39 +162,12 @@ fn provider_text(context: &Context<'_>, key: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// One `websocket` event as written: the string form is the route key alone.
-struct RouteSetting {
-    route_key: String,
-    response_selection: Option<String>,
-    authorizer: Option<Json>,
-}
-
-fn route_setting(function: &Function, event: &Event) -> Result<RouteSetting, ProviderError> {
-    let value = event.raw.get(&event.kind);
-    let setting = match (value.and_then(Json::as_str), settings(event)) {
-        (Some(route), _) => RouteSetting {
-            route_key: route.to_string(),
-            response_selection: None,
-            authorizer: None,
-        },
-        (None, Some(map)) => RouteSetting {
-            route_key: map
-                .get("route")
-                .and_then(Json::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            response_selection: map
-                .get("routeResponseSelectionExpression")
-                .and_then(Json::as_str)
-                .map(str::to_string),
-            authorizer: map.get("authorizer").filter(|a| !a.is_null()).cloned(),
-        },
-        (None, None) => RouteSetting {
-            route_key: String::new(),
-            response_selection: None,
-            authorizer: None,
-        },
-    };
+fn route_setting(function: &Function, event: &Event) -> Result<WebsocketRoute, ProviderError> {
+    let setting = event.websocket_route().unwrap_or(WebsocketRoute {
+        route_key: String::new(),
+        response_selection: None,
+        authorizer: None,
+    });
     if setting.route_key.trim().is_empty() {
         return Err(invalid(
             function,

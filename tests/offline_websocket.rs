@@ -1,0 +1,576 @@
+//! `updraft offline`'s WebSocket API as a client sees it: the binary on
+//! `tests/fixtures/offline-websocket` (real Python handlers), driven by a real WebSocket client
+//! (tokio-tungstenite) and the AWS SDKs' `apigatewaymanagementapi` clients (Rust from the test,
+//! boto3 from inside a handler). The handlers record their `$connect` and `$disconnect` events
+//! in a scratch directory (`EVENTS_DIR`), which is how the tests see what those routes got.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_apigatewaymanagement::config::{BehaviorVersion, Credentials, Region};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/offline-websocket")
+}
+
+/// A running `updraft offline`, interrupted (Ctrl-C) when dropped.
+struct Offline {
+    child: Child,
+    /// `ws://127.0.0.1:PORT`
+    websocket: String,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+    events: tempfile::TempDir,
+}
+
+impl Offline {
+    fn start(config: &str, port: u16, env: &[(&str, &str)]) -> Offline {
+        Offline::start_with(config, port, env, &[])
+    }
+
+    fn start_with(config: &str, port: u16, env: &[(&str, &str)], args: &[&str]) -> Offline {
+        let events = tempfile::tempdir().expect("scratch directory");
+        let mut command = common::clean_command(env!("CARGO_BIN_EXE_updraft"), &fixture());
+        let port = port.to_string();
+        let events_env = format!("EVENTS_DIR={}", events.path().display());
+        let websocket_env = format!("WEBSOCKET_PORT={port}");
+        command
+            .args([
+                "offline",
+                "-c",
+                config,
+                "--httpPort",
+                "0",
+                "--lambdaPort",
+                "0",
+            ])
+            .args([
+                "--websocketPort",
+                &port,
+                "-e",
+                &events_env,
+                "-e",
+                &websocket_env,
+            ])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("updraft starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut offline = Offline {
+            child,
+            websocket: String::new(),
+            lines,
+            seen: Vec::new(),
+            events,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let Some(line) = offline.next_line(deadline) else {
+                panic!(
+                    "no `Server ready` line; stderr:\n{}",
+                    offline.seen.join("\n")
+                );
+            };
+            if let Some(url) = line.strip_prefix("WebSocket API: ") {
+                offline.websocket = url.trim().to_string();
+            }
+            if line.starts_with("Server ready: ") {
+                break;
+            }
+        }
+        assert!(
+            !offline.websocket.is_empty(),
+            "no `WebSocket API` line; stderr:\n{}",
+            offline.seen.join("\n")
+        );
+        offline
+    }
+
+    fn next_line(&mut self, deadline: Instant) -> Option<String> {
+        let wait = deadline.checked_duration_since(Instant::now())?;
+        let line = self.lines.recv_timeout(wait).ok()?;
+        self.seen.push(line.clone());
+        Some(line)
+    }
+
+    /// Waits for a stderr line containing `text`.
+    fn wait_for(&mut self, text: &str) -> bool {
+        if self.seen.iter().any(|line| line.contains(text)) {
+            return true;
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while let Some(line) = self.next_line(deadline) {
+            if line.contains(text) {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn http(&self) -> String {
+        self.websocket.replacen("ws://", "http://", 1)
+    }
+
+    /// Ctrl-C; waits for the exit and gives its code.
+    fn interrupt(&mut self) -> Option<i32> {
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        None
+    }
+
+    /// The event a `$connect` or `$disconnect` handler recorded for a connection.
+    fn recorded(&self, kind: &str, connection_id: &str) -> Option<Value> {
+        let path = self
+            .events
+            .path()
+            .join(format!("{kind}-{connection_id}.json"));
+        let text = std::fs::read_to_string(path).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// Waits for a handler's record (the `$disconnect` of a closed connection runs after it).
+    async fn wait_recorded(&self, kind: &str, connection_id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Some(event) = self.recorded(kind, connection_id) {
+                return event;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "no {kind} event for {connection_id}; stderr:\n{}",
+            self.seen.join("\n")
+        );
+    }
+
+    /// The connection ids whose `$connect` ran, in no particular order.
+    fn connected_ids(&self) -> Vec<String> {
+        std::fs::read_dir(self.events.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                Some(
+                    name.strip_prefix("connect-")?
+                        .strip_suffix(".json")?
+                        .to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Drop for Offline {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.interrupt();
+        }
+    }
+}
+
+async fn connect(url: &str) -> Result<Client, WsError> {
+    let mut request = url.into_client_request().expect("a WebSocket URL");
+    request
+        .headers_mut()
+        .insert("user-agent", "updraft-test/1.0".parse().expect("header"));
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(client, _)| client)
+}
+
+/// Connects and finds the new connection's id from its recorded `$connect` event.
+async fn connect_recorded(offline: &Offline, url: &str) -> (Client, String) {
+    let before = offline.connected_ids();
+    let client = connect(url).await.expect("the upgrade is accepted");
+    let mut new: Vec<String> = offline
+        .connected_ids()
+        .into_iter()
+        .filter(|id| !before.contains(id))
+        .collect();
+    assert_eq!(new.len(), 1, "one new $connect event");
+    (client, new.remove(0))
+}
+
+/// The next text message, skipping pings.
+async fn next_text(client: &mut Client) -> String {
+    loop {
+        match client.next().await {
+            Some(Ok(Message::Text(text))) => return text.to_string(),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            other => panic!("expected a text message, got {other:?}"),
+        }
+    }
+}
+
+async fn next_json(client: &mut Client) -> Value {
+    let text = next_text(client).await;
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+fn refused_status(result: Result<Client, WsError>) -> u16 {
+    match result {
+        Err(WsError::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("expected an HTTP refusal, got {other}"),
+        Ok(_) => panic!("expected the upgrade to be refused"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_runs_on_the_upgrade_and_its_status_refuses() {
+    let offline = Offline::start("serverless.yml", 0, &[]);
+    let listing = offline.seen.join("\n");
+    assert!(
+        listing.contains("the WebSocket route `$connect` has an authorizer"),
+        "the start warns that the authorizer is not run:\n{listing}"
+    );
+    for route in ["$connect", "$default", "$disconnect", "echo", "push"] {
+        assert!(
+            listing.contains(&format!("WS  {route}")),
+            "{route} is listed:\n{listing}"
+        );
+    }
+
+    let url = format!("{}/?name=ada&name=grace", offline.websocket);
+    let (_client, id) = connect_recorded(&offline, &url).await;
+    let event = offline
+        .recorded("connect", &id)
+        .expect("the $connect event");
+    let context = &event["requestContext"];
+    assert_eq!(context["routeKey"], "$connect");
+    assert_eq!(context["eventType"], "CONNECT");
+    assert_eq!(context["messageDirection"], "IN");
+    assert_eq!(context["stage"], "dev");
+    assert_eq!(context["domainName"], "127.0.0.1");
+    assert_eq!(context["connectionId"], id.as_str());
+    assert!(context["apiId"].is_string() && context["requestId"].is_string());
+    assert!(context["connectedAt"].as_i64().is_some_and(|at| at > 0));
+    assert_eq!(context["identity"]["userAgent"], "updraft-test/1.0");
+    assert_eq!(event["headers"]["user-agent"], "updraft-test/1.0");
+    assert_eq!(
+        event["multiValueHeaders"]["user-agent"][0],
+        "updraft-test/1.0"
+    );
+    assert_eq!(event["queryStringParameters"]["name"], "grace");
+    assert_eq!(
+        event["multiValueQueryStringParameters"]["name"],
+        serde_json::json!(["ada", "grace"])
+    );
+    assert_eq!(event["isBase64Encoded"], false);
+
+    // AWS's URLs carry the stage.
+    connect_recorded(&offline, &format!("{}/dev", offline.websocket)).await;
+
+    let denied = connect(&format!("{}/dev?status=401", offline.websocket)).await;
+    assert_eq!(refused_status(denied), 401);
+    let crashed = connect(&format!("{}/?crash=1", offline.websocket)).await;
+    assert_eq!(refused_status(crashed), 502);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_route_by_action_to_their_route_else_to_default() {
+    let mut offline = Offline::start("serverless.yml", 0, &[]);
+    let (mut client, id) = connect_recorded(&offline, &offline.websocket).await;
+
+    // A one-way route's answer is not sent: the next message is the two-way route's.
+    client
+        .send(Message::text(r#"{"action":"oneway","n":1}"#))
+        .await
+        .expect("sent");
+    client
+        .send(Message::text(r#"{"action":"echo","n":2}"#))
+        .await
+        .expect("sent");
+    let echoed = next_json(&mut client).await;
+    assert_eq!(echoed["route"], "echo");
+    let context = &echoed["event"]["requestContext"];
+    assert_eq!(context["routeKey"], "echo");
+    assert_eq!(context["eventType"], "MESSAGE");
+    assert_eq!(context["messageDirection"], "IN");
+    assert_eq!(context["connectionId"], id.as_str());
+    assert!(context["messageId"].is_string());
+    assert_eq!(echoed["event"]["body"], r#"{"action":"echo","n":2}"#);
+    assert_eq!(echoed["event"]["isBase64Encoded"], false);
+    // Logged as HTTP invocations are: the function's log, then a line for the route.
+    assert!(
+        offline.wait_for("[echo] START RequestId"),
+        "{}",
+        offline.seen.join("\n")
+    );
+    assert!(
+        offline.wait_for(&format!("websocket echo {id} -> echo ok")),
+        "{}",
+        offline.seen.join("\n")
+    );
+
+    client.send(Message::text("not json")).await.expect("sent");
+    let fallback = next_json(&mut client).await;
+    assert_eq!(fallback["route"], "$default");
+    assert_eq!(fallback["event"]["requestContext"]["routeKey"], "$default");
+    assert_eq!(fallback["event"]["body"], "not json");
+
+    client
+        .send(Message::text(r#"{"action":"nowhere"}"#))
+        .await
+        .expect("sent");
+    assert_eq!(next_json(&mut client).await["route"], "$default");
+
+    client
+        .send(Message::text(r#"{"action":"fail"}"#))
+        .await
+        .expect("sent");
+    let error = next_json(&mut client).await;
+    assert_eq!(error["message"], "Internal server error");
+    assert_eq!(error["connectionId"], id.as_str());
+    assert!(error["requestId"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_connect_every_client_is_accepted_and_unrouted_messages_are_forbidden() {
+    let offline = Offline::start("serverless.minimal.yml", 0, &[]);
+    let mut client = connect(&offline.websocket).await.expect("accepted");
+    client
+        .send(Message::text(r#"{"action":"echo"}"#))
+        .await
+        .expect("sent");
+    let echoed = next_json(&mut client).await;
+    let id = echoed["event"]["requestContext"]["connectionId"].clone();
+    client
+        .send(Message::text(r#"{"action":"other"}"#))
+        .await
+        .expect("sent");
+    let forbidden = next_json(&mut client).await;
+    assert_eq!(forbidden["message"], "Forbidden");
+    assert_eq!(forbidden["connectionId"], id);
+    assert!(forbidden["requestId"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnect_runs_when_the_client_closes_and_when_the_emulator_stops() {
+    let mut offline = Offline::start("serverless.yml", 0, &[]);
+    let (mut client, id) = connect_recorded(&offline, &offline.websocket).await;
+    client.close(None).await.expect("closed");
+    let event = offline.wait_recorded("disconnect", &id).await;
+    let context = &event["requestContext"];
+    assert_eq!(context["routeKey"], "$disconnect");
+    assert_eq!(context["eventType"], "DISCONNECT");
+    assert_eq!(context["connectionId"], id.as_str());
+    assert_eq!(context["disconnectStatusCode"], 1005);
+
+    let (mut open, open_id) = connect_recorded(&offline, &offline.websocket).await;
+    assert_eq!(offline.interrupt(), Some(0), "Ctrl-C exits 0");
+    // The emulator ends only after the connection's `$disconnect` ran.
+    let event = offline
+        .recorded("disconnect", &open_id)
+        .expect("$disconnect ran before the emulator exited");
+    assert_eq!(event["requestContext"]["disconnectStatusCode"], 1001);
+    match open.next().await {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::Away),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_timeout_flag_closes_a_silent_connection_going_away() {
+    let offline = Offline::start_with("serverless.yml", 0, &[], &["--webSocketIdleTimeout", "1"]);
+    let (mut client, id) = connect_recorded(&offline, &offline.websocket).await;
+    match client.next().await {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::Away),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+    let event = offline.wait_recorded("disconnect", &id).await;
+    assert_eq!(event["requestContext"]["disconnectStatusCode"], 1001);
+    assert_eq!(event["requestContext"]["disconnectReason"], "Going away");
+}
+
+fn management(endpoint: &str) -> aws_sdk_apigatewaymanagement::Client {
+    let config = aws_sdk_apigatewaymanagement::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .build();
+    aws_sdk_apigatewaymanagement::Client::from_conf(config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_api_gets_posts_deletes_and_answers_gone_to_the_rust_sdk() {
+    let offline = Offline::start("serverless.yml", 0, &[]);
+    let (mut client, id) = connect_recorded(&offline, &offline.websocket).await;
+    let without_stage = management(&offline.http());
+    let with_stage = management(&format!("{}/dev", offline.http()));
+
+    let described = without_stage
+        .get_connection()
+        .connection_id(&id)
+        .send()
+        .await
+        .expect("getConnection");
+    let identity = described.identity().expect("an identity");
+    assert_eq!(identity.source_ip(), Some("127.0.0.1"));
+    assert_eq!(identity.user_agent(), Some("updraft-test/1.0"));
+    assert!(described.connected_at().is_some() && described.last_active_at().is_some());
+
+    with_stage
+        .post_to_connection()
+        .connection_id(&id)
+        .data(aws_sdk_apigatewaymanagement::primitives::Blob::new(
+            "hello from the SDK",
+        ))
+        .send()
+        .await
+        .expect("postToConnection");
+    assert_eq!(next_text(&mut client).await, "hello from the SDK");
+
+    with_stage
+        .delete_connection()
+        .connection_id(&id)
+        .send()
+        .await
+        .expect("deleteConnection");
+    match client.next().await {
+        Some(Ok(Message::Close(_))) => {}
+        other => panic!("expected the connection to close, got {other:?}"),
+    }
+    let event = offline.wait_recorded("disconnect", &id).await;
+    assert_eq!(event["requestContext"]["eventType"], "DISCONNECT");
+
+    let gone = without_stage
+        .get_connection()
+        .connection_id(&id)
+        .send()
+        .await
+        .expect_err("the connection is closed");
+    assert!(gone.into_service_error().is_gone_exception());
+    let gone = with_stage
+        .post_to_connection()
+        .connection_id("bm90LW9wZW4AAA==")
+        .data(aws_sdk_apigatewaymanagement::primitives::Blob::new("lost"))
+        .send()
+        .await
+        .expect_err("no such connection");
+    assert!(gone.into_service_error().is_gone_exception());
+
+    // API Gateway takes 128 KB a message.
+    let (_open, open_id) = connect_recorded(&offline, &offline.websocket).await;
+    let too_large = with_stage
+        .post_to_connection()
+        .connection_id(&open_id)
+        .data(aws_sdk_apigatewaymanagement::primitives::Blob::new(
+            vec![b'x'; 128 * 1024 + 1],
+        ))
+        .send()
+        .await
+        .expect_err("over 128 KB");
+    assert!(too_large
+        .into_service_error()
+        .is_payload_too_large_exception());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_message_ends_only_its_own_connection() {
+    let offline = Offline::start("serverless.yml", 0, &[]);
+    let (mut big, big_id) = connect_recorded(&offline, &offline.websocket).await;
+    let (mut other, _) = connect_recorded(&offline, &offline.websocket).await;
+    // Over API Gateway's 32 KB frame; the send may fail once the server hangs up.
+    let _ = big.send(Message::text("x".repeat(200 * 1024))).await;
+    loop {
+        match big.next().await {
+            Some(Ok(Message::Text(_))) => panic!("an oversized message was routed"),
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => break,
+        }
+    }
+    offline.wait_recorded("disconnect", &big_id).await;
+    other
+        .send(Message::text(r#"{"action":"echo"}"#))
+        .await
+        .expect("sent");
+    assert_eq!(next_json(&mut other).await["route"], "echo");
+}
+
+/// The test venv's Python (`scripts/test.sh` makes `.venv` with boto3), or
+/// `UPDRAFT_TEST_PYTHON`.
+fn python_with_boto3() -> PathBuf {
+    let python = std::env::var_os("UPDRAFT_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    let has_boto3 = std::process::Command::new(&python)
+        .args(["-c", "import boto3"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    assert!(
+        has_boto3,
+        "{} cannot import boto3: run `bash scripts/test.sh` once (it makes .venv), or set \
+         UPDRAFT_TEST_PYTHON to a python with boto3",
+        python.display()
+    );
+    python
+}
+
+/// A port nobody listens on now: the handler must know it before the emulator starts.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs boto3 from .venv: scripts/test.sh installs it"]
+async fn boto3_in_a_handler_posts_to_its_connection_and_hears_gone() {
+    let python = python_with_boto3();
+    let python = python.display().to_string();
+    let offline = Offline::start(
+        "serverless.yml",
+        free_port(),
+        &[
+            ("UPDRAFT_PYTHON", python.as_str()),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+        ],
+    );
+    let mut client = connect(&offline.websocket).await.expect("accepted");
+    client
+        .send(Message::text(r#"{"action":"push","text":"hi"}"#))
+        .await
+        .expect("sent");
+    assert_eq!(next_json(&mut client).await["pushed"], "hi");
+    assert_eq!(next_json(&mut client).await["gone"], "GoneException");
+}
