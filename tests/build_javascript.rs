@@ -8,14 +8,15 @@
 //! UPDRAFT_TEST_NODE_TOOLS; the tests that build are #[ignore]d for a plain `cargo test`.
 
 mod common;
+#[path = "support/offline_process.rs"]
+mod offline_process;
 mod package_support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
+use offline_process::Offline;
 use package_support::{artifact, names, unzip};
 use serde_json::Value;
 
@@ -474,78 +475,9 @@ fn a_handler_without_its_file_is_an_error_listing_what_was_tried() {
     assert!(run.stderr.contains("src/h.ts, src/h.tsx"), "{}", run.stderr);
 }
 
-/// A running `updraft offline --reload`, stopped with SIGINT when dropped.
-struct Offline {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-    http: String,
-}
-
-impl Offline {
-    fn start(dir: &Path) -> Offline {
-        let mut child = common::clean_command(env!("CARGO_BIN_EXE_updraft"), dir)
-            .args([
-                "offline",
-                "--reload",
-                "--httpPort",
-                "0",
-                "--lambdaPort",
-                "0",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("offline starts");
-        let stderr = child.stderr.take().expect("stderr");
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut offline = Offline {
-            child,
-            lines,
-            seen: Vec::new(),
-            http: String::new(),
-        };
-        let ready = offline.wait_for("Server ready: ", Duration::from_secs(60));
-        offline.http = ready
-            .and_then(|line| line.split("Server ready: ").nth(1).map(str::to_string))
-            .unwrap_or_else(|| panic!("not ready:\n{}", offline.seen.join("\n")));
-        offline
-    }
-
-    fn wait_for(&mut self, text: &str, limit: Duration) -> Option<String> {
-        let deadline = Instant::now() + limit;
-        loop {
-            let left = deadline.checked_duration_since(Instant::now())?;
-            let line = self.lines.recv_timeout(left).ok()?;
-            self.seen.push(line.clone());
-            if line.contains(text) {
-                return Some(line);
-            }
-        }
-    }
-
-    fn get(&self, path: &str) -> Value {
-        let response = common::call(ureq::get(&format!("{}{path}", self.http)), None);
-        common::json_body(response)
-    }
-}
-
-impl Drop for Offline {
-    fn drop(&mut self) {
-        // SAFETY: signals the child this test started, by its id.
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGINT);
-        }
-        let _ = self.child.wait();
-    }
+/// `updraft offline --reload` in `dir`, stopped with SIGINT when dropped.
+fn offline_reloading(dir: &Path) -> Offline {
+    Offline::start_with(dir, "serverless.yml", &["--reload"])
 }
 
 #[test]
@@ -558,29 +490,33 @@ fn offline_serves_the_bundle_and_reload_rebuilds_it_keeping_the_old_one_on_error
         &[("src/h.ts", HANDLER), ("src/lib/greet.ts", GREET)],
         true,
     );
-    let mut offline = Offline::start(dir.path());
-    assert_eq!(offline.get("/hello")["message"], "hello world");
+    let mut offline = offline_reloading(dir.path());
+    assert_eq!(offline.get_json("/hello")["message"], "hello world");
     package_support::write(
         dir.path(),
         "src/lib/greet.ts",
         &GREET.replace("hello", "howdy"),
     );
-    offline
-        .wait_for("reloaded hello", Duration::from_secs(30))
-        .unwrap_or_else(|| panic!("no reload:\n{}", offline.seen.join("\n")));
-    assert_eq!(offline.get("/hello")["message"], "howdy world");
+    assert!(
+        offline.wait_for_within("reloaded hello", Duration::from_secs(30)),
+        "no reload:\n{}",
+        offline.seen.join("\n")
+    );
+    assert_eq!(offline.get_json("/hello")["message"], "howdy world");
     package_support::write(
         dir.path(),
         "src/lib/greet.ts",
         "export function greet(name: string): string {\n  return `hi ${name}` oops;\n}\n",
     );
-    offline
-        .wait_for(
+    assert!(
+        offline.wait_for_within(
             "rebuilding after the change failed",
-            Duration::from_secs(30),
-        )
-        .unwrap_or_else(|| panic!("no rebuild error:\n{}", offline.seen.join("\n")));
-    offline.wait_for("src/lib/greet.ts:2:", Duration::from_secs(5));
+            Duration::from_secs(30)
+        ),
+        "no rebuild error:\n{}",
+        offline.seen.join("\n")
+    );
+    offline.wait_for_within("src/lib/greet.ts:2:", Duration::from_secs(5));
     assert!(
         offline
             .seen
@@ -590,7 +526,7 @@ fn offline_serves_the_bundle_and_reload_rebuilds_it_keeping_the_old_one_on_error
         offline.seen.join("\n")
     );
     assert_eq!(
-        offline.get("/hello")["message"],
+        offline.get_json("/hello")["message"],
         "howdy world",
         "the previous build keeps answering"
     );
@@ -626,16 +562,18 @@ fn offline_runs_typescript_with_only_tsx_installed_and_logs_the_typescript_line_
         false,
     );
     link_tree(&tsx_only_tools(), &dir.path().join("node_modules"));
-    let mut offline = Offline::start(dir.path());
-    assert_eq!(offline.get("/order?id=7")["id"], 7);
-    let failed = ureq::get(&format!("{}/order?id=-1", offline.http)).call();
+    let mut offline = offline_reloading(dir.path());
+    assert_eq!(offline.get_json("/order?id=7")["id"], 7);
+    let failed = ureq::get(&offline.url("/order?id=-1")).call();
     assert!(
         matches!(failed, Err(ureq::Error::Status(502, _))),
         "a handler error answers 502: {failed:?}"
     );
     // The error's stack in the emulator's log names the TypeScript source and line, not the
     // bundle's.
-    offline
-        .wait_for("src/order.ts:5", Duration::from_secs(10))
-        .unwrap_or_else(|| panic!("no TypeScript line:\n{}", offline.seen.join("\n")));
+    assert!(
+        offline.wait_for_within("src/order.ts:5", Duration::from_secs(10)),
+        "no TypeScript line:\n{}",
+        offline.seen.join("\n")
+    );
 }

@@ -559,3 +559,47 @@ fn resource_routes_proxy_http_proxy_methods_to_their_uri() {
         "/hello"
     );
 }
+
+#[test]
+fn custom_serverless_offline_options_apply_and_the_command_line_wins() {
+    // `--httpPort 0` (given by the helper) wins over the manifest's 3999.
+    let offline = Offline::start_with(&fixture(), "serverless.custom-options.yml", &[]);
+    assert!(
+        !offline.http.ends_with(":3999"),
+        "the command line's port wins: {}",
+        offline.http
+    );
+    assert_eq!(
+        echoed(call(ureq::get(&offline.url("/api/hello")), None))["path"],
+        "/hello"
+    );
+    assert_eq!(
+        call(ureq::get(&offline.url("/api/dev/hello")), None).status(),
+        404
+    );
+    let listing = offline.seen.join("\n");
+    assert!(
+        listing.contains("custom.serverless-offline.useDocker is not used")
+            && listing.contains("never in Docker"),
+        "an option updraft leaves aside is named, with why:\n{listing}"
+    );
+    assert!(
+        listing.contains("custom.serverless-offline.httpPorts is not used"),
+        "a misspelt option is named:\n{listing}"
+    );
+    drop(offline);
+
+    let offline = Offline::start_with(
+        &fixture(),
+        "serverless.custom-options.yml",
+        &["--prefix", "v2"],
+    );
+    assert_eq!(
+        call(ureq::get(&offline.url("/v2/hello")), None).status(),
+        200
+    );
+    assert_eq!(
+        call(ureq::get(&offline.url("/api/hello")), None).status(),
+        404
+    );
+}

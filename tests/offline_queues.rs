@@ -7,15 +7,15 @@
 mod common;
 #[path = "support/moto.rs"]
 mod moto;
+#[path = "support/offline_process.rs"]
+mod offline_process;
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use base64::Engine as _;
+use offline_process::Offline;
 use serde_json::Value;
 
 const REGION: &str = "us-east-1";
@@ -26,72 +26,65 @@ fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/offline-queues")
 }
 
-/// A running `updraft offline --endpoint`, stopped with SIGINT when dropped.
-struct Offline {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
+/// A running `updraft offline` on tests/fixtures/offline-queues, whose functions record the
+/// events they receive in a scratch file; stopped with SIGINT when dropped.
+struct Queues {
+    offline: Offline,
     received: PathBuf,
     _scratch: tempfile::TempDir,
 }
 
-impl Offline {
-    fn start(endpoint: &str) -> Offline {
-        Offline::start_with(&["--endpoint", endpoint], &[])
+impl std::ops::Deref for Queues {
+    type Target = Offline;
+    fn deref(&self) -> &Offline {
+        &self.offline
+    }
+}
+
+impl std::ops::DerefMut for Queues {
+    fn deref_mut(&mut self) -> &mut Offline {
+        &mut self.offline
+    }
+}
+
+impl Queues {
+    fn start(endpoint: &str) -> Queues {
+        Queues::start_with(&["--endpoint", endpoint], &[])
     }
 
-    fn start_with(args: &[&str], env: &[(&str, &str)]) -> Offline {
+    fn start_with(args: &[&str], env: &[(&str, &str)]) -> Queues {
         let scratch = tempfile::tempdir().expect("a scratch directory");
         let received = scratch.path().join("received.jsonl");
-        let mut command = common::clean_command(env!("CARGO_BIN_EXE_updraft"), &fixture());
-        command
-            .args(["offline", "--httpPort", "0", "--lambdaPort", "0"])
-            .args(args)
-            .envs(env.iter().copied())
-            .arg("--env")
-            .arg(format!("RECEIVED_FILE={}", received.display()))
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().expect("updraft starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut offline = Offline {
-            child,
-            lines,
-            seen: Vec::new(),
+        let record = format!("RECEIVED_FILE={}", received.display());
+        let mut extra = args.to_vec();
+        extra.extend(["--env", record.as_str()]);
+        let mut environment = vec![
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+        ];
+        environment.extend_from_slice(env);
+        let offline = Offline::launch(
+            &fixture(),
+            &["offline"],
+            "serverless.yml",
+            &extra,
+            &environment,
+        );
+        Queues {
+            offline,
             received,
             _scratch: scratch,
-        };
-        offline.wait_for("Server ready");
-        offline
+        }
     }
 
     /// Waits for a stderr line containing `text`; panics with the output so far when none comes.
     fn wait_for(&mut self, text: &str) {
-        if self.seen.iter().any(|line| line.contains(text)) {
-            return;
+        if !self.offline.wait_for_within(text, PATIENCE) {
+            panic!(
+                "no line with `{text}`; stderr:\n{}",
+                self.offline.seen.join("\n")
+            );
         }
-        let deadline = Instant::now() + PATIENCE;
-        while let Some(wait) = deadline.checked_duration_since(Instant::now()) {
-            let Ok(line) = self.lines.recv_timeout(wait) else {
-                break;
-            };
-            self.seen.push(line.clone());
-            if line.contains(text) {
-                return;
-            }
-        }
-        panic!("no line with `{text}`; stderr:\n{}", self.seen.join("\n"));
     }
 
     /// The events `function` received so far, in order.
@@ -114,39 +107,13 @@ impl Offline {
                 return events;
             }
             if Instant::now() > deadline {
-                while let Ok(line) = self.lines.try_recv() {
-                    self.seen.push(line);
-                }
+                self.offline.take_pending();
                 panic!(
                     "`{function}` received {events:?}; stderr:\n{}",
-                    self.seen.join("\n")
+                    self.offline.seen.join("\n")
                 );
             }
             std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    /// Ctrl-C; the exit code.
-    fn interrupt(&mut self) -> Option<i32> {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + PATIENCE;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        None
-    }
-}
-
-impl Drop for Offline {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            self.interrupt();
         }
     }
 }
@@ -198,7 +165,7 @@ fn sqs_batches_of_at_most_batch_size_are_deleted_and_a_reported_failure_stays_on
     let sqs = aws_sdk_sqs::Client::new(&config(&runtime, &taken));
 
     // The queue does not exist yet: a warning, and the emulator keeps looking for it.
-    let mut offline = Offline::start(&taken.url);
+    let mut offline = Queues::start(&taken.url);
     offline.wait_for("sqs queue JobsQueue does not exist");
     let url = runtime
         .block_on(sqs.create_queue().queue_name("JobsQueue").send())
@@ -305,7 +272,7 @@ fn dynamodb_stream_delivers_inserts_modifies_and_removes_with_keys_and_images() 
     let dynamodb = aws_sdk_dynamodb::Client::new(&config(&runtime, &taken));
     create_table(&runtime, &dynamodb);
 
-    let mut offline = Offline::start(&taken.url);
+    let mut offline = Queues::start(&taken.url);
     offline.wait_for("polling the stream of dynamodb table offline-queues-items from TRIM_HORIZON");
     let put = |version: &str| {
         runtime
@@ -380,7 +347,7 @@ fn kinesis_stream_delivers_records_and_skips_a_batch_after_its_retries() {
         )
         .expect("moto creates the stream");
 
-    let mut offline = Offline::start(&taken.url);
+    let mut offline = Queues::start(&taken.url);
     offline.wait_for("polling kinesis stream offline-queues-events from LATEST");
     let put = |data: &str, key: &str| {
         runtime
@@ -443,7 +410,7 @@ fn kinesis_stream_delivers_records_and_skips_a_batch_after_its_retries() {
 fn an_unreachable_endpoint_is_a_warning_and_the_emulator_runs_until_stopped() {
     // Port 9 (discard) on loopback: nothing listens there in a test environment. Given by
     // AWS_ENDPOINT_URL, which stands in for a missing --endpoint.
-    let mut offline = Offline::start_with(&[], &[("AWS_ENDPOINT_URL", "http://127.0.0.1:9")]);
+    let mut offline = Queues::start_with(&[], &[("AWS_ENDPOINT_URL", "http://127.0.0.1:9")]);
     offline.wait_for("cannot reach http://127.0.0.1:9");
     assert!(
         matches!(offline.child.try_wait(), Ok(None)),
@@ -460,7 +427,7 @@ fn an_unreachable_endpoint_is_a_warning_and_the_emulator_runs_until_stopped() {
 
 #[test]
 fn without_an_endpoint_queues_and_streams_are_not_polled_and_the_output_says_how() {
-    let mut offline = Offline::start_with(&[], &[]);
+    let mut offline = Queues::start_with(&[], &[]);
     offline.wait_for("sqs and stream events are not polled: give --endpoint URL");
     assert!(
         !offline.seen.iter().any(|line| line.contains("polling")),
@@ -544,7 +511,7 @@ fn dynamodb_stream_reported_failure_is_read_again_without_the_records_before_it(
     put_item(&runtime, &dynamodb, "ok", None);
     put_item(&runtime, &dynamodb, "reported", Some("report"));
 
-    let mut offline = Offline::start(&taken.url);
+    let mut offline = Queues::start(&taken.url);
     offline.wait_for("skipped");
     put_item(&runtime, &dynamodb, "after", None);
     let events = offline.wait_received("items", |events| {

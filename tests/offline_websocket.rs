@@ -5,15 +5,15 @@
 //! in a scratch directory (`EVENTS_DIR`), which is how the tests see what those routes got.
 
 mod common;
+#[path = "support/offline_process.rs"]
+mod offline_process;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_apigatewaymanagement::config::{BehaviorVersion, Credentials, Region};
 use futures_util::{SinkExt, StreamExt};
+use offline_process::Offline;
 use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -27,131 +27,69 @@ fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/offline-websocket")
 }
 
-/// A running `updraft offline`, interrupted (Ctrl-C) when dropped.
-struct Offline {
-    child: Child,
+/// A running `updraft offline` on tests/fixtures/offline-websocket, whose `$connect` and
+/// `$disconnect` handlers record their events in a scratch directory; interrupted (Ctrl-C) when
+/// dropped.
+struct Sockets {
+    offline: Offline,
     /// `ws://127.0.0.1:PORT`
     websocket: String,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
     events: tempfile::TempDir,
 }
 
-impl Offline {
-    fn start(config: &str, port: u16, env: &[(&str, &str)]) -> Offline {
-        Offline::start_with(config, port, env, &[])
+impl std::ops::Deref for Sockets {
+    type Target = Offline;
+    fn deref(&self) -> &Offline {
+        &self.offline
+    }
+}
+
+impl std::ops::DerefMut for Sockets {
+    fn deref_mut(&mut self) -> &mut Offline {
+        &mut self.offline
+    }
+}
+
+impl Sockets {
+    fn start(config: &str, port: u16, env: &[(&str, &str)]) -> Sockets {
+        Sockets::start_with(config, port, env, &[])
     }
 
-    fn start_with(config: &str, port: u16, env: &[(&str, &str)], args: &[&str]) -> Offline {
+    fn start_with(config: &str, port: u16, env: &[(&str, &str)], args: &[&str]) -> Sockets {
         let events = tempfile::tempdir().expect("scratch directory");
-        let mut command = common::clean_command(env!("CARGO_BIN_EXE_updraft"), &fixture());
         let port = port.to_string();
         let events_env = format!("EVENTS_DIR={}", events.path().display());
         let websocket_env = format!("WEBSOCKET_PORT={port}");
-        command
-            .args([
-                "offline",
-                "-c",
-                config,
-                "--httpPort",
-                "0",
-                "--lambdaPort",
-                "0",
-            ])
-            .args([
-                "--websocketPort",
-                &port,
-                "-e",
-                &events_env,
-                "-e",
-                &websocket_env,
-            ])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let mut child = command.spawn().expect("updraft starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut offline = Offline {
-            child,
-            websocket: String::new(),
-            lines,
-            seen: Vec::new(),
-            events,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let Some(line) = offline.next_line(deadline) else {
+        let mut extra = vec![
+            "--websocketPort",
+            &port,
+            "-e",
+            &events_env,
+            "-e",
+            &websocket_env,
+        ];
+        extra.extend_from_slice(args);
+        let offline = Offline::launch(&fixture(), &["offline"], config, &extra, env);
+        let websocket = offline
+            .seen
+            .iter()
+            .find_map(|line| line.strip_prefix("WebSocket API: "))
+            .map(|url| url.trim().to_string())
+            .unwrap_or_else(|| {
                 panic!(
-                    "no `Server ready` line; stderr:\n{}",
+                    "no `WebSocket API` line; stderr:\n{}",
                     offline.seen.join("\n")
-                );
-            };
-            if let Some(url) = line.strip_prefix("WebSocket API: ") {
-                offline.websocket = url.trim().to_string();
-            }
-            if line.starts_with("Server ready: ") {
-                break;
-            }
+                )
+            });
+        Sockets {
+            offline,
+            websocket,
+            events,
         }
-        assert!(
-            !offline.websocket.is_empty(),
-            "no `WebSocket API` line; stderr:\n{}",
-            offline.seen.join("\n")
-        );
-        offline
-    }
-
-    fn next_line(&mut self, deadline: Instant) -> Option<String> {
-        let wait = deadline.checked_duration_since(Instant::now())?;
-        let line = self.lines.recv_timeout(wait).ok()?;
-        self.seen.push(line.clone());
-        Some(line)
-    }
-
-    /// Waits for a stderr line containing `text`.
-    fn wait_for(&mut self, text: &str) -> bool {
-        if self.seen.iter().any(|line| line.contains(text)) {
-            return true;
-        }
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while let Some(line) = self.next_line(deadline) {
-            if line.contains(text) {
-                return true;
-            }
-        }
-        false
     }
 
     fn http(&self) -> String {
         self.websocket.replacen("ws://", "http://", 1)
-    }
-
-    /// Ctrl-C; waits for the exit and gives its code.
-    fn interrupt(&mut self) -> Option<i32> {
-        let _ = std::process::Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        None
     }
 
     /// The event a `$connect` or `$disconnect` handler recorded for a connection.
@@ -197,16 +135,18 @@ impl Offline {
     }
 }
 
-impl Drop for Offline {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            self.interrupt();
-        }
-    }
+async fn connect(url: &str) -> Result<Client, WsError> {
+    connect_with(url, &[]).await
 }
 
-async fn connect(url: &str) -> Result<Client, WsError> {
+/// Connects with extra headers on the upgrade request.
+async fn connect_with(url: &str, headers: &[(&'static str, &str)]) -> Result<Client, WsError> {
     let mut request = url.into_client_request().expect("a WebSocket URL");
+    for (name, value) in headers {
+        request
+            .headers_mut()
+            .insert(*name, value.parse().expect("a header value"));
+    }
     request
         .headers_mut()
         .insert("user-agent", "updraft-test/1.0".parse().expect("header"));
@@ -216,7 +156,7 @@ async fn connect(url: &str) -> Result<Client, WsError> {
 }
 
 /// Connects and finds the new connection's id from its recorded `$connect` event.
-async fn connect_recorded(offline: &Offline, url: &str) -> (Client, String) {
+async fn connect_recorded(offline: &Sockets, url: &str) -> (Client, String) {
     let before = offline.connected_ids();
     let client = connect(url).await.expect("the upgrade is accepted");
     let mut new: Vec<String> = offline
@@ -254,11 +194,11 @@ fn refused_status(result: Result<Client, WsError>) -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_runs_on_the_upgrade_and_its_status_refuses() {
-    let offline = Offline::start("serverless.yml", 0, &[]);
+    let offline = Sockets::start("serverless.yml", 0, &[]);
     let listing = offline.seen.join("\n");
     assert!(
-        listing.contains("the WebSocket route `$connect` has an authorizer"),
-        "the start warns that the authorizer is not run:\n{listing}"
+        listing.contains("the WebSocket route `$connect` has an authorizer that is not a function"),
+        "the start warns that the authorizer cannot run:\n{listing}"
     );
     for route in ["$connect", "$default", "$disconnect", "echo", "push"] {
         assert!(
@@ -305,7 +245,7 @@ async fn connect_runs_on_the_upgrade_and_its_status_refuses() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_route_by_action_to_their_route_else_to_default() {
-    let mut offline = Offline::start("serverless.yml", 0, &[]);
+    let mut offline = Sockets::start("serverless.yml", 0, &[]);
     let (mut client, id) = connect_recorded(&offline, &offline.websocket).await;
 
     // A one-way route's answer is not sent: the next message is the two-way route's.
@@ -363,7 +303,7 @@ async fn messages_route_by_action_to_their_route_else_to_default() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_connect_every_client_is_accepted_and_unrouted_messages_are_forbidden() {
-    let offline = Offline::start("serverless.minimal.yml", 0, &[]);
+    let offline = Sockets::start("serverless.minimal.yml", 0, &[]);
     let mut client = connect(&offline.websocket).await.expect("accepted");
     client
         .send(Message::text(r#"{"action":"echo"}"#))
@@ -383,7 +323,7 @@ async fn without_connect_every_client_is_accepted_and_unrouted_messages_are_forb
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disconnect_runs_when_the_client_closes_and_when_the_emulator_stops() {
-    let mut offline = Offline::start("serverless.yml", 0, &[]);
+    let mut offline = Sockets::start("serverless.yml", 0, &[]);
     let (mut client, id) = connect_recorded(&offline, &offline.websocket).await;
     client.close(None).await.expect("closed");
     let event = offline.wait_recorded("disconnect", &id).await;
@@ -408,7 +348,7 @@ async fn disconnect_runs_when_the_client_closes_and_when_the_emulator_stops() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_timeout_flag_closes_a_silent_connection_going_away() {
-    let offline = Offline::start_with("serverless.yml", 0, &[], &["--webSocketIdleTimeout", "1"]);
+    let offline = Sockets::start_with("serverless.yml", 0, &[], &["--webSocketIdleTimeout", "1"]);
     let (mut client, id) = connect_recorded(&offline, &offline.websocket).await;
     match client.next().await {
         Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::Away),
@@ -431,7 +371,7 @@ fn management(endpoint: &str) -> aws_sdk_apigatewaymanagement::Client {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_api_gets_posts_deletes_and_answers_gone_to_the_rust_sdk() {
-    let offline = Offline::start("serverless.yml", 0, &[]);
+    let offline = Sockets::start("serverless.yml", 0, &[]);
     let (mut client, id) = connect_recorded(&offline, &offline.websocket).await;
     let without_stage = management(&offline.http());
     let with_stage = management(&format!("{}/dev", offline.http()));
@@ -505,7 +445,7 @@ async fn connections_api_gets_posts_deletes_and_answers_gone_to_the_rust_sdk() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_message_ends_only_its_own_connection() {
-    let offline = Offline::start("serverless.yml", 0, &[]);
+    let offline = Sockets::start("serverless.yml", 0, &[]);
     let (mut big, big_id) = connect_recorded(&offline, &offline.websocket).await;
     let (mut other, _) = connect_recorded(&offline, &offline.websocket).await;
     // Over API Gateway's 32 KB frame; the send may fail once the server hangs up.
@@ -557,7 +497,7 @@ fn free_port() -> u16 {
 async fn boto3_in_a_handler_posts_to_its_connection_and_hears_gone() {
     let python = python_with_boto3();
     let python = python.display().to_string();
-    let offline = Offline::start(
+    let offline = Sockets::start(
         "serverless.yml",
         free_port(),
         &[
@@ -573,4 +513,68 @@ async fn boto3_in_a_handler_posts_to_its_connection_and_hears_gone() {
         .expect("sent");
     assert_eq!(next_json(&mut client).await["pushed"], "hi");
     assert_eq!(next_json(&mut client).await["gone"], "GoneException");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_authorizer_refuses_or_passes_its_principal_and_context_to_connect() {
+    let offline = Sockets::start("serverless.authorizer.yml", 0, &[]);
+    let url = offline.websocket.clone();
+    // No `Auth` header: refused before the authorizer runs.
+    assert_eq!(refused_status(connect(&url).await), 401);
+    assert_eq!(
+        refused_status(connect_with(&url, &[("auth", "wrong")]).await),
+        401,
+        "an `Unauthorized` error is a 401"
+    );
+    assert_eq!(
+        refused_status(connect_with(&url, &[("auth", "deny")]).await),
+        403,
+        "a Deny policy is a 403"
+    );
+    assert_eq!(
+        refused_status(connect_with(&url, &[("auth", "crash")]).await),
+        500,
+        "a failing authorizer is a 500"
+    );
+    assert!(
+        offline.connected_ids().is_empty(),
+        "$connect never ran for a refused client"
+    );
+
+    let before = offline.connected_ids();
+    let mut client = connect_with(&url, &[("auth", "let-me-in")])
+        .await
+        .expect("an allowed client connects");
+    let id = offline
+        .connected_ids()
+        .into_iter()
+        .find(|id| !before.contains(id))
+        .expect("$connect ran");
+    let event = offline.wait_recorded("connect", &id).await;
+    let authorizer = &event["requestContext"]["authorizer"];
+    assert_eq!(authorizer["principalId"], "alice", "{event}");
+    assert_eq!(authorizer["user"], "alice");
+    assert_eq!(authorizer["admin"], false);
+    assert_eq!(authorizer["level"], 3);
+    client.send(Message::text("hello")).await.expect("sent");
+    assert_eq!(next_json(&mut client).await["route"], "$default");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_auth_lets_every_client_connect_without_the_authorizer() {
+    let offline = Sockets::start_with("serverless.authorizer.yml", 0, &[], &["--noAuth"]);
+    let before = offline.connected_ids();
+    let _client = connect(&offline.websocket)
+        .await
+        .expect("with --noAuth a client without `Auth` connects");
+    let id = offline
+        .connected_ids()
+        .into_iter()
+        .find(|id| !before.contains(id))
+        .expect("$connect ran");
+    let event = offline.wait_recorded("connect", &id).await;
+    assert!(
+        event["requestContext"].get("authorizer").is_none(),
+        "no authorizer ran: {event}"
+    );
 }

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,11 +32,12 @@ use crate::offline::http::routes::RouteOptions;
 use crate::offline::invoke::Invoker;
 use crate::offline::reload::{self, Reloading, Watcher};
 use crate::offline::server::{self, OfflineOptions};
+use crate::offline::settings::{self, ManifestOptions};
 use crate::offline::websocket::connections::ConnectionLimits;
 use crate::offline::websocket::WebSocketOptions;
 use crate::package::build::BuildError;
 
-/// Run the service locally: HTTP routes, the Lambda Invoke API and schedules
+/// Run the service locally: its routes, schedules, queues and the Lambda Invoke API
 ///
 /// `updraft offline start` is the same.
 #[derive(Debug, Args)]
@@ -44,29 +45,31 @@ use crate::package::build::BuildError;
 pub struct OfflineArgs {
     #[command(subcommand)]
     pub command: Option<OfflineCommand>,
-    /// Port of the HTTP routes (`http` and `httpApi` events)
-    #[arg(long = "httpPort", default_value_t = 3000, value_name = "PORT")]
-    pub http_port: u16,
-    /// Port of the Lambda Invoke API and of `offline emit`
-    #[arg(long = "lambdaPort", default_value_t = 3002, value_name = "PORT")]
-    pub lambda_port: u16,
-    /// Port of the `alb` events (opened only when the service has some)
-    #[arg(long = "albPort", default_value_t = 3003, value_name = "PORT")]
-    pub alb_port: u16,
+    /// Port of the HTTP routes (`http` and `httpApi` events) [default: 3000]
+    #[arg(long = "httpPort", value_name = "PORT")]
+    pub http_port: Option<u16>,
+    /// Port of the Lambda Invoke API and of `offline emit` [default: 3002]
+    #[arg(long = "lambdaPort", value_name = "PORT")]
+    pub lambda_port: Option<u16>,
+    /// Port of the `alb` events (opened only when the service has some) [default: 3003]
+    #[arg(long = "albPort", value_name = "PORT")]
+    pub alb_port: Option<u16>,
     /// Port of the WebSocket API (`websocket` events) and its `@connections` API
-    #[arg(long = "websocketPort", default_value_t = 3001, value_name = "PORT")]
-    pub websocket_port: u16,
-    /// Seconds a WebSocket connection may stay open (API Gateway: 2 hours)
-    #[arg(long = "webSocketHardTimeout", default_value_t = 7200, value_name = "SECONDS",
+    /// [default: 3001]
+    #[arg(long = "websocketPort", value_name = "PORT")]
+    pub websocket_port: Option<u16>,
+    /// Seconds a WebSocket connection may stay open (API Gateway: 2 hours) [default: 7200]
+    #[arg(long = "webSocketHardTimeout", value_name = "SECONDS",
           value_parser = clap::value_parser!(u64).range(1..))]
-    pub websocket_hard_timeout: u64,
-    /// Seconds a WebSocket connection may stay silent (API Gateway: 10 minutes)
-    #[arg(long = "webSocketIdleTimeout", default_value_t = 600, value_name = "SECONDS",
+    pub websocket_hard_timeout: Option<u64>,
+    /// Seconds a WebSocket connection may stay silent (API Gateway: 10 minutes) [default: 600]
+    #[arg(long = "webSocketIdleTimeout", value_name = "SECONDS",
           value_parser = clap::value_parser!(u64).range(1..))]
-    pub websocket_idle_timeout: u64,
+    pub websocket_idle_timeout: Option<u64>,
     /// Address to listen on (anything but loopback exposes the functions to the network)
-    #[arg(long, default_value = "127.0.0.1", value_name = "ADDRESS")]
-    pub host: IpAddr,
+    /// [default: 127.0.0.1]
+    #[arg(long, value_name = "ADDRESS")]
+    pub host: Option<IpAddr>,
     /// Serve REST API (`http`) routes without the `/{stage}` prefix
     #[arg(long = "noPrependStageInUrl")]
     pub no_prepend_stage_in_url: bool,
@@ -138,6 +141,66 @@ pub struct OfflineArgs {
 }
 
 impl OfflineArgs {
+    /// Fills in what the command line leaves unset from `custom.serverless-offline`: a value
+    /// given on the command line wins, as with serverless-offline. A switch can only be turned
+    /// on from either place. A relative `httpsProtocol` is read from the service directory.
+    fn with_manifest(mut self, manifest: ManifestOptions, service_dir: &Path) -> OfflineArgs {
+        fn fill<T>(flag: &mut Option<T>, manifest: Option<T>) {
+            if flag.is_none() {
+                *flag = manifest;
+            }
+        }
+        fn switch(flag: &mut bool, manifest: Option<bool>) {
+            *flag |= manifest.unwrap_or(false);
+        }
+        fill(&mut self.host, manifest.host);
+        fill(&mut self.http_port, manifest.http_port);
+        fill(&mut self.lambda_port, manifest.lambda_port);
+        fill(&mut self.alb_port, manifest.alb_port);
+        fill(&mut self.websocket_port, manifest.websocket_port);
+        fill(
+            &mut self.websocket_hard_timeout,
+            manifest.web_socket_hard_timeout,
+        );
+        fill(
+            &mut self.websocket_idle_timeout,
+            manifest.web_socket_idle_timeout,
+        );
+        fill(&mut self.prefix, manifest.prefix);
+        fill(
+            &mut self.terminate_idle_lambda_time,
+            manifest.terminate_idle_lambda_time,
+        );
+        fill(
+            &mut self.https_protocol,
+            manifest.https_protocol.map(|dir| service_dir.join(dir)),
+        );
+        fill(&mut self.cors_allow_origin, manifest.cors_allow_origin);
+        fill(&mut self.cors_allow_headers, manifest.cors_allow_headers);
+        fill(
+            &mut self.cors_exposed_headers,
+            manifest.cors_exposed_headers,
+        );
+        switch(
+            &mut self.no_prepend_stage_in_url,
+            manifest.no_prepend_stage_in_url,
+        );
+        switch(&mut self.no_auth, manifest.no_auth);
+        switch(
+            &mut self.ignore_jwt_signature,
+            manifest.ignore_jwt_signature,
+        );
+        switch(&mut self.no_timeout, manifest.no_timeout);
+        switch(&mut self.local_environment, manifest.local_environment);
+        switch(
+            &mut self.cors_disallow_credentials,
+            manifest.cors_disallow_credentials,
+        );
+        switch(&mut self.resource_routes, manifest.resource_routes);
+        switch(&mut self.reload, manifest.reload);
+        self
+    }
+
     /// The CORS the `--cors*` flags give REST routes without their own; none without a flag.
     fn cors_defaults(&self) -> Option<CorsDefaults> {
         let given = self.cors_allow_origin.is_some()
@@ -200,6 +263,12 @@ pub struct EmitArgs {
     pub host: IpAddr,
 }
 
+/// serverless-offline's ports.
+const DEFAULT_HTTP_PORT: u16 = 3000;
+const DEFAULT_WEBSOCKET_PORT: u16 = 3001;
+const DEFAULT_LAMBDA_PORT: u16 = 3002;
+const DEFAULT_ALB_PORT: u16 = 3003;
+
 /// `--noTimeout`: long enough never to end a local run, short enough for deadline arithmetic.
 const NO_TIMEOUT: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
@@ -221,14 +290,20 @@ pub fn exec(
         return exec_emit(emit, printer, runtime);
     }
     let context = cloud::load(global, printer, runtime)?;
-    if !args.host.is_loopback() {
-        printer.warning(&ExposedHost { host: args.host });
+    let (manifest, option_warnings) = settings::read(context.service.custom.as_ref());
+    for warning in &option_warnings {
+        printer.warning(warning);
+    }
+    let args = args.with_manifest(manifest, &context.loaded.service_dir);
+    let host = args.host.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    if !host.is_loopback() {
+        printer.warning(&ExposedHost { host });
     }
     let options = OfflineOptions {
-        host: args.host,
-        http_port: args.http_port,
-        lambda_port: args.lambda_port,
-        alb_port: args.alb_port,
+        host,
+        http_port: args.http_port.unwrap_or(DEFAULT_HTTP_PORT),
+        lambda_port: args.lambda_port.unwrap_or(DEFAULT_LAMBDA_PORT),
+        alb_port: args.alb_port.unwrap_or(DEFAULT_ALB_PORT),
         routes: RouteOptions {
             prefix: args.prefix.clone(),
             no_prepend_stage: args.no_prepend_stage_in_url,
@@ -242,11 +317,16 @@ pub fn exec(
         },
         https: args.https_protocol.clone(),
         websocket: WebSocketOptions {
-            port: args.websocket_port,
+            port: args.websocket_port.unwrap_or(DEFAULT_WEBSOCKET_PORT),
             limits: ConnectionLimits {
-                hard: Duration::from_secs(args.websocket_hard_timeout),
-                idle: Duration::from_secs(args.websocket_idle_timeout),
+                hard: args
+                    .websocket_hard_timeout
+                    .map_or(ConnectionLimits::default().hard, Duration::from_secs),
+                idle: args
+                    .websocket_idle_timeout
+                    .map_or(ConnectionLimits::default().idle, Duration::from_secs),
             },
+            no_auth: args.no_auth,
         },
     };
     let local = built_functions(&context.service, &context.loaded.service_dir, &[], None)

@@ -7,12 +7,14 @@
 //! strings on its command line). An option updraft does not have is named in a warning rather
 //! than ignored in silence.
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use serde_json::Value;
 
 /// What `custom.serverless-offline` sets; `None` where it is silent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ManifestOptions {
-    pub host: Option<String>,
+    pub host: Option<IpAddr>,
     pub http_port: Option<u16>,
     pub lambda_port: Option<u16>,
     pub alb_port: Option<u16>,
@@ -82,7 +84,6 @@ const NOT_USED: &[(&str, &str)] = &[
         "preLoadModules",
         "every function runs in its own process, which loads its own modules",
     ),
-    ("noSponsor", "updraft prints no sponsor message"),
     (
         "disableCookieValidation",
         "cookies are passed to functions as sent, never validated",
@@ -119,7 +120,7 @@ pub fn read(custom: Option<&Value>) -> (ManifestOptions, Vec<OptionWarning>) {
             };
         }
         match name.as_str() {
-            "host" => set!(host, text, "a text"),
+            "host" => set!(host, address, "an IP address (or localhost)"),
             "httpPort" => set!(http_port, port, "a port number"),
             "lambdaPort" => set!(lambda_port, port, "a port number"),
             "albPort" => set!(alb_port, port, "a port number"),
@@ -141,6 +142,8 @@ pub fn read(custom: Option<&Value>) -> (ManifestOptions, Vec<OptionWarning>) {
             "webSocketHardTimeout" => set!(web_socket_hard_timeout, seconds, "a number of seconds"),
             "webSocketIdleTimeout" => set!(web_socket_idle_timeout, seconds, "a number of seconds"),
             "reloadHandler" => set!(reload, flag, "true or false"),
+            // updraft prints no sponsor message: nothing to turn off, nothing to warn about.
+            "noSponsor" => {}
             // `resourceRoutes: true`, or a map of per-method overrides (which turns them on).
             "resourceRoutes" => match value {
                 Value::Bool(on) => options.resource_routes = Some(*on),
@@ -165,6 +168,13 @@ fn text(value: &Value) -> Option<String> {
         Value::String(text) => Some(text.clone()),
         Value::Number(number) => Some(number.to_string()),
         _ => None,
+    }
+}
+
+fn address(value: &Value) -> Option<IpAddr> {
+    match value.as_str()?.trim() {
+        "localhost" => Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        other => other.parse().ok(),
     }
 }
 
@@ -203,6 +213,7 @@ mod tests {
         let custom = json!({"serverless-offline": {
             "httpPort": 4000, "lambdaPort": "4002", "noPrependStageInUrl": true,
             "prefix": "api", "terminateIdleLambdaTime": "30", "resourceRoutes": {"M": {}},
+            "host": "localhost",
         }});
         let (options, warnings) = read(Some(&custom));
         assert!(warnings.is_empty(), "{warnings:?}");
@@ -213,6 +224,7 @@ mod tests {
         assert_eq!(options.terminate_idle_lambda_time, Some(30));
         assert_eq!(options.resource_routes, Some(true));
         assert_eq!(options.websocket_port, None);
+        assert_eq!(options.host, Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
     }
 
     #[test]

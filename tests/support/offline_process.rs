@@ -88,12 +88,17 @@ impl Offline {
         Some(line)
     }
 
-    /// Waits for a stderr line containing `text`.
+    /// Waits (up to 20 s) for a stderr line containing `text`.
     pub fn wait_for(&mut self, text: &str) -> bool {
+        self.wait_for_within(text, Duration::from_secs(20))
+    }
+
+    /// Waits up to `limit` for a stderr line containing `text`.
+    pub fn wait_for_within(&mut self, text: &str, limit: Duration) -> bool {
         if self.seen.iter().any(|l| l.contains(text)) {
             return true;
         }
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + limit;
         while let Some(line) = self.next_line(deadline) {
             if line.contains(text) {
                 return true;
@@ -102,8 +107,20 @@ impl Offline {
         false
     }
 
+    /// Takes in the stderr lines printed so far without waiting.
+    pub fn take_pending(&mut self) {
+        while let Ok(line) = self.lines.try_recv() {
+            self.seen.push(line);
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.http)
+    }
+
+    /// `GET path`, its JSON body.
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        crate::common::json_body(crate::common::call(ureq::get(&self.url(path)), None))
     }
 
     /// Process ids whose parent is the emulator: its function instances.

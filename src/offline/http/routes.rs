@@ -13,7 +13,6 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::auth::config::{route_authorizer, RouteAuthorizer};
-use super::cors::Cors;
 use super::cors::{Cors, CorsDefaults};
 use super::resource_routes::{self, ResourceRouteError};
 use super::validation::{RequestValidation, SchemaError};
@@ -312,6 +311,10 @@ impl RouteTable {
                     integration: Integration::Proxy,
                     operation_name: None,
                     validation: None,
+                    // API Gateway runs no authorizer before an HTTP_PROXY method here: its
+                    // `AuthorizationType` is not read offline.
+                    authorizer: None,
+                    private: false,
                     mount: mount.clone(),
                     segments: parse_segments(&method.path),
                 });

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
+use super::authorizer::{self, Upgrade, Verdict};
 use super::connections::{Connection, Outgoing};
 use super::events::{self, ConnectionContext, Frame};
 use super::routes::{CONNECT, DISCONNECT};
@@ -82,7 +83,25 @@ pub async fn connect(
     let Some(route) = state.routes.get(CONNECT) else {
         return Admission::Accept;
     };
-    let event = events::connect(connection, headers, query, &Meta::now(&state.region));
+    let mut event = events::connect(connection, headers, query, &Meta::now(&state.region));
+    if let Some(authorizer) = route.authorizer.as_ref().filter(|_| !state.no_auth) {
+        let upgrade = Upgrade {
+            connection,
+            headers,
+            query,
+        };
+        match authorizer::authorize(state, authorizer, &upgrade).await {
+            Verdict::Refuse(status) => return Admission::Refuse(status),
+            Verdict::Allow(context) => {
+                if let Some(request_context) = event
+                    .get_mut("requestContext")
+                    .and_then(Value::as_object_mut)
+                {
+                    request_context.insert("authorizer".into(), context);
+                }
+            }
+        }
+    }
     let answer = run(
         state,
         CONNECT,

@@ -10,6 +10,7 @@
 //! open connections and their loops, [`management`] is `@connections`. This file is the
 //! upgrade handler and the port's lifecycle.
 
+pub mod authorizer;
 pub mod connections;
 pub mod dispatch;
 pub mod events;
@@ -59,6 +60,8 @@ pub struct WebSocketState {
     pub close_all: CancellationToken,
     /// The longest pause allowed within a `@connections` request body.
     pub body_idle: Duration,
+    /// `--noAuth`: authorizers do not run.
+    pub no_auth: bool,
 }
 
 /// One route run (or refused) on a connection, for the log line.
@@ -81,6 +84,8 @@ pub struct WebSocketOptions {
     /// 0 picks a free port.
     pub port: u16,
     pub limits: ConnectionLimits,
+    /// `--noAuth`: `$connect` runs without its authorizer.
+    pub no_auth: bool,
 }
 
 impl Default for WebSocketOptions {
@@ -89,16 +94,18 @@ impl Default for WebSocketOptions {
         WebSocketOptions {
             port: 3001,
             limits: ConnectionLimits::default(),
+            no_auth: false,
         }
     }
 }
 
-/// A route's authorizer is not run offline: the route admits every client.
+/// A route's authorizer is not a function of the service, so it cannot run offline: the route
+/// admits every client.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("the WebSocket route `{route}` has an authorizer, which `updraft offline` does not run: every client may connect")]
+#[error("the WebSocket route `{route}` has an authorizer that is not a function of this service, which `updraft offline` cannot run: every client may connect")]
 #[diagnostic(help(
-    "test the authorizer's function on its own (`updraft invoke local -f NAME`), or check the \
-     caller in the `$connect` function while running offline"
+    "name a function of the service as the authorizer (`authorizer: {{name: FUNCTION}}`), or \
+     check the caller in the `$connect` function while running offline"
 ))]
 pub struct AuthorizerNotRun {
     pub route: String,
@@ -162,7 +169,7 @@ pub async fn start(
     let unenforced = routes
         .routes
         .values()
-        .filter(|route| route.authorizer)
+        .filter(|route| route.unrunnable_authorizer && !options.no_auth)
         .map(|route| AuthorizerNotRun {
             route: route.key.clone(),
         })
@@ -179,6 +186,7 @@ pub async fn start(
         connections: Arc::clone(&connections),
         close_all: close_all.clone(),
         body_idle: timeouts.body_idle,
+        no_auth: options.no_auth,
     });
     shared
         .tasks

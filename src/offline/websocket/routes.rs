@@ -12,24 +12,28 @@ use serde_json::Value;
 
 use crate::manifest::model::events::DEFAULT_WEBSOCKET_ROUTE_SELECTION;
 use crate::manifest::model::Service;
+use crate::offline::http::auth::config::{websocket_authorizer, LambdaAuthorizer};
 
 pub const CONNECT: &str = "$connect";
 pub const DISCONNECT: &str = "$disconnect";
 pub const DEFAULT: &str = "$default";
 
 /// One route: its key, the function behind it and whether its answer goes back to the client.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Route {
     pub key: String,
     /// The function's key under `functions:`.
     pub function: String,
     /// `routeResponseSelectionExpression: $default`: the handler's `body` is sent back.
     pub two_way: bool,
-    /// The event names an authorizer, which the emulator does not run.
-    pub authorizer: bool,
+    /// The Lambda authorizer that runs before `$connect`.
+    pub authorizer: Option<LambdaAuthorizer>,
+    /// The event names an authorizer that is not a function of the service, which the emulator
+    /// cannot run.
+    pub unrunnable_authorizer: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RouteTable {
     pub routes: BTreeMap<String, Route>,
     /// The JSON path inside the message named by the selection expression, or `None` when the
@@ -56,7 +60,14 @@ impl RouteTable {
                     key: route_key,
                     function: key.clone(),
                     two_way: route.response_selection.as_deref() == Some("$default"),
-                    authorizer: route.authorizer.is_some(),
+                    authorizer: route
+                        .authorizer
+                        .as_ref()
+                        .and_then(|setting| websocket_authorizer(service, setting)),
+                    unrunnable_authorizer: route
+                        .authorizer
+                        .as_ref()
+                        .is_some_and(|setting| websocket_authorizer(service, setting).is_none()),
                 });
             }
         }
@@ -139,7 +150,8 @@ mod tests {
                             key: key.to_string(),
                             function: "f".into(),
                             two_way: false,
-                            authorizer: false,
+                            authorizer: None,
+                            unrunnable_authorizer: false,
                         },
                     )
                 })

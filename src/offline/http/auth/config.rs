@@ -266,7 +266,44 @@ fn function_key(service: &Service, reference: &str) -> Option<String> {
         .map(|(key, _)| key.clone())
 }
 
+/// The Lambda authorizer of a WebSocket `$connect` route: a function of the service, named as
+/// a string, `{name}` or `{arn}`; its identity is the `Auth` header unless `identitySource`
+/// says otherwise, as the Framework writes it. `None` for an authorizer that is not a function
+/// of the service.
+pub fn websocket_authorizer(service: &Service, setting: &Value) -> Option<LambdaAuthorizer> {
+    let (reference, settings) = match setting {
+        Value::String(text) => (text.as_str(), None),
+        Value::Object(map) => (
+            map.get("arn")
+                .and_then(Value::as_str)
+                .or_else(|| map.get("name").and_then(Value::as_str))?,
+            Some(map),
+        ),
+        _ => return None,
+    };
+    let function = function_key(service, reference)?;
+    let name = settings
+        .and_then(|s| s.get("name"))
+        .and_then(Value::as_str)
+        .map_or_else(|| function.clone(), str::to_string);
+    let identity_sources = match settings.and_then(|s| s.get("identitySource")) {
+        Some(value) => identity_sources(value),
+        None => vec![IdentitySource::Header("auth".to_string())],
+    };
+    Some(LambdaAuthorizer {
+        name,
+        function,
+        payload: AuthorizerPayload::RestRequest,
+        identity_sources,
+        // WebSocket APIs do not cache authorizer answers.
+        ttl_seconds: 0,
+        simple_responses: false,
+        validation_expression: None,
+    })
+}
+
 /// `method.request.header.Authorization`, `$request.header.Authorization`,
+/// `route.request.header.Auth` (WebSocket APIs),
 /// `$request.querystring.token`, comma-separated or as a list. Context and stage variables are
 /// always present offline, so they are not checked.
 fn identity_sources(value: &Value) -> Vec<IdentitySource> {
@@ -284,7 +321,8 @@ fn identity_sources(value: &Value) -> Vec<IdentitySource> {
         .filter_map(|text| {
             let rest = text
                 .strip_prefix("method.request.")
-                .or_else(|| text.strip_prefix("$request."))?;
+                .or_else(|| text.strip_prefix("$request."))
+                .or_else(|| text.strip_prefix("route.request."))?;
             if let Some(header) = rest.strip_prefix("header.") {
                 Some(IdentitySource::Header(header.to_ascii_lowercase()))
             } else {
