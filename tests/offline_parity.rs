@@ -580,7 +580,7 @@ fn custom_serverless_offline_options_apply_and_the_command_line_wins() {
     let listing = offline.seen.join("\n");
     assert!(
         listing.contains("custom.serverless-offline.useDocker is not used")
-            && listing.contains("never in Docker"),
+            && listing.contains("functions run as local processes"),
         "an option updraft leaves aside is named, with why:\n{listing}"
     );
     assert!(
