@@ -7,9 +7,11 @@
 //! - [`provider`]: the clouds (live state, applying a plan, cloud variable sources);
 //! - [`ops`]: the cloud commands' sequences (plan, deploy, remove, info) over any backend;
 //! - [`offline`]: the local emulator;
+//! - [`create`]: new services from the built-in templates;
 //! - [`cli`]: the command line, the only place that knows clap and terminals.
 
 pub mod cli;
+pub mod create;
 pub mod manifest;
 pub mod offline;
 pub mod ops;

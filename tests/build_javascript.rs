@@ -58,25 +58,9 @@ fn service(manifest: &str, files: &[(&str, &str)], with_tools: bool) -> tempfile
         for name in ["package.json", "package-lock.json"] {
             std::fs::copy(fixture_dir().join(name), dir.path().join(name)).expect("copy");
         }
-        link_tree(&tools(), &dir.path().join("node_modules"));
+        common::link_tree(&tools(), &dir.path().join("node_modules"));
     }
     dir
-}
-
-fn link_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("dir");
-    for entry in std::fs::read_dir(from).expect("list").flatten() {
-        let target = to.join(entry.file_name());
-        let kind = entry.file_type().expect("type");
-        if kind.is_symlink() {
-            let link = std::fs::read_link(entry.path()).expect("link");
-            std::os::unix::fs::symlink(link, &target).expect("symlink");
-        } else if kind.is_dir() {
-            link_tree(&entry.path(), &target);
-        } else if std::fs::hard_link(entry.path(), &target).is_err() {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
 
 fn manifest(plugins: &str, custom: &str, functions: &str) -> String {
@@ -561,7 +545,7 @@ fn offline_runs_typescript_with_only_tsx_installed_and_logs_the_typescript_line_
         &[("src/order.ts", FAILING)],
         false,
     );
-    link_tree(&tsx_only_tools(), &dir.path().join("node_modules"));
+    common::link_tree(&tsx_only_tools(), &dir.path().join("node_modules"));
     let mut offline = offline_reloading(dir.path());
     assert_eq!(offline.get_json("/order?id=7")["id"], 7);
     let failed = ureq::get(&offline.url("/order?id=-1")).call();

@@ -4,6 +4,7 @@
 
 pub mod cloud;
 pub mod completions;
+pub mod create;
 pub mod deploy;
 pub mod error;
 pub mod info;
@@ -74,6 +75,7 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Create(create::CreateArgs),
     Print(print::PrintArgs),
     Package(package::PackageArgs),
     Plan(plan::PlanArgs),
@@ -150,6 +152,7 @@ fn run(
         Command::Logs(args) => logs::exec(&cli.global, args, printer, runtime),
         Command::Offline(args) => offline::exec(&cli.global, args, printer, runtime),
         Command::Unlock(args) => unlock::exec(&cli.global, args, printer, runtime),
+        Command::Create(args) => create::exec(args, printer),
         Command::Completions(args) => completions::exec(args, printer),
     }
 }

@@ -164,3 +164,21 @@ pub fn json_body(response: ureq::Response) -> serde_json::Value {
     let text = response.into_string().expect("body");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
+
+/// `from`'s tree rebuilt at `to` with hard links (symbolic links kept as links): a service's
+/// own `node_modules` made of installed tools, without a link that leaves the service.
+pub fn link_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("dir");
+    for entry in std::fs::read_dir(from).expect("list").flatten() {
+        let target = to.join(entry.file_name());
+        let kind = entry.file_type().expect("type");
+        if kind.is_symlink() {
+            let link = std::fs::read_link(entry.path()).expect("link");
+            std::os::unix::fs::symlink(link, &target).expect("symlink");
+        } else if kind.is_dir() {
+            link_tree(&entry.path(), &target);
+        } else if std::fs::hard_link(entry.path(), &target).is_err() {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! `updraft create` as a new user meets it: the template list (snapshot), a service written
+//! from each template that `print`s without a warning and `package`s, the AWS ones answering
+//! `invoke local` and deploying to moto (plan no-op after, remove clean), and the refusals
+//! (unknown template, a directory that holds files, a name that cannot be a service's).
+
+mod common;
+// Only the deploy test uses moto, and not all of what the shared helper offers.
+#[allow(dead_code)]
+#[path = "deploy_cli/moto.rs"]
+mod moto;
+
+use std::path::{Path, PathBuf};
+
+use common::Run;
+
+/// The templates, as `create --list` names them.
+fn templates() -> Vec<String> {
+    let run = common::updraft(Path::new("."), &["create", "--list"], &[]);
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    run.stdout
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `updraft create --template NAME --path ROOT/DIRECTORY`, which must succeed.
+fn create(root: &Path, template: &str, directory: &str) -> PathBuf {
+    let run = common::updraft(
+        root,
+        &["create", "--template", template, "--path", directory],
+        &[],
+    );
+    assert_eq!(run.status, Some(0), "create {template}: {}", run.stderr);
+    root.join(directory)
+}
+
+/// The stderr of a run that must have no warning in it.
+fn assert_quiet(run: &Run, what: &str) {
+    assert_eq!(
+        run.status,
+        Some(0),
+        "{what}: {}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains('⚠') && !run.stderr.to_lowercase().contains("warning"),
+        "{what} warns:\n{}",
+        run.stderr
+    );
+}
+
+/// The node_modules with esbuild and TypeScript that scripts/test.sh installs.
+fn node_tools() -> PathBuf {
+    let dir = std::env::var_os("UPDRAFT_TEST_NODE_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/build-node/node_modules")
+        });
+    assert!(
+        dir.join(".bin/esbuild").exists(),
+        "esbuild is not installed in {}: run scripts/test.sh (or set UPDRAFT_TEST_NODE_TOOLS)",
+        dir.display()
+    );
+    dir
+}
+
+#[test]
+fn create_list_names_every_template_in_one_line() {
+    insta::assert_snapshot!(common::transcript(
+        Path::new("."),
+        &["create", "--list"],
+        &[]
+    ));
+}
+
+#[test]
+fn create_names_the_service_after_its_directory_and_says_what_to_type_next() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let run = common::updraft(
+        root.path(),
+        &["create", "--template", "aws-nodejs", "--path", "orders"],
+        &[],
+    );
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    let manifest =
+        std::fs::read_to_string(root.path().join("orders/serverless.yml")).expect("written");
+    assert!(manifest.contains("\nservice: orders\n"), "{manifest}");
+    for step in ["cd orders", "updraft offline", "updraft deploy"] {
+        assert!(
+            run.stderr.contains(step),
+            "`{step}` is suggested:\n{}",
+            run.stderr
+        );
+    }
+    assert!(root.path().join("orders/README.md").is_file());
+
+    // --name wins over the directory's name.
+    let named = common::updraft(
+        root.path(),
+        &[
+            "create",
+            "-t",
+            "aws-python",
+            "-p",
+            "billing",
+            "--name",
+            "invoices",
+        ],
+        &[],
+    );
+    assert_eq!(named.status, Some(0), "{}", named.stderr);
+    let manifest =
+        std::fs::read_to_string(root.path().join("billing/serverless.yml")).expect("written");
+    assert!(manifest.contains("\nservice: invoices\n"), "{manifest}");
+}
+
+#[test]
+fn create_refuses_a_directory_that_holds_files_unless_forced() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let target = root.path().join("mine");
+    std::fs::create_dir(&target).expect("made");
+    std::fs::write(target.join("notes.txt"), "keep me").expect("written");
+    let refused = common::updraft(
+        root.path(),
+        &["create", "--template", "aws-nodejs", "--path", "mine"],
+        &[],
+    );
+    assert_eq!(refused.status, Some(1));
+    assert!(
+        refused.stderr.contains("is not empty"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
+    assert!(!target.join("serverless.yml").exists(), "nothing written");
+
+    let forced = common::updraft(
+        root.path(),
+        &[
+            "create",
+            "--template",
+            "aws-nodejs",
+            "--path",
+            "mine",
+            "--force",
+        ],
+        &[],
+    );
+    assert_eq!(forced.status, Some(0), "{}", forced.stderr);
+    assert!(target.join("serverless.yml").is_file());
+    assert_eq!(
+        std::fs::read_to_string(target.join("notes.txt")).expect("kept"),
+        "keep me"
+    );
+}
+
+#[test]
+fn create_with_an_unknown_template_names_the_closest() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    insta::assert_snapshot!(common::transcript(
+        root.path(),
+        &["create", "--template", "aws-nodjs", "--path", "x"],
+        &[]
+    ));
+    assert!(!root.path().join("x").exists(), "nothing written");
+}
+
+#[test]
+fn create_refuses_a_name_that_cannot_be_a_service_name() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let run = common::updraft(
+        root.path(),
+        &["create", "-t", "aws-nodejs", "-p", "9lives"],
+        &[],
+    );
+    assert_eq!(run.status, Some(1));
+    assert!(
+        run.stderr.contains("`9lives` cannot be a service name"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--name"), "{}", run.stderr);
+}
+
+#[test]
+#[ignore = "needs esbuild from npm: scripts/test.sh installs it"]
+fn every_template_prints_without_a_warning_and_packages() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let names = templates();
+    assert!(names.len() >= 7, "{names:?}");
+    for template in &names {
+        let service = create(root.path(), template, template);
+        if service.join("package.json").is_file() && service.join("tsconfig.json").is_file() {
+            common::link_tree(&node_tools(), &service.join("node_modules"));
+        }
+        assert_quiet(&common::updraft(&service, &["print"], &[]), template);
+        let packaged = common::updraft(&service, &["package"], &[]);
+        assert_quiet(&packaged, &format!("package {template}"));
+        let artifacts: Vec<_> = std::fs::read_dir(service.join(".serverless"))
+            .expect("package writes .serverless")
+            .flatten()
+            .filter(|entry| entry.path().extension().is_some_and(|e| e == "zip"))
+            .collect();
+        assert!(!artifacts.is_empty(), "{template}: no zip in .serverless");
+    }
+}
+
+#[test]
+#[ignore = "needs esbuild from npm: scripts/test.sh installs it"]
+fn aws_templates_answer_invoke_local_as_written() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    for template in ["aws-nodejs", "aws-python", "aws-nodejs-typescript"] {
+        let service = create(root.path(), template, "shop");
+        if template == "aws-nodejs-typescript" {
+            common::link_tree(&node_tools(), &service.join("node_modules"));
+        }
+        let run = common::updraft(&service, &["invoke", "local", "-f", "hello"], &[]);
+        assert_eq!(run.status, Some(0), "{template}: {}", run.stderr);
+        assert!(
+            run.stdout.contains("hello from shop (dev)"),
+            "{template}: {}",
+            run.stdout
+        );
+        std::fs::remove_dir_all(&service).expect("cleared for the next template");
+    }
+}
+
+#[test]
+#[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
+fn aws_templates_deploy_plan_no_change_and_remove_clean() {
+    for template in ["aws-nodejs", "aws-python"] {
+        let moto = moto::moto("aws_templates_deploy_plan_no_change_and_remove_clean");
+        let env = moto.env();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let root = tempfile::tempdir().expect("a temporary directory");
+        let service = create(root.path(), template, "shop");
+        let deploy = common::updraft(&service, &["deploy", "--yes"], &env);
+        assert_eq!(deploy.status, Some(0), "{template}: {}", deploy.stderr);
+        let plan = common::updraft(&service, &["plan", "--detailed-exitcode"], &env);
+        assert_eq!(
+            plan.status,
+            Some(0),
+            "{template}: a plan right after deploy changes nothing:\n{}\n{}",
+            plan.stdout,
+            plan.stderr
+        );
+        let remove = common::updraft(&service, &["remove", "--yes"], &env);
+        assert_eq!(remove.status, Some(0), "{template}: {}", remove.stderr);
+        let after = common::updraft(&service, &["plan", "--detailed-exitcode"], &env);
+        assert_eq!(
+            after.status,
+            Some(2),
+            "{template}: after remove everything is to create again:\n{}",
+            after.stdout
+        );
+    }
+}
