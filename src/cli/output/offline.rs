@@ -87,6 +87,26 @@ pub fn ready(printer: &Printer, http_url: &str, lambda_url: &str) {
     printer.info(&format!("Server ready: {http_url}"));
 }
 
+/// One message for a request (or WebSocket route): its invocation's lines, prefixed with the
+/// function's name, then `{what} -> {function} {outcome}`.
+fn with_invocation(
+    function: Option<&str>,
+    invocation_log: Option<&str>,
+    what: &str,
+    outcome: &str,
+) -> String {
+    let function = function.unwrap_or_default();
+    let mut text = invocation_log
+        .map(|invocation| prefixed(function, invocation))
+        .unwrap_or_default();
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    let arrow = if function.is_empty() { "" } else { " -> " };
+    text.push_str(&format!("{what}{arrow}{function} {outcome}"));
+    text
+}
+
 /// Tells what the emulator does, through the printer.
 pub struct OfflineLog {
     pub printer: Printer,
@@ -94,21 +114,12 @@ pub struct OfflineLog {
 
 impl Observer for OfflineLog {
     fn request(&self, log: &RequestLog) {
-        let function = log.function.as_deref().unwrap_or_default();
-        // One message per request: its invocation's lines, then the request's own.
-        let mut text = match &log.invocation_log {
-            Some(invocation) => prefixed(function, invocation),
-            None => String::new(),
-        };
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        let arrow = if function.is_empty() { "" } else { " -> " };
-        text.push_str(&format!(
-            "{} {}{arrow}{function} {} ({} ms)",
-            log.method, log.path, log.status, log.duration_ms
+        self.printer.info(&with_invocation(
+            log.function.as_deref(),
+            log.invocation_log.as_deref(),
+            &format!("{} {}", log.method, log.path),
+            &format!("{} ({} ms)", log.status, log.duration_ms),
         ));
-        self.printer.info(&text);
     }
 
     fn invocation(&self, function: &str, completed: &Completed) {
@@ -128,20 +139,12 @@ impl Observer for OfflineLog {
     }
 
     fn websocket(&self, log: &WebSocketLog) {
-        let function = log.function.as_deref().unwrap_or_default();
-        let mut text = match &log.invocation_log {
-            Some(invocation) => prefixed(function, invocation),
-            None => String::new(),
-        };
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        let arrow = if function.is_empty() { "" } else { " -> " };
-        text.push_str(&format!(
-            "websocket {} {}{arrow}{function} {} ({} ms)",
-            log.route_key, log.connection_id, log.outcome, log.duration_ms
+        self.printer.info(&with_invocation(
+            log.function.as_deref(),
+            log.invocation_log.as_deref(),
+            &format!("websocket {} {}", log.route_key, log.connection_id),
+            &format!("{} ({} ms)", log.outcome, log.duration_ms),
         ));
-        self.printer.info(&text);
     }
 
     fn refused(&self, function: &str, error: &InvokeError) {

@@ -26,7 +26,6 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use axum::Router;
 
-use crate::offline::connection::{read_body, BodyError};
 use crate::offline::events::{self, HttpRequest, Meta, RouteMatch};
 use crate::offline::invoke::{Invocation, InvokeError, Invoker};
 use crate::offline::server::Observer;
@@ -76,44 +75,14 @@ async fn handle(
 ) -> Response<Body> {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
-    let mut request = HttpRequest {
-        method: parts.method.as_str().to_string(),
-        path: parts.uri.path().to_string(),
-        raw_query: parts.uri.query().unwrap_or_default().to_string(),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_string(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body: Vec::new(),
-        source_ip: peer.ip().to_string(),
-    };
-    let declared = parts
-        .headers
-        .get("content-length")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().parse().ok());
-    let read = read_body(declared, body, MAX_REQUEST_BYTES, state.body_idle).await;
-    let served = match read {
-        Ok(bytes) => {
-            request.body = bytes;
-            serve(&state, &request).await
-        }
-        Err(BodyError::TooLarge { .. }) => {
-            Served::without_function(HttpResponse::message(413, "Request Too Long"))
-        }
-        Err(BodyError::Broken(_)) => {
-            Served::without_function(HttpResponse::message(400, "Bad Request"))
-        }
-        Err(BodyError::Stalled(_)) => {
-            Served::without_function(HttpResponse::message(408, "Request Timeout"))
-        }
-    };
+    let (request, served) =
+        match request::read(&parts, body, peer, MAX_REQUEST_BYTES, state.body_idle).await {
+            Ok(request) => {
+                let served = serve(&state, &request).await;
+                (request, served)
+            }
+            Err((request, refusal)) => (request, Served::without_function(refusal)),
+        };
     state.observer.request(&RequestLog {
         method: request.method.clone(),
         path: request.path.clone(),
