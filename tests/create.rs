@@ -1,7 +1,8 @@
 //! `updraft create` as a new user meets it: the template list (snapshot), a service written
 //! from each template that `print`s without a warning and `package`s, the AWS ones answering
 //! `invoke local` and deploying to moto (plan no-op after, remove clean), and the refusals
-//! (unknown template, a directory that holds files, a name that cannot be a service's).
+//! (unknown template, a directory that holds files, a name that cannot be a service's). The
+//! Rust template builds with the machine's cargo into the target directory the Rust tests share.
 
 mod common;
 // Only the deploy test uses moto, and not all of what the shared helper offers.
@@ -33,6 +34,15 @@ fn create(root: &Path, template: &str, directory: &str) -> PathBuf {
     );
     assert_eq!(run.status, Some(0), "create {template}: {}", run.stderr);
     root.join(directory)
+}
+
+/// `updraft ARGS` in a created service, with what cargo needs to build the Rust template
+/// (its home and the target directory the Rust tests share, so dependencies build once).
+fn run(dir: &Path, args: &[&str], extra: &[(&str, String)]) -> Run {
+    let mut env = common::cargo_environment();
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    common::updraft(dir, args, &env)
 }
 
 /// The stderr of a run that must have no warning in it.
@@ -185,7 +195,7 @@ fn create_refuses_a_name_that_cannot_be_a_service_name() {
 }
 
 #[test]
-#[ignore = "needs esbuild from npm: scripts/test.sh installs it"]
+#[ignore = "needs esbuild from npm (scripts/test.sh installs it) and builds the Rust template"]
 fn every_template_prints_without_a_warning_and_packages() {
     let root = tempfile::tempdir().expect("a temporary directory");
     let names = templates();
@@ -195,8 +205,8 @@ fn every_template_prints_without_a_warning_and_packages() {
         if service.join("package.json").is_file() && service.join("tsconfig.json").is_file() {
             common::link_tree(&node_tools(), &service.join("node_modules"));
         }
-        assert_quiet(&common::updraft(&service, &["print"], &[]), template);
-        let packaged = common::updraft(&service, &["package"], &[]);
+        assert_quiet(&run(&service, &["print"], &[]), template);
+        let packaged = run(&service, &["package"], &[]);
         assert_quiet(&packaged, &format!("package {template}"));
         let artifacts: Vec<_> = std::fs::read_dir(service.join(".serverless"))
             .expect("package writes .serverless")
@@ -211,17 +221,22 @@ fn every_template_prints_without_a_warning_and_packages() {
 #[ignore = "needs esbuild from npm: scripts/test.sh installs it"]
 fn aws_templates_answer_invoke_local_as_written() {
     let root = tempfile::tempdir().expect("a temporary directory");
-    for template in ["aws-nodejs", "aws-python", "aws-nodejs-typescript"] {
+    for template in [
+        "aws-nodejs",
+        "aws-python",
+        "aws-nodejs-typescript",
+        "aws-rust",
+    ] {
         let service = create(root.path(), template, "shop");
         if template == "aws-nodejs-typescript" {
             common::link_tree(&node_tools(), &service.join("node_modules"));
         }
-        let run = common::updraft(&service, &["invoke", "local", "-f", "hello"], &[]);
-        assert_eq!(run.status, Some(0), "{template}: {}", run.stderr);
+        let invoked = run(&service, &["invoke", "local", "-f", "hello"], &[]);
+        assert_eq!(invoked.status, Some(0), "{template}: {}", invoked.stderr);
         assert!(
-            run.stdout.contains("hello from shop (dev)"),
+            invoked.stdout.contains("hello from shop (dev)"),
             "{template}: {}",
-            run.stdout
+            invoked.stdout
         );
         std::fs::remove_dir_all(&service).expect("cleared for the next template");
     }
@@ -230,15 +245,14 @@ fn aws_templates_answer_invoke_local_as_written() {
 #[test]
 #[ignore = "needs the moto emulator: bash scripts/test.sh runs it"]
 fn aws_templates_deploy_plan_no_change_and_remove_clean() {
-    for template in ["aws-nodejs", "aws-python"] {
+    for template in ["aws-nodejs", "aws-python", "aws-rust"] {
         let moto = moto::moto("aws_templates_deploy_plan_no_change_and_remove_clean");
         let env = moto.env();
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let root = tempfile::tempdir().expect("a temporary directory");
         let service = create(root.path(), template, "shop");
-        let deploy = common::updraft(&service, &["deploy", "--yes"], &env);
+        let deploy = run(&service, &["deploy", "--yes"], &env);
         assert_eq!(deploy.status, Some(0), "{template}: {}", deploy.stderr);
-        let plan = common::updraft(&service, &["plan", "--detailed-exitcode"], &env);
+        let plan = run(&service, &["plan", "--detailed-exitcode"], &env);
         assert_eq!(
             plan.status,
             Some(0),
@@ -246,9 +260,9 @@ fn aws_templates_deploy_plan_no_change_and_remove_clean() {
             plan.stdout,
             plan.stderr
         );
-        let remove = common::updraft(&service, &["remove", "--yes"], &env);
+        let remove = run(&service, &["remove", "--yes"], &env);
         assert_eq!(remove.status, Some(0), "{template}: {}", remove.stderr);
-        let after = common::updraft(&service, &["plan", "--detailed-exitcode"], &env);
+        let after = run(&service, &["plan", "--detailed-exitcode"], &env);
         assert_eq!(
             after.status,
             Some(2),

@@ -67,6 +67,20 @@ pub const TEMPLATES: &[Template] = &[
         ),
     },
     Template {
+        name: "aws-rust",
+        summary: "AWS: one Rust function (provided.al2023) behind an HTTP API route",
+        setup: &[],
+        next: AWS_NEXT,
+        files: files!("aws-rust":
+            ".gitignore",
+            "Cargo.lock",
+            "Cargo.toml",
+            "README.md",
+            "serverless.yml",
+            "src/main.rs",
+        ),
+    },
+    Template {
         name: "google-nodejs",
         summary: "Google Cloud Functions: one Node.js 20 HTTP function",
         setup: &[],

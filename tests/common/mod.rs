@@ -182,3 +182,39 @@ pub fn link_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The target directory this test binary was built into (`.../debug/deps/test-binary`).
+pub fn target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    let exe = std::env::current_exe().expect("the test binary has a path");
+    exe.ancestors()
+        .nth(3)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+/// What cargo needs from the environment `common::updraft` clears: its home (the downloaded
+/// crates), rustup's, and the shared target directory.
+pub fn cargo_environment() -> Vec<(String, String)> {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let mut env = vec![
+        (
+            "CARGO_HOME".to_string(),
+            std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{home}/.cargo")),
+        ),
+        (
+            "RUSTUP_HOME".to_string(),
+            std::env::var("RUSTUP_HOME").unwrap_or_else(|_| format!("{home}/.rustup")),
+        ),
+        (
+            "CARGO_TARGET_DIR".to_string(),
+            target_dir().join("fixtures").to_string_lossy().into_owned(),
+        ),
+    ];
+    if let Ok(toolchain) = std::env::var("RUSTUP_TOOLCHAIN") {
+        env.push(("RUSTUP_TOOLCHAIN".to_string(), toolchain));
+    }
+    env
+}
