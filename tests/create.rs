@@ -38,7 +38,7 @@ fn create(root: &Path, template: &str, directory: &str) -> PathBuf {
 
 /// `updraft ARGS` in a created service, with what cargo needs to build the Rust template
 /// (its home and the target directory the Rust tests share, so dependencies build once).
-fn run(dir: &Path, args: &[&str], extra: &[(&str, String)]) -> Run {
+fn run(dir: &Path, args: &[&str], extra: &[(&'static str, String)]) -> Run {
     let mut env = common::cargo_environment();
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -270,4 +270,76 @@ fn aws_templates_deploy_plan_no_change_and_remove_clean() {
             after.stdout
         );
     }
+}
+
+/// The test environment's Python with boto3 (`scripts/test.sh` makes `.venv`), or
+/// `UPDRAFT_TEST_PYTHON`.
+fn python_with_boto3() -> String {
+    let python = std::env::var("UPDRAFT_TEST_PYTHON")
+        .unwrap_or_else(|_| format!("{}/.venv/bin/python", env!("CARGO_MANIFEST_DIR")));
+    let has_boto3 = std::process::Command::new(&python)
+        .args(["-c", "import boto3"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    assert!(
+        has_boto3,
+        "{python} cannot import boto3: run `bash scripts/test.sh` once (it makes .venv), or set \
+         UPDRAFT_TEST_PYTHON to a python with boto3"
+    );
+    python
+}
+
+/// The response `invoke local` printed: its status and its body parsed.
+fn response(run: &Run) -> (u64, serde_json::Value) {
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    let answer: serde_json::Value = serde_json::from_str(run.stdout.trim())
+        .unwrap_or_else(|error| panic!("not JSON ({error}): {}", run.stdout));
+    let body = answer["body"]
+        .as_str()
+        .map(|body| serde_json::from_str(body).expect("a JSON body"))
+        .unwrap_or(serde_json::Value::Null);
+    (answer["statusCode"].as_u64().unwrap_or(0), body)
+}
+
+#[test]
+#[ignore = "needs the moto emulator and boto3: bash scripts/test.sh provides both"]
+fn http_api_dynamodb_template_deploys_its_table_and_its_functions_use_it() {
+    let moto = moto::moto("http_api_dynamodb_template_deploys_its_table_and_its_functions_use_it");
+    let mut env = moto.env();
+    env.push(("UPDRAFT_PYTHON", python_with_boto3()));
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let service = create(root.path(), "aws-http-api-dynamodb", "pantry");
+    let deploy = run(&service, &["deploy", "--yes"], &env);
+    assert_eq!(deploy.status, Some(0), "{}", deploy.stderr);
+    let plan = run(&service, &["plan", "--detailed-exitcode"], &env);
+    assert_eq!(plan.status, Some(0), "{}\n{}", plan.stdout, plan.stderr);
+
+    // The functions, run locally, read and write the table deployed to moto.
+    let invoke = |function: &str, event: &str| {
+        run(
+            &service,
+            &["invoke", "local", "-f", function, "--data", event],
+            &env,
+        )
+    };
+    let (status, item) = response(&invoke(
+        "create",
+        r#"{"body": "{\"id\": \"a1\", \"name\": \"tea\"}"}"#,
+    ));
+    assert_eq!(status, 201, "{item}");
+    let (status, found) = response(&invoke("get", r#"{"pathParameters": {"id": "a1"}}"#));
+    assert_eq!((status, found["name"].as_str()), (200, Some("tea")));
+    let (_, listed) = response(&invoke("list", "{}"));
+    assert_eq!(
+        listed["items"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+    let (status, _) = response(&invoke("delete", r#"{"pathParameters": {"id": "a1"}}"#));
+    assert_eq!(status, 204);
+    let (status, _) = response(&invoke("get", r#"{"pathParameters": {"id": "a1"}}"#));
+    assert_eq!(status, 404);
+
+    let remove = run(&service, &["remove", "--yes"], &env);
+    assert_eq!(remove.status, Some(0), "{}", remove.stderr);
 }

@@ -81,6 +81,19 @@ pub const TEMPLATES: &[Template] = &[
         ),
     },
     Template {
+        name: "aws-http-api-dynamodb",
+        summary:
+            "AWS: a small CRUD API in Python over HTTP API routes, its items in a DynamoDB table",
+        setup: &[],
+        next: AWS_NEXT,
+        files: files!("aws-http-api-dynamodb":
+            ".gitignore",
+            "README.md",
+            "handler.py",
+            "serverless.yml",
+        ),
+    },
+    Template {
         name: "google-nodejs",
         summary: "Google Cloud Functions: one Node.js 20 HTTP function",
         setup: &[],
