@@ -121,13 +121,27 @@ impl Connections {
         }
     }
 
-    fn insert(&self, connection: Arc<Connection>) {
+    /// Registers a connection before its upgrade is answered, so that `@connections` knows it
+    /// as soon as the client does: a client that calls `getConnection` or has a message posted
+    /// to it right after its `101` must not hear `GoneException`.
+    pub fn open(&self, context: ConnectionContext) -> Opened {
+        let (outbox, inbox) = mpsc::channel(OUTBOX);
+        let connection = Arc::new(Connection {
+            last_active: AtomicI64::new(context.connected_at),
+            context,
+            outbox,
+        });
         if let Ok(mut open) = self.open.lock() {
-            open.insert(connection.context.connection_id.clone(), connection);
+            open.insert(
+                connection.context.connection_id.clone(),
+                Arc::clone(&connection),
+            );
         }
+        Opened { connection, inbox }
     }
 
-    fn remove(&self, id: &str) {
+    /// Forgets a connection whose upgrade failed (or that has closed).
+    pub fn remove(&self, id: &str) {
         if let Ok(mut open) = self.open.lock() {
             open.remove(id);
         }
@@ -140,6 +154,12 @@ impl Connections {
     }
 }
 
+/// A registered connection and what is queued for its client until its loop runs.
+pub struct Opened {
+    pub connection: Arc<Connection>,
+    inbox: mpsc::Receiver<Outgoing>,
+}
+
 /// Why a connection's loop ended: the code and reason its `$disconnect` gets.
 struct Closed {
     code: u16,
@@ -150,17 +170,14 @@ struct Closed {
 pub async fn run(
     state: Arc<WebSocketState>,
     mut socket: WebSocket,
-    context: ConnectionContext,
+    opened: Opened,
     live: Live,
     stop: CancellationToken,
 ) {
-    let (outbox, mut inbox) = mpsc::channel(OUTBOX);
-    let connection = Arc::new(Connection {
-        last_active: AtomicI64::new(context.connected_at),
-        context,
-        outbox,
-    });
-    state.connections.insert(Arc::clone(&connection));
+    let Opened {
+        connection,
+        mut inbox,
+    } = opened;
     let limits = state.limits;
     let hard = tokio::time::sleep_until(after(limits.hard));
     tokio::pin!(hard);

@@ -271,10 +271,14 @@ async fn upgrade(
         }
         Admission::Accept => {
             let stop = state.close_all.clone();
+            let opened = state.connections.open(context);
+            let id = opened.connection.context.connection_id.clone();
+            let connections = Arc::clone(&state.connections);
             upgrade
                 .max_frame_size(MAX_FRAME_BYTES)
                 .max_message_size(management::MAX_MESSAGE_BYTES)
-                .on_upgrade(move |socket| connections::run(state, socket, context, live, stop))
+                .on_failed_upgrade(move |_| connections.remove(&id))
+                .on_upgrade(move |socket| connections::run(state, socket, opened, live, stop))
         }
     }
 }
