@@ -272,23 +272,6 @@ fn aws_templates_deploy_plan_no_change_and_remove_clean() {
     }
 }
 
-/// The test environment's Python with boto3 (`scripts/test.sh` makes `.venv`), or
-/// `UPDRAFT_TEST_PYTHON`.
-fn python_with_boto3() -> String {
-    let python = std::env::var("UPDRAFT_TEST_PYTHON")
-        .unwrap_or_else(|_| format!("{}/.venv/bin/python", env!("CARGO_MANIFEST_DIR")));
-    let has_boto3 = std::process::Command::new(&python)
-        .args(["-c", "import boto3"])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    assert!(
-        has_boto3,
-        "{python} cannot import boto3: run `bash scripts/test.sh` once (it makes .venv), or set \
-         UPDRAFT_TEST_PYTHON to a python with boto3"
-    );
-    python
-}
-
 /// The response `invoke local` printed: its status and its body parsed.
 fn response(run: &Run) -> (u64, serde_json::Value) {
     assert_eq!(run.status, Some(0), "{}", run.stderr);
@@ -306,7 +289,10 @@ fn response(run: &Run) -> (u64, serde_json::Value) {
 fn http_api_dynamodb_template_deploys_its_table_and_its_functions_use_it() {
     let moto = moto::moto("http_api_dynamodb_template_deploys_its_table_and_its_functions_use_it");
     let mut env = moto.env();
-    env.push(("UPDRAFT_PYTHON", python_with_boto3()));
+    env.push((
+        "UPDRAFT_PYTHON",
+        common::python_with_boto3().display().to_string(),
+    ));
     let root = tempfile::tempdir().expect("a temporary directory");
     let service = create(root.path(), "aws-http-api-dynamodb", "pantry");
     let deploy = run(&service, &["deploy", "--yes"], &env);

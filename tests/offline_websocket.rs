@@ -8,7 +8,7 @@ mod common;
 #[path = "support/offline_process.rs"]
 mod offline_process;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use aws_sdk_apigatewaymanagement::config::{BehaviorVersion, Credentials, Region};
@@ -465,25 +465,6 @@ async fn an_oversized_message_ends_only_its_own_connection() {
     assert_eq!(next_json(&mut other).await["route"], "echo");
 }
 
-/// The test venv's Python (`scripts/test.sh` makes `.venv` with boto3), or
-/// `UPDRAFT_TEST_PYTHON`.
-fn python_with_boto3() -> PathBuf {
-    let python = std::env::var_os("UPDRAFT_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
-    let has_boto3 = std::process::Command::new(&python)
-        .args(["-c", "import boto3"])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    assert!(
-        has_boto3,
-        "{} cannot import boto3: run `bash scripts/test.sh` once (it makes .venv), or set \
-         UPDRAFT_TEST_PYTHON to a python with boto3",
-        python.display()
-    );
-    python
-}
-
 /// A port nobody listens on now: the handler must know it before the emulator starts.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -495,7 +476,7 @@ fn free_port() -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs boto3 from .venv: scripts/test.sh installs it"]
 async fn boto3_in_a_handler_posts_to_its_connection_and_hears_gone() {
-    let python = python_with_boto3();
+    let python = common::python_with_boto3();
     let python = python.display().to_string();
     let offline = Sockets::start(
         "serverless.yml",

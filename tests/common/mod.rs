@@ -218,3 +218,22 @@ pub fn cargo_environment() -> Vec<(String, String)> {
     }
     env
 }
+
+/// The test environment's Python with boto3 (`scripts/test.sh` makes `.venv` with it), or
+/// `UPDRAFT_TEST_PYTHON`; a test that needs it fails, saying how to get it, when it is not there.
+pub fn python_with_boto3() -> PathBuf {
+    let python = std::env::var_os("UPDRAFT_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    let has_boto3 = Command::new(&python)
+        .args(["-c", "import boto3"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    assert!(
+        has_boto3,
+        "{} cannot import boto3: run `bash scripts/test.sh` once (it makes .venv), or set \
+         UPDRAFT_TEST_PYTHON to a python with boto3",
+        python.display()
+    );
+    python
+}
