@@ -365,7 +365,8 @@ impl RouteTable {
     }
 }
 
-fn scalar_text(value: &Value) -> Option<String> {
+/// A string or a number as text (YAML leaves `1.0` or `404` unquoted where a text is meant).
+pub(crate) fn scalar_text(value: &Value) -> Option<String> {
     match value {
         Value::String(text) => Some(text.clone()),
         Value::Number(number) => Some(number.to_string()),

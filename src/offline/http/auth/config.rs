@@ -10,6 +10,7 @@
 use serde_json::Value;
 
 use crate::manifest::model::{Api, HttpTrigger, Service};
+use crate::offline::http::routes::scalar_text;
 
 /// Seconds an authorizer's answer is reused when `resultTtlInSeconds` is not set.
 pub const DEFAULT_TTL_SECONDS: u64 = 300;
@@ -349,14 +350,6 @@ fn number(value: &Value) -> Option<u64> {
     match value {
         Value::Number(number) => number.as_u64(),
         Value::String(text) => text.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn scalar_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(text) => Some(text.clone()),
-        Value::Number(number) => Some(number.to_string()),
         _ => None,
     }
 }
