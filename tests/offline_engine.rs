@@ -4,6 +4,7 @@
 //! and context it gets, the error shapes, timeouts, crashes, limits, warm reuse, concurrency,
 //! and that no process outlives the engine.
 
+mod common;
 mod engine_support;
 
 use std::path::Path;

@@ -219,21 +219,27 @@ pub fn cargo_environment() -> Vec<(String, String)> {
     env
 }
 
-/// The test environment's Python with boto3 (`scripts/test.sh` makes `.venv` with it), or
-/// `UPDRAFT_TEST_PYTHON`; a test that needs it fails, saying how to get it, when it is not there.
-pub fn python_with_boto3() -> PathBuf {
-    let python = std::env::var_os("UPDRAFT_TEST_PYTHON")
+/// A Python that can import `module`: the one `variable` names (`scripts/test.sh` exports it),
+/// else the repository's `.venv`, which `scripts/test.sh` makes with the test packages. A test
+/// that needs it fails, saying how to get it, when neither has the module.
+pub fn python_with(module: &str, variable: &str) -> PathBuf {
+    let python = std::env::var_os(variable)
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
-    let has_boto3 = Command::new(&python)
-        .args(["-c", "import boto3"])
+    let works = Command::new(&python)
+        .args(["-c", &format!("import {module}")])
         .output()
         .is_ok_and(|output| output.status.success());
     assert!(
-        has_boto3,
-        "{} cannot import boto3: run `bash scripts/test.sh` once (it makes .venv), or set \
-         UPDRAFT_TEST_PYTHON to a python with boto3",
+        works,
+        "{} cannot import {module}: run `bash scripts/test.sh` once (it makes .venv), or set \
+         {variable} to a python that has it",
         python.display()
     );
     python
+}
+
+/// The Python with boto3 for handlers that call AWS (`UPDRAFT_TEST_PYTHON`, else `.venv`).
+pub fn python_with_boto3() -> PathBuf {
+    python_with("boto3", "UPDRAFT_TEST_PYTHON")
 }

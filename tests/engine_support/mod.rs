@@ -14,18 +14,6 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The target directory this test binary was built into (`.../debug/deps/test-binary`).
-fn target_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(dir);
-    }
-    let exe = std::env::current_exe().expect("the test binary has a path");
-    exe.ancestors()
-        .nth(3)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
-
 static RUST_BUILD: Mutex<Option<PathBuf>> = Mutex::new(None);
 
 /// Builds the `lambda_runtime` fixture (once per test binary; cargo's lock orders concurrent
@@ -37,7 +25,7 @@ pub fn rust_bootstrap_dir() -> PathBuf {
     if let Some(dir) = built.as_ref() {
         return dir.clone();
     }
-    let fixture_target = target_dir().join("fixtures");
+    let fixture_target = crate::common::target_dir().join("fixtures");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .args(["build", "--locked", "--quiet", "--manifest-path"])
@@ -64,23 +52,10 @@ pub fn rust_bootstrap_dir() -> PathBuf {
 }
 
 /// A Python with AWS's `awslambdaric`: `UPDRAFT_TEST_RIC_PYTHON` (exported by `scripts/test.sh`),
-/// else the repository's `.venv`. Panics when neither has it: the test that asks for it is
-/// `#[ignore]`d, and `scripts/test.sh` (which installs it) runs it with `--include-ignored`.
+/// else the repository's `.venv`. The tests that ask for it are `#[ignore]`d, and
+/// `scripts/test.sh` (which installs it) runs them with `--include-ignored`.
 pub fn ric_python() -> PathBuf {
-    let candidate = std::env::var_os("UPDRAFT_TEST_RIC_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
-    let works = Command::new(&candidate)
-        .args(["-c", "import awslambdaric"])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    assert!(
-        works,
-        "awslambdaric not found at {} (set UPDRAFT_TEST_RIC_PYTHON to a python that has it, or \
-         run `bash scripts/test.sh`, which installs it)",
-        candidate.display()
-    );
-    candidate
+    crate::common::python_with("awslambdaric", "UPDRAFT_TEST_RIC_PYTHON")
 }
 
 /// Process ids of live (not zombie) processes whose environment names this Runtime API
