@@ -85,6 +85,22 @@ fn example_service_answers_on_its_routes_and_stops_clean_on_ctrl_c() {
     );
 }
 
+/// A harness (CI, a process manager, a test) may send Ctrl-C the moment `Server ready` appears;
+/// the emulator must already be listening for it and stop clean with exit 0, not die by the
+/// signal's default action.
+#[test]
+fn ctrl_c_the_moment_server_ready_appears_stops_clean() {
+    for attempt in 1..=5 {
+        let mut offline = Offline::start(&repo(), "serverless.example.yml");
+        assert_eq!(
+            offline.interrupt(),
+            Some(0),
+            "attempt {attempt}; stderr:\n{}",
+            offline.seen.join("\n")
+        );
+    }
+}
+
 #[test]
 fn handler_error_is_502_timeout_504_and_binary_round_trips() {
     let dir = repo().join("tests/fixtures/offline-errors");

@@ -188,19 +188,60 @@ pub fn interrupt_handler(runtime: &tokio::runtime::Handle, printer: &Printer) ->
     let interrupt = Interrupt::default();
     let first = interrupt.clone();
     let printer = printer.clone();
+    // Registered now, not when the task first runs, so a Ctrl-C during start-up is not lost to
+    // the default action (which would end the process with the lock held).
+    let mut interrupts = Interrupts::listen(runtime);
     runtime.spawn(async move {
-        if tokio::signal::ctrl_c().await.is_err() {
+        if !interrupts.next().await {
             return;
         }
         printer.info(
             "interrupted: letting running calls finish and releasing the lock (Ctrl-C again to stop at once)",
         );
         first.trigger();
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if interrupts.next().await {
             std::process::exit(i32::from(super::error::EXIT_INTERRUPTED));
         }
     });
     interrupt
+}
+
+/// Ctrl-C, listened for from the moment this is made.
+struct Interrupts {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Interrupts {
+    fn listen(runtime: &tokio::runtime::Handle) -> Interrupts {
+        #[cfg(unix)]
+        {
+            let _entered = runtime.enter();
+            let signal =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+            Interrupts { signal }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = runtime;
+            Interrupts {}
+        }
+    }
+
+    /// The next Ctrl-C; false when none can be heard.
+    async fn next(&mut self) -> bool {
+        #[cfg(unix)]
+        {
+            match &mut self.signal {
+                Some(signal) => signal.recv().await.is_some(),
+                None => false,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await.is_ok()
+        }
+    }
 }
 
 /// Asks a terminal user to confirm; anything but `yes` declines. Without a terminal (CI) there is

@@ -415,8 +415,11 @@ pub fn exec(
         }
         show::websocket_routes(printer, &websocket.url(), &websocket.routes);
     }
+    // Listening for Ctrl-C before `Server ready` is printed: a harness that stops the emulator as
+    // soon as it reads that line must not meet the default handler, which kills without cleanup.
+    let stop = StopSignal::listen();
     show::ready(printer, &emulator.http_url(), &emulator.lambda_url());
-    runtime.block_on(stop_signal());
+    runtime.block_on(stop.wait());
     printer.info("stopping: ending every function instance");
     if let Some(watch) = watch {
         watch.abort();
@@ -637,20 +640,39 @@ fn reloading_specs(reloading: &Reloading<Engine>) -> Vec<FunctionSpec> {
     specs
 }
 
-/// Ctrl-C, or SIGTERM (how process managers and test harnesses stop a server).
-async fn stop_signal() {
+/// Ctrl-C, or SIGTERM (how process managers and test harnesses stop a server), registered when
+/// made so that a signal arriving before anything awaits it is still caught.
+struct StopSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl StopSignal {
+    /// Needs the runtime entered (the caller holds its guard).
+    fn listen() -> StopSignal {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let signals = signal(SignalKind::interrupt())
+                .and_then(|interrupt| Ok((interrupt, signal(SignalKind::terminate())?)))
+                .ok();
+            StopSignal { signals }
+        }
+        #[cfg(not(unix))]
+        StopSignal {}
+    }
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut interrupt, mut terminate)) = self.signals {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = interrupt.recv() => {}
                 _ = terminate.recv() => {}
             }
             return;
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 fn exec_emit(
