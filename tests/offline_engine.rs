@@ -15,7 +15,7 @@ use engine_support::{
     survivors_after_a_moment,
 };
 use serde_json::{json, Value};
-use updraft::offline::engine::{Engine, EngineOptions, FunctionSpec};
+use updraft::offline::engine::{Convention, Engine, EngineOptions, FunctionSpec};
 use updraft::offline::invoke::{
     Completed, ErrorCause, Invocation, InvocationResult, InvokeError, Invoker, MAX_PAYLOAD_BYTES,
 };
@@ -36,6 +36,7 @@ fn spec(key: &str, runtime: &str, handler: &str, dir: &Path) -> FunctionSpec {
         reserved_concurrency: None,
         region: "eu-west-1".to_string(),
         inherit_environment: false,
+        convention: Convention::Lambda,
     }
 }
 

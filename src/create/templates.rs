@@ -15,10 +15,15 @@ pub struct Template {
     pub next: &'static [&'static str],
 }
 
-/// What a user of an AWS template types next: run it locally, then deploy it.
-const AWS_NEXT: &[&str] = &["updraft offline", "updraft deploy"];
-/// Google and Azure services are deployed; `updraft offline` runs AWS services only.
-const DEPLOY_NEXT: &[&str] = &["updraft plan", "updraft deploy"];
+/// What a user types next: run the service locally, then deploy it. (`updraft offline` calls
+/// Google and Azure functions the way their own runtimes do.)
+const NEXT: &[&str] = &["updraft offline", "updraft deploy"];
+/// An Azure Python function imports `azure.functions`, which its requirements install.
+const AZURE_PYTHON_SETUP: &[&str] = &[
+    "python3 -m venv .venv",
+    ". .venv/bin/activate",
+    "pip install -r requirements.txt",
+];
 
 macro_rules! files {
     ($template:literal: $($path:literal),+ $(,)?) => {
@@ -32,7 +37,7 @@ pub const TEMPLATES: &[Template] = &[
         name: "aws-nodejs",
         summary: "AWS: one Node.js 20 function behind an HTTP API route",
         setup: &[],
-        next: AWS_NEXT,
+        next: NEXT,
         files: files!("aws-nodejs":
             ".gitignore",
             "README.md",
@@ -44,7 +49,7 @@ pub const TEMPLATES: &[Template] = &[
         name: "aws-nodejs-typescript",
         summary: "AWS: one TypeScript function behind an HTTP API route, bundled with esbuild",
         setup: &["npm install"],
-        next: AWS_NEXT,
+        next: NEXT,
         files: files!("aws-nodejs-typescript":
             ".gitignore",
             "README.md",
@@ -58,7 +63,7 @@ pub const TEMPLATES: &[Template] = &[
         name: "aws-python",
         summary: "AWS: one Python 3.12 function behind an HTTP API route",
         setup: &[],
-        next: AWS_NEXT,
+        next: NEXT,
         files: files!("aws-python":
             ".gitignore",
             "README.md",
@@ -70,7 +75,7 @@ pub const TEMPLATES: &[Template] = &[
         name: "aws-rust",
         summary: "AWS: one Rust function (provided.al2023) behind an HTTP API route",
         setup: &[],
-        next: AWS_NEXT,
+        next: NEXT,
         files: files!("aws-rust":
             ".gitignore",
             "Cargo.lock",
@@ -85,7 +90,7 @@ pub const TEMPLATES: &[Template] = &[
         summary:
             "AWS: a small CRUD API in Python over HTTP API routes, its items in a DynamoDB table",
         setup: &[],
-        next: AWS_NEXT,
+        next: NEXT,
         files: files!("aws-http-api-dynamodb":
             ".gitignore",
             "README.md",
@@ -97,7 +102,7 @@ pub const TEMPLATES: &[Template] = &[
         name: "google-nodejs",
         summary: "Google Cloud Functions: one Node.js 20 HTTP function",
         setup: &[],
-        next: DEPLOY_NEXT,
+        next: NEXT,
         files: files!("google-nodejs":
             ".gitignore",
             "README.md",
@@ -110,7 +115,7 @@ pub const TEMPLATES: &[Template] = &[
         name: "google-python",
         summary: "Google Cloud Functions: one Python 3.12 HTTP function",
         setup: &[],
-        next: DEPLOY_NEXT,
+        next: NEXT,
         files: files!("google-python":
             ".gitignore",
             "README.md",
@@ -122,7 +127,7 @@ pub const TEMPLATES: &[Template] = &[
         name: "azure-nodejs",
         summary: "Azure Functions: one Node.js 20 HTTP function",
         setup: &[],
-        next: DEPLOY_NEXT,
+        next: NEXT,
         files: files!("azure-nodejs":
             ".gitignore",
             "README.md",
@@ -134,8 +139,8 @@ pub const TEMPLATES: &[Template] = &[
     Template {
         name: "azure-python",
         summary: "Azure Functions: one Python 3.11 HTTP function",
-        setup: &[],
-        next: DEPLOY_NEXT,
+        setup: AZURE_PYTHON_SETUP,
+        next: NEXT,
         files: files!("azure-python":
             ".gitignore",
             "README.md",

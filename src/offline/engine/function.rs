@@ -16,7 +16,7 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use serde_json::Value as Json;
 
-use crate::manifest::model::{Function, Service};
+use crate::manifest::model::{Cloud, Function, Service, Trigger};
 use crate::package::build::{BuildError, BuildRequest, BuildWarning, Builds, LocalCode, Purpose};
 
 /// The account id offline: Lambda's ARNs need one and the documentation examples use it.
@@ -46,6 +46,80 @@ pub struct FunctionSpec {
     /// `offline --localEnvironment`: the process starts with the emulator's own environment
     /// under the variables above, instead of an empty one.
     pub inherit_environment: bool,
+    /// How the handler is called: Lambda's `(event, context)`, or Google's or Azure's own way.
+    pub convention: Convention,
+}
+
+/// How a function's handler expects to be called. The engine always speaks the Lambda Runtime
+/// API; for Google and Azure functions the runtime bootstrap turns each invocation into that
+/// cloud's call (an Express or Flask request for Google HTTP functions, an Azure context and
+/// request for Azure ones) and the handler's answer back into an API Gateway style response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Convention {
+    #[default]
+    Lambda,
+    /// Google Cloud Functions: `(req, res)` / `hello(request)` for HTTP functions.
+    GoogleHttp,
+    /// Google Cloud Functions background functions: `(data, context)`.
+    GoogleEvent,
+    /// Azure Functions (the `function.json` model): `(context, req)` / `main(req)`.
+    AzureHttp,
+    /// Azure Functions with a non-HTTP trigger: `(context, item)` / `main(item)`.
+    AzureEvent,
+}
+
+impl Convention {
+    /// The name the runtime bootstraps read from `UPDRAFT_CALLING_CONVENTION`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Convention::Lambda => "lambda",
+            Convention::GoogleHttp => "google-http",
+            Convention::GoogleEvent => "google-event",
+            Convention::AzureHttp => "azure-http",
+            Convention::AzureEvent => "azure-event",
+        }
+    }
+
+    fn of(service: &Service, function: &Function) -> Convention {
+        let http = function
+            .events
+            .iter()
+            .any(|event| matches!(event.trigger, Trigger::Http(_)));
+        match (service.provider.cloud, http) {
+            (Cloud::Aws, _) => Convention::Lambda,
+            (Cloud::Google, true) => Convention::GoogleHttp,
+            (Cloud::Google, false) => Convention::GoogleEvent,
+            (Cloud::Azure, true) => Convention::AzureHttp,
+            (Cloud::Azure, false) => Convention::AzureEvent,
+        }
+    }
+}
+
+/// The handler as the bootstraps read it (`module.function`). A Google handler names only the
+/// exported function: Google's runtimes load it from `main.py`, or from the file `main` names
+/// in `package.json` (`index.js` without one).
+fn handler_setting(service_dir: &Path, runtime: &str, cloud: Cloud, handler: &str) -> String {
+    if cloud != Cloud::Google || handler.contains('.') {
+        return handler.to_string();
+    }
+    let module = if runtime.starts_with("python") {
+        "main".to_string()
+    } else {
+        std::fs::read_to_string(service_dir.join("package.json"))
+            .ok()
+            .and_then(|text| serde_json::from_str::<Json>(&text).ok())
+            .and_then(|package| package.get("main")?.as_str().map(str::to_string))
+            .map(|main| {
+                let main = main.trim_start_matches("./");
+                [".js", ".mjs", ".cjs"]
+                    .iter()
+                    .find_map(|extension| main.strip_suffix(extension))
+                    .unwrap_or(main)
+                    .to_string()
+            })
+            .unwrap_or_else(|| "index".to_string())
+    };
+    format!("{module}.{handler}")
 }
 
 impl FunctionSpec {
@@ -175,15 +249,22 @@ fn function_spec(
         }
         environment.insert(variable.clone(), text);
     }
+    // The Framework's default runtime when neither the function nor the provider names one.
+    let runtime = function
+        .runtime
+        .clone()
+        .unwrap_or_else(|| "nodejs18.x".to_string());
+    let handler = handler_setting(
+        service_dir,
+        &runtime,
+        service.provider.cloud,
+        function.handler.as_deref().unwrap_or_default(),
+    );
     FunctionSpec {
         key: function.key.clone(),
         name: function.name.clone(),
-        // The Framework's default runtime when neither the function nor the provider names one.
-        runtime: function
-            .runtime
-            .clone()
-            .unwrap_or_else(|| "nodejs18.x".to_string()),
-        handler: function.handler.clone().unwrap_or_default(),
+        runtime,
+        handler,
         task_root: service_dir.to_path_buf(),
         search_paths: Vec::new(),
         memory_size: function.memory_size,
@@ -192,6 +273,7 @@ fn function_spec(
         reserved_concurrency: function.reserved_concurrency.as_ref().and_then(json_count),
         region: service.provider.region.clone(),
         inherit_environment: false,
+        convention: Convention::of(service, function),
     }
 }
 

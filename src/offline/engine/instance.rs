@@ -272,6 +272,10 @@ fn environment(spec: &FunctionSpec, api: &RuntimeApi) -> Vec<(String, String)> {
             ("AWS_REGION", spec.region.clone()),
             ("AWS_DEFAULT_REGION", spec.region.clone()),
             ("IS_OFFLINE", "true".to_string()),
+            (
+                "UPDRAFT_CALLING_CONVENTION",
+                spec.convention.name().to_string(),
+            ),
         ]
         .into_iter()
         .map(|(key, value)| (key.to_string(), value)),

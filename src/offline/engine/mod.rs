@@ -26,7 +26,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use indexmap::IndexMap;
 
-pub use function::{built_functions, functions_from_service, FunctionSpec, StandInWarning};
+pub use function::{
+    built_functions, functions_from_service, Convention, FunctionSpec, StandInWarning,
+};
 
 use crate::offline::invoke::{Completed, Invocation, InvokeError, Invoker, MAX_PAYLOAD_BYTES};
 use pool::Pool;

@@ -11,8 +11,17 @@ use sha2::{Digest, Sha256};
 
 use super::function::FunctionSpec;
 
-const NODE_BOOTSTRAP: &str = include_str!("bootstrap/node.mjs");
-const PYTHON_BOOTSTRAP: &str = include_str!("bootstrap/python.py");
+// The Google and Azure calling conventions are separate files, joined to the Lambda client: in
+// Node.js the adapters come after (function declarations are hoisted), in Python before (the
+// client's last line calls `main()`).
+const NODE_BOOTSTRAP: &str = concat!(
+    include_str!("bootstrap/node.mjs"),
+    include_str!("bootstrap/node_clouds.mjs")
+);
+const PYTHON_BOOTSTRAP: &str = concat!(
+    include_str!("bootstrap/python_clouds.py"),
+    include_str!("bootstrap/python.py")
+);
 
 /// A program and its arguments, plus variables only this runtime needs.
 #[derive(Debug, Clone, PartialEq, Eq)]

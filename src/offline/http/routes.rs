@@ -6,6 +6,10 @@
 //! stage has no path. Matching follows API Gateway: a literal segment wins over `{param}`, which
 //! wins over a greedy `{proxy+}`; a route's own method wins over `ANY`; an HTTP API's `*` route
 //! catches what nothing else does.
+//!
+//! Google and Azure HTTP functions have no stage in their URLs: a Google function is served at
+//! its path (`http: hello` at `/hello`), an Azure one under `/api` as the Azure Functions host
+//! serves it (`route: hello` at `/api/hello`).
 
 use std::sync::Arc;
 
@@ -16,7 +20,7 @@ use super::auth::config::{route_authorizer, RouteAuthorizer};
 use super::cors::{Cors, CorsDefaults};
 use super::resource_routes::{self, ResourceRouteError};
 use super::validation::{RequestValidation, SchemaError};
-use crate::manifest::model::{Api, Service, Trigger};
+use crate::manifest::model::{Api, Cloud, Service, Trigger};
 use crate::offline::events::PayloadVersion;
 
 /// Where routes are served.
@@ -228,8 +232,10 @@ impl RouteTable {
                 let mut operation_name = None;
                 let (version, cors) = match trigger.api {
                     Api::Rest => {
-                        if !options.no_prepend_stage {
-                            mount.push(stage.clone());
+                        match service.provider.cloud {
+                            Cloud::Aws if !options.no_prepend_stage => mount.push(stage.clone()),
+                            Cloud::Azure => mount.push("api".to_string()),
+                            _ => {}
                         }
                         if let Some(request) = settings.and_then(|s| s.get("request")) {
                             let (read, errors) = RequestValidation::from_request(request);

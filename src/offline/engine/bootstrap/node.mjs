@@ -269,7 +269,7 @@ function makeContext(headers, deadline) {
 async function main() {
   let handler;
   try {
-    handler = await loadHandler();
+    handler = adaptToCloud(await loadHandler(), process.env.UPDRAFT_CALLING_CONVENTION);
   } catch (error) {
     const body = errorObject(error);
     console.error(`${body.errorType}: ${body.errorMessage}`);

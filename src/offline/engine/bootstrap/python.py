@@ -192,7 +192,7 @@ class Context:
 
 def main():
     try:
-        handler = load_handler()
+        handler = adapt_to_cloud(load_handler(), os.environ.get("UPDRAFT_CALLING_CONVENTION"))
     except Exception as error:
         error_type = getattr(error, "error_type", None) or "Runtime.Unknown"
         body = error_object(error, error_type)
