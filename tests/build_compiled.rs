@@ -6,9 +6,14 @@
 //! The Rust service is `tests/fixtures/runtime-rust` (a real `lambda_runtime` function). Its
 //! release build shares one cargo target directory with every run (`target/fixtures`, beside
 //! the engine tests' debug build), so the dependencies are compiled once per machine: about
-//! a minute and a half on two cores the first time, seconds after.
+//! a minute and a half on two cores the first time, seconds after. The Go function is a module
+//! with no dependencies, built with the Go `scripts/test.sh` installs.
 
 mod common;
+// The Go test here needs no module proxy, so not all of the helper is used.
+#[allow(dead_code)]
+#[path = "support/go.rs"]
+mod go;
 mod package_support;
 
 use std::path::{Path, PathBuf};
@@ -205,6 +210,55 @@ fn a_rust_compile_error_exits_1_with_cargos_message_and_keeps_the_last_good_buil
         "nothing new, nothing half-written"
     );
     assert_eq!(std::fs::read(&built).expect("still there"), good);
+}
+
+#[test]
+#[ignore = "needs Go: scripts/test.sh installs it"]
+fn a_go_function_is_zipped_as_a_lone_executable_bootstrap() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        "go.mod",
+        "module example.com/hello\n\ngo 1.22\n",
+    );
+    write(
+        dir.path(),
+        "functions/hello/main.go",
+        "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"hello\")\n}\n",
+    );
+    write(
+        dir.path(),
+        "serverless.yml",
+        "service: gopher\nprovider:\n  name: aws\n  runtime: provided.al2023\nfunctions:\n  hello:\n    handler: functions/hello/main.go\n",
+    );
+    write(
+        dir.path(),
+        "README.md",
+        "not part of a compiled function's zip\n",
+    );
+    let env = go::environment(
+        "a_go_function_is_zipped_as_a_lone_executable_bootstrap",
+        None,
+    );
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let packaged = run(dir.path(), &["package"], &env);
+    assert_eq!(packaged.status, Some(0), "stderr: {}", packaged.stderr);
+    let entries = unzip(&artifact(dir.path(), "hello.zip"));
+    assert_eq!(
+        entries.keys().collect::<Vec<_>>(),
+        ["bootstrap"],
+        "only the program, none of the service's files"
+    );
+    let bootstrap = &entries["bootstrap"];
+    assert_eq!(bootstrap.mode, Some(0o100755));
+    let elf = &bootstrap.content;
+    assert_eq!(elf.get(..4), Some(&b"\x7fELF"[..]), "a Linux program");
+    assert_eq!(elf.get(4), Some(&2), "64-bit");
+    assert_eq!(
+        elf.get(18..20),
+        Some(&[0x3e, 0][..]),
+        "for x86_64, Lambda's default"
+    );
 }
 
 #[test]

@@ -2,10 +2,14 @@
 //! from each template that `print`s without a warning and `package`s, the AWS ones answering
 //! `invoke local` and deploying to moto (plan no-op after, remove clean), and the refusals
 //! (unknown template, a directory that holds files, a name that cannot be a service's). The
-//! Rust template builds with the machine's cargo into the target directory the Rust tests share.
+//! Rust template builds with the machine's cargo into the target directory the Rust tests share;
+//! the Go template with the Go `scripts/test.sh` installs, its aws-lambda-go coming from a module
+//! proxy the tests write (`tests/support/go.rs`).
 
 mod common;
-// Only the deploy test uses moto, and not all of what the shared helper offers.
+#[path = "support/go.rs"]
+mod go;
+// Only the deploy tests use moto, and not all of what the shared helper offers.
 #[allow(dead_code)]
 #[path = "deploy_cli/moto.rs"]
 mod moto;
@@ -74,6 +78,20 @@ fn node_tools() -> PathBuf {
         dir.display()
     );
     dir
+}
+
+/// The Go environment for a service made from the aws-go template under `root`, after the
+/// template's setup step (`go mod tidy`, which writes go.sum) ran with aws-lambda-go from a module
+/// proxy written into `root`.
+fn go_setup(test: &str, root: &Path, service: &Path) -> Vec<(&'static str, String)> {
+    let proxy = go::write_module_proxy(&root.join("go-proxy"));
+    let env = go::environment(test, Some(&proxy));
+    go::run(service, &["mod", "tidy"], &env);
+    assert!(
+        service.join("go.sum").is_file(),
+        "go mod tidy writes go.sum"
+    );
+    env
 }
 
 #[test]
@@ -195,7 +213,7 @@ fn create_refuses_a_name_that_cannot_be_a_service_name() {
 }
 
 #[test]
-#[ignore = "needs esbuild from npm (scripts/test.sh installs it) and builds the Rust template"]
+#[ignore = "needs esbuild from npm and Go (scripts/test.sh installs both) and builds the Rust and Go templates"]
 fn every_template_prints_without_a_warning_and_packages() {
     let root = tempfile::tempdir().expect("a temporary directory");
     let names = templates();
@@ -205,8 +223,18 @@ fn every_template_prints_without_a_warning_and_packages() {
         if service.join("package.json").is_file() && service.join("tsconfig.json").is_file() {
             common::link_tree(&node_tools(), &service.join("node_modules"));
         }
-        assert_quiet(&run(&service, &["print"], &[]), template);
-        let packaged = run(&service, &["package"], &[]);
+        // A Go service is built with the Go the tests were given, after its setup step.
+        let env = if service.join("go.mod").is_file() {
+            go_setup(
+                "every_template_prints_without_a_warning_and_packages",
+                root.path(),
+                &service,
+            )
+        } else {
+            Vec::new()
+        };
+        assert_quiet(&run(&service, &["print"], &env), template);
+        let packaged = run(&service, &["package"], &env);
         assert_quiet(&packaged, &format!("package {template}"));
         let artifacts: Vec<_> = std::fs::read_dir(service.join(".serverless"))
             .expect("package writes .serverless")
@@ -270,6 +298,105 @@ fn aws_templates_deploy_plan_no_change_and_remove_clean() {
             after.stdout
         );
     }
+}
+
+#[test]
+#[ignore = "needs Go: scripts/test.sh installs it"]
+fn aws_go_template_packages_an_executable_bootstrap_and_answers_invoke_local() {
+    let test = "aws_go_template_packages_an_executable_bootstrap_and_answers_invoke_local";
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let service = create(root.path(), "aws-go", "shop");
+    let env = go_setup(test, root.path(), &service);
+    let module = std::fs::read_to_string(service.join("go.mod")).expect("go.mod");
+    assert!(module.contains("\nmodule shop\n"), "{module}");
+
+    assert_quiet(&run(&service, &["print"], &env), "print aws-go");
+    assert_quiet(&run(&service, &["package"], &env), "package aws-go");
+    let zip = service.join(".serverless/hello.zip");
+    let mut archive =
+        zip::ZipArchive::new(std::fs::File::open(&zip).expect("hello.zip")).expect("a zip");
+    let names: Vec<String> = archive.file_names().map(str::to_string).collect();
+    assert_eq!(names, ["bootstrap"], "only the program");
+    let mut entry = archive.by_name("bootstrap").expect("bootstrap");
+    let mode = entry.unix_mode().expect("a Unix mode");
+    assert_eq!(mode & 0o777, 0o755, "executable by anyone: {mode:o}");
+    let mut program = Vec::new();
+    std::io::Read::read_to_end(&mut entry, &mut program).expect("read");
+    assert_eq!(program.get(..4), Some(&b"\x7fELF"[..]), "a Linux program");
+    assert_eq!(program.get(18..20), Some(&[0x3e, 0][..]), "for x86_64");
+
+    // Unzipped, it is aws-lambda-go's program: outside Lambda it says what it misses.
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let unzipped = root.path().join("unzipped/bootstrap");
+        std::fs::create_dir_all(unzipped.parent().expect("a folder")).expect("folder");
+        std::fs::write(&unzipped, &program).expect("unzipped");
+        std::fs::set_permissions(&unzipped, std::fs::Permissions::from_mode(mode))
+            .expect("the zip's mode");
+        let ran = common::clean_command(&unzipped, root.path())
+            .output()
+            .expect("the bootstrap runs");
+        assert_eq!(ran.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&ran.stderr);
+        assert!(
+            stderr.contains("expected AWS Lambda environment variables"),
+            "{stderr}"
+        );
+    }
+
+    let invoked = run(&service, &["invoke", "local", "-f", "hello"], &env);
+    let (status, body) = response(&invoked);
+    assert_eq!(status, 200, "{}", invoked.stdout);
+    assert_eq!(
+        body["message"], "hello from shop (dev)",
+        "{}",
+        invoked.stdout
+    );
+    assert_eq!(body["path"], "/");
+    let with_path = run(
+        &service,
+        &[
+            "invoke",
+            "local",
+            "-f",
+            "hello",
+            "--data",
+            r#"{"rawPath": "/orders"}"#,
+        ],
+        &env,
+    );
+    assert_eq!(response(&with_path).1["path"], "/orders");
+}
+
+#[test]
+#[ignore = "needs Go and the moto emulator: bash scripts/test.sh installs and starts them"]
+fn aws_go_template_deploys_plans_no_change_and_removes_clean() {
+    let test = "aws_go_template_deploys_plans_no_change_and_removes_clean";
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let service = create(root.path(), "aws-go", "shop");
+    let mut env = go_setup(test, root.path(), &service);
+    let moto = moto::moto(test);
+    env.extend(moto.env());
+    let deploy = run(&service, &["deploy", "--yes"], &env);
+    assert_eq!(deploy.status, Some(0), "{}", deploy.stderr);
+    let plan = run(&service, &["plan", "--detailed-exitcode"], &env);
+    assert_eq!(
+        plan.status,
+        Some(0),
+        "a plan right after deploy changes nothing (the Go build is reproducible):\n{}\n{}",
+        plan.stdout,
+        plan.stderr
+    );
+    let remove = run(&service, &["remove", "--yes"], &env);
+    assert_eq!(remove.status, Some(0), "{}", remove.stderr);
+    let after = run(&service, &["plan", "--detailed-exitcode"], &env);
+    assert_eq!(
+        after.status,
+        Some(2),
+        "after remove everything is to create again:\n{}",
+        after.stdout
+    );
 }
 
 /// The response `invoke local` printed: its status and its body parsed.

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 
 pub use templates::{Template, TEMPLATES};
 
-/// The placeholder every template's `serverless.yml` (and `package.json`) names itself with.
+/// The placeholder every template's `serverless.yml` (and `package.json`, `Cargo.toml` or
+/// `go.mod`) names itself with.
 const PLACEHOLDER: &str = "my-service";
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -141,7 +142,8 @@ pub fn create(
 }
 
 /// The template's text with the placeholder name replaced where it names the service: the
-/// `service:` line, a `package.json` or `Cargo.toml` name and the README's title.
+/// `service:` line, a `package.json` or `Cargo.toml` name, a `go.mod` module path and the
+/// README's title.
 fn named(contents: &str, service: &str) -> String {
     contents
         .replace(
@@ -155,6 +157,10 @@ fn named(contents: &str, service: &str) -> String {
         .replace(
             &format!("name = \"{PLACEHOLDER}\""),
             &format!("name = \"{service}\""),
+        )
+        .replace(
+            &format!("\nmodule {PLACEHOLDER}\n"),
+            &format!("\nmodule {service}\n"),
         )
         .replace(&format!("# {PLACEHOLDER} ("), &format!("# {service} ("))
 }

@@ -86,6 +86,20 @@ pub const TEMPLATES: &[Template] = &[
         ),
     },
     Template {
+        name: "aws-go",
+        summary: "AWS: one Go function (provided.al2023) behind an HTTP API route",
+        // No go.sum ships with the template: `go mod tidy` fetches aws-lambda-go and writes it.
+        setup: &["go mod tidy"],
+        next: NEXT,
+        files: files!("aws-go":
+            ".gitignore",
+            "README.md",
+            "go.mod",
+            "main.go",
+            "serverless.yml",
+        ),
+    },
+    Template {
         name: "aws-http-api-dynamodb",
         summary:
             "AWS: a small CRUD API in Python over HTTP API routes, its items in a DynamoDB table",
