@@ -41,6 +41,13 @@ fn runtime_environment(template: &str) -> Vec<(&'static str, String)> {
     }
 }
 
+fn borrowed<'a>(environment: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
+    environment
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect()
+}
+
 /// The greeting each template's function answers.
 fn assert_greets(template: &str, body: &serde_json::Value, name: &str) {
     assert_eq!(
@@ -58,10 +65,7 @@ fn google_and_azure_templates_answer_invoke_local_as_written() {
     for (template, _) in LOCAL {
         let (_root, service) = created(template);
         let environment = runtime_environment(template);
-        let env: Vec<(&str, &str)> = environment
-            .iter()
-            .map(|(name, value)| (*name, value.as_str()))
-            .collect();
+        let env = borrowed(&environment);
         let invoked = common::updraft(&service, &["invoke", "local", "-f", "hello"], &env);
         assert_eq!(invoked.status, Some(0), "{template}: {}", invoked.stderr);
         let response: serde_json::Value = serde_json::from_str(invoked.stdout.trim())
@@ -85,10 +89,7 @@ fn google_and_azure_templates_serve_their_function_under_offline() {
     for (template, path) in LOCAL {
         let (_root, service) = created(template);
         let environment = runtime_environment(template);
-        let env: Vec<(&str, &str)> = environment
-            .iter()
-            .map(|(name, value)| (*name, value.as_str()))
-            .collect();
+        let env = borrowed(&environment);
         let mut offline = Offline::launch(&service, &["offline"], "serverless.yml", &[], &env);
         assert!(
             offline.seen.iter().any(|line| line.contains(path)),
@@ -181,11 +182,9 @@ fn azure_templates_deploy_to_the_fake_plan_no_change_and_remove_clean() {
         let fake = AzureFake::start(0, &azurite::url());
         let (_root, service) = created(template);
         let environment = fake.environment();
-        let env: Vec<(&str, &str)> = environment
-            .iter()
-            .map(|(name, value)| (*name, value.as_str()))
-            .collect();
-        deploy_plan_remove(template, &service, &env, || fake.owned("shop", "dev"));
+        deploy_plan_remove(template, &service, &borrowed(&environment), || {
+            fake.owned("shop", "dev")
+        });
         assert_eq!(fake.violations(), Vec::<String>::new(), "{template}");
     }
 }
