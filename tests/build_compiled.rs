@@ -204,21 +204,8 @@ fn a_rust_compile_error_exits_1_with_cargos_message_and_keeps_the_last_good_buil
 #[test]
 #[ignore = "needs Go: scripts/test.sh installs it"]
 fn a_go_function_is_zipped_as_a_lone_executable_bootstrap() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    write(
-        dir.path(),
-        "go.mod",
-        "module example.com/hello\n\ngo 1.22\n",
-    );
-    write(
-        dir.path(),
-        "functions/hello/main.go",
+    let dir = go_service(
         "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"hello\")\n}\n",
-    );
-    write(
-        dir.path(),
-        "serverless.yml",
-        "service: gopher\nprovider:\n  name: aws\n  runtime: provided.al2023\nfunctions:\n  hello:\n    handler: functions/hello/main.go\n",
     );
     write(
         dir.path(),
@@ -233,6 +220,24 @@ fn a_go_function_is_zipped_as_a_lone_executable_bootstrap() {
     let packaged = run(dir.path(), &["package"], &env);
     assert_eq!(packaged.status, Some(0), "stderr: {}", packaged.stderr);
     assert_lone_x86_64_bootstrap(dir.path());
+}
+
+/// A service of one Go function, `hello`, whose `functions/hello/main.go` is `main_go`, in a
+/// module with no dependencies.
+fn go_service(main_go: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        "go.mod",
+        "module example.com/hello\n\ngo 1.22\n",
+    );
+    write(dir.path(), "functions/hello/main.go", main_go);
+    write(
+        dir.path(),
+        "serverless.yml",
+        "service: gopher\nprovider:\n  name: aws\n  runtime: provided.al2023\nplugins:\n  - serverless-go-plugin\nfunctions:\n  hello:\n    handler: functions/hello/main.go\n",
+    );
+    dir
 }
 
 /// The function's zip holds only its program: an executable 64-bit x86_64 Linux `bootstrap`
@@ -254,22 +259,7 @@ fn assert_lone_x86_64_bootstrap(service: &Path) {
 
 #[test]
 fn a_go_function_without_go_installed_says_where_to_get_it() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    write(
-        dir.path(),
-        "go.mod",
-        "module example.com/hello\n\ngo 1.22\n",
-    );
-    write(
-        dir.path(),
-        "functions/hello/main.go",
-        "package main\n\nfunc main() {}\n",
-    );
-    write(
-        dir.path(),
-        "serverless.yml",
-        "service: gopher\nprovider:\n  name: aws\n  runtime: provided.al2023\nplugins:\n  - serverless-go-plugin\nfunctions:\n  hello:\n    handler: functions/hello/main.go\n",
-    );
+    let dir = go_service("package main\n\nfunc main() {}\n");
     let empty = tempfile::tempdir().expect("temp dir");
     let path = empty.path().to_string_lossy().into_owned();
     let packaged = run(dir.path(), &["package"], &[("PATH", &path)]);
